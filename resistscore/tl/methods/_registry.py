@@ -1,0 +1,101 @@
+"""The registry of scoring methods: one module per method registers itself here.
+
+A method is a function ``fn(X, sets, **params) -> ndarray`` where
+
+* ``X`` is a samples x genes block: a C-contiguous float ``numpy.ndarray`` or a
+  ``scipy.sparse.csr_matrix`` (never densified by the engine);
+* ``sets`` is a :class:`GeneSetIndex`: for every signature, the column indices and
+  absolute weights of its up- and down-regulated genes that are present in ``X``;
+* the return value is a float array of shape ``(n_samples, n_sets)``.
+
+Methods with ``single_sample=True`` score every row from that row alone; the engine may then
+call them on any row chunk and must get identical results whatever the chunk size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["GeneSetIndex", "MethodInfo", "get_method", "register", "registry"]
+
+
+@dataclass(frozen=True)
+class GeneSetIndex:
+    """Signatures resolved against the genes (columns) of one expression matrix."""
+
+    names: tuple[str, ...]
+    up_idx: tuple[np.ndarray, ...]  # int64 column indices, one array per set
+    up_w: tuple[np.ndarray, ...]  # float64 absolute weights (> 0), aligned with up_idx
+    dn_idx: tuple[np.ndarray, ...]
+    dn_w: tuple[np.ndarray, ...]
+    n_genes: int  # number of columns of X
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @property
+    def directional(self) -> np.ndarray:
+        """Boolean per set: it has at least one down-regulated gene."""
+        return np.array([len(d) > 0 for d in self.dn_idx], dtype=bool)
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """What a scoring method is and does."""
+
+    name: str
+    fn: Callable[..., np.ndarray]
+    summary: str
+    reference: str  # the method's paper (short citation with DOI)
+    directional: bool  # uses up- and down-sets natively
+    weighted: bool  # uses gene weights
+    single_sample: bool  # a sample's score does not depend on the other samples
+    sparse_aware: bool  # works on CSR without densifying
+    defaults: dict = field(default_factory=dict)
+    validated_against: str = ""  # the independent reference it is tested against
+
+
+registry: dict[str, MethodInfo] = {}
+
+
+def register(info: MethodInfo) -> MethodInfo:
+    """Add a method to the registry (called at import time by each method module)."""
+    if info.name in registry:
+        raise RuntimeError(f"scoring method {info.name!r} registered twice")
+    registry[info.name] = info
+    return info
+
+
+def get_method(name: str) -> MethodInfo:
+    """Return the registered method ``name`` or raise a clear error listing the methods."""
+    from resistscore._errors import ResistScoreError
+
+    try:
+        return registry[name]
+    except KeyError:
+        raise ResistScoreError(
+            f"`method` {name!r} is not a resistscore scoring method; choose one of {sorted(registry)} "
+            "(see rs.tl.show_methods())."
+        ) from None
+
+
+def methods_table() -> pd.DataFrame:
+    """Return the registered methods and their properties as a table (one row per method)."""
+    rows = [
+        {
+            "method": m.name,
+            "summary": m.summary,
+            "directional": m.directional,
+            "weighted": m.weighted,
+            "single_sample": m.single_sample,
+            "sparse_aware": m.sparse_aware,
+            "reference": m.reference,
+            "validated_against": m.validated_against,
+        }
+        for m in registry.values()
+    ]
+    return pd.DataFrame(rows).set_index("method") if rows else pd.DataFrame()
