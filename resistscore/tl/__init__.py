@@ -1,1 +1,3 @@
-"""(under construction)"""
+"""Tools: scoring (``rs.tl.score``), significance, explanations and statistics."""
+
+from resistscore.tl.methods import show_methods  # noqa: F401
