@@ -20,7 +20,9 @@ def nci60_dir() -> Path:
     """The NCI-60 folder of ../shared/data; the test is skipped when it is absent."""
     d = SHARED_DATA / "nci60"
     if not (d / "expression_u133a_gcrma.csv.gz").is_file():
-        pytest.skip(f"real NCI-60 data not found at {d} (set RESISTSCORE_SHARED_DATA to the shared data folder)")
+        pytest.skip(
+            f"real NCI-60 data not found at {d} (set RESISTSCORE_SHARED_DATA to the shared data folder)"
+        )
     return d
 
 

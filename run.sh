@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# resistscore's two commands. On a fresh machine (Python >= 3.10 with pip and venv), each sets
+# everything up itself (a virtual environment in .venv with resistscore and its dependencies)
+# and then runs:
+#   bash run.sh demo [OUTDIR]   the main job: score the toy cohort, write scores, statistics,
+#                               figures (PNG + PDF) and an HTML report into OUTDIR (default resistscore-demo/)
+#   bash run.sh test            the full check: linter, formatter check, the whole test suite
+#                               (doctests and notebooks included), and a wheel smoke test in a
+#                               clean virtual environment outside the repository
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON="${PYTHON:-python3}"
+VENV="${RESISTSCORE_VENV:-.venv}"
+
+setup() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "==> creating virtual environment $VENV"
+    "$PYTHON" -m venv "$VENV"
+  fi
+  # shellcheck disable=SC1091
+  source "$VENV/bin/activate"
+  local stamp="$VENV/.resistscore-installed"
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "==> installing resistscore and its dependencies into $VENV"
+    python -m pip install --quiet --upgrade pip
+    python -m pip install --quiet -e ".[dev]"
+    touch "$stamp"
+  fi
+}
+
+wheel_smoke_test() {
+  echo "==> wheel smoke test (clean virtual environment outside the repository)"
+  local tmp
+  tmp="$(mktemp -d)"
+  trap 'rm -rf "$tmp"' RETURN
+  python -m pip wheel --quiet --no-deps --wheel-dir "$tmp/dist" .
+  python -m venv "$tmp/venv"
+  "$tmp/venv/bin/python" -m pip install --quiet "$tmp"/dist/resistscore-*.whl
+  (cd "$tmp" && "$tmp/venv/bin/python" - <<'PY'
+import resistscore as rs
+from resistscore._resources import signatures_root
+root = signatures_root()
+assert "site-packages" in str(root), f"signatures not read from the installed wheel: {root}"
+sigs = rs.sig.load()
+assert len(sigs) >= 13, len(sigs)
+assert rs.pp.gene_table().shape[0] > 40000
+print(f"wheel OK: resistscore {rs.__version__}, {len(sigs)} signatures read from {root}")
+PY
+  )
+  (cd "$tmp" && "$tmp/venv/bin/resistscore" signatures list --level mechanism >/dev/null)
+}
+
+case "${1:-}" in
+  demo)
+    setup
+    out="${2:-resistscore-demo}"
+    resistscore demo --out "$out"
+    ;;
+  test)
+    setup
+    echo "==> ruff check"
+    ruff check .
+    echo "==> ruff format --check"
+    ruff format --check .
+    echo "==> pytest"
+    python -m pytest
+    wheel_smoke_test
+    ;;
+  *)
+    echo "usage: bash run.sh demo [OUTDIR] | bash run.sh test" >&2
+    exit 2
+    ;;
+esac
