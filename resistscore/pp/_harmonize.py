@@ -1,0 +1,895 @@
+"""Map gene identifiers to current HGNC symbols, offline, with a report of every step.
+
+Resolution rules (applied to each distinct identifier, first match wins):
+
+1. ``user``: an explicit ``mapping={input_id: symbol}`` given by the caller.
+2. ``ensembl``: ``ENSG...`` ids (a version suffix such as ``.15`` is dropped) via HGNC's Ensembl column.
+3. ``entrez``: all-digit ids via HGNC's NCBI Gene column.
+4. ``exact``: the id is a current approved HGNC symbol.
+5. ``case``: the id equals an approved symbol up to letter case (``abcb1`` -> ``ABCB1``).
+6. ``excel_date``: spreadsheet-mangled symbols (``1-Mar``, ``7-Sep``, ``Sep-07``, ``1-Dec``, or a date
+   cell read back as ``2024-09-07``) are turned
+   back into their old symbols (``MARCH1``/``MARC1``, ``SEPT7``, ``DEC1``), which are then resolved by
+   rules 4, 7 and 8. ``1-Mar`` and ``2-Mar`` come from both MARCH1/2 and MARC1/2, so they are ambiguous.
+7. ``previous``: the id is a previous symbol of exactly one approved gene, or a withdrawn symbol that
+   HGNC points to exactly one approved gene (``MDR1`` -> ``ABCB1``, ``ABCB2`` -> ``TAP1``). Previous
+   symbols were once approved symbols, so they take precedence over informal aliases; when the id is
+   also an alias of other genes, those are listed in the report's ``candidates``/``note`` columns.
+8. ``alias``: the id is an alias symbol of exactly one approved gene (``BCRP`` -> ``ABCG2``).
+   Previous/alias matching is exact first, then case-insensitive.
+9. ``ambiguous``: several approved genes claim the id: left unmapped, with an
+   :class:`~resistscore.AmbiguousGeneWarning`, unless the caller resolves it with ``mapping=``.
+10. ``unmapped``: nothing matched.
+
+Mouse data (``species="mouse"``) are first resolved to MGI genes (symbol, synonym or ``ENSMUSG`` id)
+and then to their human orthologs listed by HGNC (step ``ortholog``); a mouse gene with several human
+orthologs is ambiguous. Probe sets (step ``probe``) are mapped through an annotation column
+(probe -> symbol or Entrez id) and then resolved as above.
+"""
+
+from __future__ import annotations
+
+import copy as copy_module
+import functools
+import re
+import warnings
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from resistscore._errors import AmbiguousGeneWarning, GeneIdentifierError, InputFormatError
+from resistscore._validate import check_choice
+from resistscore.pp._gene_table import _load
+
+__all__ = ["COLLAPSE_RULES", "GeneMappingReport", "harmonize_genes", "map_genes"]
+
+ID_TYPES = ("auto", "symbol", "ensembl", "entrez", "probe")
+SPECIES = ("auto", "human", "mouse")
+COLLAPSE_RULES = {
+    "max_mean": "keep the input identifier with the highest mean expression across samples (standard for microarray probe sets)",
+    "mean": "average the input identifiers mapped to the same gene",
+    "sum": "sum the input identifiers mapped to the same gene (for raw counts)",
+    "first": "keep the first input identifier in file order",
+}
+STEPS = (
+    "user",
+    "exact",
+    "case",
+    "alias",
+    "previous",
+    "excel_date",
+    "ensembl",
+    "entrez",
+    "probe",
+    "ortholog",
+    "ambiguous",
+    "unmapped",
+)
+
+_ENSG = re.compile(r"^ENSG\d{11}(\.\d+)?(_PAR_Y)?$", re.IGNORECASE)
+_ENSMUSG = re.compile(r"^ENSMUSG\d{11}(\.\d+)?$", re.IGNORECASE)
+_DIGITS = re.compile(r"^\d+(\.0)?$")
+_PROBE = re.compile(r"^(\d+_(?:[a-z]_)*(?:s_|x_|i_|f_|r_|g_)?at|AFFX-.+|ILMN_\d+|A_\d+_P\d+)$", re.IGNORECASE)
+_MOUSE_SYMBOL = re.compile(r"^[A-Z][a-z][a-z0-9-]*$|^[A-Z][a-z0-9]*\d[a-z0-9]*Rik$|^Gm\d+$")
+
+_MONTHS = {
+    "jan": ("JAN",),
+    "feb": ("FEB",),
+    "mar": ("MARCH", "MARC"),
+    "apr": ("APR",),
+    "may": ("MAY",),
+    "jun": ("JUN",),
+    "jul": ("JUL",),
+    "aug": ("AUG",),
+    "sep": ("SEPT", "SEP"),
+    "oct": ("OCT",),
+    "nov": ("NOV",),
+    "dec": ("DEC",),
+}
+_DATE_D_MON = re.compile(r"^(\d{1,2})[-/ ]([A-Za-z]{3})[A-Za-z]*$")
+_DATE_MON_D = re.compile(r"^([A-Za-z]{3})[A-Za-z]*[-/ ](\d{1,2})$")
+# an Excel date cell read back as a date: 2024-03-01 or 2024-03-01 00:00:00 (the year is Excel's guess)
+_DATE_ISO = re.compile(r"^\d{4}-(\d{2})-(\d{2})(?:[ T]00:00:00)?$")
+_MONTH_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+# --------------------------------------------------------------------------------------------------
+# lookup indexes built once from the shipped tables
+
+
+@dataclass(frozen=True)
+class _Index:
+    hgnc_id: dict[str, str]  # approved symbol -> HGNC id
+    upper: dict[str, str]  # upper-case approved symbol -> symbol
+    prev: dict[str, frozenset[str]]
+    prev_upper: dict[str, frozenset[str]]
+    alias: dict[str, frozenset[str]]
+    alias_upper: dict[str, frozenset[str]]
+    withdrawn: dict[str, frozenset[str]]
+    ensembl: dict[str, str]
+    entrez: dict[str, str]
+
+
+def _freeze(d: Mapping[str, set[str]]) -> dict[str, frozenset[str]]:
+    # plain dict of the sets (converting ~200,000 sets to frozensets costs a second); private, never mutated
+    return dict(d)  # type: ignore[return-value]
+
+
+@functools.cache
+def _index() -> _Index:
+    g = _load("hgnc")
+    prev: dict[str, set[str]] = defaultdict(set)
+    alias: dict[str, set[str]] = defaultdict(set)
+    prev_u: dict[str, set[str]] = defaultdict(set)
+    alias_u: dict[str, set[str]] = defaultdict(set)
+    for sym, a, p in zip(g["symbol"], g["alias_symbols"], g["prev_symbols"]):
+        for x in filter(None, a.split("|")):
+            alias[x].add(sym)
+            alias_u[x.upper()].add(sym)
+        for x in filter(None, p.split("|")):
+            prev[x].add(sym)
+            prev_u[x.upper()].add(sym)
+    wd: dict[str, set[str]] = defaultdict(set)
+    w = _load("withdrawn")
+    for sym, succ in zip(w["withdrawn_symbol"], w["successor_symbols"]):
+        for s in filter(None, succ.split("|")):
+            wd[sym].add(s)
+    return _Index(
+        hgnc_id=dict(zip(g["symbol"], g["hgnc_id"])),
+        upper={s.upper(): s for s in g["symbol"]},
+        prev=_freeze(prev),
+        prev_upper=_freeze(prev_u),
+        alias=_freeze(alias),
+        alias_upper=_freeze(alias_u),
+        withdrawn=_freeze(wd),
+        ensembl={e: s for e, s in zip(g["ensembl_gene_id"], g["symbol"]) if e},
+        entrez={e: s for e, s in zip(g["entrez_id"], g["symbol"]) if e},
+    )
+
+
+@dataclass(frozen=True)
+class _MouseIndex:
+    symbol: dict[str, str]  # mouse symbol -> MGI id
+    upper: dict[str, frozenset[str]]  # upper-case symbol or synonym -> MGI ids
+    synonym: dict[str, frozenset[str]]
+    ensembl: dict[str, str]
+    human: dict[str, frozenset[str]]  # MGI id -> human symbols
+    mgi_symbol: dict[str, str]
+
+
+@functools.cache
+def _mouse_index() -> _MouseIndex:
+    m = _load("mouse")
+    syn: dict[str, set[str]] = defaultdict(set)
+    upper: dict[str, set[str]] = defaultdict(set)
+    human: dict[str, set[str]] = defaultdict(set)
+    for mgi, msym, syns, hsym in zip(m["mgi_id"], m["mouse_symbol"], m["mouse_synonyms"], m["human_symbol"]):
+        human[mgi].add(hsym)
+        upper[msym.upper()].add(mgi)
+        for s in filter(None, syns.split("|")):
+            syn[s].add(mgi)
+    return _MouseIndex(
+        symbol=dict(zip(m["mouse_symbol"], m["mgi_id"])),
+        upper=_freeze(upper),
+        synonym=_freeze(syn),
+        ensembl={e: i for e, i in zip(m["mouse_ensembl_gene_id"], m["mgi_id"]) if e},
+        human=_freeze(human),
+        mgi_symbol=dict(zip(m["mgi_id"], m["mouse_symbol"])),
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# resolution of one identifier
+
+
+@dataclass
+class _Hit:
+    symbol: str | None
+    step: str
+    candidates: tuple[str, ...] = ()
+    note: str = ""
+
+
+def _classify(x: str) -> str:
+    if _ENSG.match(x) or _ENSMUSG.match(x):
+        return "ensembl"
+    if _DIGITS.match(x):
+        return "entrez"
+    if _PROBE.match(x):
+        return "probe"
+    return "symbol"
+
+
+def _resolve_symbol(x: str, idx: _Index, *, allow_excel: bool = True) -> _Hit:
+    if x in idx.hgnc_id:
+        other = sorted(idx.alias.get(x, frozenset()) | idx.prev.get(x, frozenset()) - {x})
+        note = f"also an alias/previous symbol of {', '.join(other)}" if other else ""
+        return _Hit(x, "exact", (x,), note)
+    up = x.upper()
+    if up in idx.upper:
+        sym = idx.upper[up]
+        others = (idx.alias_upper.get(up, frozenset()) | idx.prev_upper.get(up, frozenset())) - {sym}
+        if others:
+            # a case-corrected approved symbol that is also another gene's alias/previous symbol
+            return _Hit(
+                None, "ambiguous", tuple(sorted(others | {sym})), f"{x!r} differs from {sym} in case only"
+            )
+        return _Hit(sym, "case", (sym,), f"case corrected from {x!r}")
+    if allow_excel:
+        m = _DATE_D_MON.match(x) or _DATE_MON_D.match(x)
+        if m:
+            return _resolve_excel(x, m.groups(), idx)
+        m = _DATE_ISO.match(x)
+        if m and 1 <= int(m.group(1)) <= 12:
+            return _resolve_excel(x, (m.group(2), _MONTH_ABBR[int(m.group(1)) - 1]), idx)
+    prev = idx.prev.get(x, frozenset()) | idx.withdrawn.get(x, frozenset())
+    alias = idx.alias.get(x, frozenset())
+    note = ""
+    if not prev and not alias:
+        prev = idx.prev_upper.get(up, frozenset())
+        alias = idx.alias_upper.get(up, frozenset())
+        note = "matched ignoring case"
+    if len(prev) == 1:
+        (sym,) = prev
+        others = sorted(alias - prev)
+        extra = f"also an alias of {', '.join(others)} (previous symbols take precedence)" if others else ""
+        return _Hit(sym, "previous", tuple(sorted(prev | alias)), "; ".join(filter(None, [note, extra])))
+    if len(prev) > 1:
+        return _Hit(None, "ambiguous", tuple(sorted(prev | alias)), "previous symbol of several genes")
+    if len(alias) == 1:
+        (sym,) = alias
+        return _Hit(sym, "alias", (sym,), note)
+    if len(alias) > 1:
+        return _Hit(None, "ambiguous", tuple(sorted(alias)), "alias of several genes")
+    if _PROBE.match(x):
+        return _Hit(None, "unmapped", note="looks like a probe-set id; pass annotation= to map probes")
+    if _MOUSE_SYMBOL.match(x):
+        return _Hit(None, "unmapped", note="looks like a mouse symbol; pass species='mouse'")
+    return _Hit(None, "unmapped")
+
+
+def _resolve_excel(x: str, groups: tuple[str, str], idx: _Index) -> _Hit:
+    a, b = groups
+    day, mon = (a, b) if a.isdigit() else (b, a)
+    prefixes = _MONTHS.get(mon.lower())
+    if prefixes is None:
+        return _Hit(None, "unmapped", note="looks like a date but not a month name")
+    n = str(int(day))
+    targets: dict[str, str] = {}
+    for p in prefixes:
+        old = f"{p}{n}"
+        hit = _resolve_symbol(old, idx, allow_excel=False)
+        if hit.symbol is not None and hit.step in ("exact", "previous"):
+            targets.setdefault(hit.symbol, old)
+    if not targets:
+        for p in prefixes:
+            hit = _resolve_symbol(f"{p}{n}", idx, allow_excel=False)
+            if hit.symbol is not None:
+                targets.setdefault(hit.symbol, f"{p}{n}")
+    if len(targets) == 1:
+        ((sym, old),) = targets.items()
+        return _Hit(sym, "excel_date", (sym,), f"spreadsheet date {x!r} read as {old}")
+    if len(targets) > 1:
+        desc = ", ".join(f"{old}->{s}" for s, old in targets.items())
+        return _Hit(None, "ambiguous", tuple(sorted(targets)), f"spreadsheet date {x!r} could be {desc}")
+    return _Hit(None, "unmapped", note=f"spreadsheet date {x!r} matches no gene")
+
+
+def _resolve_human(x: str, kind: str, idx: _Index) -> _Hit:
+    if kind == "ensembl":
+        base = x.split(".")[0].upper()
+        if base.endswith("_PAR_Y"):
+            base = base[: -len("_PAR_Y")]
+        sym = idx.ensembl.get(base)
+        if sym is None:
+            return _Hit(None, "unmapped", note="Ensembl id not in the HGNC table")
+        note = "version suffix dropped" if "." in x else ""
+        return _Hit(sym, "ensembl", (sym,), note)
+    if kind == "entrez":
+        key = x[:-2] if x.endswith(".0") else x
+        sym = idx.entrez.get(key)
+        if sym is None:
+            return _Hit(None, "unmapped", note="Entrez id not in the HGNC table")
+        return _Hit(sym, "entrez", (sym,))
+    return _resolve_symbol(x, idx)
+
+
+def _resolve_mouse(x: str, kind: str, midx: _MouseIndex) -> _Hit:
+    if kind == "ensembl":
+        mgis = {midx.ensembl[x.split(".")[0].upper()]} if x.split(".")[0].upper() in midx.ensembl else set()
+    elif x in midx.symbol:
+        mgis = {midx.symbol[x]}
+    else:
+        mgis = set(midx.synonym.get(x, frozenset())) or set(midx.upper.get(x.upper(), frozenset()))
+    if not mgis:
+        return _Hit(None, "unmapped", note="no human ortholog in the shipped HGNC/MGI table")
+    if len(mgis) > 1:
+        names = sorted(midx.mgi_symbol[m] for m in mgis)
+        return _Hit(None, "ambiguous", tuple(names), "mouse synonym of several mouse genes")
+    (mgi,) = mgis
+    humans = midx.human[mgi]
+    msym = midx.mgi_symbol[mgi]
+    if len(humans) == 1:
+        (h,) = humans
+        return _Hit(h, "ortholog", (h,), f"mouse {msym} ({mgi})")
+    return _Hit(None, "ambiguous", tuple(sorted(humans)), f"mouse {msym} has several human orthologs")
+
+
+# --------------------------------------------------------------------------------------------------
+# report
+
+
+@dataclass
+class GeneMappingReport:
+    """What :func:`harmonize_genes` / :func:`map_genes` did to every input identifier.
+
+    Attributes
+    ----------
+    table
+        Tidy DataFrame, one row per input identifier (in input order): ``input_id``, ``id_type``,
+        ``symbol`` (the HGNC symbol, or empty), ``hgnc_id``, ``step`` (one of ``user``, ``exact``,
+        ``case``, ``alias``, ``previous``, ``excel_date``, ``ensembl``, ``entrez``, ``probe``,
+        ``ortholog``, ``ambiguous``, ``unmapped``), ``candidates`` (``|``-separated), ``note`` and ``kept``
+        (whether this identifier's values are in the output after duplicates were collapsed).
+    species
+        ``"human"`` or ``"mouse"``.
+    collapse_rule
+        Name and description of the rule used for identifiers mapped to the same gene.
+    """
+
+    table: pd.DataFrame
+    species: str = "human"
+    collapse_rule: str = "max_mean"
+    source: str = "resistscore/_data/genes (HGNC snapshot, see PROVENANCE.md)"
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_input(self) -> int:
+        """Number of input identifiers."""
+        return len(self.table)
+
+    @property
+    def n_mapped(self) -> int:
+        """Number of input identifiers mapped to an HGNC symbol."""
+        return int((self.table["symbol"] != "").sum())
+
+    @property
+    def n_genes(self) -> int:
+        """Number of distinct HGNC symbols in the output."""
+        return int(self.table.loc[self.table["symbol"] != "", "symbol"].nunique())
+
+    @property
+    def ambiguous(self) -> pd.DataFrame:
+        """Rows left unmapped because several genes claim them (resolve them with ``mapping=``)."""
+        return self.table[self.table["step"] == "ambiguous"]
+
+    @property
+    def unmapped(self) -> pd.DataFrame:
+        """Rows that matched nothing."""
+        return self.table[self.table["step"] == "unmapped"]
+
+    def summary(self) -> pd.Series:
+        """Number of input identifiers per mapping step."""
+        counts = self.table["step"].value_counts()
+        return counts.reindex([s for s in STEPS if s in counts.index]).rename("n")
+
+    def mapping(self) -> dict[str, str]:
+        """``{input_id: symbol}`` for the mapped identifiers."""
+        t = self.table[self.table["symbol"] != ""]
+        return dict(zip(t["input_id"], t["symbol"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain-dict form (lists and strings only) that can be stored in ``adata.uns``."""
+        return {
+            "table": {c: self.table[c].astype(str).tolist() for c in self.table.columns},
+            "species": self.species,
+            "collapse_rule": self.collapse_rule,
+            "collapse_rule_description": COLLAPSE_RULES.get(self.collapse_rule, ""),
+            "source": self.source,
+            "n_input": self.n_input,
+            "n_mapped": self.n_mapped,
+            "n_genes": self.n_genes,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> GeneMappingReport:
+        """Rebuild a report stored with :meth:`to_dict`."""
+        table = pd.DataFrame({k: list(v) for k, v in d["table"].items()})
+        if "kept" in table:
+            table["kept"] = table["kept"].map(lambda v: str(v) == "True")
+        return cls(table=table, species=d["species"], collapse_rule=d["collapse_rule"], source=d["source"])
+
+    def __repr__(self) -> str:
+        steps = ", ".join(f"{k}={v}" for k, v in self.summary().items())
+        return (
+            f"GeneMappingReport({self.n_input} identifiers -> {self.n_genes} HGNC genes; species={self.species}; "
+            f"steps: {steps}; duplicates: {self.collapse_rule})"
+        )
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>{self!r}</b></p>"
+        return head + self.summary().to_frame().to_html()
+
+
+# --------------------------------------------------------------------------------------------------
+# public functions
+
+
+def _detect_species(ids: list[str]) -> str:
+    """Majority vote: ``ENSMUSG`` ids and ``Abcb1a``-style symbols vote mouse; ``ENSG`` and upper-case vote human."""
+    sample = [x for x in ids if x][:5000]
+    mouse = human = 0
+    for x in sample:
+        if _ENSMUSG.match(x) or (_classify(x) == "symbol" and _MOUSE_SYMBOL.match(x)):
+            mouse += 1
+        elif _ENSG.match(x) or (
+            _classify(x) == "symbol" and x.replace("orf", "").upper() == x.replace("orf", "")
+        ):
+            human += 1
+    return "mouse" if mouse > human else "human"
+
+
+def map_genes(
+    ids: Iterable[Any],
+    *,
+    id_type: str = "auto",
+    species: str = "auto",
+    annotation: Mapping[str, Any] | pd.Series | None = None,
+    mapping: Mapping[str, str] | None = None,
+    warn: bool = True,
+) -> GeneMappingReport:
+    """Map gene identifiers to current HGNC symbols (offline) and report every step.
+
+    Parameters
+    ----------
+    ids
+        Gene identifiers: HGNC symbols (current, previous, aliases, any case, spreadsheet-mangled),
+        Ensembl gene ids (with or without version), Entrez ids, probe-set ids (with ``annotation``) or
+        mouse symbols / Ensembl ids.
+    id_type
+        ``"auto"`` (classify each identifier by its form), ``"symbol"``, ``"ensembl"``, ``"entrez"`` or
+        ``"probe"``.
+    species
+        ``"auto"`` (mouse if most symbols look like ``Abcb1a`` or ids are ``ENSMUSG``), ``"human"`` or
+        ``"mouse"`` (mapped to human orthologs).
+    annotation
+        For probe sets: ``{probe_id: gene}`` (symbol, Entrez or Ensembl id), e.g. the symbol column of a
+        microarray table, or several sources ``{"entrez": {...}, "symbol": {...}}`` tried in order for each
+        probe (the first that gives exactly one HGNC gene wins). Probes without annotation are unmapped.
+        Annotations listing several genes (``"A /// B"``) map only if they all resolve to the same gene.
+    mapping
+        Explicit ``{input_id: HGNC symbol}`` decisions; they take precedence over every rule and are
+        how an ambiguous identifier is resolved. Target symbols must be approved HGNC symbols.
+    warn
+        Emit an :class:`~resistscore.AmbiguousGeneWarning` listing ambiguous identifiers.
+
+    Returns
+    -------
+    GeneMappingReport
+        One row per input identifier (see the class).
+
+    Raises
+    ------
+    GeneIdentifierError
+        If ``mapping`` targets a symbol that is not an approved HGNC symbol, or probe ids are given
+        without ``annotation``.
+
+    Examples
+    --------
+    >>> import resistscore as rs
+    >>> rep = rs.pp.map_genes(["MDR1", "BCRP", "MRP1", "abcb1", "ENSG00000085563.15", "5243", "7-Sep"])
+    >>> rep.table[["input_id", "symbol", "step"]]
+                 input_id   symbol        step
+    0                MDR1    ABCB1    previous
+    1                BCRP    ABCG2       alias
+    2                MRP1    ABCC1    previous
+    3               abcb1    ABCB1        case
+    4  ENSG00000085563.15    ABCB1     ensembl
+    5                5243    ABCB1      entrez
+    6               7-Sep  SEPTIN7  excel_date
+    """
+    check_choice("id_type", id_type, ID_TYPES)
+    check_choice("species", species, SPECIES)
+    raw = list(ids)
+    strs = ["" if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v).strip() for v in raw]
+    idx = _index()
+    if mapping:
+        bad = {k: v for k, v in mapping.items() if v not in idx.hgnc_id}
+        if bad:
+            raise GeneIdentifierError(
+                f"`mapping` targets that are not approved HGNC symbols: {bad}. Use current symbols, "
+                "e.g. look them up with rs.pp.map_genes([...])."
+            )
+    anns: list[tuple[str, dict[str, str]]] | None = None
+    if annotation is not None:
+        sources = (
+            list(annotation.items()) if _is_multi_annotation(annotation) else [("annotation", annotation)]
+        )
+        anns = [
+            (str(name), {str(k): ("" if pd.isna(v) else str(v).strip()) for k, v in src.items()})
+            for name, src in sources
+        ]
+    ann = anns[0][1] if anns else None
+    if species == "auto":
+        species = _detect_species([ann.get(x, "") for x in strs] if ann is not None else strs)
+    midx = _mouse_index() if species == "mouse" else None
+
+    cache: dict[tuple[str, str], _Hit] = {}
+    rows = []
+    for x in strs:
+        kind = id_type if id_type != "auto" else _classify(x)
+        if kind == "probe" and ann is None and id_type == "auto":
+            # a symbol that happens to look like a probe id is resolved as a symbol
+            kind = "symbol"
+        key = (x, kind)
+        if key in cache:
+            hit = cache[key]
+        elif not x:
+            hit = _Hit(None, "unmapped", note="empty identifier")
+        elif mapping and x in mapping:
+            hit = _Hit(mapping[x], "user", (mapping[x],), "explicit mapping given by the user")
+        elif kind == "probe":
+            if ann is None:
+                hit = _Hit(None, "unmapped", note="probe id without annotation")
+            else:
+                hit = _resolve_probe(x, anns, idx, midx, mapping)
+        else:
+            hit = _resolve_one(x, kind, idx, midx)
+        cache[key] = hit
+        rows.append(
+            {
+                "input_id": x,
+                "id_type": kind,
+                "symbol": hit.symbol or "",
+                "hgnc_id": idx.hgnc_id.get(hit.symbol, "") if hit.symbol else "",
+                "step": hit.step,
+                "candidates": "|".join(hit.candidates),
+                "note": hit.note,
+            }
+        )
+    if strs and all(r["note"] == "probe id without annotation" for r in rows):
+        raise GeneIdentifierError(
+            "the identifiers look like microarray probe-set ids; pass `annotation=` (a probe -> gene "
+            "symbol mapping, e.g. the symbol column of the file) to map them to genes."
+        )
+    table = pd.DataFrame(
+        rows, columns=["input_id", "id_type", "symbol", "hgnc_id", "step", "candidates", "note"]
+    )
+    table["kept"] = table["symbol"] != ""
+    report = GeneMappingReport(
+        table=table,
+        species=species,
+        collapse_rule="none",
+        params={"id_type": id_type, "species": species},
+    )
+    amb = report.ambiguous
+    if warn and len(amb):
+        items = [
+            f"{i} -> {c.replace('|', '/')}" + (f" ({n})" if n else "")
+            for i, c, n in zip(amb["input_id"], amb["candidates"], amb["note"])
+        ]
+        shown = "; ".join(items[:10]) + (f"; ... ({len(items)} in all)" if len(items) > 10 else "")
+        warnings.warn(
+            f"{len(amb)} gene identifier(s) match several HGNC genes and were left unmapped: {shown}. "
+            "Pass mapping={id: symbol} to resolve them (see report.ambiguous).",
+            AmbiguousGeneWarning,
+            stacklevel=2,
+        )
+    return report
+
+
+def _is_multi_annotation(annotation) -> bool:
+    """``{source name: {probe: gene}}`` (several sources tried in order) vs a single ``{probe: gene}``."""
+    if isinstance(annotation, pd.Series):
+        return False
+    return bool(annotation) and all(isinstance(v, Mapping | pd.Series) for v in annotation.values())
+
+
+def _resolve_annotated(target: str, idx: _Index, midx: _MouseIndex | None, mapping) -> _Hit:
+    targets = [t.strip() for t in re.split(r"\s*(?:///|//|\||;)\s*", target) if t.strip()]
+    if mapping and target in mapping:
+        return _Hit(mapping[target], "user", (mapping[target],))
+    if len(targets) > 1:
+        subs = {
+            h.symbol for t in targets if (h := _resolve_one(t, _classify(t), idx, midx)).symbol is not None
+        }
+        if len(subs) == 1:
+            return _Hit(next(iter(subs)), "multi-annotation", tuple(subs))
+        return _Hit(None, "ambiguous" if subs else "unmapped", tuple(sorted(subs)))
+    return _resolve_one(targets[0], _classify(targets[0]), idx, midx)
+
+
+def _resolve_probe(x: str, anns, idx: _Index, midx: _MouseIndex | None, mapping) -> _Hit:
+    """Try each annotation source in order; the first that gives one HGNC gene wins."""
+    first_problem: _Hit | None = None
+    for name, ann in anns:
+        target = ann.get(x, "")
+        if not target:
+            continue
+        sub = _resolve_annotated(target, idx, midx, mapping)
+        label = f"{name}={target!r}" if len(anns) > 1 else f"annotated {target!r}"
+        if sub.symbol is not None:
+            return _Hit(sub.symbol, "probe", (sub.symbol,), f"{label} ({sub.step})")
+        if first_problem is None or (first_problem.step == "unmapped" and sub.step == "ambiguous"):
+            if sub.step == "ambiguous":
+                first_problem = _Hit(None, "ambiguous", sub.candidates, f"{label}: several genes")
+            else:
+                first_problem = _Hit(None, "unmapped", note=f"{label}: no HGNC gene")
+    return first_problem or _Hit(None, "unmapped", note="probe has no gene annotation")
+
+
+def _resolve_one(x: str, kind: str, idx: _Index, midx: _MouseIndex | None) -> _Hit:
+    if midx is not None:
+        return _resolve_mouse(x, kind, midx)
+    if kind == "ensembl" and _ENSMUSG.match(x):
+        return _Hit(None, "unmapped", note="mouse Ensembl id in human data; pass species='mouse'")
+    return _resolve_human(x, kind, idx)
+
+
+def _collapse_matrix(groups: np.ndarray, n_in: int, how: str, X) -> tuple[Any, np.ndarray]:
+    """Selection (``max_mean``/``first``): chosen input per gene; else an (n_in, n_genes) indicator."""
+    n_groups = int(groups.max()) + 1 if len(groups) and groups.max() >= 0 else 0
+    valid = groups >= 0
+    if how in ("max_mean", "first"):
+        if how == "max_mean":
+            means = _column_means(X)
+            score = np.where(np.isnan(means), -np.inf, means)
+        else:
+            score = -np.arange(n_in, dtype=float)
+        chosen = np.full(n_groups, -1)
+        best = np.full(n_groups, -np.inf)
+        for j in range(n_in):
+            g = groups[j]
+            if g < 0:
+                continue
+            if chosen[g] < 0 or score[j] > best[g]:
+                chosen[g] = j
+                best[g] = score[j]
+        kept = np.zeros(n_in, dtype=bool)
+        kept[chosen] = True
+        return chosen, kept
+    cols = np.flatnonzero(valid)
+    M = sp.csr_matrix((np.ones(len(cols)), (cols, groups[cols])), shape=(n_in, n_groups))
+    return M, valid.copy()
+
+
+def _column_means(X) -> np.ndarray:
+    if sp.issparse(X):
+        return np.asarray(X.mean(axis=0)).ravel()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(np.asarray(X, dtype=float), axis=0)
+
+
+def harmonize_genes(
+    data,
+    *,
+    id_type: str = "auto",
+    species: str = "auto",
+    probe_collapse: str = "max_mean",
+    annotation: str | Mapping[str, Any] | pd.Series | None = None,
+    id_column: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    drop_unmapped: bool = True,
+    copy: bool = False,
+):
+    """Rename genes to current HGNC symbols, collapse duplicates, and report every step.
+
+    Parameters
+    ----------
+    data
+        :class:`~anndata.AnnData` (``var_names`` are the identifiers) or a samples x genes
+        :class:`~pandas.DataFrame` (columns are the identifiers). Never modified.
+    id_type, species, mapping
+        See :func:`map_genes`.
+    probe_collapse
+        Rule for several input identifiers mapped to the same gene (probe sets, or e.g. an alias and
+        its current symbol both present): ``"max_mean"`` (default; keep the identifier with the highest
+        mean expression, as is standard for microarrays), ``"mean"``, ``"sum"`` (raw counts) or
+        ``"first"``. The rule is recorded in the report.
+    annotation
+        Probe -> gene annotation: for AnnData the name of a ``var`` column (e.g. ``"symbol"``) or a list of
+        names tried in order (e.g. ``["entrez", "symbol"]``); for a DataFrame a mapping or Series indexed by
+        column name (or ``{source: mapping}`` for several sources).
+    id_column
+        For AnnData: take identifiers from this ``var`` column instead of ``var_names``.
+    drop_unmapped
+        Drop identifiers that could not be mapped (default). If False they are kept under their
+        input name (and flagged ``kept=True`` with an empty symbol in the report).
+    copy
+        Kept for symmetry with scanpy's API. The input is never modified and the result is always a
+        new object whose arrays are not shared with the input, whatever ``copy`` is.
+
+    Returns
+    -------
+    tuple
+        ``(result, report)``: the AnnData/DataFrame with HGNC symbols as gene names (``var["hgnc_id"]``
+        and ``var["input_ids"]`` record the origin for AnnData) and the :class:`GeneMappingReport`,
+        also stored in ``result.uns["resistscore"]["gene_mapping"]`` (AnnData) or
+        ``result.attrs["resistscore_gene_mapping"]`` (DataFrame).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import resistscore as rs
+    >>> df = pd.DataFrame(
+    ...     [[1.0, 5.0, 2.0, 7.0], [3.0, 6.0, 4.0, 8.0]],
+    ...     index=["s1", "s2"],
+    ...     columns=["MDR1", "ABCB1", "BCRP", "NOT_A_GENE"],
+    ... )
+    >>> out, report = rs.pp.harmonize_genes(df)
+    >>> out
+        ABCB1  ABCG2
+    s1    5.0    2.0
+    s2    6.0    4.0
+    >>> report.table[["input_id", "symbol", "step", "kept"]]
+         input_id symbol      step   kept
+    0        MDR1  ABCB1  previous  False
+    1       ABCB1  ABCB1     exact   True
+    2        BCRP  ABCG2     alias   True
+    3  NOT_A_GENE         unmapped  False
+    """
+    import anndata as ad
+
+    check_choice("probe_collapse", probe_collapse, tuple(COLLAPSE_RULES))
+    if isinstance(data, ad.AnnData):
+        if data.isbacked:
+            raise InputFormatError(
+                "harmonize_genes needs the expression matrix in memory to collapse duplicated genes; "
+                "load it with adata.to_memory() (or read without backed=True)."
+            )
+        ids = list(map(str, data.var[id_column])) if id_column else list(map(str, data.var_names))
+        ann = None
+        if annotation is not None:
+            if isinstance(annotation, str | list | tuple):
+                cols = [annotation] if isinstance(annotation, str) else list(annotation)
+                for col in cols:
+                    if col not in data.var:
+                        raise InputFormatError(
+                            f"annotation column {col!r} is not in adata.var (columns: {list(data.var.columns)}); "
+                            "pass the name of the var column holding gene symbols."
+                        )
+                ann = {col: dict(zip(ids, data.var[col])) for col in cols}
+            else:
+                ann = annotation
+        X = data.X
+    elif isinstance(data, pd.DataFrame):
+        if id_column is not None:
+            raise InputFormatError(
+                "`id_column` applies to AnnData only; for a DataFrame the columns are the ids."
+            )
+        ids = list(map(str, data.columns))
+        ann = None
+        if annotation is not None:
+            if isinstance(annotation, str):
+                raise InputFormatError(
+                    "for a DataFrame, `annotation` must be a mapping or Series {column: gene symbol}, not a name."
+                )
+            ann = annotation
+        X = data.to_numpy()
+        if X.dtype == object or not np.issubdtype(X.dtype, np.number):
+            try:
+                X = data.to_numpy(dtype=float)
+            except (TypeError, ValueError) as err:
+                raise InputFormatError(
+                    "the expression table has non-numeric values; remove annotation columns or pass them "
+                    "as `annotation=`."
+                ) from err
+    else:
+        raise InputFormatError(
+            f"harmonize_genes takes an AnnData or a samples x genes DataFrame, not {type(data).__name__}; "
+            "read files with rs.io.read first."
+        )
+
+    report = map_genes(
+        ids,
+        id_type="probe" if ann is not None and id_type == "auto" else id_type,
+        species=species,
+        annotation=ann,
+        mapping=mapping,
+    )
+    table = report.table
+    if report.n_mapped == 0 and drop_unmapped:
+        examples = ", ".join(repr(i) for i in ids[:5])
+        raise GeneIdentifierError(
+            f"none of the {len(ids)} gene identifiers (e.g. {examples}) maps to an HGNC gene (species="
+            f"{report.species!r}). Check that the genes are on the expected axis (pass orientation= to "
+            "rs.io.read or transpose), pass species='mouse' for mouse data, or annotation= for probe sets."
+        )
+    names = np.where(table["symbol"] != "", table["symbol"], "")
+    if not drop_unmapped:
+        names = np.where(names == "", np.asarray(ids, dtype=object), names)
+    uniq, inverse = np.unique(names, return_inverse=True)
+    groups = inverse.astype(int)
+    if "" in set(uniq):
+        empty = int(np.flatnonzero(uniq == "")[0])
+        groups = np.where(groups == empty, -1, groups)
+        groups = np.where(groups > empty, groups - 1, groups)
+        uniq = uniq[uniq != ""]
+    # output order: first appearance in the input
+    first_pos = np.full(len(uniq), len(ids))
+    for j, g in enumerate(groups):
+        if g >= 0 and first_pos[g] > j:
+            first_pos[g] = j
+    order = np.argsort(first_pos, kind="stable")
+    remap = np.empty(len(order), dtype=int)
+    remap[order] = np.arange(len(order))
+    groups = np.where(groups >= 0, remap[np.maximum(groups, 0)], -1)
+    uniq = uniq[order]
+
+    chosen_or_M, kept = _collapse_matrix(groups, len(ids), probe_collapse, X)
+    table = table.copy()
+    table["kept"] = kept
+    report = GeneMappingReport(
+        table=table,
+        species=report.species,
+        collapse_rule=probe_collapse,
+        params={
+            "id_type": id_type,
+            "species": species,
+            "probe_collapse": probe_collapse,
+            "drop_unmapped": drop_unmapped,
+            "user_mapping": dict(mapping or {}),
+        },
+    )
+    hgnc = _index().hgnc_id
+    input_ids = (
+        pd.Series(ids)[kept].groupby(groups[kept]).agg("|".join)
+        if probe_collapse in ("mean", "sum")
+        else None
+    )
+    if isinstance(data, pd.DataFrame):
+        if probe_collapse in ("max_mean", "first"):
+            out = data.iloc[:, chosen_or_M].copy()
+        else:
+            vals = _aggregate(X, chosen_or_M, probe_collapse)
+            out = pd.DataFrame(vals, index=data.index.copy())
+        out.columns = pd.Index(list(uniq), name=None)
+        out.attrs = {"resistscore_gene_mapping": report.to_dict()}
+        return out, report
+
+    if probe_collapse in ("max_mean", "first"):
+        out = data[:, chosen_or_M].copy()
+        out.var["input_ids"] = [ids[j] for j in chosen_or_M]
+    else:
+        vals = _aggregate(X, chosen_or_M, probe_collapse)
+        out = ad.AnnData(
+            X=vals,
+            obs=data.obs.copy(),
+            obsm={k: v.copy() for k, v in data.obsm.items()},
+            uns=copy_module.deepcopy(dict(data.uns)),
+        )
+        for layer, L in data.layers.items():
+            out.layers[layer] = _aggregate(L, chosen_or_M, probe_collapse)
+        out.var["input_ids"] = list(input_ids.sort_index())
+    out.var_names = pd.Index(list(uniq))
+    out.var["hgnc_id"] = [hgnc.get(s, "") for s in uniq]
+    out.uns = dict(out.uns)
+    rs_uns = dict(out.uns.get("resistscore", {}))
+    rs_uns["gene_mapping"] = report.to_dict()
+    out.uns["resistscore"] = rs_uns
+    return out, report
+
+
+def _aggregate(X, M, how: str):
+    """Sum or mean of the input columns of each gene (``M``: input x gene indicator); NaN = missing."""
+    counts = np.asarray(M.sum(axis=0)).ravel()
+    if sp.issparse(X):
+        res = sp.csr_matrix(X @ M)
+        if how == "mean":
+            res = sp.csr_matrix(res @ sp.diags(1.0 / counts))
+        return res
+    Xd = np.asarray(X, dtype=float)
+    nan = np.isnan(Xd)
+    res = np.asarray(np.where(nan, 0.0, Xd) @ M)
+    present = np.asarray((~nan).astype(float) @ M)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if how == "mean":
+            res = res / present
+    res[present == 0] = np.nan
+    return res

@@ -1,0 +1,31 @@
+"""Statistics on resistance scores: group tests, linear and mixed models, drug response, survival, ROC.
+
+Every function takes scores as a ``ScoreResult``, an AnnData scored by :func:`resistscore.tl.score`
+(``obsm["resistscore_scores"]``) or a samples x signatures DataFrame, plus sample metadata, and
+returns a result object whose ``.table`` is a tidy DataFrame with fixed, documented columns.
+Single-cell data are analysed per biological replicate by default (see ``sample_key``).
+"""
+
+from resistscore.tl.stats._groups import compare_groups
+from resistscore.tl.stats._input import SampleMismatchWarning
+from resistscore.tl.stats._models import fit_model
+from resistscore.tl.stats._pseudobulk import pseudobulk
+from resistscore.tl.stats._response import associate
+from resistscore.tl.stats._results import RocResult, StatsResult, SurvivalResult
+from resistscore.tl.stats._roc import roc
+from resistscore.tl.stats._samples import compare_samples
+from resistscore.tl.stats._survival import survival
+
+__all__ = [
+    "RocResult",
+    "SampleMismatchWarning",
+    "StatsResult",
+    "SurvivalResult",
+    "associate",
+    "compare_groups",
+    "compare_samples",
+    "fit_model",
+    "pseudobulk",
+    "roc",
+    "survival",
+]

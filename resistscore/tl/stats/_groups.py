@@ -1,0 +1,458 @@
+"""Group comparisons of scores: Welch t, Mann-Whitney U, paired tests, ANOVA, Kruskal-Wallis."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from resistscore._errors import StatisticsError
+from resistscore._validate import check_choice, check_probability
+from resistscore.tl.stats._effects import (
+    eta_squared_ci,
+    fisher_z_ci,
+    hedges_correction,
+    hodges_lehmann,
+    ncp_ci_t,
+)
+from resistscore.tl.stats._input import prepare
+from resistscore.tl.stats._results import StatsResult, bh_fdr
+
+__all__ = ["COMPARE_COLUMNS", "compare_groups"]
+
+#: Fixed columns of :func:`compare_groups` tables.
+COMPARE_COLUMNS = [
+    "signature",
+    "test",
+    "group1",
+    "group2",
+    "n1",
+    "n2",
+    "mean1",
+    "mean2",
+    "estimate",
+    "estimate_type",
+    "estimate_ci_low",
+    "estimate_ci_high",
+    "statistic",
+    "df",
+    "effect",
+    "effect_type",
+    "ci_low",
+    "ci_high",
+    "pvalue",
+    "fdr",
+    "note",
+]
+
+_TESTS = ("welch", "mannwhitney", "anova", "kruskal")
+
+
+def _levels(values: pd.Series) -> list[str]:
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        present = set(values.dropna().astype(str))
+        return [str(c) for c in values.cat.categories if str(c) in present]
+    return sorted(values.dropna().astype(str).unique())
+
+
+def _empty_row(signature: str, test: str, g1: str, g2: str | None) -> dict[str, Any]:
+    row = dict.fromkeys(COMPARE_COLUMNS, np.nan)
+    row.update(signature=signature, test=test, group1=g1, group2=g2, note="")
+    return row
+
+
+def _two_sample(sig: str, x: np.ndarray, y: np.ndarray, g1: str, g2: str, test: str, level: float) -> dict:
+    name = "welch_t" if test == "welch" else "mann_whitney_u"
+    row = _empty_row(sig, name, g1, g2)
+    n1, n2 = len(x), len(y)
+    row.update(n1=n1, n2=n2)
+    if n1 < 2 or n2 < 2:
+        row["note"] = "fewer than 2 non-missing scores in a group"
+        return row
+    row.update(mean1=float(np.mean(x)), mean2=float(np.mean(y)))
+    if np.ptp(np.concatenate([x, y])) == 0:
+        row["note"] = "constant scores"
+        return row
+    if test == "welch":
+        res = stats.ttest_ind(x, y, equal_var=False)
+        ci = res.confidence_interval(confidence_level=level)
+        df_p = n1 + n2 - 2
+        sp = math.sqrt(((n1 - 1) * np.var(x, ddof=1) + (n2 - 1) * np.var(y, ddof=1)) / df_p)
+        j = hedges_correction(df_p)
+        if sp > 0:
+            d = (np.mean(x) - np.mean(y)) / sp
+            scale = math.sqrt(1 / n1 + 1 / n2)
+            lo, hi = ncp_ci_t(d / scale, df_p, level)
+            effect, elo, ehi = j * d, j * lo * scale, j * hi * scale
+        else:
+            effect = elo = ehi = np.nan
+            row["note"] = "zero within-group variance"
+        row.update(
+            estimate=float(np.mean(x) - np.mean(y)),
+            estimate_type="mean_difference",
+            estimate_ci_low=float(ci.low),
+            estimate_ci_high=float(ci.high),
+            statistic=float(res.statistic),
+            df=float(res.df),
+            effect=float(effect),
+            effect_type="hedges_g",
+            ci_low=float(elo),
+            ci_high=float(ehi),
+            pvalue=float(res.pvalue),
+        )
+    else:
+        res = stats.mannwhitneyu(x, y, alternative="two-sided", method="auto")
+        r = 2 * float(res.statistic) / (n1 * n2) - 1
+        lo, hi = fisher_z_ci(r, math.sqrt((n1 + n2 + 1) / (3 * n1 * n2)), level)
+        est, elo, ehi = hodges_lehmann(x, y, level)
+        row.update(
+            estimate=est,
+            estimate_type="hodges_lehmann_shift",
+            estimate_ci_low=elo,
+            estimate_ci_high=ehi,
+            statistic=float(res.statistic),
+            effect=r,
+            effect_type="rank_biserial",
+            ci_low=lo,
+            ci_high=hi,
+            pvalue=float(res.pvalue),
+        )
+    return row
+
+
+def _paired(sig: str, x: np.ndarray, y: np.ndarray, g1: str, g2: str, test: str, level: float) -> dict:
+    name = "paired_t" if test == "welch" else "wilcoxon_signed_rank"
+    row = _empty_row(sig, name, g1, g2)
+    n = len(x)
+    row.update(n1=n, n2=n)
+    if n < 2:
+        row["note"] = "fewer than 2 complete pairs"
+        return row
+    row.update(mean1=float(np.mean(x)), mean2=float(np.mean(y)))
+    d = x - y
+    if np.ptp(d) == 0 and d[0] == 0:
+        row["note"] = "all paired differences are zero"
+        return row
+    if test == "welch":
+        res = stats.ttest_rel(x, y)
+        ci = res.confidence_interval(confidence_level=level)
+        sd = float(np.std(d, ddof=1))
+        j = hedges_correction(n - 1)
+        if sd > 0:
+            dz = float(np.mean(d)) / sd
+            lo, hi = ncp_ci_t(dz * math.sqrt(n), n - 1, level)
+            effect, elo, ehi = j * dz, j * lo / math.sqrt(n), j * hi / math.sqrt(n)
+        else:
+            effect = elo = ehi = np.nan
+            row["note"] = "constant paired differences"
+        row.update(
+            estimate=float(np.mean(d)),
+            estimate_type="mean_paired_difference",
+            estimate_ci_low=float(ci.low),
+            estimate_ci_high=float(ci.high),
+            statistic=float(res.statistic),
+            df=float(n - 1),
+            effect=float(effect),
+            effect_type="hedges_g_z",
+            ci_low=float(elo),
+            ci_high=float(ehi),
+            pvalue=float(res.pvalue),
+        )
+    else:
+        nz = d[d != 0]
+        m = len(nz)
+        res = stats.wilcoxon(x, y, zero_method="wilcox", alternative="two-sided")
+        ranks = stats.rankdata(np.abs(nz))
+        wplus, wminus = ranks[nz > 0].sum(), ranks[nz < 0].sum()
+        r = float((wplus - wminus) / (wplus + wminus))
+        se = math.sqrt((2 * m**3 + 3 * m**2 + m) / 6) / (m * (m + 1) / 2)
+        lo, hi = fisher_z_ci(r, se, level)
+        row.update(
+            estimate=float(np.median(d)),
+            estimate_type="median_paired_difference",
+            statistic=float(res.statistic),
+            effect=r,
+            effect_type="matched_rank_biserial",
+            ci_low=lo,
+            ci_high=hi,
+            pvalue=float(res.pvalue),
+        )
+    return row
+
+
+def _omnibus(sig, groups, labels, test, level) -> dict:
+    name = "anova_f" if test == "anova" else "kruskal_wallis_h"
+    row = _empty_row(sig, name, ", ".join(labels), None)
+    n = sum(len(g) for g in groups)
+    row.update(n1=n)
+    if any(len(g) < 2 for g in groups):
+        row["note"] = "fewer than 2 non-missing scores in a group"
+        return row
+    if np.ptp(np.concatenate(groups)) == 0:
+        row["note"] = "constant scores"
+        return row
+    k = len(groups)
+    if test == "anova":
+        res = stats.f_oneway(*groups)
+        grand = np.concatenate(groups).mean()
+        ss_between = sum(len(g) * (g.mean() - grand) ** 2 for g in groups)
+        ss_total = float(((np.concatenate(groups) - grand) ** 2).sum())
+        lo, hi = eta_squared_ci(float(res.statistic), k - 1, n - k, n, level)
+        row.update(
+            statistic=float(res.statistic),
+            df=float(k - 1),
+            effect=ss_between / ss_total,
+            effect_type="eta_squared",
+            ci_low=lo,
+            ci_high=hi,
+            pvalue=float(res.pvalue),
+        )
+    else:
+        res = stats.kruskal(*groups)
+        # epsilon^2 = H / (n - 1) is exactly eta^2 of the pooled ranks (tie-corrected H), so its CI is
+        # the noncentral-F interval of the one-way ANOVA on ranks (rank-transform approach).
+        ranks = stats.rankdata(np.concatenate(groups))
+        cuts = np.cumsum([len(g) for g in groups])[:-1]
+        f_rank = float(stats.f_oneway(*np.split(ranks, cuts)).statistic)
+        lo, hi = eta_squared_ci(f_rank, k - 1, n - k, n, level)
+        row.update(
+            statistic=float(res.statistic),
+            df=float(k - 1),
+            effect=float(res.statistic) / (n - 1),
+            effect_type="epsilon_squared",
+            ci_low=lo,
+            ci_high=hi,
+            pvalue=float(res.pvalue),
+        )
+    return row
+
+
+def compare_groups(
+    scores: Any,
+    metadata: pd.DataFrame | None = None,
+    *,
+    group: str,
+    test: str = "welch",
+    reference: str | None = None,
+    groups: Sequence[str] | None = None,
+    paired_by: str | None = None,
+    covariates: str | Sequence[str] | None = None,
+    signatures: str | Sequence[str] | None = None,
+    sample_key: str | None = None,
+    unit: str = "sample",
+    model: str | None = None,
+    level: float = 0.95,
+) -> StatsResult:
+    """Compare signature scores between groups of samples, with effect sizes and BH FDR.
+
+    Two groups: Welch's t test (``test="welch"``, effect Hedges' g) or the Mann-Whitney U test
+    (``"mannwhitney"``, effect rank-biserial r). More than two groups: one-way ANOVA (``"anova"``,
+    eta^2) or Kruskal-Wallis (``"kruskal"``, epsilon^2); with ``"welch"``/``"mannwhitney"`` every
+    level is compared with ``reference`` (or all pairs when no reference is given). With
+    ``paired_by`` (e.g. patient, for pre/post designs) the paired t test or Wilcoxon signed-rank
+    test is used. With ``covariates`` an OLS model ``score ~ C(group) + covariates`` gives the
+    adjusted difference (see :func:`fit_model`).
+
+    Single-cell data are tested at the level of the biological replicate: scores are averaged per
+    ``sample_key`` (a pseudobulk of scores). ``model="mixed"`` keeps cells and fits a linear mixed
+    model with a random intercept per ``sample_key``. ``unit="cell"`` treats cells as replicates
+    and emits :class:`~resistscore.CellsAsReplicatesWarning`.
+
+    Parameters
+    ----------
+    scores
+        :class:`ScoreResult`, AnnData with ``obsm["resistscore_scores"]``, or a samples x signatures DataFrame.
+    metadata
+        Sample metadata indexed by sample (default: ``adata.obs``).
+    group
+        Metadata column with the groups.
+    test
+        ``"welch"``, ``"mannwhitney"``, ``"anova"`` or ``"kruskal"``.
+    reference
+        Reference level: ``group2`` of every contrast (default: the first level, as in R).
+    groups
+        Restrict the analysis to these levels.
+    paired_by
+        Column identifying the unit of pairing (two groups only; one sample per unit and group).
+    covariates
+        Column(s) to adjust for (OLS; categorical columns are dummy-coded).
+    signatures
+        Subset of signatures (default: all).
+    sample_key
+        Column naming the biological replicate of each cell (single-cell data).
+    unit
+        ``"sample"`` (default) or ``"cell"``.
+    model
+        ``None`` or ``"mixed"`` (random intercept per ``sample_key``; needs ``sample_key``).
+    level
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    StatsResult
+        ``.table`` has the columns ``signature, test, group1, group2, n1, n2, mean1, mean2, estimate,
+        estimate_type, estimate_ci_low, estimate_ci_high, statistic, df, effect, effect_type, ci_low,
+        ci_high, pvalue, fdr, note``. Differences are ``group1 - group2``. ``estimate`` is in score
+        units (mean difference with Welch CI, Hodges-Lehmann shift, paired mean difference, or the
+        adjusted OLS / mixed-model coefficient); ``effect`` is standardised (``hedges_g``,
+        ``rank_biserial``, ``hedges_g_z``, ``matched_rank_biserial``, ``eta_squared``,
+        ``epsilon_squared``). For omnibus tests ``group1`` lists the levels, ``n1`` is the total size
+        and ``df`` the between-group degrees of freedom. ``fdr`` is the Benjamini-Hochberg
+        adjustment across signatures within each contrast. ``note`` says why a row is NaN.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import resistscore as rs
+    >>> rng = np.random.default_rng(0)
+    >>> scores = pd.DataFrame(
+    ...     {"efflux_abc": np.r_[rng.normal(1, 1, 8), rng.normal(0, 1, 8)]},
+    ...     index=[f"s{i}" for i in range(16)],
+    ... )
+    >>> meta = pd.DataFrame({"response": ["resistant"] * 8 + ["sensitive"] * 8}, index=scores.index)
+    >>> res = rs.tl.compare_groups(scores, meta, group="response", reference="sensitive")
+    >>> res.table[["signature", "group1", "group2", "n1", "n2", "effect_type"]]
+        signature     group1     group2  n1  n2 effect_type
+    0  efflux_abc  resistant  sensitive   8   8    hedges_g
+    >>> res.table.loc[0, ["estimate", "estimate_ci_low", "estimate_ci_high", "effect", "pvalue"]].astype(
+    ...     float
+    ... ).round(4)
+    estimate            2.2361
+    estimate_ci_low     1.5165
+    estimate_ci_high    2.9558
+    effect              3.1627
+    pvalue              0.0000
+    Name: 0, dtype: float64
+    """
+    check_choice("test", test, _TESTS)
+    check_choice("model", model, (None, "mixed"))
+    check_probability("level", level)
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    covariates = list(covariates or [])
+    if covariates or model == "mixed":
+        if paired_by is not None:
+            raise StatisticsError(
+                "`paired_by` cannot be combined with `covariates` or `model='mixed'`; add the pairing "
+                "column as a covariate instead (e.g. covariates=['patient'])."
+            )
+        if test not in ("welch", "anova"):
+            raise StatisticsError(
+                f"test={test!r} cannot adjust for covariates or use a mixed model; use test='welch' (linear model)."
+            )
+        from resistscore.tl.stats._models import _group_model
+
+        return _group_model(
+            scores,
+            metadata,
+            group=group,
+            reference=reference,
+            groups=groups,
+            covariates=covariates,
+            signatures=signatures,
+            sample_key=sample_key,
+            unit=unit,
+            model=model,
+            level=level,
+        )
+
+    cols = [group] + ([paired_by] if paired_by else [])
+    df, meta, info = prepare(
+        scores,
+        metadata,
+        columns=cols,
+        arg_names=["group"] + (["paired_by"] if paired_by else []),
+        signatures=signatures,
+        sample_key=sample_key,
+        unit=unit,
+    )
+    g = meta[group]
+    if groups is not None:
+        wanted = [str(x) for x in groups]
+        present = set(g.dropna().astype(str))
+        missing = [x for x in wanted if x not in present]
+        if missing:
+            raise StatisticsError(
+                f"`groups`: level(s) {missing} absent from column {group!r}; present: {sorted(present)}."
+            )
+        keep = g.astype(str).isin(wanted) & g.notna()
+        df, meta, g = df[keep], meta[keep], g[keep]
+    labels = _levels(g)
+    gs = g.astype(str).where(g.notna())
+    if len(labels) < 2:
+        raise StatisticsError(
+            f"column {group!r} has {len(labels)} level(s) ({labels}); at least 2 groups are needed to compare."
+        )
+    counts = gs.value_counts()
+    small = counts[counts < 2]
+    if len(small):
+        raise StatisticsError(
+            f"group(s) {small.index.tolist()} of {group!r} have a single sample; a test needs at least 2 per group. "
+            "Drop or merge those levels (e.g. `groups=[...]`)."
+        )
+    if reference is not None:
+        reference = str(reference)
+        if reference not in labels:
+            raise StatisticsError(f"`reference`={reference!r} is not a level of {group!r}; levels: {labels}.")
+    rows = []
+    if paired_by is not None:
+        if len(labels) != 2:
+            raise StatisticsError(
+                f"paired tests compare exactly 2 groups; {group!r} has {len(labels)} ({labels}). Restrict with "
+                "`groups=[...]`, or use `fit_model` with the pairing column as a covariate."
+            )
+        ref = reference if reference is not None else labels[0]
+        other = labels[1] if ref == labels[0] else labels[0]
+        units = meta[paired_by]
+        dup = pd.crosstab(units, gs)
+        if (dup > 1).any().any():
+            bad = dup.index[(dup > 1).any(axis=1)][:3].tolist()
+            raise StatisticsError(
+                f"`paired_by`={paired_by!r}: unit(s) {bad} have more than one sample in a group; pairs need one "
+                "sample per unit and group (for single-cell data pass `sample_key=` to average cells first)."
+            )
+        for sig in df.columns:
+            wide = pd.DataFrame({"u": units.to_numpy(), "g": gs.to_numpy(), "s": df[sig].to_numpy()}).dropna()
+            wide = wide.pivot(index="u", columns="g", values="s").dropna()
+            x = wide[other].to_numpy() if other in wide else np.array([])
+            y = wide[ref].to_numpy() if ref in wide else np.array([])
+            rows.append(_paired(sig, x, y, other, ref, test, level))
+        contrasts = [(other, ref)]
+    elif test in ("anova", "kruskal"):
+        for sig in df.columns:
+            s = df[sig]
+            vals = [s[(gs == lab) & s.notna()].to_numpy() for lab in labels]
+            rows.append(_omnibus(sig, vals, labels, test, level))
+    else:
+        if reference is not None:
+            contrasts = [(lab, reference) for lab in labels if lab != reference]
+        elif len(labels) == 2:
+            contrasts = [(labels[1], labels[0])]
+        else:
+            contrasts = [(b, a) for a, b in itertools.combinations(labels, 2)]
+        for g1, g2 in contrasts:
+            for sig in df.columns:
+                s = df[sig]
+                x = s[(gs == g1) & s.notna()].to_numpy()
+                y = s[(gs == g2) & s.notna()].to_numpy()
+                rows.append(_two_sample(sig, x, y, g1, g2, test, level))
+    table = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
+    for _, idx in table.groupby(["group1", "group2"], dropna=False).groups.items():
+        table.loc[idx, "fdr"] = bh_fdr(table.loc[idx, "pvalue"])
+    for c in ("n1", "n2"):
+        table[c] = table[c].astype("Int64")
+    table.loc[table["signature"].isin(df.columns[df.isna().all()]), "note"] = "score not reported (all NaN)"
+    params = {
+        "group": group,
+        "test": test,
+        "reference": reference,
+        "paired_by": paired_by,
+        "level": level,
+        **info,
+    }
+    return StatsResult("compare_groups", table, params)

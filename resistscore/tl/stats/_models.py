@@ -1,0 +1,371 @@
+"""Linear models of scores with covariates (OLS) and linear mixed models (random intercept per replicate)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+from patsy import PatsyError
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from resistscore._errors import StatisticsError
+from resistscore._validate import check_choice, check_probability
+from resistscore.tl.stats._input import _is_anndata, prepare, require_columns
+from resistscore.tl.stats._results import StatsResult, bh_fdr
+
+__all__ = ["MODEL_COLUMNS", "fit_model"]
+
+#: Fixed columns of :func:`fit_model` tables.
+MODEL_COLUMNS = [
+    "signature",
+    "model",
+    "term",
+    "n",
+    "effect",
+    "effect_type",
+    "std_err",
+    "statistic",
+    "df",
+    "ci_low",
+    "ci_high",
+    "pvalue",
+    "fdr",
+    "note",
+]
+
+_RESPONSE = "score"
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+#: patsy names that may appear without a call (contrast codings, builtins)
+_PATSY_NAMES = {"C", "Q", "I", "Sum", "Treatment", "Diff", "Poly", "Helmert", "True", "False", "None"}
+
+
+def _formula_columns(formula: str, columns: pd.Index) -> list[str]:
+    """Columns named on the right-hand side of ``formula``; unknown bare names are returned too (to be reported)."""
+    if "~" not in formula:
+        raise StatisticsError(f"`formula` must look like 'score ~ group + covariates'; got {formula!r}.")
+    lhs, rhs = formula.split("~", 1)
+    if lhs.strip() != _RESPONSE:
+        raise StatisticsError(
+            f"the left-hand side of `formula` must be `{_RESPONSE}` (each signature's score in turn); got {lhs.strip()!r}."
+        )
+    quoted = re.findall(r"Q\(\s*['\"](.+?)['\"]\s*\)", rhs)
+    bare = re.sub(r"Q\(\s*['\"].+?['\"]\s*\)", " ", rhs)
+    bare = re.sub(r"(['\"]).*?\1", " ", bare)
+    names = []
+    for m in _IDENT.finditer(bare):
+        following = bare[m.end() :].lstrip()
+        if not following.startswith(("(", "=")) and m.group(0) not in _PATSY_NAMES:
+            names.append(m.group(0))
+    wanted = list(dict.fromkeys([*names, *quoted]))
+    return [n for n in wanted if n in columns or not n.replace(".", "").isdigit()]
+
+
+def _fit_one(formula: str, data: pd.DataFrame, model: str | None, groups_col: str | None):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if model == "mixed":
+            fit = smf.mixedlm(formula, data, groups=data[groups_col]).fit(reml=True)
+        else:
+            fit = smf.ols(formula, data).fit()
+    notes = {
+        "did not converge"
+        if issubclass(w.category, ConvergenceWarning)
+        else str(w.message).split("\n")[0][:100]
+        for w in caught
+    }
+    return fit, "; ".join(sorted(notes))
+
+
+def _coef_rows(
+    sig: str, fit: Any, model: str | None, terms: Sequence[str], level: float, note: str
+) -> list[dict]:
+    ci = fit.conf_int(alpha=1 - level)
+    rows = []
+    for t in terms:
+        rows.append(
+            {
+                "signature": sig,
+                "model": "mixedlm" if model == "mixed" else "ols",
+                "term": t,
+                "n": int(fit.nobs),
+                "effect": float(fit.params[t]),
+                "effect_type": "coefficient",
+                "std_err": float(fit.bse[t]),
+                "statistic": float(fit.tvalues[t]),
+                "df": np.nan if model == "mixed" else float(fit.df_resid),
+                "ci_low": float(ci.loc[t, 0]),
+                "ci_high": float(ci.loc[t, 1]),
+                "pvalue": float(fit.pvalues[t]),
+                "fdr": np.nan,
+                "note": note,
+            }
+        )
+    return rows
+
+
+def _run(
+    df: pd.DataFrame, meta: pd.DataFrame, formula: str, term: str | None, model: str | None, groups_col, level
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    if _RESPONSE in meta.columns:
+        raise StatisticsError(
+            f"the metadata already has a column named {_RESPONSE!r}, which the formula reserves for the "
+            "signature score; rename that column."
+        )
+    rows: list[dict] = []
+    fits: dict[str, Any] = {}
+    for sig in df.columns:
+        data = meta.copy()
+        data[_RESPONSE] = df[sig].to_numpy()
+        data = data[data[_RESPONSE].notna()]
+        empty = dict.fromkeys(MODEL_COLUMNS, np.nan) | {
+            "signature": sig,
+            "model": model or "ols",
+            "term": term or "",
+        }
+        if model == "mixed":
+            empty["model"] = "mixedlm"
+        if len(data) < 3:
+            rows.append(
+                empty
+                | {
+                    "n": len(data),
+                    "note": "score not reported (all NaN)" if len(data) == 0 else "too few samples",
+                }
+            )
+            continue
+        if np.ptp(data[_RESPONSE].to_numpy()) == 0:
+            rows.append(empty | {"n": len(data), "note": "constant scores"})
+            continue
+        try:
+            fit, note = _fit_one(formula, data, model, groups_col)
+        except (PatsyError, np.linalg.LinAlgError) as exc:
+            raise StatisticsError(
+                f"cannot fit `formula`={formula!r}: {exc}. Check the column names and levels."
+            ) from exc
+        names = [n for n in fit.params.index if n != "Intercept" and n != "Group Var"]
+        chosen = (
+            names
+            if term is None
+            else [n for n in names if n == term or n.startswith(term + "[") or n.startswith(term)]
+        )
+        if not chosen:
+            raise StatisticsError(
+                f"`term`={term!r} matches no coefficient of the model; coefficients: {names}."
+            )
+        if fit.df_resid <= 0 and model != "mixed":
+            rows.append(empty | {"n": int(fit.nobs), "note": "no residual degrees of freedom"})
+            continue
+        fits[sig] = fit
+        rows.extend(_coef_rows(sig, fit, model, chosen, level, note))
+    table = pd.DataFrame(rows, columns=MODEL_COLUMNS)
+    for _, idx in table.groupby("term", dropna=False).groups.items():
+        table.loc[idx, "fdr"] = bh_fdr(table.loc[idx, "pvalue"])
+    table["n"] = table["n"].astype("Int64")
+    return table, fits
+
+
+def fit_model(
+    scores: Any,
+    metadata: pd.DataFrame | None = None,
+    *,
+    formula: str,
+    term: str | None = None,
+    signatures: str | Sequence[str] | None = None,
+    sample_key: str | None = None,
+    unit: str = "sample",
+    model: str | None = None,
+    level: float = 0.95,
+) -> StatsResult:
+    """Fit a linear model of each signature's score on metadata columns (statsmodels formula).
+
+    For every signature, ``formula`` is fitted with ``score`` set to that signature's scores:
+    ordinary least squares by default, or a linear mixed model with a random intercept per
+    ``sample_key`` (``model="mixed"``, REML; for cells nested in patients). Coefficients of
+    ``term`` are reported with CI, p-value and the Benjamini-Hochberg FDR across signatures.
+
+    Parameters
+    ----------
+    scores
+        :class:`ScoreResult`, AnnData with ``obsm["resistscore_scores"]``, or a samples x signatures DataFrame.
+    metadata
+        Sample metadata indexed by sample (default: ``adata.obs``).
+    formula
+        A statsmodels / patsy formula whose left-hand side is ``score``, e.g.
+        ``"score ~ C(response, Treatment('sensitive')) + tissue"``. Quote awkward names with ``Q("...")``.
+    term
+        Report the coefficients whose name starts with ``term`` (e.g. ``"C(response"``); default: all but the intercept.
+    signatures
+        Subset of signatures (default: all).
+    sample_key
+        Column naming the biological replicate. Without ``model="mixed"``, scores are averaged per
+        replicate before fitting (the formula's columns must be constant within a replicate).
+    unit
+        ``"sample"`` (default) or ``"cell"`` (cells as replicates; warns).
+    model
+        ``None`` (OLS) or ``"mixed"`` (MixedLM, random intercept per ``sample_key``).
+    level
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    StatsResult
+        ``.table`` has the columns ``signature, model, term, n, effect, effect_type, std_err,
+        statistic, df, ci_low, ci_high, pvalue, fdr, note``: ``effect`` is the coefficient of ``term``
+        (``effect_type`` ``"coefficient"``), ``statistic`` is t for OLS and z for MixedLM, ``fdr`` is
+        across signatures within each term. ``.models`` maps signature to the fitted statsmodels result.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import resistscore as rs
+    >>> rng = np.random.default_rng(1)
+    >>> meta = pd.DataFrame(
+    ...     {"resp": ["R", "S"] * 10, "tissue": ["lung"] * 10 + ["breast"] * 10},
+    ...     index=[f"s{i}" for i in range(20)],
+    ... )
+    >>> sc = pd.DataFrame({"efflux": (meta.resp == "R") * 1.0 + rng.normal(0, 0.5, 20)}, index=meta.index)
+    >>> res = rs.tl.fit_model(sc, meta, formula="score ~ C(resp, Treatment('S')) + tissue", term="C(resp")
+    >>> res.table[["signature", "term", "n"]]
+      signature                             term   n
+    0    efflux  C(resp, Treatment('S'))[T.R]  20
+    """
+    check_choice("model", model, (None, "mixed"))
+    check_probability("level", level)
+    if not isinstance(formula, str):
+        raise StatisticsError(
+            f"`formula` must be a string like 'score ~ group + tissue'; got {type(formula).__name__}."
+        )
+    if isinstance(metadata, pd.DataFrame):
+        meta_cols = metadata.columns
+    elif metadata is None and _is_anndata(scores):
+        meta_cols = scores.obs.columns
+    else:
+        meta_cols = pd.Index([])
+    cols = _formula_columns(formula, meta_cols)
+    require_columns(pd.DataFrame(columns=meta_cols), cols, "formula")
+    if model == "mixed" and sample_key is None:
+        raise StatisticsError(
+            "`model='mixed'` needs `sample_key=` the column of the replicate (patient) for the random intercept."
+        )
+    df, meta, info = prepare(
+        scores,
+        metadata,
+        columns=cols,
+        arg_names=["formula"] * len(cols),
+        signatures=signatures,
+        sample_key=sample_key,
+        unit=unit,
+        keep_cells=model == "mixed",
+    )
+    table, fits = _run(df, meta, formula, term, model, sample_key, level)
+    res = StatsResult(
+        "fit_model",
+        table,
+        {"formula": formula, "term": term, "model": model or "ols", "level": level, **info},
+    )
+    res.models = fits
+    return res
+
+
+def _group_model(
+    scores, metadata, *, group, reference, groups, covariates, signatures, sample_key, unit, model, level
+) -> StatsResult:
+    """``compare_groups`` with covariates or a mixed model: OLS / MixedLM, reported in the compare_groups layout."""
+    from resistscore.tl.stats._groups import COMPARE_COLUMNS, _levels
+
+    if model == "mixed" and sample_key is None:
+        raise StatisticsError(
+            "`model='mixed'` needs `sample_key=` the column of the replicate (patient) for the random intercept."
+        )
+    cols = [group, *covariates]
+    df, meta, info = prepare(
+        scores,
+        metadata,
+        columns=cols,
+        arg_names=["group"] + ["covariates"] * len(covariates),
+        signatures=signatures,
+        sample_key=sample_key,
+        unit=unit,
+        keep_cells=model == "mixed",
+    )
+    g = meta[group]
+    if groups is not None:
+        keep = g.astype(str).isin([str(x) for x in groups])
+        df, meta, g = df[keep], meta[keep], g[keep]
+    labels = _levels(g)
+    if len(labels) < 2:
+        raise StatisticsError(
+            f"column {group!r} has {len(labels)} level(s); at least 2 groups are needed to compare."
+        )
+    ref = str(reference) if reference is not None else labels[0]
+    if ref not in labels:
+        raise StatisticsError(f"`reference`={ref!r} is not a level of {group!r}; levels: {labels}.")
+    data = pd.DataFrame(index=meta.index)
+    data["_group"] = g.astype(str).where(g.notna())
+    rhs = [f"C(_group, Treatment(reference={ref!r}))"]
+    for i, c in enumerate(covariates):
+        col = f"_cov{i}"
+        data[col] = meta[c].to_numpy()
+        numeric = pd.api.types.is_numeric_dtype(meta[c]) and not pd.api.types.is_bool_dtype(meta[c])
+        rhs.append(col if numeric else f"C({col})")
+    groups_col = None
+    if model == "mixed":
+        data["_replicate"] = meta[sample_key].astype(str).to_numpy()
+        groups_col = "_replicate"
+    data = data.dropna()
+    formula = f"{_RESPONSE} ~ " + " + ".join(rhs)
+    table, _ = _run(df.loc[data.index], data, formula, rhs[0], model, groups_col, level)
+    out = []
+    gs = data["_group"]
+    for _, r in table.iterrows():
+        m = re.search(r"\[T\.(.*)\]$", str(r["term"]))
+        g1 = m.group(1) if m else None
+        s = df.loc[data.index, r["signature"]]
+        row = dict.fromkeys(COMPARE_COLUMNS, np.nan)
+        row.update(
+            signature=r["signature"],
+            test=r["model"],
+            group1=g1,
+            group2=ref,
+            estimate=r["effect"],
+            estimate_type="adjusted_mean_difference",
+            estimate_ci_low=r["ci_low"],
+            estimate_ci_high=r["ci_high"],
+            statistic=r["statistic"],
+            df=r["df"],
+            effect=r["effect"],
+            effect_type="adjusted_mean_difference",
+            ci_low=r["ci_low"],
+            ci_high=r["ci_high"],
+            pvalue=r["pvalue"],
+            note=r["note"],
+        )
+        if g1 is not None:
+            ok = s.notna()
+            row.update(
+                n1=int(((gs == g1) & ok).sum()),
+                n2=int(((gs == ref) & ok).sum()),
+                mean1=float(s[(gs == g1) & ok].mean()),
+                mean2=float(s[(gs == ref) & ok].mean()),
+            )
+        out.append(row)
+    res = pd.DataFrame(out, columns=COMPARE_COLUMNS)
+    for _, idx in res.groupby(["group1", "group2"], dropna=False).groups.items():
+        res.loc[idx, "fdr"] = bh_fdr(res.loc[idx, "pvalue"])
+    for c in ("n1", "n2"):
+        res[c] = res[c].astype("Int64")
+    params = {
+        "group": group,
+        "test": res["test"].iloc[0] if len(res) else "ols",
+        "reference": ref,
+        "covariates": list(covariates),
+        "model": model or "ols",
+        "level": level,
+        **info,
+    }
+    return StatsResult("compare_groups", res, params)

@@ -1,0 +1,104 @@
+"""Result objects of the statistics functions: a tidy table with fixed columns plus parameters."""
+
+from __future__ import annotations
+
+import html
+import os
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.multitest import multipletests
+
+from resistscore._atomic import atomic_write
+
+__all__ = ["RocResult", "StatsResult", "SurvivalResult", "bh_fdr"]
+
+
+def bh_fdr(pvalues: pd.Series | np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values; NaN p-values stay NaN and do not count as tests."""
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="fdr_bh")[1]
+    return out
+
+
+class StatsResult:
+    """Result of a resistscore statistical analysis.
+
+    Attributes
+    ----------
+    table
+        Tidy :class:`pandas.DataFrame`, one row per signature (and contrast / term / response),
+        with the fixed columns documented by the function that made it.
+    params
+        Parameters and design of the analysis (test, unit of replication, sample key, ...).
+    kind
+        Name of the function that produced the result (``"compare_groups"``, ``"associate"``, ...).
+    """
+
+    def __init__(self, kind: str, table: pd.DataFrame, params: dict[str, Any]):
+        self.kind = kind
+        self.table = table.reset_index(drop=True)
+        self.params = dict(params)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def significant(self, alpha: float = 0.05, column: str = "fdr") -> pd.DataFrame:
+        """Rows whose ``column`` (default the BH FDR) is below ``alpha``."""
+        return self.table[self.table[column] < alpha]
+
+    def to_csv(self, path: str | os.PathLike[str], sep: str | None = None) -> None:
+        """Write :attr:`table` atomically (tab-separated for ``.tsv``/``.txt``, comma otherwise)."""
+        if sep is None:
+            sep = "\t" if str(path).endswith((".tsv", ".txt", ".tab")) else ","
+        with atomic_write(path) as fh:
+            self.table.to_csv(fh, sep=sep, index=False)
+
+    def _header(self) -> str:
+        shown = {k: v for k, v in self.params.items() if not isinstance(v, (list, dict, tuple)) or len(v) < 6}
+        return (
+            f"{type(self).__name__}({self.kind}; " + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+        )
+
+    def __repr__(self) -> str:
+        with pd.option_context("display.max_rows", 20, "display.width", 160):
+            return f"{self._header()}\n{self.table!r}"
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{html.escape(self._header())}</b></p>" + self.table.to_html(
+            index=False, max_rows=50, float_format=lambda v: f"{v:.4g}", na_rep="NA"
+        )
+
+
+class SurvivalResult(StatsResult):
+    """Result of :func:`resistscore.tl.survival`; also holds Kaplan-Meier curves.
+
+    Attributes
+    ----------
+    km
+        Tidy Kaplan-Meier table: ``signature``, ``group`` (``"high"``/``"low"``), ``time``,
+        ``n_at_risk``, ``n_events``, ``survival``, ``ci_low``, ``ci_high`` (one row per distinct time,
+        starting at time 0 with survival 1).
+    """
+
+    def __init__(self, kind: str, table: pd.DataFrame, params: dict[str, Any], km: pd.DataFrame):
+        super().__init__(kind, table, params)
+        self.km = km.reset_index(drop=True)
+
+
+class RocResult(StatsResult):
+    """Result of :func:`resistscore.tl.roc`; also holds the ROC curves.
+
+    Attributes
+    ----------
+    curves
+        Tidy ROC table: ``signature``, ``threshold``, ``fpr``, ``tpr`` (from (0, 0) to (1, 1)).
+    """
+
+    def __init__(self, kind: str, table: pd.DataFrame, params: dict[str, Any], curves: pd.DataFrame):
+        super().__init__(kind, table, params)
+        self.curves = curves.reset_index(drop=True)
