@@ -209,11 +209,13 @@ def run_demo(outdir: str | Path, *, kind: str = "bulk", seed: int = 0) -> Analys
     )
 
 
-def _load_expression(path: Path, orientation: str = "auto") -> ad.AnnData:
+def _load_expression(
+    path: Path, orientation: str = "auto", gene_column: str | None = None, sheet: str | None = None
+) -> ad.AnnData:
     from resistscore import io as rsio
     from resistscore import pp
 
-    adata = rsio.read(path, orientation=orientation)
+    adata = rsio.read(path, orientation=orientation, gene_column=gene_column, sheet=sheet)
     adata, _report = pp.harmonize_genes(adata)
     return adata
 
@@ -225,6 +227,8 @@ def score_file(
     signatures=None,
     method=None,
     orientation="auto",
+    gene_column=None,
+    sheet=None,
     pvalues=True,
     n_controls=None,
     seed=0,
@@ -238,7 +242,7 @@ def score_file(
         raise InputFormatError(
             f"--out {out} must end in .csv or .tsv; give a scores file name such as scores.csv."
         )
-    adata = _load_expression(Path(input_path), orientation)
+    adata = _load_expression(Path(input_path), orientation, gene_column, sheet)
     sigs = sig.load(signatures) if signatures is not None else None
     kwargs = {} if n_controls is None else {"n_controls": n_controls}
     result = tl.score(adata, sigs, method=method, pvalues=pvalues, seed=seed, return_result=True, **kwargs)
@@ -300,7 +304,7 @@ def analyze_file(
     adata = _load_expression(Path(input_path))
     meta = None
     if metadata is not None:
-        meta = rsio.read_metadata(Path(metadata), adata=adata)
+        meta, _join = rsio.read_metadata(Path(metadata), adata=adata)
     return analyze(
         adata,
         outdir,
@@ -312,6 +316,85 @@ def analyze_file(
     )
 
 
-def run_nci60(data_dir, outdir) -> AnalysisOutputs:
-    """The NCI-60 P-glycoprotein validation: see :func:`resistscore.tl.nci60_validation`."""
-    raise ResistScoreError("the NCI-60 analysis is not available yet in this build.")
+NCI60_DRUGS = ("doxorubicin", "paclitaxel", "docetaxel", "vinblastine", "cisplatin")
+"""P-glycoprotein substrates of the NCI-60 check, and cisplatin (not a substrate) as the negative control."""
+
+
+def run_nci60(
+    data_dir: str | Path,
+    outdir: str | Path,
+    *,
+    method: str = "singscore",
+    formats: tuple[str, ...] = ("png", "pdf"),
+) -> AnalysisOutputs:
+    """The NCI-60 P-glycoprotein validation, with the shipped signatures and no parameter fitted to the data.
+
+    Scores every cell line of the panel (``rs.ds.nci60``) for the P-gp sub-signature ``efflux_abc.abcb1``,
+    the broad ``efflux_abc`` signature and the drug-specific signatures of doxorubicin, paclitaxel,
+    docetaxel, vinblastine and cisplatin; ranks the panel; contrasts NCI/ADR-RES with its parent OVCAR-8
+    gene by gene; and correlates each score with -log10 GI50 (Spearman, BH FDR). Writes the tables and
+    figures into ``outdir``.
+
+    Parameters
+    ----------
+    data_dir
+        Folder with the three public NCI-60 files (see ``rs.ds.nci60``); nothing of them ships.
+    outdir
+        Output folder.
+    method
+        Scoring method (default singscore, the bulk default).
+    formats
+        Figure formats.
+
+    Returns
+    -------
+    AnalysisOutputs
+    """
+    import matplotlib.pyplot as plt
+
+    from resistscore import ds, pl, sig, tl
+
+    outdir = Path(outdir)
+    figdir = outdir / "figures"
+    figdir.mkdir(parents=True, exist_ok=True)
+    outputs = AnalysisOutputs(outdir=outdir)
+    data = ds.nci60(data_dir)
+    expr = data.expression.to_df()
+    pgp, broad = "efflux_abc.abcb1", "efflux_abc"
+    res = tl.score(expr, sig.load(ids=[broad, pgp]), method=method, seed=0)
+    dres = tl.score(expr, sig.drug_signatures(NCI60_DRUGS), method=method, pvalues=False)
+    gi = data.gi50[data.gi50["cell_line"] != ""]
+    gi50 = gi.pivot_table(index="cell_line", columns="drug", values="neg_log10_gi50", aggfunc="mean")
+    gi50.columns = [str(c).lower() for c in gi50.columns]
+    gi50 = gi50[list(NCI60_DRUGS)]
+
+    ranking = res.scores[[pgp, broad]].sort_values(pgp, ascending=False)
+    ranking.insert(0, "rank_pgp", range(1, len(ranking) + 1))
+    ranking["pvalue_pgp"] = res.pvalues[pgp].reindex(ranking.index) if res.pvalues is not None else float("nan")
+    ranking["panel"] = data.expression.obs["panel"].reindex(ranking.index)
+    outputs.add("ranking of the panel", _write_table(ranking, outdir / "ranking_pgp.csv"))
+    contrast = tl.compare_samples(res, "NCI/ADR-RES", "OVCAR-8", signatures=[pgp, broad])
+    outputs.add("NCI/ADR-RES vs OVCAR-8, per gene", _write_table(contrast.table, outdir / "adr_res_vs_ovcar8.csv", index=False))
+    assoc = [tl.associate(res, gi50, signatures=[pgp, broad]).table]
+    for drug in NCI60_DRUGS:
+        assoc.append(tl.associate(dres, gi50[[drug]], signatures=[f"drug.{drug}"]).table)
+    associations = pd.concat(assoc, ignore_index=True)
+    outputs.add("score vs -log10 GI50", _write_table(associations, outdir / "associations_gi50.csv", index=False))
+    outputs.add("scores", _write_table(pd.concat([res.scores, dres.scores], axis=1), outdir / "scores.csv"))
+
+    with pl.theme():
+        fig, axes = plt.subplots(1, len(NCI60_DRUGS), figsize=(3.2 * len(NCI60_DRUGS), 3.2), sharex=True)
+        for ax, drug in zip(axes, NCI60_DRUGS):
+            pl.response(res, gi50[drug], signature=pgp, ax=ax)
+            ax.set_title(drug)
+            ax.set_ylabel("-log10 GI50" if ax is axes[0] else "")
+        figures = [pl.save_figure(fig, figdir / f"pgp_score_vs_gi50.{fmt}") for fmt in formats]
+        plt.close(fig)
+        ax = pl.contributions(res, samples=["NCI/ADR-RES", "OVCAR-8"], signature=broad)
+        figures += [pl.save_figure(ax, figdir / f"efflux_contributions_adr_res_vs_ovcar8.{fmt}") for fmt in formats]
+        plt.close(ax.figure)
+        ax = pl.forest(associations.assign(signature=associations["signature"] + " / " + associations["response"]))
+        figures += [pl.save_figure(ax, figdir / f"associations_forest.{fmt}") for fmt in formats]
+        plt.close(ax.figure)
+    outputs.add("figures", *figures)
+    return outputs

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from resistscore._errors import ResistScoreError, ResistScoreWarning
+from resistscore._errors import ResistScoreError, ResistScoreWarning, SignatureError
 from resistscore._version import __version__
 
 EXIT_BAD_INPUT = 2
@@ -112,6 +112,8 @@ def demo(outdir: Path, kind: str, seed: int) -> None:
     default="auto",
     show_default=True,
 )
+@click.option("--gene-column", default=None, help="Column holding the gene identifiers (default: detected).")
+@click.option("--sheet", default=None, help="Excel sheet name (default: the first sheet).")
 @click.option(
     "--pvalues/--no-pvalues",
     default=True,
@@ -127,7 +129,7 @@ def demo(outdir: Path, kind: str, seed: int) -> None:
 )
 @_friendly
 def score(
-    input_path: Path, out: Path, signatures, method, orientation, pvalues, n_controls, seed, tidy
+    input_path: Path, out: Path, signatures, method, orientation, gene_column, sheet, pvalues, n_controls, seed, tidy
 ) -> None:
     """Score an expression file (CSV/TSV, Excel, parquet, GCT, GEO series matrix, h5ad, 10x) for resistance mechanisms."""
     from resistscore._workflow import score_file
@@ -138,6 +140,8 @@ def score(
         signatures=signatures,
         method=method,
         orientation=orientation,
+        gene_column=gene_column,
+        sheet=sheet,
         pvalues=pvalues,
         n_controls=n_controls,
         seed=seed,
@@ -181,6 +185,19 @@ def signatures_show(signature_id: str) -> None:
     from resistscore import sig
 
     click.echo(sig.describe(signature_id))
+
+
+@signatures.command("validate")
+@click.argument("source", required=False, type=click.Path(path_type=Path))
+@_friendly
+def signatures_validate(source) -> None:
+    """Validate signatures (default: the shipped collection; or a folder / YAML / GMT of your own)."""
+    from resistscore import sig
+
+    report = sig.validate(source)
+    click.echo(report.table.to_string() if len(report.table) else "no problems found")
+    if not report.ok:
+        raise SignatureError(f"{len(report.errors)} problem(s) in the signatures; see the table above.")
 
 
 @signatures.command("export")

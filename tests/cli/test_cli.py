@@ -221,3 +221,26 @@ def test_demo_writes_everything(runner, tmp_path):
     groups = pd.read_csv(out / "stats_groups.csv")
     efflux = groups[groups["signature"] == "efflux_abc"].iloc[0]
     assert efflux["fdr"] < 0.01 and efflux["effect"] > 0  # the planted programme is found
+
+
+@pytest.mark.realdata
+def test_nci60_command_reproduces_the_pgp_validation(runner, nci60_dir, tmp_path):
+    out = tmp_path / "nci60"
+    result = runner.invoke(cli, ["nci60", str(nci60_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    ranking = pd.read_csv(out / "ranking_pgp.csv", index_col=0)
+    assert ranking.index[0] == "NCI/ADR-RES" and ranking["rank_pgp"].iloc[0] == 1
+    contrast = pd.read_csv(out / "adr_res_vs_ovcar8.csv")
+    top = contrast[contrast["signature"] == "efflux_abc.abcb1"].iloc[0]
+    assert top["gene"] == "ABCB1" and top["difference"] > 0
+    assoc = pd.read_csv(out / "associations_gi50.csv")
+    assert set(assoc["signature"]) >= {"efflux_abc.abcb1", "efflux_abc", "drug.doxorubicin", "drug.cisplatin"}
+    for stem in ("pgp_score_vs_gi50", "efflux_contributions_adr_res_vs_ovcar8", "associations_forest"):
+        assert (out / "figures" / f"{stem}.png").stat().st_size > 5_000
+        assert (out / "figures" / f"{stem}.pdf").exists()
+
+
+def test_nci60_command_without_data_is_a_clean_error(runner, tmp_path):
+    result = runner.invoke(cli, ["nci60", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert result.output.startswith("error:") and "Traceback" not in result.output
