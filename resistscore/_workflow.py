@@ -166,7 +166,7 @@ def analyze(
         adata=data if isinstance(data, ad.AnnData) else None,
     )
     outputs.add("figures", *figures)
-    html = report.html_report(
+    html = report.write(
         result,
         outdir / "report.html",
         metadata=metadata,

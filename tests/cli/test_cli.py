@@ -34,7 +34,7 @@ def runner():
 @pytest.fixture(scope="module")
 def toy_csv(tmp_path_factory):
     """A small bulk expression file as users have them: genes x samples, gene symbols in the first column."""
-    adata = rs.ds.toy(n_samples=12, n_genes=3000)
+    adata = rs.ds.toy(n_samples=12)
     path = tmp_path_factory.mktemp("toy") / "expression.csv"
     adata.to_df().T.to_csv(path, index_label="gene")
     meta = tmp_path_factory.mktemp("toy") / "samples.csv"

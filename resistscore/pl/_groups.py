@@ -1,0 +1,373 @@
+"""Scores by group (box / violin) with test annotations, and mechanism profiles."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+from resistscore._errors import ResistScoreError
+from resistscore._validate import check_choice
+from resistscore.pl._theme import categorical_colors, theme
+from resistscore.pl._utils import (
+    finish,
+    format_p,
+    metadata_frame,
+    new_axes,
+    scores_frame,
+    select_signatures,
+    significance_column,
+    stats_table,
+)
+
+__all__ = ["groups", "profile"]
+
+
+def _group_levels(values: pd.Series, order: Sequence[Any] | None) -> list[str]:
+    present = values.dropna()
+    if order is not None:
+        order = [str(o) for o in order]
+        unknown = sorted(set(order) - set(present.astype(str)))
+        if unknown:
+            raise ResistScoreError(f"`order` has levels {unknown} absent from the group column; remove them.")
+        return order
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [str(c) for c in values.cat.categories if c in set(present)]
+    return sorted(present.astype(str).unique().tolist())
+
+
+def _long(df: pd.DataFrame, sigs: list[str], meta: pd.DataFrame, group: str) -> pd.DataFrame:
+    g = meta[group]
+    keep = g.notna()
+    if keep.sum() == 0:
+        raise ResistScoreError(f"the `group` column {group!r} has no non-missing value.")
+    long = (
+        df.loc[keep, sigs]
+        .rename_axis("sample")
+        .reset_index()
+        .melt(id_vars="sample", var_name="signature", value_name="score")
+    )
+    long[group] = long["sample"].map(g[keep].astype(str))
+    return long.dropna(subset=["score"])
+
+
+def _dodge_positions(n_levels: int, width: float = 0.8) -> np.ndarray:
+    return -width / 2 + width / n_levels * (np.arange(n_levels) + 0.5)
+
+
+def _annotate(
+    ax: Axes,
+    table: pd.DataFrame,
+    sigs: list[str],
+    levels: list[str],
+    long: pd.DataFrame,
+    sigcol: str,
+    max_brackets: int,
+) -> int:
+    label = "FDR" if sigcol == "fdr" else "p"
+    lo, hi = float(long["score"].min()), float(long["score"].max())
+    span = (hi - lo) or 1.0
+    step = 0.12 * span
+    offsets = _dodge_positions(len(levels))
+    top = hi
+    n_drawn = 0
+    for x, sig in enumerate(sigs):
+        rows = table[table["signature"].astype(str) == sig]
+        if rows.empty:
+            continue
+        sig_max = float(long.loc[long["signature"] == sig, "score"].max())
+        if not np.isfinite(sig_max):  # nothing drawn for this signature
+            continue
+        y = sig_max + 0.5 * step
+        pairs = []
+        omnibus = []
+        for _, r in rows.iterrows():
+            g1 = str(r["group1"]) if "group1" in r and pd.notna(r["group1"]) else None
+            g2 = str(r["group2"]) if "group2" in r and pd.notna(r["group2"]) else None
+            if g1 in levels and g2 in levels:
+                pairs.append((r, levels.index(g1), levels.index(g2)))
+            else:
+                omnibus.append(r)
+        pairs.sort(key=lambda t: (abs(t[2] - t[1]), min(t[1], t[2])))
+        for r, i, j in pairs[:max_brackets]:
+            x1, x2 = sorted((x + offsets[i], x + offsets[j]))
+            ax.plot([x1, x1, x2, x2], [y, y + 0.3 * step, y + 0.3 * step, y], color="#222222", linewidth=0.8)
+            ax.text(
+                (x1 + x2) / 2,
+                y + 0.3 * step,
+                format_p(r[sigcol], label),
+                ha="center",
+                va="bottom",
+                fontsize="small",
+            )
+            y += step
+            n_drawn += 1
+        for r in omnibus[:1]:
+            test = f"{r['test']}: " if "test" in r and pd.notna(r["test"]) else ""
+            ax.text(x, y + 0.35 * step, test + format_p(r[sigcol], label), ha="center", va="bottom")
+            y += step
+            n_drawn += 1
+        top = max(top, y + 0.5 * step)
+    ylo, _ = ax.get_ylim()
+    ax.set_ylim(ylo, max(top + 0.4 * step, ax.get_ylim()[1]))
+    return n_drawn
+
+
+def groups(
+    scores: Any,
+    metadata: pd.DataFrame | None = None,
+    *,
+    group: str,
+    signatures: Sequence[str] | str | None = None,
+    kind: str = "box",
+    stats: Any = None,
+    significance: str | None = None,
+    order: Sequence[Any] | None = None,
+    palette: Mapping[Any, Any] | Sequence[Any] | str | None = None,
+    points: bool = True,
+    max_brackets: int = 3,
+    ax: Axes | None = None,
+    save: str | os.PathLike[str] | None = None,
+) -> Axes:
+    """Box or violin plots of scores per group, annotated with test results.
+
+    Parameters
+    ----------
+    scores
+        Samples x signatures DataFrame, ``ScoreResult`` or scored AnnData.
+    metadata
+        Sample annotations indexed by sample (default: ``adata.obs`` for an AnnData).
+    group
+        Column of ``metadata`` defining the groups (samples with a missing group are left out).
+    signatures
+        Signatures to show side by side (default: all).
+    kind
+        ``"box"`` or ``"violin"``.
+    stats
+        Optional result of ``rs.tl.compare_groups`` (or its ``.table``), with columns ``signature``,
+        ``group1``, ``group2`` and ``fdr`` / ``pvalue``. Pairwise rows are drawn as brackets
+        (at most ``max_brackets`` per signature, nearest pairs first), rows without a pair
+        (omnibus tests) as a line of text above the signature.
+    significance
+        ``"fdr"`` (default when the table has it) or ``"pvalue"``.
+    order
+        Order of the group levels (default: categorical order, else sorted).
+    palette
+        Group colours (default: Okabe-Ito).
+    points
+        Overlay the individual samples.
+    max_brackets
+        Maximum number of pairwise brackets per signature.
+    ax
+        Axes to draw into (default: a new figure).
+    save
+        Optional output path (format from the suffix).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, matplotlib.pyplot as plt
+    >>> import resistscore as rs
+    >>> rng = np.random.default_rng(0)
+    >>> scores = pd.DataFrame({"efflux_abc": rng.normal(size=8)}, index=[f"s{i}" for i in range(8)])
+    >>> meta = pd.DataFrame({"group": list("aaaabbbb")}, index=scores.index)
+    >>> table = pd.DataFrame(
+    ...     {"signature": ["efflux_abc"], "group1": ["a"], "group2": ["b"], "pvalue": [0.02], "fdr": [0.04]}
+    ... )
+    >>> ax = rs.pl.groups(scores, meta, group="group", stats=table)
+    >>> [t.get_text() for t in ax.texts]
+    ['FDR=0.040']
+    >>> plt.close(ax.figure)
+    """
+    check_choice("kind", kind, ("box", "violin"))
+    df = scores_frame(scores)
+    meta = metadata_frame(scores, metadata, required=[group])
+    sigs = select_signatures(df, signatures)
+    if signatures is None:  # leave out signatures without any reported score (below minimal coverage)
+        sigs = [s for s in sigs if df[s].notna().any()] or sigs
+    levels = _group_levels(meta[group], order)
+    long = _long(df, sigs, meta, group)
+    if long.empty:
+        raise ResistScoreError("no finite score to plot for these signatures and groups.")
+    colours = categorical_colors(levels, palette)
+    with theme():
+        ax = new_axes(ax, (1.2 + len(sigs) * (0.5 + 0.3 * len(levels)), 3.0))
+        common = {
+            "data": long,
+            "x": "signature",
+            "y": "score",
+            "hue": group,
+            "order": sigs,
+            "hue_order": levels,
+        }
+        if kind == "box":
+            with warnings.catch_warnings():
+                # seaborn 0.13 passes `vert=` to Axes.bxp, deprecated in matplotlib 3.11 (not our call)
+                warnings.filterwarnings(
+                    "ignore", message=r"vert: bool was deprecated", category=DeprecationWarning
+                )
+                sns.boxplot(
+                    **common,
+                    palette=colours,
+                    ax=ax,
+                    showfliers=not points,
+                    width=0.8,
+                    linewidth=0.8,
+                    saturation=1,
+                )
+        else:
+            sns.violinplot(
+                **common, palette=colours, ax=ax, cut=0, inner="quart", width=0.8, linewidth=0.8, saturation=1
+            )
+        if points:
+            # our own jitter (seaborn's uses numpy's global RNG): reproducible, leaves the user's RNG alone
+            rng = np.random.default_rng(0)
+            offsets = _dodge_positions(len(levels))
+            half = 0.8 / len(levels) * 0.2
+            for x, sig in enumerate(sigs):
+                for i, lv in enumerate(levels):
+                    y = long.loc[(long["signature"] == sig) & (long[group] == lv), "score"].to_numpy()
+                    xs = x + offsets[i] + rng.uniform(-half, half, size=y.size)
+                    ax.scatter(xs, y, s=5, color="#333333", edgecolor="none", zorder=3)
+        ax.set_xlabel("")
+        ax.set_ylabel("score")
+        if len(sigs) > 3:
+            ax.tick_params(axis="x", labelrotation=30)
+            for t in ax.get_xticklabels():
+                t.set_horizontalalignment("right")
+        if stats is not None:
+            table = stats_table(stats, required=["signature"])
+            sigcol = significance_column(table, significance)
+            _annotate(ax, table, sigs, levels, long, sigcol, max_brackets)
+        leg = ax.get_legend()
+        if leg is not None:
+            sns.move_legend(ax, "upper left", bbox_to_anchor=(1.0, 1.0), title=group, frameon=False)
+    return finish(ax, save)
+
+
+def profile(
+    scores: Any,
+    by: str | Sequence[str] | None = None,
+    metadata: pd.DataFrame | None = None,
+    *,
+    signatures: Sequence[str] | str | None = None,
+    kind: str = "dot",
+    ci: float = 0.95,
+    palette: Mapping[Any, Any] | Sequence[Any] | str | None = None,
+    ax: Axes | None = None,
+    save: str | os.PathLike[str] | None = None,
+) -> Axes:
+    """Mechanism profile: the score of every signature for some samples, or the mean per group.
+
+    Parameters
+    ----------
+    scores
+        Samples x signatures DataFrame, ``ScoreResult`` or scored AnnData.
+    by
+        A sample name or list of sample names (one profile each), or the name of a ``metadata``
+        column (one profile per group: mean with a ``ci`` t-interval). ``None``: the mean of all samples.
+    metadata
+        Sample annotations (needed when ``by`` is a column; default ``adata.obs``).
+    signatures
+        Signatures to show (default: all), one row each.
+    kind
+        ``"dot"`` (dots, dodged per profile, with intervals for groups) or ``"bar"`` (horizontal bars).
+    ci
+        Coverage of the interval around a group mean.
+    palette
+        Colours of the profiles (default: Okabe-Ito).
+    ax
+        Axes to draw into (default: a new figure).
+    save
+        Optional output path (format from the suffix).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib.pyplot as plt
+    >>> import resistscore as rs
+    >>> scores = pd.DataFrame(
+    ...     {"efflux_abc": [1.0, 3.0, -1.0], "apoptosis": [0.0, 2.0, 1.0]}, index=["s1", "s2", "s3"]
+    ... )
+    >>> ax = rs.pl.profile(scores, by="s2")
+    >>> sorted(ax.collections[0].get_offsets()[:, 0].tolist())
+    [2.0, 3.0]
+    >>> plt.close(ax.figure)
+    """
+    from scipy import stats as st
+
+    from resistscore._validate import check_probability
+
+    check_choice("kind", kind, ("dot", "bar"))
+    ci = check_probability("ci", ci)
+    df = scores_frame(scores)
+    sigs = select_signatures(df, signatures)
+    rows: list[tuple[str, pd.Series, pd.Series | None]] = []  # label, centre, half-width
+    title = None
+    if by is None:
+        by_samples = None
+    elif isinstance(by, str) and by in df.index:
+        by_samples = [by]
+    elif isinstance(by, str):
+        by_samples = None
+        meta = metadata_frame(scores, metadata, required=[by])
+        levels = _group_levels(meta[by], None)
+        for lv in levels:
+            sub = df.loc[meta[by].astype(str).eq(lv) & meta[by].notna(), sigs]
+            n = sub.notna().sum()
+            mean = sub.mean()
+            sem = sub.std(ddof=1) / np.sqrt(n)
+            tq = pd.Series(st.t.ppf(0.5 + ci / 2, np.maximum(n - 1, 1)), index=sigs).where(n > 1)
+            rows.append((f"{lv} (n={len(sub)})", mean, sem * tq))
+        title = f"mean score by {by} ({ci:.0%} CI)"
+    else:
+        by_samples = list(by)
+        unknown = [s for s in by_samples if s not in df.index]
+        if unknown:
+            raise ResistScoreError(
+                f"`by` {unknown[:5]} are neither samples of the scores nor a metadata column; "
+                "give sample names or the name of a metadata column."
+            )
+    if by_samples is not None:
+        rows = [(str(s), df.loc[s, sigs], None) for s in by_samples]
+    elif not rows:
+        rows = [(f"all samples (n={len(df)})", df[sigs].mean(), None)]
+    colours = categorical_colors([r[0] for r in rows], palette)
+    n = len(rows)
+    height = 0.8 / n
+    y = np.arange(len(sigs))[::-1].astype(float)
+    with theme():
+        ax = new_axes(ax, (4.0, 0.8 + 0.28 * len(sigs) * max(1, n / 2)))
+        for k, (label, centre, half) in enumerate(rows):
+            yk = y + (n - 1) / 2 * height - k * height
+            if kind == "bar":
+                ax.barh(yk, centre.to_numpy(), height=height * 0.9, color=colours[label], label=label)
+                if half is not None:
+                    ax.errorbar(
+                        centre, yk, xerr=half, fmt="none", ecolor="#222222", elinewidth=0.8, capsize=1.5
+                    )
+            else:
+                if half is not None:
+                    ax.errorbar(centre, yk, xerr=half, fmt="none", ecolor=colours[label], elinewidth=1.0)
+                ax.scatter(centre, yk, color=colours[label], s=22, zorder=3, label=label, edgecolor="none")
+        ax.axvline(0.0, color="#777777", linewidth=0.6, zorder=0)
+        ax.set_yticks(y, sigs)
+        ax.set_ylim(-0.6, len(sigs) - 0.4)
+        ax.set_xlabel("score")
+        if title:
+            ax.set_title(title)
+        if n > 1:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return finish(ax, save)

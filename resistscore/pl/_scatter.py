@@ -1,0 +1,426 @@
+"""Coverage QC, score versus drug response, and scores on an embedding."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from resistscore._errors import ResistScoreError
+from resistscore._validate import check_int, check_real
+from resistscore.pl._theme import GREY, OKABE_ITO, categorical_colors, theme
+from resistscore.pl._utils import (
+    SCORES_KEY,
+    finish,
+    format_p,
+    is_anndata,
+    metadata_frame,
+    new_axes,
+    score_cmap,
+    scores_frame,
+)
+
+__all__ = ["coverage", "embedding", "response"]
+
+
+def coverage_frame(data: Any) -> pd.DataFrame:
+    """Return the coverage table (one row per signature) of a result, AnnData or DataFrame."""
+    if isinstance(data, pd.DataFrame):
+        table = data
+    elif is_anndata(data):
+        raw = (data.uns.get("resistscore") or {}).get("coverage")
+        if raw is None:
+            raise ResistScoreError(
+                'the AnnData has no uns["resistscore"]["coverage"]; score it first with rs.tl.score(adata).'
+            )
+        table = pd.DataFrame(raw)
+    elif isinstance(getattr(data, "coverage", None), pd.DataFrame):
+        table = data.coverage
+    else:
+        raise ResistScoreError(
+            "`coverage` must be the coverage DataFrame of a ScoreResult (result.coverage), the ScoreResult "
+            f"itself or a scored AnnData; got {type(data).__name__}."
+        )
+    if "signature" in table.columns:
+        table = table.set_index("signature")
+    if "weight_covered" not in table.columns:
+        if {"n_found", "n_genes"} <= set(table.columns):
+            table = table.assign(
+                weight_covered=table["n_found"] / table["n_genes"].where(table["n_genes"] > 0)
+            )
+        else:
+            raise ResistScoreError(
+                "the coverage table needs a `weight_covered` column (or `n_found` and `n_genes`); "
+                f"it has {list(table.columns)}."
+            )
+    if table.empty:
+        raise ResistScoreError("the coverage table is empty: there is nothing to plot.")
+    return table
+
+
+def coverage(
+    coverage: Any,
+    *,
+    min_coverage: float | None = None,
+    sort: bool = False,
+    ax: Axes | None = None,
+    save: str | os.PathLike[str] | None = None,
+) -> Axes:
+    """Coverage QC: share of each signature's weight measured in the data, and whether it was reported.
+
+    Parameters
+    ----------
+    coverage
+        ``result.coverage`` (columns ``n_genes``, ``n_found``, ``weight_covered``, ``reported``,
+        ``min_coverage`` optional), the ``ScoreResult`` itself or a scored AnnData.
+    min_coverage
+        Threshold line to draw. Default: the table's ``min_coverage`` column (one mark per
+        signature), else 0.5 (the engine's default).
+    sort
+        Sort signatures by coverage (default: table order).
+    ax
+        Axes to draw into (default: a new figure).
+    save
+        Optional output path (format from the suffix).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib.pyplot as plt
+    >>> import resistscore as rs
+    >>> cov = pd.DataFrame(
+    ...     {"n_genes": [10, 8], "n_found": [9, 2], "weight_covered": [0.93, 0.2], "reported": [True, False]},
+    ...     index=["efflux_abc", "apoptosis"],
+    ... )
+    >>> ax = rs.pl.coverage(cov)
+    >>> [float(p.get_width()) for p in ax.patches]
+    [0.93, 0.2]
+    >>> plt.close(ax.figure)
+    """
+    table = coverage_frame(coverage)
+    if sort:
+        table = table.sort_values("weight_covered", ascending=False, kind="mergesort")
+    frac = table["weight_covered"].to_numpy(float)
+    reported = (
+        table["reported"].astype(bool).to_numpy()
+        if "reported" in table.columns
+        else np.ones(len(table), bool)
+    )
+    y = np.arange(len(table))[::-1]
+    ok, bad = OKABE_ITO[3], OKABE_ITO[4]
+    with theme():
+        ax = new_axes(ax, (4.2, 0.9 + 0.25 * len(table)))
+        ax.barh(y, frac, height=0.7, color=[ok if r else bad for r in reported])
+        if min_coverage is not None:
+            ax.axvline(
+                check_real("min_coverage", min_coverage, minimum=0, maximum=1),
+                color="#333333",
+                linestyle="--",
+                linewidth=0.8,
+            )
+        elif "min_coverage" in table.columns:
+            for yi, m in zip(y, table["min_coverage"].to_numpy(float)):
+                ax.plot([m, m], [yi - 0.42, yi + 0.42], color="#333333", linewidth=1.0)
+        else:
+            ax.axvline(0.5, color="#333333", linestyle="--", linewidth=0.8)
+        if {"n_found", "n_genes"} <= set(table.columns):
+            for yi, f, nf, ng in zip(y, frac, table["n_found"], table["n_genes"]):
+                ax.text(
+                    min(np.nan_to_num(f), 1.0) + 0.01,
+                    yi,
+                    f"{int(nf)}/{int(ng)}",
+                    va="center",
+                    fontsize="small",
+                )
+        ax.set_yticks(y, table.index.astype(str))
+        ax.set_xlim(0, 1.15)
+        ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+        ax.set_ylim(-0.6, len(table) - 0.4)
+        ax.set_xlabel("share of signature weight measured")
+        handles = [Patch(color=ok, label="reported"), Patch(color=bad, label="not reported")]
+        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False)
+    return finish(ax, save)
+
+
+def response(
+    scores: Any,
+    response: pd.Series | str,
+    *,
+    signature: str,
+    metadata: pd.DataFrame | None = None,
+    hue: str | None = None,
+    palette: Mapping[Any, Any] | Sequence[Any] | str | None = None,
+    fit: bool = True,
+    ax: Axes | None = None,
+    save: str | os.PathLike[str] | None = None,
+) -> Axes:
+    """Scatter of a signature's score against drug response, with Spearman's rho.
+
+    Parameters
+    ----------
+    scores
+        Samples x signatures DataFrame, ``ScoreResult`` or scored AnnData.
+    response
+        Drug response per sample (e.g. log GI50 or AUC): a Series indexed by sample, or the name
+        of a ``metadata`` column.
+    signature
+        The signature on the horizontal axis.
+    metadata
+        Sample annotations (for ``response``/``hue`` given by name; default ``adata.obs``).
+    hue
+        Optional categorical ``metadata`` column colouring the points (e.g. tissue).
+    palette
+        Colours of the ``hue`` levels (default: Okabe-Ito).
+    fit
+        Draw the least-squares line (a guide for the eye; rho is rank-based).
+    ax
+        Axes to draw into (default: a new figure).
+    save
+        Optional output path (format from the suffix).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The annotation reads ``Spearman rho=..., p=..., n=...`` (two-sided p from
+        :func:`scipy.stats.spearmanr`), computed on the samples with both values.
+
+    Examples
+    --------
+    >>> import pandas as pd, matplotlib.pyplot as plt
+    >>> import resistscore as rs
+    >>> scores = pd.DataFrame({"efflux_abc": [0.1, 0.4, 0.2, 0.9, 0.5]}, index=list("abcde"))
+    >>> gi50 = pd.Series([1.0, 2.0, 1.5, 3.0, 4.0], index=list("abcde"))
+    >>> ax = rs.pl.response(scores, gi50, signature="efflux_abc", fit=False)
+    >>> ax.texts[0].get_text()
+    'Spearman rho=0.90, p=0.037, n=5'
+    >>> plt.close(ax.figure)
+    """
+    from scipy import stats as st
+
+    df = scores_frame(scores)
+    if signature not in df.columns:
+        raise ResistScoreError(
+            f"`signature` {signature!r} is not scored; choose from {list(df.columns)[:20]}."
+        )
+    need = ([response] if isinstance(response, str) else []) + ([hue] if hue else [])
+    meta = metadata_frame(scores, metadata, required=need) if need else None
+    if isinstance(response, str):
+        resp = meta[response]
+        ylabel = response
+    elif isinstance(response, pd.Series):
+        resp = response.reindex(df.index)
+        ylabel = response.name or "response"
+        if resp.notna().sum() == 0:
+            raise ResistScoreError("`response` shares no sample with the scores; index it by sample name.")
+    else:
+        raise ResistScoreError(
+            f"`response` must be a Series indexed by sample or a metadata column name; got {type(response).__name__}."
+        )
+    if not pd.api.types.is_numeric_dtype(resp):
+        raise ResistScoreError(f"`response` must be numeric (e.g. log GI50); got dtype {resp.dtype}.")
+    data = pd.DataFrame({"x": df[signature], "y": resp.astype(float)})
+    if hue:
+        data["hue"] = meta[hue]
+    data = data.dropna(subset=["x", "y"])
+    if len(data) < 3:
+        raise ResistScoreError(
+            f"only {len(data)} samples have both a score and a response; at least 3 are needed."
+        )
+    rho, p = st.spearmanr(data["x"], data["y"])
+    with theme():
+        ax = new_axes(ax, (3.4, 3.0))
+        if hue:
+            levels = sorted(data["hue"].dropna().astype(str).unique())
+            colours = categorical_colors(levels, palette)
+            for lv in levels:
+                sub = data[data["hue"].astype(str) == lv]
+                ax.scatter(sub["x"], sub["y"], color=colours[lv], s=16, edgecolor="none", label=lv)
+            rest = data[data["hue"].isna()]
+            if len(rest):
+                ax.scatter(rest["x"], rest["y"], color=GREY, s=16, edgecolor="none", label="NA")
+            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title=hue, frameon=False)
+        else:
+            ax.scatter(data["x"], data["y"], color=OKABE_ITO[3], s=16, edgecolor="none")
+        if fit and data["x"].nunique() > 1:
+            slope, intercept = np.polyfit(data["x"], data["y"], 1)
+            xs = np.array([data["x"].min(), data["x"].max()])
+            ax.plot(xs, intercept + slope * xs, color="#333333", linewidth=0.9, linestyle="--")
+        ax.text(
+            0.02,
+            0.98,
+            f"Spearman rho={rho:.2f}, {format_p(p)}, n={len(data)}",
+            transform=ax.transAxes,
+            va="top",
+            ha="left",
+        )
+        ax.set_xlabel(f"{signature} score")
+        ax.set_ylabel(str(ylabel))
+    return finish(ax, save)
+
+
+def _embedding_coords(adata: Any, basis: str) -> np.ndarray:
+    for key in (f"X_{basis}", basis):
+        if key in adata.obsm:
+            xy = np.asarray(adata.obsm[key])[:, :2]
+            return xy.astype(float)
+    raise ResistScoreError(
+        f"the AnnData has no embedding {basis!r} (obsm keys: {list(adata.obsm.keys())}); compute it first, "
+        f"e.g. sc.pp.neighbors(adata); sc.tl.{basis}(adata), or pass basis=<an obsm key>."
+    )
+
+
+def embedding(
+    adata: Any,
+    basis: str = "umap",
+    signatures: Sequence[str] | str | None = None,
+    *,
+    ncols: int = 3,
+    size: float | None = None,
+    cmap: str | None = None,
+    center: float | None | str = "auto",
+    ax: Axes | None = None,
+    save: str | os.PathLike[str] | None = None,
+) -> Axes | Figure:
+    """Overlay signature scores on a 2-D embedding of an AnnData (UMAP, t-SNE, PCA, ...).
+
+    Works with matplotlib alone (scanpy's plotting is not needed).
+
+    Parameters
+    ----------
+    adata
+        AnnData with ``obsm["X_<basis>"]`` and scores in ``obsm["resistscore_scores"]`` (or in
+        ``obs`` columns of the same names).
+    basis
+        Embedding name (``"umap"`` reads ``obsm["X_umap"]``) or an ``obsm`` key.
+    signatures
+        Signatures to show (default: all), one panel each.
+    ncols
+        Panels per row.
+    size
+        Marker size in points^2 (default: 60000 / number of cells, within [0.3, 12]).
+    cmap, center
+        Colormap and centre. Default: diverging ``"RdBu_r"`` centred at 0 when the scores take both
+        signs, else ``"viridis"``; the limits are the 1st/99th percentiles (symmetric when centred).
+    ax
+        Axes to draw into; only with a single signature.
+    save
+        Optional output path (format from the suffix). Points are rasterised in vector formats.
+
+    Returns
+    -------
+    matplotlib.axes.Axes or matplotlib.figure.Figure
+        The Axes with one signature, else the Figure of panels.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, anndata as ad, matplotlib.pyplot as plt
+    >>> import resistscore as rs
+    >>> rng = np.random.default_rng(0)
+    >>> adata = ad.AnnData(np.zeros((50, 2)))
+    >>> adata.obsm["X_umap"] = rng.normal(size=(50, 2))
+    >>> adata.obsm["resistscore_scores"] = pd.DataFrame(
+    ...     {"efflux_abc": rng.normal(size=50)}, index=adata.obs_names
+    ... )
+    >>> ax = rs.pl.embedding(adata, signatures="efflux_abc")
+    >>> ax.get_title()
+    'efflux_abc'
+    >>> plt.close(ax.figure)
+    """
+    if not is_anndata(adata):
+        raise ResistScoreError(f"`adata` must be an AnnData with an embedding; got {type(adata).__name__}.")
+    ncols = check_int("ncols", ncols, minimum=1)
+    xy = _embedding_coords(adata, basis)
+    if SCORES_KEY in adata.obsm:
+        scores = scores_frame(adata)
+    else:
+        scores = None
+    if isinstance(signatures, str):
+        signatures = [signatures]
+    if signatures is None:
+        if scores is None:
+            raise ResistScoreError(
+                'the AnnData has no obsm["resistscore_scores"]; run rs.tl.score(adata) or name obs columns in `signatures`.'
+            )
+        signatures = list(scores.columns)
+    values = {}
+    for s in signatures:
+        if scores is not None and s in scores.columns:
+            values[s] = scores[s].to_numpy(float)
+        elif s in adata.obs.columns and pd.api.types.is_numeric_dtype(adata.obs[s]):
+            values[s] = adata.obs[s].to_numpy(float)
+        else:
+            known = list(scores.columns) if scores is not None else []
+            raise ResistScoreError(
+                f"`signatures`: {s!r} is neither a scored signature {known[:20]} nor a numeric obs column."
+            )
+    if ax is not None and len(values) > 1:
+        raise ResistScoreError(
+            "`ax` can only be given with a single signature; omit it to get a panel figure."
+        )
+    if size is None:
+        size = float(
+            np.clip(60000 / max(len(xy), 1), 0.3, 12)
+        )  # half of scanpy's 120000 / n, panels are smaller
+    n = len(values)
+    with theme():
+        if ax is None:
+            nc = min(ncols, n)
+            nr = math.ceil(n / nc)
+            fig, axes = plt.subplots(
+                nr, nc, figsize=(3.3 * nc, 2.9 * nr), squeeze=False, layout="constrained"
+            )
+            axes_list = list(axes.ravel())
+            for extra in axes_list[n:]:
+                extra.set_visible(False)
+        else:
+            axes_list = [new_axes(ax, (3.3, 2.9))]
+            fig = axes_list[0].figure
+        for a, (name, v) in zip(axes_list, values.items()):
+            cm, cen = score_cmap(v, cmap, center)
+            finite = v[np.isfinite(v)]
+            if cen is not None and finite.size:
+                lim = float(np.percentile(np.abs(finite - cen), 99)) or 1.0
+                vmin, vmax = cen - lim, cen + lim
+            elif finite.size:
+                vmin, vmax = np.percentile(finite, [1, 99])
+            else:
+                vmin, vmax = 0.0, 1.0
+            order = np.argsort(
+                np.where(np.isfinite(v), np.abs(v - (cen or np.nanmedian(v))), -np.inf), kind="stable"
+            )
+            nan_idx = order[~np.isfinite(v[order])]
+            ok_idx = order[np.isfinite(v[order])]
+            if nan_idx.size:
+                a.scatter(
+                    xy[nan_idx, 0], xy[nan_idx, 1], s=size, color="#DDDDDD", edgecolor="none", rasterized=True
+                )
+            sc = a.scatter(
+                xy[ok_idx, 0],
+                xy[ok_idx, 1],
+                c=v[ok_idx],
+                s=size,
+                cmap=cm,
+                vmin=vmin,
+                vmax=vmax,
+                edgecolor="none",
+                rasterized=True,
+            )
+            fig.colorbar(sc, ax=a, shrink=0.7, label="score")
+            a.set_title(name)
+            a.set_xticks([])
+            a.set_yticks([])
+            a.set_xlabel(f"{basis.upper()}1" if not basis.startswith("X_") else f"{basis[2:]}1")
+            a.set_ylabel(f"{basis.upper()}2" if not basis.startswith("X_") else f"{basis[2:]}2")
+    out: Axes | Figure = axes_list[0] if n == 1 else fig
+    return finish(out, save)
