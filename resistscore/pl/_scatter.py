@@ -256,6 +256,9 @@ def response(
             slope, intercept = np.polyfit(data["x"], data["y"], 1)
             xs = np.array([data["x"].min(), data["x"].max()])
             ax.plot(xs, intercept + slope * xs, color="#333333", linewidth=0.9, linestyle="--")
+        # headroom above the highest point so that the annotation never hides data
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + 0.15 * (hi - lo))
         ax.text(
             0.02,
             0.98,
