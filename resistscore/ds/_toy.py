@@ -81,10 +81,17 @@ def _gene_universe(n_genes: int | None) -> np.ndarray:
 
 
 def _metadata(n: int, rng: np.random.Generator, prefix: str) -> pd.DataFrame:
-    """Balanced groups and tissues, a DNA-repair flag in a third of each group."""
-    group = np.array(["sensitive", "resistant"])[np.arange(n) % 2]
-    tissue = np.array(_TISSUES)[(np.arange(n) // 2) % len(_TISSUES)]
-    dna_repair = ((np.arange(n) // 2) % 3) == 0
+    """Balanced groups and tissues; a DNA-repair flag in a third of the samples, crossed with both.
+
+    Sample ``i`` has group ``g = i % 2`` and tissue ``t = (i // 2) % 3``; with ``j = i // 6`` it carries the
+    DNA-repair programme when ``(t + g + j) % 3 == 0`` (a Latin square), so the flag is balanced across
+    groups and tissues instead of coinciding with one of them.
+    """
+    i = np.arange(n)
+    g, t, j = i % 2, (i // 2) % len(_TISSUES), i // 6
+    group = np.array(["sensitive", "resistant"])[g]
+    tissue = np.array(_TISSUES)[t]
+    dna_repair = (t + g + j) % 3 == 0
     obs = pd.DataFrame(
         {
             "group": pd.Categorical(group, categories=["sensitive", "resistant"]),

@@ -52,6 +52,9 @@ def test_metadata_is_balanced(bulk):
     crosstab = obs.groupby(["group", "tissue"], observed=True).size()
     assert (crosstab == 10).all()
     assert obs["dna_repair"].sum() == 20
+    # the DNA-repair flag is crossed with group and tissue (a Latin square), not confounded with either
+    per_cell = obs.groupby(["group", "tissue"], observed=True)["dna_repair"].sum()
+    assert set(per_cell) <= {3, 4}
     assert set(obs["event"].unique()) <= {0, 1}
     assert (obs["survival_months"] > 0).all()
 
