@@ -78,15 +78,53 @@ def _fit_one(formula: str, data: pd.DataFrame, model: str | None, groups_col: st
         else str(w.message).split("\n")[0][:100]
         for w in caught
     }
-    return fit, "; ".join(sorted(notes))
+    failure = _fit_failure(fit, model, notes)
+    if failure:
+        notes.add(failure)
+    return fit, "; ".join(sorted(notes)), bool(failure)
+
+
+_FAILED_FIT = ("did not converge", "failed", "not positive definite", "singular")
+
+
+def _fit_failure(fit: Any, model: str | None, notes: set[str]) -> str:
+    """Why a fit's coefficients must not be reported (empty string when they can be)."""
+    if model != "mixed":
+        exog = fit.model.exog
+        if np.linalg.matrix_rank(exog) < exog.shape[1]:
+            return "rank-deficient design (confounded terms): coefficients not identifiable, not reported"
+        return ""
+    if not getattr(fit, "converged", True) or any(k in n for n in notes for k in _FAILED_FIT):
+        return "mixed model fit failed (no convergence or singular covariance): not reported; use the pseudobulk test"
+    return ""
 
 
 def _coef_rows(
-    sig: str, fit: Any, model: str | None, terms: Sequence[str], level: float, note: str
+    sig: str, fit: Any, model: str | None, terms: Sequence[str], level: float, note: str, failed: bool = False
 ) -> list[dict]:
     ci = fit.conf_int(alpha=1 - level)
     rows = []
     for t in terms:
+        if failed or not np.isfinite(fit.bse[t]):
+            rows.append(
+                {
+                    "signature": sig,
+                    "model": "mixedlm" if model == "mixed" else "ols",
+                    "term": t,
+                    "n": int(fit.nobs),
+                    "effect": np.nan,
+                    "effect_type": "coefficient",
+                    "std_err": np.nan,
+                    "statistic": np.nan,
+                    "df": np.nan,
+                    "ci_low": np.nan,
+                    "ci_high": np.nan,
+                    "pvalue": np.nan,
+                    "fdr": np.nan,
+                    "note": note or "non-finite standard error: not reported",
+                }
+            )
+            continue
         rows.append(
             {
                 "signature": sig,
@@ -142,7 +180,7 @@ def _run(
             rows.append(empty | {"n": len(data), "note": "constant scores"})
             continue
         try:
-            fit, note = _fit_one(formula, data, model, groups_col)
+            fit, note, failed = _fit_one(formula, data, model, groups_col)
         except (PatsyError, np.linalg.LinAlgError) as exc:
             raise StatisticsError(
                 f"cannot fit `formula`={formula!r}: {exc}. Check the column names and levels."
@@ -161,7 +199,7 @@ def _run(
             rows.append(empty | {"n": int(fit.nobs), "note": "no residual degrees of freedom"})
             continue
         fits[sig] = fit
-        rows.extend(_coef_rows(sig, fit, model, chosen, level, note))
+        rows.extend(_coef_rows(sig, fit, model, chosen, level, note, failed))
     table = pd.DataFrame(rows, columns=MODEL_COLUMNS)
     for _, idx in table.groupby("term", dropna=False).groups.items():
         table.loc[idx, "fdr"] = bh_fdr(table.loc[idx, "pvalue"])

@@ -116,7 +116,7 @@ def test_pseudobulk_drops_small_samples_with_warning():
         rs.tl.pseudobulk(a, "nope")
 
 
-def test_mixed_model_fit_warnings_become_notes():
+def test_failed_mixed_model_fit_is_not_reported():
     # no patient effect at all: the random-intercept variance sits on the boundary (0), statsmodels warns
     rng = np.random.default_rng(3)
     obs = pd.DataFrame(
@@ -126,5 +126,7 @@ def test_mixed_model_fit_warnings_become_notes():
     sc = pd.DataFrame({"sig": rng.normal(size=60)}, index=obs.index)
     sc["sig"] -= sc["sig"].groupby(obs["patient"]).transform("mean")  # patient means exactly 0
     row = rs.tl.compare_groups(sc, obs, group="arm", sample_key="patient", model="mixed").table.iloc[0]
-    assert row["note"] != ""
-    assert abs(row["estimate"]) < 1e-8
+    # statsmodels' optimiser fails here (converged=False, Hessian not positive definite): no number is
+    # reported, and the note says why and what to do instead
+    assert np.isnan(row["estimate"]) and np.isnan(row["pvalue"])
+    assert "mixed model fit failed" in row["note"] and "pseudobulk" in row["note"]
