@@ -33,6 +33,9 @@ class GeneSetIndex:
     dn_idx: tuple[np.ndarray, ...]
     dn_w: tuple[np.ndarray, ...]
     n_genes: int  # number of columns of X
+    # the first n_primary sets are the signatures; any further sets are random control sets of the
+    # significance test (methods may skip by-products such as dispersions for them). None = all.
+    n_primary: int | None = None
 
     def __len__(self) -> int:
         return len(self.names)

@@ -1,0 +1,204 @@
+"""Row-chunked access to an expression matrix: in memory (dense, CSR) or on disk (backed h5ad).
+
+The engine never densifies a sparse matrix: it reads blocks of rows. For CSR data (in memory or
+in an ``.h5ad`` file) the blocks are cut by walking ``indptr`` directly, because scipy's CSR row
+slicing converts *all* column indices to int64 when the matrix has more than 2^31 stored values
+(a copy as large as the matrix).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from resistscore._errors import InputFormatError
+
+__all__ = ["RowSource"]
+
+
+def _decode(a) -> pd.Index:
+    a = np.asarray(a)
+    if a.dtype.kind == "S" or a.dtype == object:
+        a = np.array([x.decode() if isinstance(x, bytes) else str(x) for x in a], dtype=object)
+    return pd.Index(a)
+
+
+class RowSource:
+    """A samples x genes matrix read in blocks of rows.
+
+    Parameters
+    ----------
+    X
+        ``numpy.ndarray``, scipy sparse matrix, or ``None`` with ``h5`` given.
+    obs_names, var_names
+        Row and column labels.
+    h5
+        ``(path, key)`` of an on-disk matrix inside an HDF5/h5ad file (CSR group or dense dataset).
+    """
+
+    def __init__(self, X, obs_names, var_names, *, h5: tuple[str, str] | None = None):
+        self.obs_names = pd.Index(obs_names)
+        self.var_names = pd.Index(var_names)
+        self.h5 = h5
+        self._file = None
+        if h5 is None:
+            if sp.issparse(X):
+                if X.format != "csr":
+                    X = sp.csr_matrix(X)
+                self.sparse = True
+            else:
+                X = np.asarray(X)
+                if X.ndim != 2:
+                    raise InputFormatError(f"expression data must be 2-dimensional; got shape {X.shape}.")
+                if not np.issubdtype(X.dtype, np.number):
+                    raise InputFormatError(
+                        f"expression data must be numeric; got dtype {X.dtype}. Convert it with .astype(float)."
+                    )
+                self.sparse = False
+            self.X = X
+            self.shape = X.shape
+        else:
+            self.X = None
+            self._open()
+        if self.shape != (len(self.obs_names), len(self.var_names)):
+            raise InputFormatError(
+                f"the matrix has shape {self.shape} but there are {len(self.obs_names)} sample and "
+                f"{len(self.var_names)} gene names; pass names matching the matrix."
+            )
+
+    # -- on-disk -----------------------------------------------------------------------------
+    def _open(self):
+        import h5py
+
+        path, key = self.h5
+        self._file = h5py.File(path, "r")
+        node = self._file[key]
+        if isinstance(node, h5py.Group):
+            enc = node.attrs.get("encoding-type", "")
+            enc = enc.decode() if isinstance(enc, bytes) else enc
+            shape = tuple(int(s) for s in node.attrs.get("shape", node.attrs.get("h5sparse_shape", ())))
+            if enc != "csr_matrix":
+                raise InputFormatError(
+                    f"{path}:{key} is stored as {enc or 'an unknown group'}; resistscore reads CSR (cells x genes) "
+                    "from disk. Rewrite it with adata.X = scipy.sparse.csr_matrix(adata.X); adata.write_h5ad(...)."
+                )
+            self.sparse = True
+            self._data, self._indices = node["data"], node["indices"]
+            self._indptr = np.asarray(node["indptr"][...], dtype=np.int64)
+        else:
+            self.sparse = False
+            self._dense = node
+            shape = node.shape
+        self.shape = shape
+
+    def close(self):
+        """Close the on-disk file, if any."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    # -- access --------------------------------------------------------------------------------
+    @property
+    def n_obs(self) -> int:
+        return self.shape[0]
+
+    @property
+    def n_vars(self) -> int:
+        return self.shape[1]
+
+    def rows(self, a: int, b: int):
+        """Rows ``a:b`` as a CSR block or a dense array (a copy only of the block)."""
+        if self.h5 is not None:
+            if self._file is None:
+                self._open()
+            if self.sparse:
+                lo, hi = self._indptr[a], self._indptr[b]
+                return sp.csr_matrix(
+                    (self._data[lo:hi], self._indices[lo:hi], self._indptr[a : b + 1] - lo),
+                    shape=(b - a, self.n_vars),
+                )
+            return np.asarray(self._dense[a:b])
+        if self.sparse:
+            X = self.X
+            lo, hi = X.indptr[a], X.indptr[b]
+            return sp.csr_matrix(
+                (X.data[lo:hi], X.indices[lo:hi], X.indptr[a : b + 1] - lo), shape=(b - a, self.n_vars)
+            )
+        return self.X[a:b]
+
+    def take(self, idx: np.ndarray):
+        """Rows ``idx`` (sorted) as one block."""
+        blocks = [self.rows(int(i), int(i) + 1) for i in idx]
+        if not blocks:
+            return np.zeros((0, self.n_vars))
+        return sp.vstack(blocks, format="csr") if self.sparse else np.vstack(blocks)
+
+    def whole(self):
+        """The whole matrix (in memory: the matrix itself, not a copy)."""
+        if self.h5 is None:
+            return self.X
+        return self.rows(0, self.n_obs)
+
+    def chunks(self, chunk_size: int) -> Iterator[tuple[int, int]]:
+        """Row ranges ``(a, b)`` of at most ``chunk_size`` rows."""
+        for a in range(0, self.n_obs, chunk_size):
+            yield a, min(a + chunk_size, self.n_obs)
+
+    def gene_stats(self, max_rows: int = 20_000, block: int = 1000) -> tuple[np.ndarray, np.ndarray, int]:
+        """Per-gene mean and variance over the rows (or ``max_rows`` rows in evenly spaced blocks).
+
+        The rows used depend only on the number of rows, never on the chunk size.
+        """
+        n = self.n_obs
+        if n <= max_rows:
+            ranges = [(a, min(a + block, n)) for a in range(0, n, block)]
+        else:
+            n_blocks = max_rows // block
+            starts = np.linspace(0, n - block, n_blocks).astype(np.int64)
+            ranges = [(int(a), int(a) + block) for a in starts]
+        s1 = np.zeros(self.n_vars)
+        s2 = np.zeros(self.n_vars)
+        m = 0
+        for a, b in ranges:
+            B = self.rows(a, b)
+            m += b - a
+            if sp.issparse(B):
+                d = np.asarray(B.data, dtype=np.float64)  # never modify B: it may share the user's data
+                s1 += np.asarray(sp.csr_matrix((d, B.indices, B.indptr), shape=B.shape).sum(axis=0)).ravel()
+                s2 += np.asarray(
+                    sp.csr_matrix((d * d, B.indices, B.indptr), shape=B.shape).sum(axis=0)
+                ).ravel()
+            else:
+                B = np.asarray(B, dtype=np.float64)
+                s1 += B.sum(axis=0)
+                s2 += np.einsum("ij,ij->j", B, B)
+        mean = s1 / max(m, 1)
+        var = np.maximum(s2 / max(m, 1) - mean**2, 0.0) * (m / max(m - 1, 1))
+        return mean, var, m
+
+
+def from_h5ad(path: str | Path, layer: str | None = None) -> RowSource:
+    """A :class:`RowSource` reading ``X`` (or ``layers/<layer>``) of an ``.h5ad`` file in chunks."""
+    import h5py
+
+    path = str(path)
+    try:
+        with h5py.File(path, "r") as f:
+            obs_names = _decode(_index_of(f["obs"]))
+            var_names = _decode(_index_of(f["var"]))
+            key = "X" if layer is None else f"layers/{layer}"
+            if key not in f:
+                raise InputFormatError(f"{path} has no {key!r}; choose an existing layer or layer=None.")
+    except OSError as e:
+        raise InputFormatError(f"cannot read {path} as an .h5ad file ({e}); pass an AnnData file.") from None
+    return RowSource(None, obs_names, var_names, h5=(path, key))
+
+
+def _index_of(group):
+    idx = group.attrs.get("_index", "_index")
+    idx = idx.decode() if isinstance(idx, bytes) else idx
+    return group[idx][...]

@@ -1,0 +1,314 @@
+"""The scoring engine: inputs, coverage, chunking, threads, AnnData and backed files, errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import resistscore as rs
+from resistscore._errors import (
+    InputFormatError,
+    LowCoverageWarning,
+    OrientationError,
+    ResistScoreError,
+    SignatureError,
+)
+from resistscore.tl import ScoreResult, as_network, score
+
+GENES = [f"G{i}" for i in range(400)]
+SIGS = {
+    "up": GENES[:12],
+    "signed": {**dict.fromkeys(GENES[20:30], 1.5), **dict.fromkeys(GENES[30:36], -0.5)},
+    "small": GENES[100:103],
+}
+
+
+def _bulk(n=30, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(5.0, 1.0, size=(n, len(GENES)))
+    X[: n // 3, :12] += 2.0
+    return pd.DataFrame(X, index=[f"s{i}" for i in range(n)], columns=GENES)
+
+
+def _counts(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(0.5, 1.0, size=len(GENES))
+    X = np.log1p(rng.poisson(lam, size=(n, len(GENES))).astype(float))
+    return sp.csr_matrix(X)
+
+
+# ---- results independent of chunk size and threads -----------------------------------------------
+@pytest.mark.parametrize("method", ["singscore", "ucell", "aucell", "wmean", "ulm"])
+def test_identical_whatever_the_chunk_size_and_threads(method):
+    X = _counts(90)
+    kw = {"genes": GENES, "n_controls": 30, "seed": 3, "method": method}
+    ref = score(X, SIGS, chunk_size=1000, n_jobs=1, **kw)
+    for cs, nj in [(1, 1), (7, 2), (None, 2)]:
+        other = score(X, SIGS, chunk_size=cs, n_jobs=nj, **kw)
+        pd.testing.assert_frame_equal(ref.scores, other.scores, check_exact=True)
+        pd.testing.assert_frame_equal(ref.pvalues, other.pvalues, check_exact=True)
+        pd.testing.assert_frame_equal(ref.fdr, other.fdr, check_exact=True)
+
+
+# ---- defaults -----------------------------------------------------------------------------------------
+def test_default_methods_bulk_and_single_cell():
+    assert score(_bulk(), SIGS, pvalues=False).method == "singscore"
+    adata = ad.AnnData(_counts(50))
+    adata.var_names = GENES
+    out = score(adata, SIGS, pvalues=False, copy=True)
+    assert out.uns["resistscore"]["method"] == "ucell"
+
+
+def test_default_signatures_are_the_shipped_collection(monkeypatch):
+    calls = []
+
+    def fake_load():
+        calls.append(1)
+        return as_network  # anything without to_network is rejected; replaced below
+
+    class FakeSet:
+        version = "9.9"
+        collection = "resistscore"
+        min_coverage = pd.Series({"x": 0.2})
+
+        def to_network(self):
+            return pd.DataFrame({"source": "x", "target": GENES[:5], "weight": 1.0})
+
+    monkeypatch.setattr(rs.sig, "load", lambda: calls.append(1) or FakeSet())
+    res = score(_bulk(), pvalues=False)
+    assert calls and res.versions["signatures"] == "resistscore 9.9"
+    assert res.coverage.loc["x", "min_coverage"] == 0.2
+    del fake_load
+
+
+# ---- coverage -----------------------------------------------------------------------------------------
+def test_coverage_and_low_coverage_warning():
+    sigs = {"ok": GENES[:4] + ["MISSING1"], "low": ["MISSING1", "MISSING2", "MISSING3", GENES[0]]}
+    with pytest.warns(LowCoverageWarning, match="low"):
+        res = score(_bulk(), sigs, pvalues=False)
+    cov = res.coverage
+    assert cov.loc["ok", "n_found"] == 4 and cov.loc["ok", "weight_covered"] == pytest.approx(0.8)
+    assert cov.loc["low", "weight_covered"] == pytest.approx(0.25) and not cov.loc["low", "reported"]
+    assert "25%" in cov.loc["low", "reason"] and cov.loc["low", "missing"] == "MISSING1;MISSING2;MISSING3"
+    assert res.scores["low"].isna().all() and res.scores["ok"].notna().all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res2 = score(_bulk(), sigs, pvalues=False, min_coverage=0.2)
+    assert res2.scores["low"].notna().all()
+
+
+def test_weighted_coverage_uses_absolute_weights():
+    with pytest.warns(LowCoverageWarning):
+        res = score(_bulk(), {"w": {GENES[0]: 1.0, "MISSING": -3.0}}, pvalues=False)
+    assert res.coverage.loc["w", "weight_covered"] == pytest.approx(0.25)
+
+
+# ---- inputs ------------------------------------------------------------------------------------------
+def test_input_forms_agree(tmp_path):
+    df = _bulk()
+    base = score(df, SIGS, pvalues=False).scores
+    net = as_network(SIGS)[0]
+    pd.testing.assert_frame_equal(score(df, net, pvalues=False).scores, base)
+    arr = score(df.to_numpy(), SIGS, genes=GENES, samples=df.index, pvalues=False).scores
+    np.testing.assert_array_equal(arr.to_numpy(), base.to_numpy())
+    gmt = tmp_path / "s.gmt"
+    gmt.write_text("up\tdesc\t" + "\t".join(SIGS["up"]) + "\n")
+    np.testing.assert_array_equal(score(df, gmt, pvalues=False).scores["up"], base["up"])
+
+
+def test_inputs_not_mutated():
+    df = _bulk()
+    before = df.copy()
+    sigs = {k: (dict(v) if isinstance(v, dict) else list(v)) for k, v in SIGS.items()}
+    score(df, sigs, n_controls=10)
+    pd.testing.assert_frame_equal(df, before)
+    assert sigs == SIGS
+    X = _counts(40)
+    X.data = X.data.astype(np.float64)
+    X32 = X.astype(np.float32)
+    copies = (X.copy(), X32.copy())
+    for mat in (X, X32):
+        for method in ("singscore", "ucell", "aucell", "wmean", "ulm", "module_score"):
+            score(mat, SIGS, method, genes=GENES, n_controls=5)
+    for mat, ref in zip((X, X32), copies):
+        assert mat.dtype == ref.dtype and (mat != ref).nnz == 0
+
+
+def test_anndata_in_place_and_copy():
+    df = _bulk()
+    adata = ad.AnnData(df)
+    assert score(adata, SIGS, n_controls=20, copy=True) is not None
+    assert "resistscore_scores" not in adata.obsm
+    assert score(adata, SIGS, n_controls=20) is None
+    for key in ("resistscore_scores", "resistscore_pvalues", "resistscore_fdr"):
+        assert list(adata.obsm[key].columns) == list(SIGS)
+    uns = adata.uns["resistscore"]
+    assert uns["method"] == "singscore" and uns["n_controls"] == 20 and uns["seed"] == 0
+    assert uns["versions"]["resistscore"] == rs.__version__
+    assert uns["coverage"]["signature"] == list(SIGS)
+    ref = score(df, SIGS, n_controls=20)
+    np.testing.assert_array_equal(adata.obsm["resistscore_scores"].to_numpy(), ref.scores.to_numpy())
+
+
+def test_scored_anndata_can_be_written(tmp_path):
+    adata = ad.AnnData(_bulk())
+    score(adata, SIGS, n_controls=20)
+    adata.write_h5ad(tmp_path / "scored.h5ad")
+    back = ad.read_h5ad(tmp_path / "scored.h5ad")
+    np.testing.assert_array_equal(
+        back.obsm["resistscore_scores"].to_numpy(), adata.obsm["resistscore_scores"].to_numpy()
+    )
+    assert back.uns["resistscore"]["method"] == "singscore"
+
+
+def test_backed_h5ad_is_read_in_chunks_and_equals_memory(tmp_path):
+    X = _counts(120)
+    adata = ad.AnnData(X)
+    adata.var_names = GENES
+    adata.obs_names = [f"c{i}" for i in range(120)]
+    path = tmp_path / "cells.h5ad"
+    adata.write_h5ad(path)
+    mem = score(adata, SIGS, n_controls=25, copy=True)
+    from_path = score(str(path), SIGS, n_controls=25, chunk_size=17)
+    pd.testing.assert_frame_equal(
+        from_path.scores, mem.obsm["resistscore_scores"], check_exact=True, check_names=False
+    )
+    pd.testing.assert_frame_equal(
+        from_path.pvalues, mem.obsm["resistscore_pvalues"], check_exact=True, check_names=False
+    )
+    backed = ad.read_h5ad(path, backed="r")
+    with pytest.raises(ResistScoreError, match="backed"):
+        score(backed, SIGS, copy=True)
+    assert score(backed, SIGS, n_controls=25, chunk_size=50) is None
+    np.testing.assert_array_equal(backed.obsm["resistscore_scores"].to_numpy(), from_path.scores.to_numpy())
+    backed.file.close()
+    # contributions reopen the file
+    tbl = from_path.contributions("c3", "up")
+    assert len(tbl) == 12
+
+
+def test_non_single_sample_method_gets_whole_matrix():
+    df = _bulk()
+    a = score(df, SIGS, "module_score", pvalues=False).scores
+    b = score(df, SIGS, "module_score", pvalues=False, chunk_size=3).scores
+    pd.testing.assert_frame_equal(a, b)
+
+
+# ---- result object -----------------------------------------------------------------------------------
+def test_result_tidy_repr_and_extras():
+    res = score(_bulk(), SIGS, n_controls=19)
+    assert isinstance(res, ScoreResult)
+    tidy = res.tidy()
+    assert list(tidy.columns) == [
+        "sample",
+        "signature",
+        "score",
+        "pvalue",
+        "fdr",
+        "n_found",
+        "weight_covered",
+    ]
+    assert len(tidy) == 30 * 3
+    row = tidy.query("sample == 's4' and signature == 'signed'").iloc[0]
+    assert row["score"] == res.scores.loc["s4", "signed"] and row["pvalue"] == res.pvalues.loc["s4", "signed"]
+    assert row["n_found"] == 16
+    assert "singscore" in repr(res) and "<table" in res._repr_html_()
+    assert set(res.extras) == {"dispersion"}
+    assert res.pvalues.min().min() >= 1 / 20 and res.params["dispersion"] is True
+
+
+# ---- errors ------------------------------------------------------------------------------------------
+def test_errors_name_problem_and_fix():
+    df = _bulk()
+    with pytest.raises(OrientationError, match=r"df\.T"):
+        score(df.T, SIGS)
+    dup = df.copy()
+    dup.columns = [GENES[0]] + GENES[1:-1] + [GENES[0]]
+    with pytest.raises(InputFormatError, match="unique"):
+        score(dup, SIGS)
+    nan = df.copy()
+    nan.iloc[2, 5] = np.nan
+    with pytest.raises(InputFormatError, match="NaN"):
+        score(nan, SIGS, pvalues=False)
+    with pytest.raises(ResistScoreError, match="max_rank"):
+        score(df, SIGS, "singscore", max_rank=5)
+    with pytest.raises(SignatureError, match="weight"):
+        score(df, {"a": {GENES[0]: 0.0}})
+    with pytest.raises(SignatureError, match="more than once"):
+        score(df, pd.DataFrame({"source": ["a", "a"], "target": [GENES[0], GENES[0]]}))
+    with pytest.raises(InputFormatError, match="genes="):
+        score(df.to_numpy(), SIGS)
+    with pytest.raises(ResistScoreError, match="n_controls"):
+        score(df, SIGS, n_controls=0)
+
+
+def test_default_method_large_dense_table_is_bulk_large_anndata_is_single_cell():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5001, 30))
+    genes = GENES[:30]
+    sigs = {"s": genes[:5]}
+    assert score(X, sigs, genes=genes, pvalues=False).method == "singscore"
+    adata = ad.AnnData(X)
+    adata.var_names = genes
+    assert score(adata, sigs, pvalues=False, copy=True).uns["resistscore"]["method"] == "ucell"
+
+
+# --- AnnData conveniences used by the CLI and the workflow -----------------------------------------
+
+
+def _small_adata(sparse=False, n=30, g=400, seed=0):
+    import anndata as ad
+    import scipy.sparse as sps
+
+    rng = np.random.default_rng(seed)
+    X = rng.poisson(1.0, size=(n, g)).astype(np.float32) if sparse else rng.normal(5, 1, size=(n, g))
+    adata = ad.AnnData(
+        X=sps.csr_matrix(X) if sparse else X,
+        obs=pd.DataFrame(index=[f"s{i}" for i in range(n)]),
+        var=pd.DataFrame(index=[f"G{i}" for i in range(g)]),
+    )
+    return adata
+
+
+def test_return_result_with_anndata_matches_obsm():
+    adata = _small_adata()
+    sigs = {"a": ["G1", "G2", "G3", "G4"], "b": {"G10": 1.0, "G11": 1.0, "G12": -1.0}}
+    res = rs.tl.score(adata, sigs, n_controls=20, return_result=True)
+    assert isinstance(res, rs.tl.ScoreResult)
+    pd.testing.assert_frame_equal(res.scores, adata.obsm["resistscore_scores"], check_names=False)
+    pd.testing.assert_frame_equal(res.fdr, adata.obsm["resistscore_fdr"], check_names=False)
+    assert res.tidy().shape[0] == adata.n_obs * 2
+    # the result explains itself without re-scoring
+    contrib = res.contributions("s0", "b")
+    assert set(contrib["gene"]) == {"G10", "G11", "G12"}
+
+
+def test_scoring_keeps_earlier_provenance_in_uns():
+    adata = _small_adata()
+    adata.uns["resistscore"] = {"qc": {"n_nan": 0}, "gene_mapping": {"n_input": 400}}
+    rs.tl.score(adata, {"a": ["G1", "G2", "G3"]}, pvalues=False)
+    uns = adata.uns["resistscore"]
+    assert uns["qc"] == {"n_nan": 0} and uns["gene_mapping"] == {"n_input": 400}
+    assert uns["method"] == "singscore"
+
+
+def test_progress_bar_only_when_asked(capsys):
+    df = _small_adata().to_df()
+    rs.tl.score(df, {"a": ["G1", "G2", "G3"]}, pvalues=False, progress=False)
+    assert capsys.readouterr().err == ""
+    rs.tl.score(df, {"a": ["G1", "G2", "G3"]}, pvalues=False, progress=True, chunk_size=7)
+    assert "scoring (singscore)" in capsys.readouterr().err
+
+
+def test_default_null_is_pooled_for_single_cell_and_per_sample_for_bulk():
+    bulk = rs.tl.score(_small_adata().to_df(), {"a": ["G1", "G2", "G3"]}, n_controls=20)
+    assert bulk.null == "per_sample"
+    adata = _small_adata(sparse=True, n=50)
+    sc = rs.tl.score(adata, {"a": ["G1", "G2", "G3"]}, n_controls=20, return_result=True)
+    assert sc.method == "ucell" and sc.null == "pooled"
+    assert adata.uns["resistscore"]["null"] == "pooled"

@@ -1,0 +1,185 @@
+"""Hand-computed cases of every scoring method, dense = sparse, and the method registry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from resistscore._errors import ResistScoreError
+from resistscore.tl import score, show_methods
+from resistscore.tl.methods import GeneSetIndex, get_method
+from resistscore.tl.methods.aucell import aucell
+from resistscore.tl.methods.singscore import singscore
+from resistscore.tl.methods.ucell import ucell
+from resistscore.tl.methods.ulm import ulm
+from resistscore.tl.methods.wmean import wmean
+
+
+def gsi(n, *sets):
+    """GeneSetIndex from (up, down[, up_w, dn_w]) tuples."""
+    names, ui, uw, di, dw = [], [], [], [], []
+    for i, s in enumerate(sets):
+        up, dn = np.asarray(s[0], dtype=np.int64), np.asarray(s[1], dtype=np.int64)
+        names.append(f"s{i}")
+        ui.append(up)
+        di.append(dn)
+        uw.append(np.asarray(s[2], float) if len(s) > 2 else np.ones(len(up)))
+        dw.append(np.asarray(s[3], float) if len(s) > 3 else np.ones(len(dn)))
+    return GeneSetIndex(tuple(names), tuple(ui), tuple(uw), tuple(di), tuple(dw), n)
+
+
+# ---- singscore ------------------------------------------------------------------------------------
+# row [5, 3, 3, 1, 4, 2]: ascending ranks with ties "min" = [6, 3, 3, 1, 5, 2], n = 6
+ROW = np.array([[5.0, 3.0, 3.0, 1.0, 4.0, 2.0]])
+
+
+def test_singscore_hand_computed():
+    sets = gsi(6, ([0, 4], [3, 1]), ([1, 2, 5], []))
+    out = singscore(ROW, sets)
+    # up {0,4}: mean rank 5.5, bounds 1.5..5.5 -> 1 -> 0.5; down {3,1}: mean 2 -> 0.125 -> 1-0.125-0.5
+    # up-only {1,2,5}: mean 8/3, bounds 2..5 -> 2/9 -> 2/9 - 0.5
+    np.testing.assert_allclose(out["score"], [[0.875, 2 / 9 - 0.5]], atol=1e-15)
+    # dispersion: MAD(6, 5) = 0.5 * 1.4826, MAD(1, 3) = 1.4826 -> mean; MAD(3, 3, 2) = 0
+    np.testing.assert_allclose(out["dispersion"], [[(0.5 * 1.4826 + 1.4826) / 2, 0.0]], atol=1e-15)
+
+
+def test_singscore_stable_genes_mode():
+    sets = gsi(6, ([0, 4], [3, 1]))
+    # stable genes 1 and 5 (values 3, 2): rank = (#stable below + 1) / 3 -> [1, 2/3, 2/3, 1/3, 1, 1/3]
+    out = singscore(ROW, sets, stable_genes=[1, 5])
+    np.testing.assert_allclose(out["score"], [[0.5 + (1 - 0.5 - 0.5)]], atol=1e-15)
+    named = score(pd.DataFrame(ROW, columns=list("ABCDEF")), {"s": ["A", "E", "D-", "B-"]}, "singscore",
+                  pvalues=False, stable_genes=["B", "F"])  # fmt: skip
+    assert named.scores.iloc[0, 0] == pytest.approx(0.5)
+
+
+def test_singscore_is_independent_of_the_cohort():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(6, 50))
+    sets = gsi(50, ([1, 2, 3], [7, 8]))
+    alone = singscore(X[:1], sets)["score"]
+    together = singscore(X, sets)["score"][:1]
+    np.testing.assert_array_equal(alone, together)
+
+
+# ---- UCell ------------------------------------------------------------------------------------------
+# row [0, 5, 3, 3, 0, 1, 0, 0]: descending ranks with average ties = [6.5, 1, 2.5, 2.5, 6.5, 4, 6.5, 6.5]
+UROW = np.array([[0.0, 5.0, 3.0, 3.0, 0.0, 1.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_ucell_hand_computed(fmt):
+    X = UROW if fmt == "dense" else sp.csr_matrix(UROW)
+    sets = gsi(8, ([1, 2, 5], []), ([0, 6], []), ([1, 2, 5], [3]))
+    # maxRank 4: ranks {1, 2.5, 4}: 1 - (7.5 - 6) / (12 - 6) = 0.75; zeros capped: 0;
+    # signed: 0.75 - (1 - (2.5 - 1) / (4 - 1)) = 0.25
+    np.testing.assert_allclose(ucell(X, sets, max_rank=4), [[0.75, 0.0, 0.25]], atol=1e-15)
+    # maxRank 1500 > 8 genes is capped at 8 (R UCell): the zeros' shared rank 6.5 counts
+    # {1, 2.5, 4}: 1 - 1.5 / 18; {6.5, 6.5}: 1 - 10 / 13; signed: 1 - 1.5/18 - (1 - 1.5 / 7)
+    np.testing.assert_allclose(
+        ucell(X, sets, max_rank=1500),
+        [[1 - 1.5 / 18, 1 - 10 / 13, max(0.0, (1 - 1.5 / 18) - (1 - 1.5 / 7))]],
+        atol=1e-15,
+    )
+
+
+def test_ucell_rejects_sets_longer_than_max_rank():
+    with pytest.raises(ResistScoreError, match="max_rank"):
+        ucell(UROW, gsi(8, ([0, 1, 2], [])), max_rank=2)
+
+
+# ---- AUCell -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+def test_aucell_hand_computed(fmt):
+    X = UROW if fmt == "dense" else sp.csr_matrix(UROW)
+    # descending ordinal ranks: 5->1, 3 (gene 2)->2, 3 (gene 3)->3, 1->4, zeros (genes 0,4,6,7)->5,6,7,8
+    # T = 6: {2, 4}: ranks 2, 6 -> (6-2) / ((6-1) + (6-2)) = 4/9; {0, 7}: ranks 5, 8 -> 1/9
+    sets = gsi(8, ([2, 4], []), ([0, 7], []), ([2, 4], [0, 7]))
+    np.testing.assert_allclose(aucell(X, sets, auc_max_rank=6), [[4 / 9, 1 / 9, 3 / 9]], atol=1e-15)
+
+
+# ---- wmean / ulm ------------------------------------------------------------------------------------
+def test_wmean_hand_computed():
+    X = np.array([[1.0, 2.0, 3.0, 4.0]])
+    sets = gsi(4, ([0, 1], [3], [1.0, 3.0], [2.0]))
+    np.testing.assert_allclose(wmean(X, sets), [[(1 + 6 - 8) / 6]])
+    np.testing.assert_allclose(wmean(sp.csr_matrix(X), sets), [[(1 + 6 - 8) / 6]])
+
+
+def test_ulm_equals_statsmodels_ols():
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(3, 40))
+    X[X < -0.5] = 0.0
+    sets = gsi(40, ([0, 1, 2, 3], [10, 11], [1.0, 2.0, 0.5, 1.5], [1.0, 0.3]))
+    w = np.zeros(40)
+    w[[0, 1, 2, 3]] = [1.0, 2.0, 0.5, 1.5]
+    w[[10, 11]] = [-1.0, -0.3]
+    expected = [sm.OLS(X[i], sm.add_constant(w)).fit().tvalues[1] for i in range(3)]
+    np.testing.assert_allclose(ulm(X, sets)[:, 0], expected, rtol=1e-10)
+    np.testing.assert_allclose(ulm(sp.csr_matrix(X), sets)[:, 0], expected, rtol=1e-10)
+
+
+# ---- sparse == dense for every single-sample method ------------------------------------------------
+@pytest.mark.parametrize("method", ["singscore", "ucell", "aucell", "wmean", "ulm"])
+def test_sparse_equals_dense(method):
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(30, 120))
+    X[rng.random(X.shape) < 0.6] = 0.0  # sparse, with negative values (zeros are not the smallest)
+    X = np.round(X, 1)  # ties
+    S = sp.csr_matrix(X)
+    S.data[:5] = 0.0  # explicit zeros must behave as zeros
+    Xd = S.toarray()
+    genes = [f"g{i}" for i in range(120)]
+    sigs = {
+        "a": genes[:10],
+        "b": {g: (-1.0 if i % 3 else 2.0) for i, g in enumerate(genes[20:45])},
+        "c": genes[60:62],
+    }
+    kw = {"max_rank": 50} if method == "ucell" else {}
+    d = score(Xd, sigs, method, genes=genes, pvalues=False, **kw).scores
+    s = score(S, sigs, method, genes=genes, pvalues=False, **kw).scores
+    np.testing.assert_allclose(s.to_numpy(), d.to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_registry_listing_and_unknown_method():
+    tbl = show_methods()
+    for m in ("singscore", "ucell", "aucell", "module_score", "wmean", "ulm"):
+        assert m in tbl.index
+    assert set(tbl.columns) >= {"directional", "weighted", "single_sample", "sparse_aware", "reference"}
+    assert not tbl.loc["module_score", "single_sample"]
+    assert tbl.loc["wmean", "weighted"] and tbl.loc["ulm", "weighted"]
+    with pytest.raises(ResistScoreError, match="show_methods"):
+        get_method("nope")
+
+
+# ---- the ranking kernel equals scipy.stats.rankdata, on both of its paths ---------------------------
+@pytest.mark.parametrize("n_unique", [3, 200, 5000])  # <= 256 distinct values: hash path; else radix sort
+@pytest.mark.parametrize("ties", ["min", "average", "max", "ordinal"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_row_ranks_equal_scipy(n_unique, ties, descending):
+    from scipy.stats import rankdata
+
+    from resistscore.tl.methods._kernels import _row_ranks
+
+    rng = np.random.default_rng(n_unique)
+    n = 6000
+    pool = rng.normal(size=n_unique)
+    pool[pool == 0] = 1.0
+    full = rng.choice(pool, size=n)
+    full[rng.random(n) < 0.3] = 0.0  # implicit zeros
+    cols = np.flatnonzero(full)
+    vals = full[cols]
+    out = np.empty(len(vals))
+    zero_pos, zero_rank = _row_ranks(vals, n, descending, {"min": 0, "average": 1, "max": 2, "ordinal": 3}[ties],
+                                     out, np.empty(0, dtype=np.int64))  # fmt: skip
+    expected = rankdata(-full if descending else full, method=ties)
+    np.testing.assert_array_equal(out, expected[cols])
+    zeros = expected[full == 0]
+    if ties == "ordinal":
+        assert zeros.min() == zero_pos + 1 and zeros.max() == zero_pos + len(zeros)
+    else:
+        assert np.all(zeros == zero_rank)
