@@ -31,7 +31,12 @@ def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int
 
 
 def check_real(
-    name: str, value: Any, *, minimum: float | None = None, maximum: float | None = None, inclusive: bool = True
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    inclusive: bool = True,
 ) -> float:
     """Return ``value`` as float if it is a finite real within bounds, else raise naming the argument."""
     if isinstance(value, bool) or not isinstance(value, Real) or value != value:

@@ -55,23 +55,19 @@ def _read_table(path: Path, what: str) -> pd.DataFrame:
 def _stats_tables(
     result, metadata: pd.DataFrame, *, group, response, time, event, covariates, sample_key, test
 ):
+    """Run the statistics asked for; each is skipped when its column is not given."""
     from resistscore import tl
 
+    common = {"covariates": covariates, "sample_key": sample_key}
     stats: dict[str, object] = {}
     if group is not None:
-        stats["groups"] = tl.compare_groups(
-            result, metadata, group=group, test=test, covariates=covariates, sample_key=sample_key
-        )
+        stats["groups"] = tl.compare_groups(result, metadata, group=group, test=test or "welch", **common)
     if response is not None:
-        stats["response"] = tl.associate(
-            result, metadata, response=response, covariates=covariates, sample_key=sample_key
-        )
+        stats["response"] = tl.associate(result, response, metadata=metadata, **common)
     if time is not None or event is not None:
         if time is None or event is None:
             raise ResistScoreError("survival needs both `time` and `event` columns; give both (or neither).")
-        stats["survival"] = tl.survival(
-            result, metadata, time=time, event=event, covariates=covariates, sample_key=sample_key
-        )
+        stats["survival"] = tl.survival(result, metadata, time=time, event=event, **common)
     return stats
 
 
@@ -370,16 +366,23 @@ def run_nci60(
 
     ranking = res.scores[[pgp, broad]].sort_values(pgp, ascending=False)
     ranking.insert(0, "rank_pgp", range(1, len(ranking) + 1))
-    ranking["pvalue_pgp"] = res.pvalues[pgp].reindex(ranking.index) if res.pvalues is not None else float("nan")
+    ranking["pvalue_pgp"] = (
+        res.pvalues[pgp].reindex(ranking.index) if res.pvalues is not None else float("nan")
+    )
     ranking["panel"] = data.expression.obs["panel"].reindex(ranking.index)
     outputs.add("ranking of the panel", _write_table(ranking, outdir / "ranking_pgp.csv"))
     contrast = tl.compare_samples(res, "NCI/ADR-RES", "OVCAR-8", signatures=[pgp, broad])
-    outputs.add("NCI/ADR-RES vs OVCAR-8, per gene", _write_table(contrast.table, outdir / "adr_res_vs_ovcar8.csv", index=False))
+    outputs.add(
+        "NCI/ADR-RES vs OVCAR-8, per gene",
+        _write_table(contrast.table, outdir / "adr_res_vs_ovcar8.csv", index=False),
+    )
     assoc = [tl.associate(res, gi50, signatures=[pgp, broad]).table]
     for drug in NCI60_DRUGS:
         assoc.append(tl.associate(dres, gi50[[drug]], signatures=[f"drug.{drug}"]).table)
     associations = pd.concat(assoc, ignore_index=True)
-    outputs.add("score vs -log10 GI50", _write_table(associations, outdir / "associations_gi50.csv", index=False))
+    outputs.add(
+        "score vs -log10 GI50", _write_table(associations, outdir / "associations_gi50.csv", index=False)
+    )
     outputs.add("scores", _write_table(pd.concat([res.scores, dres.scores], axis=1), outdir / "scores.csv"))
 
     with pl.theme():
@@ -391,9 +394,13 @@ def run_nci60(
         figures = [pl.save_figure(fig, figdir / f"pgp_score_vs_gi50.{fmt}") for fmt in formats]
         plt.close(fig)
         ax = pl.contributions(res, samples=["NCI/ADR-RES", "OVCAR-8"], signature=broad)
-        figures += [pl.save_figure(ax, figdir / f"efflux_contributions_adr_res_vs_ovcar8.{fmt}") for fmt in formats]
+        figures += [
+            pl.save_figure(ax, figdir / f"efflux_contributions_adr_res_vs_ovcar8.{fmt}") for fmt in formats
+        ]
         plt.close(ax.figure)
-        ax = pl.forest(associations.assign(signature=associations["signature"] + " / " + associations["response"]))
+        ax = pl.forest(
+            associations.assign(signature=associations["signature"] + " / " + associations["response"])
+        )
         figures += [pl.save_figure(ax, figdir / f"associations_forest.{fmt}") for fmt in formats]
         plt.close(ax.figure)
     outputs.add("figures", *figures)

@@ -129,7 +129,17 @@ def demo(outdir: Path, kind: str, seed: int) -> None:
 )
 @_friendly
 def score(
-    input_path: Path, out: Path, signatures, method, orientation, gene_column, sheet, pvalues, n_controls, seed, tidy
+    input_path: Path,
+    out: Path,
+    signatures,
+    method,
+    orientation,
+    gene_column,
+    sheet,
+    pvalues,
+    n_controls,
+    seed,
+    tidy,
 ) -> None:
     """Score an expression file (CSV/TSV, Excel, parquet, GCT, GEO series matrix, h5ad, 10x) for resistance mechanisms."""
     from resistscore._workflow import score_file
@@ -249,7 +259,7 @@ def signatures_export(out: Path, fmt, ids, drug) -> None:
     "--test",
     "test_name",
     default=None,
-    help="Group test: welch, mannwhitney, anova, kruskal (default: welch for 2 groups, anova for more).",
+    help="Group test: welch (default; every pair of groups), mannwhitney, anova, kruskal.",
 )
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Result table (.csv, .tsv)."
