@@ -121,13 +121,16 @@ def analyze(
     -------
     AnalysisOutputs listing every file written, and holding the score result and statistics.
     """
-    from resistscore import pl, report, tl
+    from resistscore import pl, pp, report, tl
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     outputs = AnalysisOutputs(outdir=outdir)
     if metadata is None and isinstance(data, ad.AnnData):
         metadata = data.obs
+    qc = [pp.qc(data)]
+    if isinstance(data, ad.AnnData) and data.uns.get("resistscore", {}).get("gene_mapping") is not None:
+        qc.append(pp.GeneMappingReport.from_dict(data.uns["resistscore"]["gene_mapping"]))
     result = tl.score(data, signatures, method=method, seed=seed, progress=progress, return_result=True)
     outputs.result = result
     outputs.add("scores", _write_table(result.scores, outdir / "scores.csv"))
@@ -167,6 +170,7 @@ def analyze(
         outdir / "report.html",
         metadata=metadata,
         stats=outputs.stats,
+        qc=qc,
         title=title,
     )
     outputs.add("report", html)
