@@ -417,14 +417,14 @@ def _check_inventory(
             report.warning(file, ln, "entity", f"{ent} ({kind}) is listed twice (also line {seen[key]}).",
                            "merge the rows (list every section in review_section)")  # fmt: skip
         seen.setdefault(key, ln)
+        for sid in ids:
+            if sid not in sigs and sid not in drug_ids:
+                report.error(file, ln, "signature_ids", f"{ent}: {sid!r} is not a signature id.",
+                             "use ids from signatures.yaml (rs.sig.list()) or drug.<canonical drug>")  # fmt: skip
         if status == "scored":
             if not ids:
                 report.error(file, ln, "signature_ids", f"{ent} is `scored` but names no signature.",
                              "list the signature ids that score it, or set status not_scored with a reason")  # fmt: skip
-            for sid in ids:
-                if sid not in sigs and sid not in drug_ids:
-                    report.error(file, ln, "signature_ids", f"{ent}: {sid!r} is not a signature id.",
-                                 "use ids from signatures.yaml (rs.sig.list()) or drug.<canonical drug>")  # fmt: skip
             if kind == "gene" and ref is not None and ent in ref.symbols:
                 in_any = any(sid in sigs and ent in sigs[sid] for sid in ids)
                 if ids and not in_any:
@@ -442,10 +442,6 @@ def _check_inventory(
                 )
                 report.error(file, ln, "reason", f"{ent} {what}.",
                              "say why it is not scored, or what the correction is (see CORRECTIONS.md)")  # fmt: skip
-            for sid in ids:
-                if sid not in sigs and sid not in drug_ids:
-                    report.error(file, ln, "signature_ids", f"{ent}: {sid!r} is not a signature id.",
-                                 "use ids from signatures.yaml (rs.sig.list()) or drug.<canonical drug>")  # fmt: skip
 
 
 def _check_table2(
