@@ -17,6 +17,7 @@ __all__ = [
     "OrientationError",
     "ResistScoreError",
     "ResistScoreWarning",
+    "SampleMismatchWarning",
     "ScaleWarning",
     "SignatureError",
     "StatisticsError",
@@ -65,3 +66,7 @@ class ScaleWarning(ResistScoreWarning):
 
 class CellsAsReplicatesWarning(ResistScoreWarning):
     """Cells are used as independent replicates, which inflates significance."""
+
+
+class SampleMismatchWarning(ResistScoreWarning):
+    """Some samples of the scores have no metadata (or the reverse); they were left out."""

@@ -6,8 +6,8 @@ returns a result object whose ``.table`` is a tidy DataFrame with fixed, documen
 Single-cell data are analysed per biological replicate by default (see ``sample_key``).
 """
 
+from resistscore._errors import SampleMismatchWarning
 from resistscore.tl.stats._groups import compare_groups
-from resistscore.tl.stats._input import SampleMismatchWarning
 from resistscore.tl.stats._models import fit_model
 from resistscore.tl.stats._pseudobulk import pseudobulk
 from resistscore.tl.stats._response import associate

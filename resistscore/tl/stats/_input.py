@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from resistscore._errors import CellsAsReplicatesWarning, ResistScoreWarning, StatisticsError
+from resistscore._errors import CellsAsReplicatesWarning, SampleMismatchWarning, StatisticsError
 from resistscore._validate import check_choice
 
-__all__ = ["SampleMismatchWarning"]
+__all__: list[str] = []
 
 SCORES_KEY = "resistscore_scores"
 
@@ -37,10 +37,6 @@ _SAMPLE_KEY_CANDIDATES = (
 _SC_OBS_MARKERS = ("n_genes_by_counts", "total_counts", "pct_counts_mt", "n_genes", "n_counts", "nCount_RNA")
 _SC_UNS_MARKERS = ("neighbors", "leiden", "louvain", "umap")
 _SC_OBSM_MARKERS = ("X_umap", "X_tsne")
-
-
-class SampleMismatchWarning(ResistScoreWarning):
-    """Some samples of the scores have no metadata (or the reverse); they were left out."""
 
 
 def _is_anndata(obj: Any) -> bool:
