@@ -13,13 +13,14 @@ import numpy as np
 import pandas as pd
 
 from resistscore._errors import ResistScoreError
+from resistscore._types import is_anndata
 from resistscore.pl._groups import groups, profile
 from resistscore.pl._heatmap import heatmap
 from resistscore.pl._scatter import coverage, coverage_frame, embedding
 from resistscore.pl._scatter import response as response_plot
 from resistscore.pl._stats import forest, roc, volcano
 from resistscore.pl._survival import kaplan_meier
-from resistscore.pl._utils import figure_of, is_anndata, metadata_frame, save_figure, scores_frame
+from resistscore.pl._utils import figure_of, metadata_frame, save_figure, scores_frame
 
 __all__ = ["save_all", "standard_figures"]
 

@@ -15,13 +15,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from resistscore._errors import ResistScoreError
+from resistscore._types import is_anndata
 from resistscore._validate import check_int, check_real
 from resistscore.pl._theme import GREY, OKABE_ITO, categorical_colors, theme
 from resistscore.pl._utils import (
     SCORES_KEY,
     finish,
     format_p,
-    is_anndata,
     metadata_frame,
     new_axes,
     score_cmap,

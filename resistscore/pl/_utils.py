@@ -15,14 +15,11 @@ from matplotlib.figure import Figure
 
 from resistscore._atomic import atomic_path
 from resistscore._errors import ResistScoreError
+from resistscore._types import is_anndata
 from resistscore.pl._theme import DIVERGING_CMAP, SEQUENTIAL_CMAP, theme
 
 SCORES_KEY = "resistscore_scores"
 RATIO_EFFECTS = ("hazard_ratio", "odds_ratio", "ratio", "fold_change", "hr", "or")
-
-
-def is_anndata(obj: Any) -> bool:
-    return hasattr(obj, "obsm") and hasattr(obj, "obs") and hasattr(obj, "var_names")
 
 
 def scores_frame(data: Any, *, name: str = "scores") -> pd.DataFrame:

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from resistscore._atomic import atomic_write
 from resistscore._errors import ResistScoreError
+from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int
 from resistscore._version import __version__
 from resistscore.report._citations import CITATIONS, METHOD_CITATION, Citation, doi_of
@@ -61,10 +62,6 @@ _KIND_TEXT = {
 }
 
 
-def _is_anndata(obj: Any) -> bool:
-    return hasattr(obj, "obsm") and hasattr(obj, "obs") and hasattr(obj, "var_names")
-
-
 def _result_info(result: Any) -> dict[str, Any]:
     """Method, parameters, versions, coverage and QC of a ScoreResult, scored AnnData or DataFrame."""
     info: dict[str, Any] = {
@@ -75,7 +72,7 @@ def _result_info(result: Any) -> dict[str, Any]:
         "coverage": None,
         "qc": None,
     }
-    if _is_anndata(result):
+    if is_anndata(result):
         uns = dict(result.uns.get("resistscore") or {})
         info.update({k: uns.get(k, info[k]) for k in ("method", "params", "seed", "versions")})
         stored = [uns[k] for k in ("qc", "gene_mapping") if uns.get(k) is not None]
@@ -395,7 +392,7 @@ def _methods_paragraph(
 
 def _fdr_frame(result: Any) -> pd.DataFrame | None:
     """Per-sample FDR of the scores (ScoreResult ``.fdr`` or ``obsm["resistscore_fdr"]``), if computed."""
-    if _is_anndata(result):
+    if is_anndata(result):
         fdr = result.obsm.get("resistscore_fdr", None)
     else:
         fdr = getattr(result, "fdr", None)
@@ -551,9 +548,9 @@ def html_report(
     info = _result_info(result)
     if qc is None:
         qc = info["qc"]
-    if metadata is None and _is_anndata(result):
+    if metadata is None and is_anndata(result):
         metadata = result.obs
-    if metadata is None and _is_anndata(adata):
+    if metadata is None and is_anndata(adata):
         metadata = adata.obs
     if input_path is not None:
         if not Path(input_path).is_file():
@@ -635,7 +632,7 @@ def html_report(
         info,
         n_reported,
         stats_items,
-        _is_anndata(result),
+        is_anndata(result),
         survival is not None or bool(time and event) or any(hasattr(o, "km") for _, o in stats_items),
     )
     versions = {"resistscore": __version__}

@@ -17,6 +17,7 @@ import scipy.sparse as sp
 from tqdm import tqdm
 
 from resistscore._errors import InputFormatError, OrientationError, ResistScoreError, SignatureError
+from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_real
 from resistscore.tl._chunks import RowSource, from_h5ad
 from resistscore.tl._coverage import coverage_table, resolve_sets, warn_low_coverage
@@ -156,16 +157,10 @@ def as_network(signatures) -> tuple[pd.DataFrame, pd.Series, str]:
 # ---------------------------------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------------------------------
-def _is_anndata(data) -> bool:
-    try:
-        from anndata import AnnData
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(data, AnnData)
 
 
 def _source(data, layer, genes, samples) -> RowSource:
-    if _is_anndata(data):
+    if is_anndata(data):
         if data.isbacked:
             return from_h5ad(data.filename, layer)
         X = data.X if layer is None else data.layers.get(layer, None)
@@ -205,7 +200,7 @@ def _source(data, layer, genes, samples) -> RowSource:
 
 def _is_single_cell(data, source: RowSource) -> bool:
     # sparse data, or an AnnData (or .h5ad) with many observations; a dense table is bulk whatever its size
-    return bool(source.sparse or (source.n_obs > SINGLE_CELL_MIN_OBS and (_is_anndata(data) or source.h5)))
+    return bool(source.sparse or (source.n_obs > SINGLE_CELL_MIN_OBS and (is_anndata(data) or source.h5)))
 
 
 def default_method(data, source: RowSource) -> str:
@@ -359,7 +354,7 @@ def score(
         check_choice("null", null, ("per_sample", "pooled"))
     if min_coverage is not None:
         min_coverage = check_real("min_coverage", min_coverage, minimum=0.0, maximum=1.0)
-    is_adata = _is_anndata(data)
+    is_adata = is_anndata(data)
     if is_adata and copy and data.isbacked:
         raise ResistScoreError(
             "copy=True cannot copy a backed AnnData without loading it; score it in place (copy=False: results go "

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from resistscore._errors import CellsAsReplicatesWarning, SampleMismatchWarning, StatisticsError
+from resistscore._types import is_anndata
 from resistscore._validate import check_choice
 
 __all__: list[str] = []
@@ -39,13 +40,9 @@ _SC_UNS_MARKERS = ("neighbors", "leiden", "louvain", "umap")
 _SC_OBSM_MARKERS = ("X_umap", "X_tsne")
 
 
-def _is_anndata(obj: Any) -> bool:
-    return hasattr(obj, "obsm") and hasattr(obj, "obs") and hasattr(obj, "var")
-
-
 def _as_score_frame(scores: Any) -> pd.DataFrame:
     """Return the samples x signatures DataFrame held by ``scores`` (never a view on user data)."""
-    if _is_anndata(scores):
+    if is_anndata(scores):
         if SCORES_KEY not in scores.obsm:
             raise StatisticsError(
                 f"the AnnData has no `obsm['{SCORES_KEY}']`; run `rs.tl.score(adata)` first, "
@@ -152,7 +149,7 @@ def prepare(
     check_choice("unit", unit, ("sample", "cell"))
     df = _select_signatures(_as_score_frame(scores), signatures)
     if metadata is None:
-        if _is_anndata(scores):
+        if is_anndata(scores):
             meta = scores.obs.copy()
             meta.index = pd.Index(scores.obs_names.astype(str))
         elif columns:
@@ -196,7 +193,7 @@ def prepare(
     meta = meta.loc[common]
     info: dict[str, Any] = {"unit": unit, "sample_key": None, "n_observations": len(common)}
 
-    if sample_key is None and _is_anndata(scores) and _looks_single_cell(scores):
+    if sample_key is None and is_anndata(scores) and _looks_single_cell(scores):
         found = [c for c in _SAMPLE_KEY_CANDIDATES if c in meta.columns and meta[c].nunique() < len(meta)]
         if found:
             sample_key = found[0]

@@ -14,8 +14,9 @@ from patsy import PatsyError
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from resistscore._errors import StatisticsError
+from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_probability
-from resistscore.tl.stats._input import _is_anndata, prepare, require_columns
+from resistscore.tl.stats._input import prepare, require_columns
 from resistscore.tl.stats._results import StatsResult, bh_fdr
 
 __all__ = ["MODEL_COLUMNS", "fit_model"]
@@ -280,7 +281,7 @@ def fit_model(
         )
     if isinstance(metadata, pd.DataFrame):
         meta_cols = metadata.columns
-    elif metadata is None and _is_anndata(scores):
+    elif metadata is None and is_anndata(scores):
         meta_cols = scores.obs.columns
     else:
         meta_cols = pd.Index([])

@@ -10,8 +10,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from resistscore._errors import ResistScoreWarning, StatisticsError
+from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int
-from resistscore.tl.stats._input import SCORES_KEY, _is_anndata, require_columns
+from resistscore.tl.stats._input import SCORES_KEY, require_columns
 
 __all__ = ["pseudobulk"]
 
@@ -66,7 +67,7 @@ def pseudobulk(
     """
     import anndata as ad
 
-    if not _is_anndata(adata):
+    if not is_anndata(adata):
         raise StatisticsError(f"`adata` must be an AnnData of cells; got {type(adata).__name__}.")
     check_choice("mode", mode, ("sum", "mean"))
     check_int("min_cells", min_cells, minimum=1)

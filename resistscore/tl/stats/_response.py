@@ -12,9 +12,10 @@ import statsmodels.api as sm
 from scipy import stats
 
 from resistscore._errors import StatisticsError
+from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_probability
 from resistscore.tl.stats._effects import fisher_z_ci
-from resistscore.tl.stats._input import _is_anndata, prepare, require_columns
+from resistscore.tl.stats._input import prepare, require_columns
 from resistscore.tl.stats._results import StatsResult, bh_fdr
 
 __all__ = ["ASSOC_COLUMNS", "associate"]
@@ -204,7 +205,7 @@ def associate(
         covariates = [covariates]
     covariates = list(covariates or [])
     base = metadata
-    if base is None and _is_anndata(scores):
+    if base is None and is_anndata(scores):
         base = scores.obs.copy()
         base.index = pd.Index(scores.obs_names.astype(str))
     if isinstance(response, (str, list, tuple)):

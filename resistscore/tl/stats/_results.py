@@ -6,23 +6,12 @@ import html
 import os
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from resistscore._atomic import atomic_write
+from resistscore.tl._null import bh_fdr
 
 __all__ = ["RocResult", "StatsResult", "SurvivalResult", "bh_fdr"]
-
-
-def bh_fdr(pvalues: pd.Series | np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values; NaN p-values stay NaN and do not count as tests."""
-    p = np.asarray(pvalues, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    if ok.any():
-        out[ok] = multipletests(p[ok], method="fdr_bh")[1]
-    return out
 
 
 class StatsResult:
