@@ -421,6 +421,8 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
         n_controls = DEFAULT_N_CONTROLS_SC if is_sc else DEFAULT_N_CONTROLS_BULK
     n_controls = check_int("n_controls", n_controls, minimum=1) if pvalues else 0
     n_jobs = check_int("n_jobs", n_jobs, minimum=1) if n_jobs is not None else len(os.sched_getaffinity(0))
+    if "n_jobs" in accepted and "n_jobs" not in method_params:
+        call_params["n_jobs"] = n_jobs  # methods with their own thread pool (gsva) get the engine's threads
 
     sets = resolve_sets(net, source.var_names, reported)
     gene_mean = gene_var = None
@@ -486,6 +488,8 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
             _check_block(whole, 0)
             consume(0, n_obs, _call(info.fn, whole, all_sets, call_params))
 
+    if info.finalize is not None and n_sets:
+        scores = info.finalize(scores, params)  # cohort-level step, once on the complete matrix
     cols = cov.index
     idx = source.obs_names
     score_df = pd.DataFrame(np.nan, index=idx, columns=cols)

@@ -288,12 +288,25 @@ def test_gsva_threads_do_not_change_results(ref):
     np.testing.assert_array_equal(score_gsva(X, idx, n_jobs=1), score_gsva(X, idx, n_jobs=2))
 
 
-def test_engine_entry_refuses_chunked_normalisation(ref):
-    X, idx, _ = ref["expr"]
+def test_normalised_ssgsea_through_the_chunked_engine_equals_r(ref):
+    """normalize=True is applied once to the whole matrix (finalize), not per chunk: R-exact for any chunk size."""
+    import resistscore as rs
+
+    X, idx, E = ref["expr"]
     fn = registry["ssgsea"].fn
-    np.testing.assert_array_equal(fn(X, idx), score_ssgsea(X, idx))
-    with pytest.raises(ResistScoreError, match="ssgsea_range_normalize"):
-        fn(X, idx, normalize=True)
+    # the chunk entry point always returns raw scores; the cohort step is the method's finalize
+    np.testing.assert_array_equal(fn(X, idx, normalize=True), score_ssgsea(X, idx))
+    df = E.T
+    sets = {k: v for k, v in ref["sets"].items() if k != "with_constant"}
+    want = r_scores(ref, "ssgsea_norm_expr.tsv", list(sets))
+    for chunk in (1, 7, 1000):
+        res = rs.tl.score(
+            df, sets, method="ssgsea", normalize=True, chunk_size=chunk, min_coverage=0.0, n_controls=30
+        )
+        np.testing.assert_allclose(res.scores[list(sets)].to_numpy(), want, rtol=0, atol=1e-9)
+    raw = rs.tl.score(df, sets, method="ssgsea", chunk_size=7, min_coverage=0.0, n_controls=30)
+    # a positive factor common to the whole matrix does not change the p-values
+    pd.testing.assert_frame_equal(res.pvalues, raw.pvalues)
 
 
 def test_through_rs_tl_score(ref):
@@ -307,3 +320,20 @@ def test_through_rs_tl_score(ref):
         res = rs.tl.score(df, sets, method=method, pvalues=False, chunk_size=7, min_coverage=0.0)
         want = pd.DataFrame(r_scores(ref, file, list(sets)), index=df.index, columns=list(sets))
         np.testing.assert_allclose(res.scores[list(sets)].to_numpy(), want.to_numpy(), rtol=0, atol=1e-9)
+
+
+def test_engine_passes_its_threads_to_gsva(ref, monkeypatch):
+    import resistscore as rs
+
+    _, _, E = ref["expr"]
+    sets = {k: v for k, v in ref["sets"].items() if k != "with_constant"}
+    seen = []
+    original = gsva_mod._n_jobs
+    monkeypatch.setattr(gsva_mod, "_n_jobs", lambda n: seen.append(n) or original(n))
+    one = rs.tl.score(E.T, sets, method="gsva", pvalues=False, n_jobs=1, min_coverage=0.0)
+    two = rs.tl.score(E.T, sets, method="gsva", pvalues=False, n_jobs=2, min_coverage=0.0)
+    assert seen[: len(seen) // 2] == [1] * (len(seen) // 2) and set(seen) == {
+        1,
+        2,
+    }  # never None: engine threads
+    pd.testing.assert_frame_equal(one.scores, two.scores)

@@ -60,6 +60,10 @@ class MethodInfo:
     sparse_aware: bool  # works on CSR without densifying
     defaults: dict = field(default_factory=dict)
     validated_against: str = ""  # the independent reference it is tested against
+    # an optional cohort-level step ``finalize(scores, params) -> scores`` applied once to the complete
+    # samples x signatures matrix after all chunks are scored (never per chunk); it must be a rescaling
+    # common to all samples and sets, so that p-values against the control sets do not change
+    finalize: Callable[[np.ndarray, dict], np.ndarray] | None = None
 
 
 registry: dict[str, MethodInfo] = {}

@@ -19,7 +19,10 @@ of all scores of all samples and all gene sets scored together: a cohort-level s
 sample's score depend on the other samples and on the other signatures. resistscore exposes it as
 ``normalize=True`` (default ``False``, i.e. R's ``ssgsea.norm=FALSE``), so that the default score
 of a sample never changes with the cohort; :func:`ssgsea_range_normalize` applies the same division
-afterwards to a full score matrix.
+afterwards to a full score matrix. Through the engine, ``rs.tl.score(..., method="ssgsea",
+normalize=True)`` scores the raw values chunk by chunk and divides once, by the range over every sample
+and signature (never over the random control sets), so the result is R-exact whatever the chunk size
+and the p-values are those of the raw scores.
 
 Directional signatures: the score is ``ES(up) - ES(down)`` (``ES(up)`` alone when there are no
 down genes, ``-ES(down)`` when there are only down genes). Gene weights are not used (the rank
@@ -328,20 +331,22 @@ def score_ssgsea(
 def _score_ssgsea_engine(
     X: np.ndarray | sp.csr_matrix, sets: GeneSetIndex, *, alpha: float = 0.25, normalize: bool = False
 ) -> np.ndarray:
-    """The registered entry point: :func:`score_ssgsea` on one row chunk of ``rs.tl.score``.
+    """The registered entry point: raw :func:`score_ssgsea` on one row chunk of ``rs.tl.score``.
 
-    The engine scores single-sample methods chunk by chunk, so the cohort-level range
-    normalisation cannot be applied here; it is refused with the fix instead of being applied per
-    chunk (which would silently give chunk-dependent scores).
+    The engine scores single-sample methods chunk by chunk, so the cohort-level range normalisation
+    (``normalize=True``, R ``ssgsea.norm=TRUE``) is not applied here but once, on the complete
+    matrix, by :func:`_finalize` (registered as the method's ``finalize`` step).
     """
-    if normalize is True:
-        raise ResistScoreError(
-            "normalize=True (R ssgsea.norm=TRUE) divides by the range of the scores of the whole cohort, "
-            "but rs.tl.score scores ssGSEA in chunks of samples. Score with normalize=False and divide "
-            "afterwards: resistscore.tl.methods.ssgsea.ssgsea_range_normalize(result.scores), or call "
-            "score_ssgsea(X, sets, normalize=True) on the whole matrix."
-        )
-    return score_ssgsea(X, sets, alpha=alpha, normalize=normalize)
+    return score_ssgsea(X, sets, alpha=alpha, normalize=False)
+
+
+def _finalize(scores: np.ndarray, params: dict) -> np.ndarray:
+    """Cohort-level step of ``rs.tl.score(method="ssgsea", normalize=True)``: divide by the range.
+
+    A single positive factor for the whole matrix, so the p-values (computed on raw scores against
+    raw control scores of the same sample) are unchanged.
+    """
+    return ssgsea_range_normalize(scores) if params.get("normalize") else scores
 
 
 # (a second import of this file, e.g. by pytest --doctest-modules, must not register twice)
@@ -360,6 +365,7 @@ INFO = (
             sparse_aware=True,
             defaults={"alpha": 0.25, "normalize": False},
             validated_against="R GSVA 1.46.0 gsva(method='ssgsea', ssgsea.norm=TRUE/FALSE), |diff| < 1e-9",
+            finalize=_finalize,
         )
     )
 )
