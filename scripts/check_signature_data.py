@@ -23,19 +23,10 @@ from pathlib import Path
 import yaml
 
 from resistscore.pp import gene_table
+from resistscore.sig import GENE_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent / "signatures"
-GENE_HEADER = [
-    "symbol",
-    "hgnc_id",
-    "ensembl_gene_id",
-    "direction",
-    "weight",
-    "evidence_source",
-    "evidence",
-    "confidence",
-    "note",
-]
+GENE_HEADER = list(GENE_COLUMNS)
 SOURCES = {"review", "msigdb", "reactome", "go", "kegg", "literature"}
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")

@@ -28,19 +28,10 @@ from pathlib import Path
 
 from resistscore._atomic import atomic_write
 from resistscore.pp import gene_table
+from resistscore.sig import GENE_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent / "signatures"
-HEADER = [
-    "symbol",
-    "hgnc_id",
-    "ensembl_gene_id",
-    "direction",
-    "weight",
-    "evidence_source",
-    "evidence",
-    "confidence",
-    "note",
-]
+HEADER = list(GENE_COLUMNS)
 
 
 def mir_host_symbol(mature: str) -> list[str]:

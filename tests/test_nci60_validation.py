@@ -27,10 +27,7 @@ BROAD = "efflux_abc"
 
 
 def _load(nci60_dir):
-    loader = getattr(rs.ds, "nci60", None)
-    if loader is None:  # until rs.ds exports the loader
-        from resistscore.ds._nci60 import nci60 as loader
-    return loader(nci60_dir)
+    return rs.ds.nci60(nci60_dir)
 
 
 @pytest.fixture(scope="module")

@@ -343,10 +343,9 @@ def test_kaplan_meier_group_column_and_errors(scores, metadata):
 
 
 def test_kaplan_meier_from_survival_result(scores, metadata):
-    rs_tl = pytest.importorskip("resistscore.tl")
-    if not hasattr(rs_tl, "survival"):
-        pytest.skip("rs.tl.survival not available yet")
-    res = rs_tl.survival(scores, metadata, time="survival_time", event="event")
+    from resistscore.tl import survival
+
+    res = survival(scores, metadata, time="survival_time", event="event")
     ax = rspl.kaplan_meier(res, signature="dna_repair")
     km = res.km[res.km["signature"] == "dna_repair"]
     steps = {line.get_label(): line for line in ax.get_lines() if line.get_drawstyle() == "steps-post"}
@@ -640,8 +639,6 @@ def test_save_all_response_replicates_and_embedding(scores, metadata, group_tabl
 def test_roc_from_real_result(scores, metadata):
     import resistscore as rs
 
-    if not hasattr(rs.tl, "roc"):
-        pytest.skip("rs.tl.roc not available")
     res = rs.tl.roc(scores, metadata, responder="group", positive="resistant")
     ax = rspl.roc(res)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]

@@ -15,8 +15,6 @@ pytestmark = pytest.mark.realdata
 
 @pytest.fixture(scope="module")
 def nci60(nci60_dir):
-    if not (hasattr(rs.ds, "nci60") and hasattr(rs.tl, "score")):
-        pytest.skip("rs.ds.nci60 / rs.tl.score not available")
     return rs.ds.nci60(nci60_dir)
 
 

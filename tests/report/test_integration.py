@@ -13,8 +13,6 @@ import resistscore as rs
 
 @pytest.fixture(scope="module")
 def scored():
-    if not (hasattr(rs.tl, "score") and hasattr(rs.ds, "toy")):
-        pytest.skip("rs.tl.score / rs.ds.toy not available")
     adata = rs.ds.toy(n_samples=24, seed=1)
     # explicit signatures, so that this test does not depend on the shipped signature files
     sigs = {
@@ -54,8 +52,6 @@ def test_anndata_result_figures_and_report(scored, tmp_path):
 
 
 def test_score_result_contributions_and_response():
-    if not (hasattr(rs.tl, "score") and hasattr(rs.ds, "toy")):
-        pytest.skip("rs.tl.score / rs.ds.toy not available")
     adata = rs.ds.toy(n_samples=24, seed=2)
     import pandas as pd
 

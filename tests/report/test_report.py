@@ -261,10 +261,8 @@ def test_report_anndata_and_real_statistics(scores, metadata):
         },
         "qc": {"cells": 20},
     }
-    stats = None
-    if hasattr(rs.tl, "survival"):
-        stats = {"survival": rs.tl.survival(adata, time="survival_time", event="event")}
-    doc = rs.report.html_report(adata, stats=stats, survival=(stats or {}).get("survival"), date="2024-01-01")
+    stats = {"survival": rs.tl.survival(adata, time="survival_time", event="event")}
+    doc = rs.report.html_report(adata, stats=stats, survival=stats["survival"], date="2024-01-01")
     _parse(doc)
     assert "10.1016/j.csbj.2021.06.043" in doc  # UCell
     assert "10.1186/s13059-017-1382-0" in doc  # scanpy, AnnData input
@@ -289,8 +287,6 @@ def test_write_and_errors(scores, tmp_path):
 
 
 def test_report_renders_qc_and_gene_mapping_reports(scores):
-    if not (hasattr(rs.pp, "qc") and hasattr(rs.pp, "harmonize_genes")):
-        pytest.skip("rs.pp.qc / harmonize_genes not available")
     rng = np.random.default_rng(0)
     genes = ["ABCB1", "abcc1", "MDR1", "NOT_A_GENE_XYZ", "BAX", "TP53"]
     expr = pd.DataFrame(rng.normal(5, 1, size=(len(scores), len(genes))), index=scores.index, columns=genes)

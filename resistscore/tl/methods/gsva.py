@@ -219,6 +219,16 @@ def _ecdf_logodds(XT: np.ndarray) -> np.ndarray:
     return out
 
 
+def _run_blocks(run, starts: range, jobs: int) -> None:
+    """Call ``run(start)`` for every block start: serially, or on ``jobs`` threads (run releases the GIL)."""
+    if jobs == 1 or len(starts) == 1:
+        for start in starts:
+            run(start)
+    else:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(run, starts))
+
+
 def _n_jobs(n_jobs: int | None) -> int:
     if n_jobs is None:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -267,13 +277,7 @@ def gsva_density(X: np.ndarray, kcdf: str = "gaussian", *, n_jobs: int | None = 
         else:
             out[g0 : g0 + block] = _ecdf_logodds(XT)
 
-    starts = range(0, n_genes, block)
-    if jobs == 1 or len(starts) == 1:
-        for g0 in starts:
-            run(g0)
-    else:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            list(pool.map(run, starts))
+    _run_blocks(run, range(0, n_genes, block), jobs)
     return out
 
 
@@ -315,13 +319,7 @@ def _ks_scores(
             else:
                 es[c0 : c0 + c, s] = np.where(mx_pos > np.abs(mx_neg), mx_pos, mx_neg)
 
-    starts = range(0, ns, chunk)
-    if n_jobs == 1 or len(starts) == 1:
-        for c0 in starts:
-            run(c0)
-    else:
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            list(pool.map(run, starts))
+    _run_blocks(run, range(0, ns, chunk), n_jobs)
     return es
 
 
