@@ -17,13 +17,15 @@ chunk size or on the other signatures.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import numba as nb
 import numpy as np
-import pandas as pd
 from scipy.stats import rankdata
 
 from resistscore.tl.methods._registry import GeneSetIndex
 
-__all__ = ["bh_fdr", "count_exceed", "gene_bins", "make_controls"]
+__all__ = ["PooledNull", "bh_fdr", "bh_fdr_counts", "count_exceed", "gene_bins", "make_controls"]
 
 
 def gene_bins(
@@ -126,16 +128,38 @@ def make_controls(sets: GeneSetIndex, bins: np.ndarray, n_controls: int, seed: i
 
 
 def count_exceed(scores: np.ndarray, n_sets: int, n_controls: int) -> np.ndarray:
-    """Number of control scores >= the observed score, per row and signature.
+    """Number of control scores >= the observed score, per row and signature (-1 where the score is NaN).
 
     ``scores`` holds the observed scores in its first ``n_sets`` columns, then the control scores
     laid out as in :func:`make_controls`. Ties within 1e-12 (relative) count as exceeding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> count_exceed(np.array([[0.5, 0.1, 0.5, 0.9], [np.nan, 0.0, 0.0, 0.0]]), 1, 3).tolist()
+    [[2], [-1]]
     """
-    obs = scores[:, :n_sets]
-    null = scores[:, n_sets:].reshape(scores.shape[0], n_sets, n_controls)
-    tol = 1e-12 * np.maximum(np.abs(obs), 1.0)
-    with np.errstate(invalid="ignore"):
-        return (null >= (obs - tol)[:, :, None]).sum(axis=2)
+    return _count_exceed(np.ascontiguousarray(scores, dtype=np.float64), n_sets, n_controls)
+
+
+@nb.njit(nogil=True, cache=True)
+def _count_exceed(scores, n_sets, n_ctrl):
+    n = scores.shape[0]
+    out = np.empty((n, n_sets), dtype=np.int32)
+    for r in range(n):
+        for s in range(n_sets):
+            obs = scores[r, s]
+            if not np.isfinite(obs):
+                out[r, s] = -1
+                continue
+            lim = obs - 1e-12 * max(abs(obs), 1.0)
+            c = 0
+            base = n_sets + s * n_ctrl
+            for j in range(n_ctrl):
+                if scores[r, base + j] >= lim:
+                    c += 1
+            out[r, s] = c
+    return out
 
 
 def bh_fdr(p: np.ndarray) -> np.ndarray:
@@ -157,11 +181,157 @@ def bh_fdr(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def pvalues_frame(counts: np.ndarray, scores: np.ndarray, n_controls: int, index, columns) -> pd.DataFrame:
-    """Empirical p-values from exceedance counts; NaN where the score is NaN."""
-    p = (1.0 + counts) / (1.0 + n_controls)
-    p[~np.isfinite(scores)] = np.nan
-    return pd.DataFrame(p, index=index, columns=columns)
+def pvalues_from_counts(counts: np.ndarray, n_null, inplace: bool = False) -> np.ndarray:
+    """``p = (1 + count) / (1 + n_null)`` per column; NaN where ``count`` is -1 (no score).
+
+    With ``inplace=True`` and int64 ``counts``, the p-values are written over the counts (same
+    memory, viewed as float64): no second samples x signatures array.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pvalues_from_counts(np.array([[0, 3], [-1, 1]]), [3, 5]).tolist()
+    [[0.25, 0.6666666666666666], [nan, 0.3333333333333333]]
+    """
+    counts = np.asarray(counts)
+    n_null = np.ascontiguousarray(np.broadcast_to(np.asarray(n_null, dtype=np.float64), (counts.shape[1],)))
+    if inplace and counts.dtype == np.int64 and counts.flags.c_contiguous:
+        out = counts.view(np.float64)
+    else:
+        counts = np.ascontiguousarray(counts, dtype=np.int64)
+        out = np.empty(counts.shape)
+    _p_from_counts(counts, n_null, out)
+    return out
+
+
+@nb.njit(nogil=True, cache=True)
+def _p_from_counts(counts, n_null, out):
+    # out may share memory with counts: each element is read before it is written
+    for i in range(counts.shape[0]):
+        for j in range(counts.shape[1]):
+            c = counts[i, j]
+            out[i, j] = np.nan if c < 0 else (1.0 + c) / (1.0 + n_null[j])
+
+
+def bh_fdr_counts(counts: np.ndarray, n_null) -> np.ndarray:
+    """Benjamini-Hochberg FDR of the empirical p-values ``(1 + count) / (1 + n_null)`` (see
+    :func:`pvalues_from_counts`) over all entries with ``count >= 0``.
+
+    Equal to :func:`bh_fdr` of those p-values, but computed from the counts: the p-values of one
+    column lie on the grid ``(1 + k) / (1 + n_null)``, so the ranks come from histograms of the
+    counts (linear time, no sort of the samples x signatures matrix, no copy of it): fit for
+    millions of cells.
+
+    Parameters
+    ----------
+    counts
+        Integer array ``(n_samples, n_signatures)``; -1 marks a missing score.
+    n_null
+        Size of the null distribution of every column (or one for all).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = np.array([[0, 3], [-1, 1]])
+    >>> bool(np.allclose(bh_fdr_counts(c, [3, 5]), bh_fdr(pvalues_from_counts(c, [3, 5])), equal_nan=True))
+    True
+    """
+    counts = np.asarray(counts)
+    n_cols = counts.shape[1]
+    n_null = np.broadcast_to(np.asarray(n_null, dtype=np.int64), (n_cols,))
+    out = np.full(counts.shape, np.nan)
+    grids = np.unique(n_null)
+    values, sizes = [], []
+    hists = {}
+    for big_n in grids:
+        h = _histogram(counts, np.flatnonzero(n_null == big_n), int(big_n))
+        hists[int(big_n)] = h
+        k = np.flatnonzero(h)
+        values.append((1.0 + k) / (1.0 + big_n))
+        sizes.append(h[k])
+    if not values or sum(len(x) for x in values) == 0:
+        return out
+    v = np.concatenate(values)
+    size = np.concatenate(sizes)
+    order = np.argsort(v, kind="stable")
+    v, size = v[order], size[order]
+    m = float(size.sum())
+    rank = np.cumsum(size).astype(np.float64)
+    # equal p-values (from different grids) share the rank of the last of them
+    first = np.append(True, v[1:] != v[:-1])
+    last = np.append(first[1:], True)
+    group_rank = rank[last][np.cumsum(first) - 1]
+    q = np.minimum.accumulate((v * m / group_rank)[::-1])[::-1]
+    q = np.minimum(q, 1.0)
+    q_sorted = np.empty_like(q)
+    q_sorted[order] = q
+    pos = 0
+    for big_n in grids:
+        h = hists[int(big_n)]
+        k = np.flatnonzero(h)
+        table = np.full(int(big_n) + 1, np.nan)
+        table[k] = q_sorted[pos : pos + len(k)]
+        pos += len(k)
+        _lookup(counts, np.flatnonzero(n_null == big_n), table, out)
+    return out
+
+
+@nb.njit(nogil=True, cache=True)
+def _histogram(counts, cols, big_n):
+    h = np.zeros(big_n + 1, dtype=np.int64)
+    for i in range(counts.shape[0]):
+        for j in cols:
+            c = counts[i, j]
+            if c >= 0:
+                h[min(c, big_n)] += 1
+    return h
+
+
+@nb.njit(nogil=True, cache=True)
+def _lookup(counts, cols, table, out):
+    for i in range(counts.shape[0]):
+        for j in cols:
+            c = counts[i, j]
+            if c >= 0:
+                out[i, j] = table[c]
+
+
+@nb.njit(nogil=True, cache=True)
+def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool):
+    """z-scores of the observed scores against their own controls (rows ``row0 ...``), and the
+    standardised control scores of every ``stride``-th row into ``pool``."""
+    n = scores.shape[0]
+    for r in range(n):
+        g = row0 + r
+        keep = g % stride == 0
+        pr = g // stride
+        for s in range(n_sets):
+            base = n_sets + s * n_ctrl
+            mu = 0.0
+            for j in range(n_ctrl):
+                mu += scores[r, base + j]
+            mu /= n_ctrl
+            sd = 0.0
+            if n_ctrl > 1:
+                for j in range(n_ctrl):
+                    d = scores[r, base + j] - mu
+                    sd += d * d
+                sd = np.sqrt(sd / (n_ctrl - 1))
+            obs = scores[r, s]
+            if sd > 0:
+                z[g, s] = (obs - mu) / sd
+            elif abs(obs - mu) <= 1e-12 + 1e-12 * abs(mu):
+                z[g, s] = 0.0
+            elif obs > mu:
+                z[g, s] = np.inf
+            elif obs < mu:
+                z[g, s] = -np.inf
+            else:
+                z[g, s] = np.nan
+            if keep:
+                div = sd if sd > 0 else 1.0
+                for j in range(n_ctrl):
+                    pool[pr, s, j] = (scores[r, base + j] - mu) / div
 
 
 class PooledNull:
@@ -173,42 +343,58 @@ class PooledNull:
     one null distribution per signature, with up to ``max_pool`` values, so that p-values reach far
     below ``1 / (1 + n_controls)``: ``p = (1 + #{pooled null z >= z}) / (1 + n_pooled)``.
     The samples contributing to the pool are every ``stride``-th one (by position), so the result
-    does not depend on the chunk size.
+    does not depend on the chunk size. The pool is kept in single precision and ``z`` is compared
+    with it at single precision (equal scores give equal single-precision z, so ties count as
+    exceeding); memory: 8 bytes per sample and signature for ``z`` plus 4 per pooled value.
+
+    :meth:`add` may be called from several threads at once for disjoint rows.
     """
 
     def __init__(self, n_obs: int, n_sets: int, n_controls: int, max_pool: int = 1_000_000):
         self.n_sets, self.n_controls = n_sets, n_controls
         self.stride = max(1, int(np.ceil(n_obs * n_controls / max_pool)))
         self.z = np.full((n_obs, n_sets), np.nan)
-        self.pool: list[tuple[int, np.ndarray]] = []
+        n_pool_rows = len(range(0, n_obs, self.stride))
+        self.pool = np.full((n_pool_rows, n_sets, n_controls), np.nan, dtype=np.float32)
 
     def add(self, a: int, scores: np.ndarray) -> None:
         """Standardise the rows ``a, a+1, ...`` (observed and control scores as in :func:`count_exceed`)."""
-        n = self.n_sets
-        obs = scores[:, :n]
-        null = scores[:, n:].reshape(scores.shape[0], n, self.n_controls)
-        mu = null.mean(axis=2)
-        sd = null.std(axis=2, ddof=1) if self.n_controls > 1 else np.zeros_like(mu)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z = np.where(sd > 0, (obs - mu) / np.where(sd > 0, sd, 1.0), np.sign(obs - mu) * np.inf)
-            z[np.isclose(obs, mu, rtol=1e-12, atol=1e-12) & ~(sd > 0)] = 0.0
-            self.z[a : a + scores.shape[0]] = z
-            rows = np.arange(a, a + scores.shape[0])
-            keep = rows % self.stride == 0
-            if keep.any():
-                nz = (null[keep] - mu[keep, :, None]) / np.where(sd[keep] > 0, sd[keep], 1.0)[:, :, None]
-                self.pool.append((a, nz))
+        scores = np.ascontiguousarray(scores, dtype=np.float64)
+        _standardize(scores, self.n_sets, self.n_controls, a, self.stride, self.z, self.pool)
 
-    def pvalues(self, scores: np.ndarray) -> np.ndarray:
-        """p-values of the observed scores (NaN where the score is NaN)."""
-        self.pool.sort(key=lambda t: t[0])
-        p = np.full(self.z.shape, np.nan)
-        for s in range(self.n_sets):
-            null = np.sort(
-                np.concatenate([blk[:, s, :].ravel() for _, blk in self.pool]) if self.pool else np.zeros(0)
-            )
-            null = null[np.isfinite(null)]
-            ge = len(null) - np.searchsorted(null, self.z[:, s] - 1e-12, side="left")
-            p[:, s] = (1.0 + ge) / (1.0 + len(null))
-        p[~np.isfinite(scores)] = np.nan
-        return p
+    def counts(self, n_jobs: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """``(counts, n_null)``: per sample and signature the number of pooled null values >= z
+        (-1 where z is NaN; int64, written over ``z``), and the size of each signature's pool.
+        Frees the pool."""
+        n_null = np.zeros(self.n_sets, dtype=np.int64)
+        z = self.z
+        counts = z.view(np.int64)
+
+        def one(s):
+            null = self.pool[:, s, :].ravel()
+            null = np.sort(null[np.isfinite(null)])
+            zs = z[:, s].astype(np.float32)  # a copy: column s is then overwritten by its counts
+            order = np.argsort(zs)
+            _count_ge(null, zs, order, counts[:, s])
+            n_null[s] = len(null)
+
+        with ThreadPoolExecutor(max_workers=max(1, n_jobs)) as ex:
+            list(ex.map(one, range(self.n_sets)))
+        self.pool = self.z = None
+        return counts, n_null
+
+
+@nb.njit(nogil=True, cache=True)
+def _count_ge(null_sorted, q, order, out):
+    """``out[i] = #{null >= q[i]}`` (-1 for NaN) by one merge of the sorted null with the sorted queries."""
+    n = null_sorted.shape[0]
+    j = 0
+    for t in range(order.shape[0]):
+        i = order[t]
+        v = q[i]
+        if np.isnan(v):
+            out[i] = -1
+            continue
+        while j < n and null_sorted[j] < v:
+            j += 1
+        out[i] = n - j

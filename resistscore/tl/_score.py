@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 import os
 import sys
+import threading
 from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -21,9 +22,17 @@ from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_real
 from resistscore.tl._chunks import RowSource, from_h5ad
 from resistscore.tl._coverage import coverage_table, resolve_sets, warn_low_coverage
-from resistscore.tl._null import PooledNull, bh_fdr, count_exceed, gene_bins, make_controls, pvalues_frame
+from resistscore.tl._null import (
+    PooledNull,
+    bh_fdr_counts,
+    count_exceed,
+    gene_bins,
+    make_controls,
+    pvalues_from_counts,
+)
 from resistscore.tl._result import OBSM_SCORES as OBSM_KEY
 from resistscore.tl._result import ScoreResult
+from resistscore.tl.methods._kernels import workspace
 from resistscore.tl.methods._registry import GeneSetIndex, get_method
 
 __all__ = ["as_network", "default_method", "score"]
@@ -245,6 +254,21 @@ def _auto_chunk(source: RowSource, n_sets_total: int) -> int:
     return int(np.clip(64e6 // max(per_row, 1), 16, 20_000))
 
 
+def _frame(values, index, columns, reported) -> pd.DataFrame | None:
+    """samples x signatures DataFrame over ``values`` (the reported signatures; no copy when all are)."""
+    if values is None:
+        return None
+    if len(reported) == len(columns):
+        df = pd.DataFrame(values, index=index, columns=columns, copy=False)
+    else:
+        full = np.full((values.shape[0], len(columns)), np.nan)
+        full[:, columns.get_indexer(reported)] = values
+        df = pd.DataFrame(full, index=index, columns=columns, copy=False)
+    df.index.name = "sample"
+    df.columns.name = "signature"
+    return df
+
+
 def _call(fn, block, sets, params):
     res = fn(block, sets, **params)
     if isinstance(res, dict):
@@ -437,20 +461,31 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
         )
     n_sets, n_obs = len(sets), source.n_obs
     scores = np.full((n_obs, n_sets), np.nan)
-    counts = np.zeros((n_obs, n_sets), dtype=np.int64) if pvalues and null == "per_sample" else None
+    counts = np.full((n_obs, n_sets), -1, dtype=np.int64) if pvalues and null == "per_sample" else None
     pooled = PooledNull(n_obs, n_sets, n_controls) if pvalues and null == "pooled" else None
     extras: dict[str, np.ndarray] = {}
+    scratch: dict[int, dict] = {}  # per worker thread: the kernels' output arrays, reused chunk after chunk
 
-    def consume(a, b, res):
-        sc, ex = res
-        scores[a:b] = sc[:, :n_sets]
+    def work(a, block):
+        # runs in a worker thread: everything that is per row happens here, on disjoint rows, so that
+        # only the (rows x signatures) extras travel back and the control scores are freed at once
+        _check_block(block, a)
+        with workspace(
+            scratch.setdefault(threading.get_ident(), {})
+        ):  # sc is reused by this thread's next chunk
+            sc, ex = _call(info.fn, block, all_sets, call_params)
+            b = a + sc.shape[0]
+            scores[a:b] = sc[:, :n_sets]
+            if pvalues:
+                if pooled is not None:
+                    pooled.add(a, sc)
+                else:
+                    counts[a:b] = count_exceed(sc, n_sets, n_controls)
+            return {k: np.array(np.asarray(v)[:, :n_sets], dtype=np.float64) for k, v in ex.items()}
+
+    def consume(a, b, ex):
         for k, v in ex.items():
-            extras.setdefault(k, np.full((n_obs, n_sets), np.nan))[a:b] = np.asarray(v)[:, :n_sets]
-        if pvalues:
-            if pooled is not None:
-                pooled.add(a, sc)
-            else:
-                counts[a:b] = count_exceed(sc, n_sets, n_controls)
+            extras.setdefault(k, np.full((n_obs, n_sets), np.nan))[a:b] = v
 
     if n_sets:
         if info.single_sample:
@@ -459,11 +494,6 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
                 if chunk_size is None
                 else check_int("chunk_size", chunk_size, minimum=1)
             )
-
-            def work(a, b, block):
-                _check_block(block, a)
-                return _call(info.fn, block, all_sets, call_params)
-
             bar = tqdm(
                 total=n_obs,
                 unit="cell" if is_sc else "sample",
@@ -474,8 +504,9 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
             with bar, ThreadPoolExecutor(max_workers=n_jobs) as pool:
                 pending: deque = deque()
                 for a, b in source.chunks(cs):
-                    pending.append((a, b, pool.submit(work, a, b, source.rows(a, b))))
-                    while len(pending) > 2 * n_jobs:
+                    # read the next block while the workers score (at most n_jobs + 1 blocks in memory)
+                    pending.append((a, b, pool.submit(work, a, source.rows(a, b))))
+                    while len(pending) > n_jobs:
                         pa, pb, fut = pending.popleft()
                         consume(pa, pb, fut.result())
                         bar.update(pb - pa)
@@ -485,32 +516,25 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
                     bar.update(pb - pa)
         else:
             whole = source.whole()
-            _check_block(whole, 0)
-            consume(0, n_obs, _call(info.fn, whole, all_sets, call_params))
+            consume(0, n_obs, work(0, whole))
+            del whole
 
+    scratch.clear()
     if info.finalize is not None and n_sets:
         scores = info.finalize(scores, params)  # cohort-level step, once on the complete matrix
     cols = cov.index
     idx = source.obs_names
-    score_df = pd.DataFrame(np.nan, index=idx, columns=cols)
-    score_df[reported] = scores
     pv = fdr = None
     if pvalues:
-        pv = pd.DataFrame(np.nan, index=idx, columns=cols)
         if pooled is not None:
-            pv[reported] = pooled.pvalues(scores) if n_sets else np.zeros((n_obs, 0))
+            counts, n_null = pooled.counts(n_jobs) if n_sets else (np.zeros((n_obs, 0), np.int64), 0)
         else:
-            pv[reported] = pvalues_frame(counts, scores, n_controls, idx, reported).to_numpy()
-        fdr = pd.DataFrame(bh_fdr(pv.to_numpy()), index=idx, columns=cols)
-    extra_dfs = {}
-    for k, v in extras.items():
-        df = pd.DataFrame(np.nan, index=idx, columns=cols)
-        df[reported] = v
-        extra_dfs[k] = df
-    for df in (score_df, pv, fdr, *extra_dfs.values()):
-        if df is not None:
-            df.index.name = "sample"
-            df.columns.name = "signature"
+            n_null = n_controls
+        fdr = bh_fdr_counts(counts, n_null)
+        pv = pvalues_from_counts(counts, n_null, inplace=True)  # over the counts: no extra copy
+        del counts
+    score_df, pv, fdr = (_frame(x, idx, cols, reported) for x in (scores, pv, fdr))
+    extra_dfs = {k: _frame(v, idx, cols, reported) for k, v in extras.items()}
     result = ScoreResult(
         scores=score_df,
         pvalues=pv,

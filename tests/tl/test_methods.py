@@ -183,3 +183,25 @@ def test_row_ranks_equal_scipy(n_unique, ties, descending):
         assert zeros.min() == zero_pos + 1 and zeros.max() == zero_pos + len(zeros)
     else:
         assert np.all(zeros == zero_rank)
+
+
+def test_kernel_workspace_reuses_output_arrays_without_changing_values():
+    from resistscore.tl.methods._kernels import set_sums, workspace
+
+    X = sp.random(30, 50, density=0.3, format="csr", random_state=1)
+    sets = GeneSetIndex(
+        ("a", "b"), (np.array([1, 2, 3]), np.array([4, 9])), (np.ones(3), np.ones(2)),
+        (np.array([7]), np.array([], int)), (np.ones(1), np.ones(0)), 50,
+    )  # fmt: skip
+    fresh = set_sums(X, sets, transform="rank", descending=True)
+    store: dict = {}
+    with workspace(store):
+        first = set_sums(X[:20], sets, transform="rank", descending=True)
+        np.testing.assert_array_equal(first[0], fresh[0][:20])
+        second = set_sums(X, sets, transform="rank", descending=True)  # grows the kept arrays
+        third = set_sums(X[:10], sets, transform="rank", descending=True)
+        assert np.shares_memory(third[0], store["up"]) and np.shares_memory(third[1], store["dn"])
+    np.testing.assert_array_equal(second[0], fresh[0])
+    np.testing.assert_array_equal(third[0], fresh[0][:10])
+    np.testing.assert_array_equal(third[1], fresh[1][:10])
+    assert not np.shares_memory(set_sums(X, sets, transform="rank")[0], store["up"])  # outside: new arrays

@@ -157,3 +157,63 @@ def test_pooled_null_is_calibrated_fine_grained_and_chunk_invariant():
     pp = res.pvalues["prog"]
     assert pp.iloc[:40].median() < 1e-3  # far below 1 / (1 + n_controls)
     assert (res.fdr["prog"].iloc[:40] < 0.05).mean() >= 0.9
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bh_from_counts_equals_statsmodels_bh_of_the_pvalues(seed):
+    from resistscore.tl._null import bh_fdr, bh_fdr_counts, pvalues_from_counts
+
+    rng = np.random.default_rng(seed)
+    n, s = 300, 7
+    n_null = rng.choice([1, 3, 6, 12, 99, 1000], size=s)  # grids that share values (1/2 = 2/4 ...)
+    counts = np.stack([rng.integers(-1, k + 1, size=n) for k in n_null], axis=1)
+    counts[rng.random(counts.shape) < 0.3] = 0  # many ties at the smallest p-value
+    p = pvalues_from_counts(counts, n_null)
+    assert np.isnan(p[counts < 0]).all()
+    np.testing.assert_allclose(p[counts >= 0], ((1.0 + counts) / (1.0 + n_null))[counts >= 0], rtol=0, atol=0)
+    np.testing.assert_allclose(bh_fdr_counts(counts, n_null), bh_fdr(p), rtol=1e-13, atol=0, equal_nan=True)
+
+
+def test_pvalues_from_counts_in_place_reuses_the_counts_memory():
+    from resistscore.tl._null import pvalues_from_counts
+
+    counts = np.array([[0, 4], [-1, 9]], dtype=np.int64)
+    p = pvalues_from_counts(counts, 9, inplace=True)
+    assert np.shares_memory(p, counts)
+    np.testing.assert_array_equal(p, [[0.1, 0.5], [np.nan, 1.0]])
+
+
+def test_pooled_null_matches_a_direct_numpy_computation():
+    # reference: z against each row's own controls (ddof=1), pooled standardised controls of every
+    # stride-th row, p = (1 + #{pool >= z}) / (1 + pool size), compared at single precision
+    from resistscore.tl._null import PooledNull, pvalues_from_counts
+
+    rng = np.random.default_rng(3)
+    n, s, k = 120, 4, 25
+    obs = rng.normal(size=(n, s)) + np.array([0.0, 0.5, 2.0, 0.0])
+    ctrl = rng.normal(size=(n, s, k))
+    ctrl[:5, 3, :] = 0.25  # sd 0: z is +-inf or 0
+    obs[:2, 3], obs[2:4, 3] = 0.25, 0.5
+    obs[7, 1] = np.nan
+    scores = np.concatenate([obs, ctrl.reshape(n, s * k)], axis=1)
+    pn = PooledNull(n, s, k, max_pool=1000)  # stride 3
+    for a in range(0, n, 17):  # uneven chunks
+        pn.add(a, scores[a : a + 17])
+    counts, n_null = pn.counts(n_jobs=2)
+    p = pvalues_from_counts(counts, n_null)
+
+    mu, sd = ctrl.mean(axis=2), ctrl.std(axis=2, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sd > 0, (obs - mu) / np.where(sd > 0, sd, 1), np.sign(obs - mu) * np.inf)
+    z[np.isclose(obs, mu, rtol=1e-12, atol=1e-12) & ~(sd > 0)] = 0.0
+    rows = np.arange(0, n, 3)
+    pool = (ctrl[rows] - mu[rows, :, None]) / np.where(sd[rows] > 0, sd[rows], 1.0)[:, :, None]
+    for j in range(s):
+        null = pool[:, j, :].ravel().astype(np.float32)
+        assert n_null[j] == null.size
+        ge = (null[None, :] >= z[:, j].astype(np.float32)[:, None]).sum(axis=1)
+        expect = (1.0 + ge) / (1.0 + null.size)
+        expect[np.isnan(z[:, j])] = np.nan
+        np.testing.assert_allclose(p[:, j], expect, rtol=1e-15, atol=0, equal_nan=True)
+    assert (z[:2, 3] == 0).all() and (z[2:4, 3] == np.inf).all()  # the degenerate cases were exercised
+    assert np.isnan(p[7, 1]) and (p[2:4, 3] == 1 / (1 + n_null[3])).all()

@@ -75,36 +75,32 @@ def ucell(
             f"UCell: a signature has more genes than max_rank={int(m)}; increase `max_rank` or use shorter signatures."
         )
 
-    kk_up, kk_dn = k_up * (k_up + 1) / 2, k_dn * (k_dn + 1) / 2
-    score = _finalize(up, dn, k_up, kk_up, k_dn, kk_dn, m, float(w_neg))
-    return score
+    return _finalize(up, dn, *_constants(k_up, m), *_constants(k_dn, m), float(w_neg), k_dn > 0)
 
 
-@nb.njit(nogil=True, cache=True)
-def _u(total, k, kk, m):
-    if k == 0:
-        return 0.0
+def _constants(k, m):
+    """Per set: ``U = base - (R - kk) * inv`` with ``kk = k (k + 1) / 2`` and ``inv = 1 / (k m - kk)``
+    (``base = inv = 0`` for an empty set, ``inv = 0`` when ``k m = kk``: one gene with maxRank 1)."""
+    kk = k * (k + 1) / 2
     den = k * m - kk
-    if den <= 0.0:  # one gene with maxRank 1: the capped rank is always 1
-        return 1.0
-    return 1.0 - (total - kk) / den
+    base = (k > 0).astype(np.float64)
+    with np.errstate(divide="ignore"):
+        inv = np.where((k > 0) & (den > 0), 1.0 / np.where(den > 0, den, 1.0), 0.0)
+    return base, kk, inv
 
 
 @nb.njit(nogil=True, cache=True)
-def _finalize(up, dn, k_up, kk_up, k_dn, kk_dn, m, w_neg):
-    """UCell scores in place of ``up`` (no temporaries): ``max(0, U(up) - w_neg U(down))``."""
+def _finalize(up, dn, base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, w_neg, has_dn):
+    """UCell scores in place of ``up`` (no temporaries, branch-free inner loop):
+    ``max(0, U(up) - w_neg U(down))``, NaN for a set with neither up- nor down-genes."""
     n_rows, n_sets = up.shape
+    lo = np.where(has_dn, 0.0, -np.inf)
+    nan_add = np.where((base_up + base_dn) > 0, 0.0, np.nan)
     for r in range(n_rows):
         for s in range(n_sets):
-            if k_up[s] == 0 and k_dn[s] == 0:
-                up[r, s] = np.nan
-                continue
-            v = _u(up[r, s], k_up[s], kk_up[s], m)
-            if k_dn[s] > 0:
-                v -= w_neg * _u(dn[r, s], k_dn[s], kk_dn[s], m)
-                if v < 0.0:
-                    v = 0.0
-            up[r, s] = v
+            u = base_up[s] - (up[r, s] - kk_up[s]) * inv_up[s]
+            d = base_dn[s] - (dn[r, s] - kk_dn[s]) * inv_dn[s]
+            up[r, s] = max(u - w_neg * d, lo[s]) + nan_add[s]
     return up
 
 
