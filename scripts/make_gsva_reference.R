@@ -47,6 +47,12 @@ write_scores(run(expr, method = "gsva", kcdf = "Gaussian", abs.ranking = TRUE), 
 write_scores(run(expr, method = "gsva", kcdf = "none"), "gsva_none_expr.tsv")
 write_scores(run(counts, method = "gsva", kcdf = "Poisson"), "gsva_poisson_counts.tsv")
 write_scores(run(counts, method = "gsva", kcdf = "Gaussian"), "gsva_gaussian_counts.tsv")
+## one-gene sets, one per gene, without the first gene (GSVA drops the constant gene: 498 genes, an even
+## number): in every sample one gene sits exactly in the middle of the ranking, where its walk weight
+## |n/2 - r| is 0 and R's walk is 0/0 = NaN after the hit (R keeps the extremes reached before it)
+one <- setNames(as.list(rownames(expr)[-1]), rownames(expr)[-1])
+write_scores(suppressWarnings(gsva(expr[-1, ], one, method = "gsva", kcdf = "Gaussian", min.sz = 1, verbose = FALSE)),
+             "gsva_gaussian_expr_onegene.tsv")
 ## GSVA on the first 12 samples only: shows (and tests) that GSVA scores depend on the cohort
 write_scores(run(expr[, 1:12], method = "gsva", kcdf = "Gaussian"), "gsva_gaussian_expr_first12.tsv")
 

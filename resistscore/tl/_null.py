@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba as nb
 import numpy as np
-from scipy.stats import rankdata
 
 from resistscore.tl.methods._registry import GeneSetIndex
 
@@ -54,15 +53,22 @@ def gene_bins(
     if n_var_bins is None:
         n_var_bins = max(1, min(5, total // n_mean_bins))
     n_mean_bins = max(1, min(n_mean_bins, n))
-    mb = ((rankdata(mean, method="ordinal") - 1) * n_mean_bins // n).astype(np.int64)
+    mb = ((_ordinal_rank(mean)) * n_mean_bins // n).astype(np.int64)
     out = np.empty(n, dtype=np.int64)
     for b in range(n_mean_bins):
         members = np.flatnonzero(mb == b)
         if len(members) == 0:
             continue
         k = max(1, min(n_var_bins, len(members)))
-        vb = ((rankdata(var[members], method="ordinal") - 1) * k // len(members)).astype(np.int64)
+        vb = ((_ordinal_rank(var[members])) * k // len(members)).astype(np.int64)
         out[members] = b * n_var_bins + vb
+    return out
+
+
+def _ordinal_rank(x: np.ndarray) -> np.ndarray:
+    """0-based ranks, ties in order of appearance (``scipy.stats.rankdata(x, "ordinal") - 1``)."""
+    out = np.empty(len(x), dtype=np.int64)
+    out[np.argsort(x, kind="stable")] = np.arange(len(x))
     return out
 
 

@@ -179,6 +179,17 @@ def test_gsva_equals_r(ref, tag, file, kw):
     np.testing.assert_allclose(score_gsva(X, idx, **kw), r_scores(ref, file), rtol=0, atol=1e-9)
 
 
+def test_gsva_one_gene_sets_equal_r_also_in_the_middle_of_the_ranking(ref):
+    # one set per gene, first gene left out (498 non-constant genes): in every sample one gene has walk
+    # weight |n/2 - r| = 0, where R's walk turns NaN after the hit and keeps the extremes reached before it
+    X, _, E = ref["expr"]
+    names = list(ref["load"]("gsva_gaussian_expr_onegene.tsv").index)  # the constant gene is dropped by R
+    sets = {g: [g] for g in names}
+    ours = score_gsva(X[:, 1:], make_index(list(E.index[1:]), sets), kcdf="gaussian")
+    assert np.isfinite(ours).all()
+    np.testing.assert_allclose(ours, r_scores(ref, "gsva_gaussian_expr_onegene.tsv", sets), rtol=0, atol=1e-9)
+
+
 def test_gsva_poisson_close_to_r(ref):
     """Poisson kernel: scipy's Poisson CDF differs from R's ppois in the last bits (~1e-16 relative),
     which reorders a few genes whose log-odds tie in exact arithmetic; scores agree to 5e-4

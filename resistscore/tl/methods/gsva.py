@@ -310,7 +310,13 @@ def _ks_scores(
                 es[c0 : c0 + c, s] = np.nan
                 continue
             dec = 1.0 / (n - k)
+            # W = 0: a one-gene set exactly in the middle of the ranking (weight |n/2 - r| = 0). R's
+            # walk is then 0/0 = NaN from the hit on, and NaN never wins a comparison in its C loop:
+            # it keeps the extremes reached before the hit (0 and -P * dec)
+            zero = W == 0
+            W = np.where(zero, 1.0, W)
             after = S / W - (P + 1 - m) * dec
+            after[:, zero] = -np.inf
             before = (S - w) / W - (P - (m - 1)) * dec
             mx_pos = np.maximum(after.max(axis=0), 0.0)
             mx_neg = np.minimum(before.min(axis=0), 0.0)
