@@ -1,0 +1,36 @@
+"""Import cost: ``import resistscore`` and scoring must not pull in what they do not use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
+def test_import_resistscore_is_lazy():
+    mods = _modules_after("import resistscore as rs")
+    assert not {"pandas", "numba", "scipy", "matplotlib", "statsmodels"} & mods
+
+
+def test_scoring_does_not_import_statistics_or_plotting():
+    # statsmodels + scipy.stats cost ~2 s of start-up, matplotlib more; scoring needs none of them
+    mods = _modules_after("import resistscore as rs\nrs.tl.score")
+    assert "resistscore.tl._score" in mods
+    assert not {"statsmodels", "scipy.stats", "matplotlib", "resistscore.tl.stats"} & mods
+
+
+def test_statistics_are_reachable_from_rs_tl():
+    import resistscore.tl as tl
+    from resistscore.tl import stats
+
+    assert sorted(tl._STATS) == sorted(stats.__all__)
+    assert tl.compare_groups is stats.compare_groups and "survival" in dir(tl)
