@@ -42,12 +42,13 @@ SAME_METHOD = {
     "R_ssgsea": "ssgsea",
     "gseapy_ssgsea": "ssgsea",
     "R_gsva": "gsva",
+    "gseapy_gsva": "gsva",
     "decoupler_aucell": "aucell",
     "decoupler_ulm": "ulm",
     "pyucell": "ucell",
     "scanpy_score_genes": "module_score",
 }
-QUADRATIC = {"R_gsva", "rs:gsva"}  # cost grows with n_samples^2: skipped above --max-quadratic
+QUADRATIC = {"R_gsva", "gseapy_gsva", "rs:gsva"}  # cost grows with n_samples^2: skipped above --max-quadratic
 
 
 # ------------------------------------------------------------------------------------------------
@@ -297,7 +298,7 @@ def run_tool(
                     pad[
                         np.repeat(np.arange(b - a), ln), np.arange(hi - lo) - np.repeat(indptr[a:b] - lo, ln)
                     ] = d
-                    np.argsort(pad, axis=1)  # one sort per cell
+                    np.sort(pad, axis=1)  # one sort per cell (values only: a lower bound for ranking)
         return None, f"sum={total:.6g}"
 
     if tool.startswith("rs:") or tool == "resistscore":
@@ -362,6 +363,23 @@ def run_tool(
         )
         tab = res.res2d.pivot(index="Name", columns="Term", values="ES").astype(float)
         return tab, "gseapy.ssgsea (ES)"
+
+    if tool == "gseapy_gsva":
+        import gseapy
+
+        df = _load_bulk_df(path, genes).T  # genes x samples
+        res = gseapy.gsva(
+            data=df,
+            gene_sets=_up_sets(network),
+            outdir=None,
+            kcdf="Gaussian",
+            min_size=1,
+            max_size=5000,
+            threads=threads,
+            seed=0,
+        )
+        tab = res.res2d.pivot(index="Name", columns="Term", values="ES").astype(float)
+        return tab, "gseapy.gsva (kcdf=Gaussian)"
 
     if tool in ("R_ssgsea", "R_gsva"):
         method = "ssgsea" if tool == "R_ssgsea" else "gsva"
@@ -538,11 +556,9 @@ def tools_for(kind: str, n: int, args) -> list[tuple[str, str]]:
             skip = "GSVA is cohort-level and quadratic in cells"
         out.append((f"rs:{m}", skip))
     peers = ["scanpy_score_genes", "decoupler_ulm", "decoupler_aucell"]
-    peers += ["pyucell"] if kind == "sc" else ["gseapy_ssgsea", "R_ssgsea", "R_gsva"]
+    peers += ["pyucell"] if kind == "sc" else ["gseapy_ssgsea", "gseapy_gsva", "R_ssgsea", "R_gsva"]
     for p in peers:
-        mod = {"scanpy_score_genes": "scanpy", "pyucell": "pyucell", "gseapy_ssgsea": "gseapy"}.get(
-            p, p.split("_")[0]
-        )
+        mod = {"scanpy_score_genes": "scanpy", "pyucell": "pyucell"}.get(p, p.split("_")[0])
         skip = ""
         if p.startswith("R_"):
             skip = "" if r_ok else "Rscript with GSVA not found"

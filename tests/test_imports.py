@@ -28,6 +28,15 @@ def test_scoring_does_not_import_statistics_or_plotting():
     assert not {"statsmodels", "scipy.stats", "matplotlib", "resistscore.tl.stats"} & mods
 
 
+def test_scoring_a_dataframe_does_not_import_anndata():
+    code = (
+        "import numpy as np, pandas as pd\nimport resistscore as rs\n"
+        "df = pd.DataFrame(np.random.default_rng(0).normal(size=(3, 40)), columns=[f'G{i}' for i in range(40)])\n"
+        "rs.tl.score(df, {'s': ['G1', 'G2', 'G3']}, pvalues=False)"
+    )
+    assert "anndata" not in _modules_after(code)
+
+
 def test_statistics_are_reachable_from_rs_tl():
     import resistscore.tl as tl
     from resistscore.tl import stats

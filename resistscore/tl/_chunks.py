@@ -148,6 +148,22 @@ class RowSource:
         for a in range(0, self.n_obs, chunk_size):
             yield a, min(a + chunk_size, self.n_obs)
 
+    def column_means(self, chunk_size: int = 5000) -> np.ndarray:
+        """Exact mean of every gene over all rows (on disk: one pass in chunks of rows)."""
+        if self.h5 is None:
+            X = self.X
+            if sp.issparse(X):
+                return np.asarray(X.mean(axis=0, dtype=np.float64)).ravel()
+            return np.asarray(X, dtype=np.float64).mean(axis=0)
+        total = np.zeros(self.n_vars)
+        for a, b in self.chunks(chunk_size):
+            B = self.rows(a, b)
+            if sp.issparse(B):
+                total += np.asarray(B.sum(axis=0, dtype=np.float64)).ravel()
+            else:
+                total += np.asarray(B, dtype=np.float64).sum(axis=0)
+        return total / max(self.n_obs, 1)
+
     def gene_stats(self, max_rows: int = 20_000, block: int = 1000) -> tuple[np.ndarray, np.ndarray, int]:
         """Per-gene mean and variance over the rows (or ``max_rows`` rows in evenly spaced blocks).
 

@@ -428,9 +428,9 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
     info = get_method(method)
     params = {**info.defaults, **method_params}
     accepted = inspect.signature(info.fn).parameters
-    unknown = [k for k in params if k not in accepted]
+    unknown = [k for k in params if k not in accepted or k.startswith("_")]
     if unknown:
-        allowed = [k for k in accepted if k not in ("X", "sets", "var_names")]
+        allowed = [k for k in accepted if k not in ("X", "sets", "var_names") and not k.startswith("_")]
         raise ResistScoreError(
             f"method {method!r} has no parameter(s) {unknown}; its parameters are {allowed}."
         )
@@ -487,13 +487,16 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
         for k, v in ex.items():
             extras.setdefault(k, np.full((n_obs, n_sets), np.nan))[a:b] = v
 
+    cs = (
+        _auto_chunk(source, len(all_sets))
+        if chunk_size is None
+        else check_int("chunk_size", chunk_size, minimum=1)
+    )
+    if info.prepare is not None and n_sets:
+        # cohort-level step (e.g. module_score's control genes from the gene means): then chunkable
+        call_params.update(info.prepare(source.column_means(max(cs, 1000)), all_sets, params))
     if n_sets:
-        if info.single_sample:
-            cs = (
-                _auto_chunk(source, len(all_sets))
-                if chunk_size is None
-                else check_int("chunk_size", chunk_size, minimum=1)
-            )
+        if info.single_sample or info.prepare is not None:
             bar = tqdm(
                 total=n_obs,
                 unit="cell" if is_sc else "sample",

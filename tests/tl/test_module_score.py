@@ -53,3 +53,32 @@ def test_seurat_mode_controls_are_matched_and_reproducible():
     # ~29 genes) include the signature's own genes; the others score ~0 against matched controls
     assert a["p"].iloc[:20].mean() - a["p"].iloc[20:].mean() > 0.5
     assert abs(a["p"].iloc[20:].mean()) < 0.2
+
+
+def test_module_score_of_a_backed_h5ad_is_chunked_and_equals_scanpy(tmp_path, monkeypatch):
+    # gene means over all cells first (one pass), then row chunks: the file is never read whole
+    from resistscore.tl import _chunks
+
+    adata = _adata(True)
+    path = tmp_path / "cells.h5ad"
+    adata.write_h5ad(path)
+    sigs = {"p": [f"G{i}" for i in range(15)], "q": [f"G{i}" for i in (100, 250, 251, 600, 699)]}
+    biggest = []
+    rows = _chunks.RowSource.rows
+
+    def spy(self, a, b):
+        biggest.append(b - a)
+        return rows(self, a, b)
+
+    monkeypatch.setattr(_chunks.RowSource, "rows", spy)
+    res = score(str(path), sigs, "module_score", pvalues=False, chunk_size=7)
+    assert biggest[0] == 80 and max(biggest[1:]) <= 7  # the gene means (1,000-row blocks), then chunks
+    for name, genes in sigs.items():
+        ref = adata.copy()
+        sc.tl.score_genes(ref, genes, random_state=0, score_name="s")
+        np.testing.assert_allclose(res.scores[name], ref.obs["s"], rtol=0, atol=1e-10)
+    with_p = score(str(path), sigs, "module_score", n_controls=20, chunk_size=9)
+    again = score(adata, sigs, "module_score", n_controls=20, chunk_size=80, copy=True)
+    np.testing.assert_allclose(
+        with_p.pvalues.to_numpy(), again.obsm["resistscore_pvalues"].to_numpy(), atol=0
+    )

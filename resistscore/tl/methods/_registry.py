@@ -64,6 +64,11 @@ class MethodInfo:
     # samples x signatures matrix after all chunks are scored (never per chunk); it must be a rescaling
     # common to all samples and sets, so that p-values against the control sets do not change
     finalize: Callable[[np.ndarray, dict], np.ndarray] | None = None
+    # an optional cohort-level step ``prepare(gene_means, sets, params) -> dict`` run once before
+    # scoring, given the exact mean of every gene over all samples: it returns extra keyword
+    # arguments for ``fn`` (e.g. module_score's control genes), after which the method scores any row
+    # chunk on its own, so the engine reads and scores the data in chunks even if single_sample is False
+    prepare: Callable[[np.ndarray, GeneSetIndex, dict], dict] | None = None
 
 
 registry: dict[str, MethodInfo] = {}

@@ -17,7 +17,9 @@ The algorithm, step by step as in R GSVA 1.46.0 (``method="gsva"``):
 4. the score of a set is the Kolmogorov-Smirnov-like random walk statistic: with
    ``mx_diff=True`` (default) the largest positive plus the largest negative deviation, with
    ``abs_ranking=True`` their difference, with ``mx_diff=False`` the deviation largest in
-   absolute value.
+   absolute value. A one-gene set whose gene sits exactly in the middle of a sample's ranking has
+   walk weight 0; R's walk is then NaN after the hit and keeps the extremes reached before it, and
+   so does this implementation (tested against R).
 
 GSVA is **not** a single-sample method: step 2 uses all samples, so a sample's score changes with
 the cohort it is scored in (GSVA issues #70, #101, #221). Scores of different cohorts are not

@@ -15,7 +15,9 @@ means (``cut_number``), ``ctrl_size = 100`` controls drawn *per signature gene* 
 random draws cannot be those of R.
 
 Signed signatures score ``module(up) - module(down)``. The gene bins use the whole cohort, so a
-sample's score depends on the other samples (``single_sample=False``).
+sample's score depends on the other samples (``single_sample=False``); the engine computes the gene
+means over all samples first (one pass over the data), then scores in row chunks like the other
+methods (a backed ``.h5ad`` is never loaded whole).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from resistscore._errors import ResistScoreError
 from resistscore._validate import check_choice, check_int
 from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, register
 
-__all__ = ["module_score"]
+__all__ = ["control_matrix", "module_score"]
 
 
 def _col_means(X) -> np.ndarray:
@@ -56,45 +58,18 @@ def _seurat_controls(genes, cut, members, ctrl_size, rng):
     return np.unique(np.concatenate(ctrl)) if ctrl else np.zeros(0, np.int64)
 
 
-def module_score(
-    X,
+def control_matrix(
+    avg: np.ndarray,
     sets: GeneSetIndex,
     *,
     mode: str = "scanpy",
     ctrl_size: int | None = None,
     n_bins: int | None = None,
     random_state: int = 0,
-) -> np.ndarray:
-    """Module score of every row of ``X`` for every set (see the module docstring).
+) -> sp.csr_matrix:
+    """Genes x sets weights of the module score: ``+-1/k`` on a set's genes, ``-+1/m`` on its controls.
 
-    Parameters
-    ----------
-    X
-        The whole samples x genes matrix (dense or CSR; not densified).
-    sets
-        Gene sets resolved against the columns of ``X``.
-    mode
-        ``"scanpy"`` (``ctrl_size=50``, ``n_bins=25``) or ``"seurat"`` (``ctrl_size=100``, ``n_bins=24``).
-    ctrl_size, n_bins
-        Control genes per bin (scanpy) or per signature gene (Seurat), and number of expression bins.
-    random_state
-        Seed of the control draws.
-
-    Returns
-    -------
-    numpy.ndarray
-        Shape ``(n_rows, n_sets)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from resistscore.tl.methods import GeneSetIndex
-    >>> X = np.arange(12.0).reshape(3, 4)
-    >>> sets = GeneSetIndex(("s",), (np.array([2]),), (np.ones(1),), (np.array([], int),), (np.ones(0),), 4)
-    >>> module_score(X, sets, n_bins=3)  # genes 1 and 2 share a bin: gene 1 is the control
-    array([[1.],
-           [1.],
-           [1.]])
+    ``avg`` is the mean of every gene over the cohort (the expression bins of the controls).
     """
     check_choice("mode", mode, ("scanpy", "seurat"))
     ctrl_size = check_int(
@@ -103,8 +78,7 @@ def module_score(
     n_bins = check_int(
         "n_bins", n_bins if n_bins is not None else (25 if mode == "scanpy" else 24), minimum=2
     )
-    n_rows, n = X.shape
-    avg = _col_means(X)
+    n = len(avg)
     if not np.all(np.isfinite(avg)):
         raise ResistScoreError("module_score: some genes have non-finite means; remove NaN/inf values first.")
     if mode == "scanpy":
@@ -139,18 +113,77 @@ def module_score(
             rows += [genes, ctrl]
             cols += [np.full(len(genes), s), np.full(len(ctrl), s)]
             vals += [np.full(len(genes), sign / len(genes)), np.full(len(ctrl), -sign / len(ctrl))]
-    M = (
+    return (
         sp.csr_matrix(
             (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, len(sets))
         )
         if rows
         else sp.csr_matrix((n, len(sets)))
     )
+
+
+def module_score(
+    X,
+    sets: GeneSetIndex,
+    *,
+    mode: str = "scanpy",
+    ctrl_size: int | None = None,
+    n_bins: int | None = None,
+    random_state: int = 0,
+    _controls: sp.csr_matrix | None = None,
+) -> np.ndarray:
+    """Module score of every row of ``X`` for every set (see the module docstring).
+
+    Parameters
+    ----------
+    X
+        The whole samples x genes matrix (dense or CSR; not densified).
+    sets
+        Gene sets resolved against the columns of ``X``.
+    mode
+        ``"scanpy"`` (``ctrl_size=50``, ``n_bins=25``) or ``"seurat"`` (``ctrl_size=100``, ``n_bins=24``).
+    ctrl_size, n_bins
+        Control genes per bin (scanpy) or per signature gene (Seurat), and number of expression bins.
+    random_state
+        Seed of the control draws.
+    _controls
+        The genes x sets weight matrix of :func:`control_matrix` for the whole cohort (given by the
+        engine, which then scores ``X`` in row chunks); ``None``: made from the gene means of ``X``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_rows, n_sets)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from resistscore.tl.methods import GeneSetIndex
+    >>> X = np.arange(12.0).reshape(3, 4)
+    >>> sets = GeneSetIndex(("s",), (np.array([2]),), (np.ones(1),), (np.array([], int),), (np.ones(0),), 4)
+    >>> module_score(X, sets, n_bins=3)  # genes 1 and 2 share a bin: gene 1 is the control
+    array([[1.],
+           [1.],
+           [1.]])
+    """
+    M = (
+        _controls
+        if _controls is not None
+        else control_matrix(
+            _col_means(X), sets, mode=mode, ctrl_size=ctrl_size, n_bins=n_bins, random_state=random_state
+        )
+    )
     out = X @ M
     out = out.toarray() if sp.issparse(out) else np.asarray(out, dtype=np.float64)
     empty = np.array([len(u) + len(d) == 0 for u, d in zip(sets.up_idx, sets.dn_idx)], dtype=bool)
     out[:, empty] = np.nan
     return out
+
+
+def _prepare(means: np.ndarray, sets: GeneSetIndex, params: dict) -> dict:
+    """The engine's cohort-level step: control genes from the gene means of all samples."""
+    keys = ("mode", "ctrl_size", "n_bins", "random_state")
+    return {"_controls": control_matrix(means, sets, **{k: params[k] for k in keys})}
 
 
 register(
@@ -165,5 +198,6 @@ register(
         sparse_aware=True,
         defaults={"mode": "scanpy", "ctrl_size": None, "n_bins": None, "random_state": 0},
         validated_against="scanpy.tl.score_genes (tested directly, 1e-10)",
+        prepare=_prepare,
     )
 )
