@@ -215,16 +215,33 @@ def _gaussian_logodds(XT, table, exact_order):  # pragma: no cover - compiled
 
 
 def _shared_shape(X: np.ndarray, block: int) -> np.ndarray:
-    """Genes (columns of X) whose sorted, minimum-shifted values equal those of another gene."""
-    keys = np.empty(X.shape[1], dtype=object)
-    for g0 in range(0, X.shape[1], block):
-        S = np.sort(X[:, g0 : g0 + block], axis=0)
-        S -= S[:1]
-        S = np.ascontiguousarray(S.T)
-        for r in range(S.shape[0]):
-            keys[g0 + r] = S[r].tobytes()
-    _, inv, cnt = np.unique(keys.astype(bytes), return_inverse=True, return_counts=True)
-    return cnt[inv] > 1
+    """Genes (columns of X) whose sorted, minimum-shifted values equal those of another gene.
+
+    Each gene's shape is hashed; only genes whose hash is shared are compared byte by byte.
+    """
+    n_genes = X.shape[1]
+
+    def shapes(cols: np.ndarray):
+        for g0 in range(0, len(cols), block):
+            S = np.sort(np.ascontiguousarray(X[:, cols[g0 : g0 + block]].T), axis=1)
+            S -= S[:, :1]
+            for r in range(S.shape[0]):
+                yield g0 + r, S[r].tobytes()
+
+    everything = np.arange(n_genes)
+    hashes = np.empty(n_genes, dtype=np.int64)
+    for i, key in shapes(everything):
+        hashes[i] = hash(key)
+    _, inv, cnt = np.unique(hashes, return_inverse=True, return_counts=True)
+    out = np.zeros(n_genes, dtype=bool)
+    cand = np.flatnonzero(cnt[inv] > 1)
+    if len(cand):
+        keys = np.empty(len(cand), dtype=object)
+        for i, key in shapes(cand):
+            keys[i] = key
+        _, inv2, cnt2 = np.unique(keys.astype(bytes), return_inverse=True, return_counts=True)
+        out[cand] = cnt2[inv2] > 1
+    return out
 
 
 def _poisson_logodds(XT: np.ndarray) -> np.ndarray:
