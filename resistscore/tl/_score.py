@@ -245,13 +245,16 @@ def _check_block(block, a):
         )
 
 
-def _auto_chunk(source: RowSource, n_sets_total: int) -> int:
+def _auto_chunk(source: RowSource, n_sets_total: int, n_jobs: int = 1) -> int:
+    """Rows per chunk: ~64 MB of work per chunk, and at least 4 chunks per thread (load balance)."""
     if source.sparse:
         nnz = source.X.nnz if source.X is not None else int(source._indptr[-1])
         per_row = 24 * n_sets_total + 24 * nnz / max(source.n_obs, 1)
     else:
         per_row = 24 * n_sets_total + 16 * source.n_vars
-    return int(np.clip(64e6 // max(per_row, 1), 16, 20_000))
+    by_memory = int(64e6 // max(per_row, 1))
+    by_threads = -(-source.n_obs // (4 * n_jobs))
+    return int(np.clip(min(by_memory, by_threads), 16, 20_000))
 
 
 def _frame(values, index, columns, reported) -> pd.DataFrame | None:
@@ -488,7 +491,7 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
             extras.setdefault(k, np.full((n_obs, n_sets), np.nan))[a:b] = v
 
     cs = (
-        _auto_chunk(source, len(all_sets))
+        _auto_chunk(source, len(all_sets), n_jobs)
         if chunk_size is None
         else check_int("chunk_size", chunk_size, minimum=1)
     )
