@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 
 from resistscore._errors import InputFormatError, ResistScoreError
+from resistscore.tl import score as rs_score
 from resistscore.tl.methods import gsva as gsva_mod
 from resistscore.tl.methods import ssgsea as ssgsea_mod
 from resistscore.tl.methods._registry import GeneSetIndex, registry
@@ -306,6 +307,16 @@ def test_errors(ref):
         score_ssgsea(X, {"a": [1, 2]})
     with pytest.raises(ResistScoreError, match="range"):
         ssgsea_range_normalize(np.ones((2, 2)))
+
+
+def test_gsva_refuses_to_densify_many_cells():
+    big = sp.csr_matrix((300_000, 20_000))  # 45 GiB dense: refused before any allocation
+    idx = GeneSetIndex(("a",), (np.arange(5),), (np.ones(5),), (EMPTY,), (np.ones(0),), 20_000)
+    with pytest.raises(ResistScoreError, match="pseudobulk"):
+        score_gsva(big, idx)
+    genes = [f"G{i}" for i in range(20_000)]
+    with pytest.raises(ResistScoreError, match="needs the whole matrix dense"):  # before loading it
+        rs_score(big, {"a": genes[:5]}, method="gsva", genes=genes, pvalues=False)
 
 
 def test_registry_entries():

@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["GeneSetIndex", "MethodInfo", "get_method", "register", "registry"]
+__all__ = ["MAX_DENSE_GIB", "GeneSetIndex", "MethodInfo", "get_method", "register", "registry"]
+
+#: largest dense copy (GiB) that a method which is not sparse-aware may make of sparse input
+MAX_DENSE_GIB = 4.0
 
 
 @dataclass(frozen=True)
