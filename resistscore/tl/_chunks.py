@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from resistscore._errors import InputFormatError
 
-__all__ = ["RowSource"]
+__all__ = ["RowSource", "column_sums"]
 
 
 def _decode(a) -> pd.Index:
@@ -25,6 +25,13 @@ def _decode(a) -> pd.Index:
     if a.dtype.kind == "S" or a.dtype == object:
         a = np.array([x.decode() if isinstance(x, bytes) else str(x) for x in a], dtype=object)
     return pd.Index(a)
+
+
+def column_sums(X) -> np.ndarray:
+    """Float64 sum of every column of a dense or sparse block (never densified)."""
+    if sp.issparse(X):
+        return np.asarray(X.sum(axis=0, dtype=np.float64)).ravel()
+    return np.asarray(X, dtype=np.float64).sum(axis=0)
 
 
 class RowSource:
@@ -151,17 +158,10 @@ class RowSource:
     def column_means(self, chunk_size: int = 5000) -> np.ndarray:
         """Exact mean of every gene over all rows (on disk: one pass in chunks of rows)."""
         if self.h5 is None:
-            X = self.X
-            if sp.issparse(X):
-                return np.asarray(X.mean(axis=0, dtype=np.float64)).ravel()
-            return np.asarray(X, dtype=np.float64).mean(axis=0)
+            return column_sums(self.X) / max(self.n_obs, 1)
         total = np.zeros(self.n_vars)
         for a, b in self.chunks(chunk_size):
-            B = self.rows(a, b)
-            if sp.issparse(B):
-                total += np.asarray(B.sum(axis=0, dtype=np.float64)).ravel()
-            else:
-                total += np.asarray(B, dtype=np.float64).sum(axis=0)
+            total += column_sums(self.rows(a, b))
         return total / max(self.n_obs, 1)
 
     def gene_stats(self, max_rows: int = 20_000, block: int = 1000) -> tuple[np.ndarray, np.ndarray, int]:

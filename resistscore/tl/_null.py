@@ -246,16 +246,16 @@ def bh_fdr_counts(counts: np.ndarray, n_null) -> np.ndarray:
     n_cols = counts.shape[1]
     n_null = np.broadcast_to(np.asarray(n_null, dtype=np.int64), (n_cols,))
     out = np.full(counts.shape, np.nan)
-    grids = np.unique(n_null)
+    grids = []  # (null size, its columns, the counts that occur)
     values, sizes = [], []
-    hists = {}
-    for big_n in grids:
-        h = _histogram(counts, np.flatnonzero(n_null == big_n), int(big_n))
-        hists[int(big_n)] = h
+    for big_n in np.unique(n_null):
+        cols = np.flatnonzero(n_null == big_n)
+        h = _histogram(counts, cols, int(big_n))
         k = np.flatnonzero(h)
+        grids.append((int(big_n), cols, k))
         values.append((1.0 + k) / (1.0 + big_n))
         sizes.append(h[k])
-    if not values or sum(len(x) for x in values) == 0:
+    if sum(len(x) for x in values) == 0:
         return out
     v = np.concatenate(values)
     size = np.concatenate(sizes)
@@ -272,13 +272,11 @@ def bh_fdr_counts(counts: np.ndarray, n_null) -> np.ndarray:
     q_sorted = np.empty_like(q)
     q_sorted[order] = q
     pos = 0
-    for big_n in grids:
-        h = hists[int(big_n)]
-        k = np.flatnonzero(h)
-        table = np.full(int(big_n) + 1, np.nan)
+    for big_n, cols, k in grids:
+        table = np.full(big_n + 1, np.nan)
         table[k] = q_sorted[pos : pos + len(k)]
         pos += len(k)
-        _lookup(counts, np.flatnonzero(n_null == big_n), table, out)
+        _lookup(counts, cols, table, out)
     return out
 
 

@@ -33,7 +33,7 @@ from resistscore.tl._null import (
 from resistscore.tl._result import OBSM_SCORES as OBSM_KEY
 from resistscore.tl._result import ScoreResult
 from resistscore.tl.methods._kernels import workspace
-from resistscore.tl.methods._registry import MAX_DENSE_GIB, GeneSetIndex, get_method
+from resistscore.tl.methods._registry import GeneSetIndex, check_dense_size, get_method
 
 __all__ = ["as_network", "default_method", "score"]
 
@@ -521,13 +521,8 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
                     consume(pa, pb, fut.result())
                     bar.update(pb - pa)
         else:
-            dense_gib = n_obs * source.n_vars * 8 / 2**30
-            if source.sparse and not info.sparse_aware and dense_gib > MAX_DENSE_GIB:
-                raise ResistScoreError(
-                    f"method {method!r} needs the whole matrix dense: {n_obs} x {source.n_vars} would take "
-                    f"{dense_gib:.0f} GiB. Use a sparse-aware method (rs.tl.show_methods(); UCell is the "
-                    "single-cell default), or aggregate cells first (rs.tl.pseudobulk)."
-                )
+            if source.sparse and not info.sparse_aware:
+                check_dense_size(n_obs, source.n_vars, method)  # before reading the data
             whole = source.whole()
             consume(0, n_obs, work(0, whole))
             del whole

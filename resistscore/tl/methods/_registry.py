@@ -20,10 +20,31 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["MAX_DENSE_GIB", "GeneSetIndex", "MethodInfo", "get_method", "register", "registry"]
+__all__ = [
+    "MAX_DENSE_GIB",
+    "GeneSetIndex",
+    "check_dense_size",
+    "MethodInfo",
+    "get_method",
+    "register",
+    "registry",
+]
 
 #: largest dense copy (GiB) that a method which is not sparse-aware may make of sparse input
 MAX_DENSE_GIB = 4.0
+
+
+def check_dense_size(n_rows: int, n_cols: int, method: str) -> None:
+    """Refuse to densify sparse data whose dense copy would exceed :data:`MAX_DENSE_GIB`."""
+    from resistscore._errors import ResistScoreError
+
+    gib = n_rows * n_cols * 8 / 2**30
+    if gib > MAX_DENSE_GIB:
+        raise ResistScoreError(
+            f"method {method!r} needs the whole matrix dense: {n_rows} x {n_cols} would take {gib:.0f} GiB. "
+            "Use a sparse-aware method (rs.tl.show_methods(); UCell is the single-cell default), or aggregate "
+            "cells first (rs.tl.pseudobulk)."
+        )
 
 
 @dataclass(frozen=True)

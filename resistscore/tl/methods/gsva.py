@@ -56,7 +56,7 @@ from scipy.special import ndtr, pdtr
 
 from resistscore._errors import InputFormatError, ResistScoreError
 from resistscore._validate import check_choice, check_int, check_real
-from resistscore.tl.methods._registry import MAX_DENSE_GIB, GeneSetIndex, MethodInfo, register, registry
+from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, check_dense_size, register, registry
 from resistscore.tl.methods.ssgsea import _check_sets, _combine, _virtual_sets
 
 __all__ = ["gsva_density", "score_gsva"]
@@ -453,13 +453,7 @@ def score_gsva(
         if val not in (True, False):
             raise ResistScoreError(f"`{name}` must be True or False; got {val!r}.")
     if sp.issparse(X):
-        dense_gib = X.shape[0] * X.shape[1] * 8 / 2**30
-        if dense_gib > MAX_DENSE_GIB:
-            raise ResistScoreError(
-                f"GSVA needs every value of the matrix: this sparse {X.shape[0]} x {X.shape[1]} matrix would take "
-                f"{dense_gib:.0f} GiB dense (and GSVA's cost grows with the square of the samples). Score cells with "
-                "method='ucell' or 'aucell', or aggregate them first (rs.tl.pseudobulk) and run GSVA on the pseudobulk."
-            )
+        check_dense_size(X.shape[0], X.shape[1], "gsva")
         X = X.toarray()
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:

@@ -27,15 +27,10 @@ import scipy.sparse as sp
 
 from resistscore._errors import ResistScoreError
 from resistscore._validate import check_choice, check_int
+from resistscore.tl._chunks import column_sums
 from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, register
 
 __all__ = ["control_matrix", "module_score"]
-
-
-def _col_means(X) -> np.ndarray:
-    if sp.issparse(X):
-        return np.asarray(X.mean(axis=0, dtype=np.float64)).ravel()
-    return np.asarray(X, dtype=np.float64).mean(axis=0)
 
 
 def _scanpy_controls(genes, cut, members, ctrl_size, random_state):
@@ -170,7 +165,12 @@ def module_score(
         _controls
         if _controls is not None
         else control_matrix(
-            _col_means(X), sets, mode=mode, ctrl_size=ctrl_size, n_bins=n_bins, random_state=random_state
+            column_sums(X) / max(X.shape[0], 1),
+            sets,
+            mode=mode,
+            ctrl_size=ctrl_size,
+            n_bins=n_bins,
+            random_state=random_state,
         )
     )
     out = X @ M
