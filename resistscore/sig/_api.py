@@ -245,7 +245,8 @@ def show(signature_id: str, source: Any = None) -> pd.DataFrame:
 
         sig = drug_signature(signature_id.split(".", 1)[1])
     else:
-        sig = load(source, feature_type=None)[signature_id]
+        # asking for the id (not indexing the default set) also finds the confounder signatures
+        sig = load(source, feature_type=None, ids=[signature_id])[signature_id]
     cols = ["symbol", "direction", "weight", "evidence_source", "evidence", "confidence", "note", "hgnc_id",
             "ensembl_gene_id"]  # fmt: skip
     out = sig.genes[cols].copy()

@@ -17,7 +17,7 @@ from resistscore._errors import SignatureError
 from resistscore._resources import signatures_root
 from resistscore.sig._collection import ParsedCollection, _stat_key, parse_collection, shipped_root
 from resistscore.sig._files import Resource
-from resistscore.sig._manifest import read_manifest
+from resistscore.sig._manifest import read_manifest, require_listed
 from resistscore.sig._model import SignatureSet
 from resistscore.sig._problems import ValidationReport
 
@@ -89,10 +89,7 @@ def _load_cached(key: tuple) -> SignatureSet:
     used = [f"{FOLDER}/{YAML}"] + [
         f"{FOLDER}/{e.get('genes')}" for e in (pc.data or {}).get("signatures", []) if isinstance(e, dict)
     ]
-    for rel in used:
-        if rel not in manifest:
-            report.error(f"signatures/{rel}", None, None, "the file is not listed in the manifest.",
-                         "rerun rs.sig.build_manifest() (python -m resistscore.sig manifest) after editing the data")  # fmt: skip
+    require_listed(used, manifest, report)
     report.raise_if_errors()
     return pc.to_set()
 

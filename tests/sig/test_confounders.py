@@ -121,3 +121,9 @@ def test_the_shipped_confounders_validate_clean():
     report = rs.sig.validate()
     assert report.ok
     assert any("confounder" in c for c in report.checks)
+
+
+def test_confounders_can_be_shown_by_id():
+    table = rs.sig.show("confounder.immune")
+    assert len(table) == 141 and table.attrs["mechanism"] == "confounder"
+    assert rs.sig.describe("confounder.proliferation").startswith("confounder.proliferation v1.0.0")
