@@ -2,7 +2,7 @@
 """Fill the HGNC ID and Ensembl gene ID columns of the signature TSVs from the shipped HGNC table.
 
 The curator writes gene symbols; identifiers are never typed by hand. This script looks every
-``symbol`` of ``signatures/genes/*.tsv`` up in resistscore's shipped HGNC table
+``symbol`` of ``signatures/genes/*.tsv`` and ``signatures/confounders/genes/*.tsv`` up in resistscore's shipped HGNC table
 (:func:`resistscore.pp.gene_table`) and writes its ``hgnc_id`` and ``ensembl_gene_id`` in place.
 For ``signatures/mirna/*.tsv`` (miRBase mature names such as ``hsa-miR-21-5p``) it fills the
 HGNC ID of the MIR host gene (``MIR21``) when that gene is approved, and leaves the Ensembl
@@ -126,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     lookup = build_lookup()
     problems = []
-    for path in sorted((ROOT / "genes").glob("*.tsv")):
+    for path in sorted((ROOT / "genes").glob("*.tsv")) + sorted(
+        (ROOT / "confounders" / "genes").glob("*.tsv")
+    ):
         problems += process(path, lookup, mirna=False, check=args.check)
     for path in sorted((ROOT / "mirna").glob("*.tsv")):
         problems += process(path, lookup, mirna=True, check=args.check)

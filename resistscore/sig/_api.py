@@ -18,9 +18,11 @@ from resistscore._atomic import atomic_write
 from resistscore._errors import SignatureError
 from resistscore._validate import check_choice
 from resistscore.sig._collection import YAML_NAME, load_shipped, read_collection
+from resistscore.sig._confounders import wants_confounders, with_confounders
 from resistscore.sig._convert import from_dict, from_long, read_gmt, to_long, write_gmt
 from resistscore.sig._manifest import build_manifest
 from resistscore.sig._model import GENE_COLUMNS, Signature, SignatureSet
+from resistscore.sig._overlap import exclusive as exclusive_view
 
 __all__ = ["describe", "export", "list_signatures", "load", "show"]
 
@@ -38,6 +40,8 @@ def load(
     mechanism: str | list[str] | None = None,
     ids: str | list[str] | None = None,
     feature_type: str | None = "gene",
+    exclusive: bool = False,
+    confounders: bool = False,
 ) -> SignatureSet:
     """Load signatures: the shipped mechanism signatures, or the user's own.
 
@@ -63,6 +67,14 @@ def load(
     feature_type
         ``"gene"`` (default: signatures over HGNC symbols), ``"mirna"`` (the miRNA-level signature)
         or ``None`` (both).
+    exclusive
+        Return the exclusive view of the top-level mechanisms (every gene scored in exactly one
+        mechanism; sub-signatures left out), for comparing mechanisms without double counting; see
+        :func:`exclusive` for the rule. Default: the overlapping signatures as curated.
+    confounders
+        Also return the confounder signatures (``confounder.proliferation``, ``confounder.stromal``,
+        ``confounder.immune``; see :func:`confounders`). They are never in the default set; asking for
+        one of their ids or for ``mechanism="confounder"`` adds them too. Shipped collection only.
 
     Returns
     -------
@@ -99,6 +111,21 @@ def load(
     if feature_type is not None:
         check_choice("feature_type", feature_type, ("gene", "mirna"))
     sigs = _read_source(source)
+    if confounders or (source is None and wants_confounders(ids, mechanism)):
+        if source is not None:
+            raise SignatureError(
+                "confounders=True adds the shipped confounder signatures to the shipped collection. To score them "
+                "beside your own signatures, combine the two sets: rs.sig.SignatureSet([*rs.sig.load(mine), "
+                "*rs.sig.confounders()])."
+            )
+        sigs = with_confounders(sigs)
+    if exclusive:
+        if level == "sub":
+            raise SignatureError(
+                "the exclusive view holds top-level mechanisms only; use level='all' or 'mechanism' with "
+                "exclusive=True, or exclusive=False for sub-signatures."
+            )
+        sigs = exclusive_view(sigs)
     return sigs.select(ids, level=level, mechanism=mechanism, feature_type=feature_type)
 
 
@@ -218,7 +245,8 @@ def show(signature_id: str, source: Any = None) -> pd.DataFrame:
 
         sig = drug_signature(signature_id.split(".", 1)[1])
     else:
-        sig = load(source, feature_type=None)[signature_id]
+        # asking for the id (not indexing the default set) also finds the confounder signatures
+        sig = load(source, feature_type=None, ids=[signature_id])[signature_id]
     cols = ["symbol", "direction", "weight", "evidence_source", "evidence", "confidence", "note", "hgnc_id",
             "ensembl_gene_id"]  # fmt: skip
     out = sig.genes[cols].copy()

@@ -14,6 +14,7 @@ import pandas as pd
 from resistscore._errors import SignatureError
 from resistscore._resources import signatures_root
 from resistscore.sig._collection import YAML_NAME, ParsedCollection, parse_collection
+from resistscore.sig._confounders import parse_confounders
 from resistscore.sig._drugs import normalise_drug_name
 from resistscore.sig._files import Resource
 from resistscore.sig._manifest import verify_manifest
@@ -115,7 +116,8 @@ def validate(
     filled evidence and references; every symbol a current HGNC approved symbol with a matching HGNC
     and Ensembl id; every drug a signature names in ``drugs/drugs.tsv``, with synonyms that resolve to
     one drug; drug genes, Table 2 targets and miRBase ids valid; every entity of the review inventory
-    scored by existing signatures or given a reason; BCR-ABL1 codes valid; the manifest up to date.
+    scored by existing signatures or given a reason; BCR-ABL1 codes valid; the confounder signatures
+    (``confounders/``) named and sourced; the manifest up to date.
 
     Parameters
     ----------
@@ -198,6 +200,9 @@ def validate(
     _check_table1(sigs, tables, report, ref, display)
     _check_table2(tables, lookup, report, ref, display)
     _check_bcr(tables, report, display)
+    conf = parse_confounders(root, report, display)
+    if conf is not None:
+        _check_genes(conf, report, ref)
     if raise_on_error:
         report.raise_if_errors()
     return report

@@ -12,7 +12,7 @@ import pandas as pd
 
 from resistscore._resources import signatures_root
 from resistscore.sig._files import Resource, check_yaml_schema, read_tsv, read_yaml, yaml_line
-from resistscore.sig._manifest import list_files, verify_manifest
+from resistscore.sig._manifest import list_files, require_listed, verify_manifest
 from resistscore.sig._model import GENE_COLUMNS, Signature, SignatureSet
 from resistscore.sig._problems import ValidationReport
 
@@ -271,10 +271,7 @@ def _load_shipped_cached(key: tuple) -> SignatureSet:
     used = [YAML_NAME] + [
         str(e.get("genes")) for e in (pc.data or {}).get("signatures", []) if isinstance(e, dict)
     ]
-    for rel in used:
-        if rel not in manifest:
-            report.error(f"signatures/{rel}", None, None, "the file is not listed in the manifest.",
-                         "rerun rs.sig.build_manifest() (python -m resistscore.sig manifest) after editing the data")  # fmt: skip
+    require_listed(used, manifest, report)
     report.raise_if_errors()
     return pc.to_set()
 

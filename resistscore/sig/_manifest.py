@@ -11,7 +11,7 @@ from resistscore._resources import sha256, signatures_root
 from resistscore.sig._files import Resource
 from resistscore.sig._problems import ValidationReport
 
-__all__ = ["MANIFEST", "build_manifest", "list_files", "read_manifest", "verify_manifest"]
+__all__ = ["MANIFEST", "build_manifest", "list_files", "read_manifest", "require_listed", "verify_manifest"]
 
 MANIFEST = "manifest.tsv"
 _HEADER = ("file", "sha256")
@@ -178,3 +178,11 @@ def build_manifest(root: str | os.PathLike[str] | None = None) -> Path:
         for rel in files:
             fh.write(f"{rel}\t{sha256(_resolve(root, rel))}\n")
     return root / MANIFEST
+
+
+def require_listed(used: list[str], manifest: dict[str, str], report: ValidationReport) -> None:
+    """Report every shipped file in ``used`` (paths relative to ``signatures/``) that the manifest does not list."""
+    for rel in used:
+        if rel not in manifest:
+            report.error(f"signatures/{rel}", None, None, "the file is not listed in the manifest.",
+                         "rerun rs.sig.build_manifest() (python -m resistscore.sig manifest) after editing the data")  # fmt: skip
