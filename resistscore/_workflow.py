@@ -204,12 +204,13 @@ def _read_options(**kwargs) -> dict[str, Any]:
     """Keyword arguments for ``rs.io.read``; ``decimal`` / ``thousands`` only when given (and supported)."""
     from resistscore import io as rsio
 
-    accepted = inspect.signature(rsio.read).parameters
+    params = inspect.signature(rsio.read).parameters
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     out = {}
     for key, value in kwargs.items():
         if value is None and key in ("decimal", "thousands"):
             continue
-        if key not in accepted:
+        if key not in params and not open_ended:
             raise InputFormatError(
                 f"{_cli(key)} is not supported by this version of resistscore's reader; leave it out."
             )

@@ -247,7 +247,7 @@ def demo(outdir: Path, kind: str, seed: int) -> None:
     "--tidy",
     is_flag=True,
     help="Write a long table instead: one row per sample and signature, with the columns of "
-    "ScoreResult.tidy() (score, p-value and FDR when computed, ...).",
+    "ScoreResult.tidy() (score; pvalue and fdr, empty with --no-pvalues; the signature's coverage).",
 )
 @_friendly
 def score(
@@ -348,7 +348,8 @@ def signatures_validate(source) -> None:
     "fmt",
     type=click.Choice(["gmt", "tsv", "yaml-folder"]),
     default=None,
-    help="Default: from the suffix of --out (.gmt, .tsv; anything else: a folder).",
+    help="Default: from the suffix of --out (.gmt or .gmt.gz: gmt; .tsv, .tsv.gz or .txt: tsv; anything "
+    "else: a folder).",
 )
 @click.option("--ids", default=None, help="Comma-separated signature ids (default: all).")
 @click.option(

@@ -768,3 +768,28 @@ def test_csv_round_trip_of_quoted_numbers_is_untouched():
     buf = io.StringIO()
     safe.to_csv(buf, index=False)
     assert "'=b" in buf.getvalue()
+
+
+def test_decimal_and_thousands_pass_to_the_reader(runner, cohort, tmp_path, monkeypatch):
+    """--decimal / --thousands reach rs.io.read when given, and only then (the reader decides otherwise)."""
+    import resistscore.io as rsio
+
+    real, seen = rsio.read, []
+
+    def read(path, *, decimal=None, thousands=None, **kwargs):
+        seen.append({"decimal": decimal, "thousands": thousands})
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(rsio, "read", read)
+    base = [
+        "score",
+        str(cohort["expr"]),
+        "--signatures",
+        SIGS,
+        "--no-pvalues",
+        "--out",
+        str(tmp_path / "s.csv"),
+    ]
+    assert runner.invoke(cli, [*base, "--decimal", ".", "--thousands", ","]).exit_code == 0
+    assert runner.invoke(cli, base).exit_code == 0
+    assert seen == [{"decimal": ".", "thousands": ","}, {"decimal": None, "thousands": None}]
