@@ -328,41 +328,43 @@ def _event_as_int(meta: pd.DataFrame, event: str, label: Callable[[str], str]) -
     return out
 
 
-def _check_options(
-    has_metadata: bool,
-    *,
-    group: str | None = None,
-    response: str | None = None,
-    time: str | None = None,
-    event: str | None = None,
-    covariates: Sequence[str] | None = None,
-    sample_key: str | None = None,
-    label: Callable[[str], str] = _cli,
-) -> dict[str, str]:
+@dataclass(frozen=True)
+class Design:
+    """The statistics asked for: metadata columns (``None``: not asked), covariates and the group test."""
+
+    group: str | None = None
+    response: str | None = None
+    time: str | None = None
+    event: str | None = None
+    covariates: tuple[str, ...] = ()
+    sample_key: str | None = None
+    test: str | None = None
+
+    def columns(self) -> list[tuple[str, str]]:
+        """``(argument, column)`` of every metadata column asked for."""
+        named = [(k, getattr(self, k)) for k in ("group", "response", "time", "event", "sample_key")]
+        return [(k, v) for k, v in named if v is not None] + [("covariates", c) for c in self.covariates]
+
+
+def _check_options(design: Design, has_metadata: bool, label: Callable[[str], str] = _cli) -> None:
     """Checks of the statistics options that need no data: ``time`` with ``event``, metadata given."""
-    given = {"group": group, "response": response, "time": time, "event": event, "sample_key": sample_key}
-    asked = {k: v for k, v in given.items() if v is not None}
-    if (time is None) != (event is None):
-        missing = "event" if event is None else "time"
+    if (design.time is None) != (design.event is None):
+        missing = "event" if design.event is None else "time"
         raise StatisticsError(
             f"survival needs both {label('time')} and {label('event')}; {label(missing)} is missing "
             "(give both, or neither)."
         )
-    if not has_metadata and (asked or covariates):
-        names = ", ".join(label(k) for k in asked) or label("covariates")
-        raise StatisticsError(f"{names} need sample metadata; give it with {label('metadata')}.")
-    return asked
+    asked = dict.fromkeys(k for k, _ in design.columns())
+    if not has_metadata and asked:
+        raise StatisticsError(
+            f"{', '.join(map(label, asked))} need sample metadata; give it with {label('metadata')}."
+        )
 
 
 def check_design(
     meta: pd.DataFrame | None,
+    design: Design,
     *,
-    group: str | None = None,
-    response: str | None = None,
-    time: str | None = None,
-    event: str | None = None,
-    covariates: Sequence[str] | None = None,
-    sample_key: str | None = None,
     id_column: str | None = None,
     label: Callable[[str], str] = _cli,
 ) -> pd.DataFrame | None:
@@ -371,26 +373,18 @@ def check_design(
     Columns must exist; ``time`` and ``event`` come together; times are finite non-negative numbers;
     the event column is read as 1 / 0 (see :data:`_EVENT_VALUES`).
     """
-    asked = _check_options(
-        meta is not None,
-        group=group,
-        response=response,
-        time=time,
-        event=event,
-        covariates=covariates,
-        sample_key=sample_key,
-        label=label,
-    )
+    _check_options(design, meta is not None, label)
     if meta is None:
         return None
     columns = list(map(str, meta.columns))
     available = ", ".join(columns[:20]) + (" ..." if len(columns) > 20 else "") or "(none)"
-    for key, col in [*asked.items(), *(("covariates", c) for c in covariates or ())]:
+    for key, col in design.columns():
         if col not in meta.columns:
             where = f" (the id column {id_column!r} holds the sample ids)" if col == id_column else ""
             raise StatisticsError(
                 f"{label(key)} {col!r} is not a column of the metadata{where}; available columns: {available}."
             )
+    time = design.time
     if time is not None:
         t = meta[time]
         values = pd.to_numeric(t, errors="coerce")
@@ -409,7 +403,7 @@ def check_design(
                 f"{label('time')} column {time!r} holds a negative time (sample {values.index[values < 0][0]!r}); "
                 "follow-up times are >= 0."
             )
-        meta = _event_as_int(meta, event, label)
+        meta = _event_as_int(meta, design.event, label)
     return meta
 
 
@@ -434,20 +428,20 @@ def _require_scores(result, *, label: Callable[[str], str] = _cli) -> None:
 
 
 # -------------------------------------------------------------------------------------- statistics
-def _stats_tables(
-    result, metadata: pd.DataFrame, *, group, response, time, event, covariates, sample_key, test
-):
+def _stats_tables(result, metadata: pd.DataFrame, design: Design) -> dict[str, object]:
     """Run the statistics asked for; each is skipped when its column is not given."""
     from resistscore import tl
 
-    common = {"covariates": covariates, "sample_key": sample_key}
+    common = {"covariates": list(design.covariates) or None, "sample_key": design.sample_key}
     stats: dict[str, object] = {}
-    if group is not None:
-        stats["groups"] = tl.compare_groups(result, metadata, group=group, test=test or "welch", **common)
-    if response is not None:
-        stats["response"] = tl.associate(result, response, metadata=metadata, **common)
-    if time is not None and event is not None:
-        stats["survival"] = tl.survival(result, metadata, time=time, event=event, **common)
+    if design.group is not None:
+        stats["groups"] = tl.compare_groups(
+            result, metadata, group=design.group, test=design.test or "welch", **common
+        )
+    if design.response is not None:
+        stats["response"] = tl.associate(result, design.response, metadata=metadata, **common)
+    if design.time is not None and design.event is not None:
+        stats["survival"] = tl.survival(result, metadata, time=design.time, event=design.event, **common)
     return stats
 
 
@@ -520,54 +514,29 @@ def analyze(
     OutputError
         If ``outdir`` is a file, holds an input or files resistscore did not write.
     """
+    design = Design(group, response, time, event, tuple(covariates or ()), sample_key, test)
+    scoring = {"signatures": signatures, "method": method, "seed": seed, "pvalues": pvalues}
+    scoring.update({"n_controls": n_controls, "progress": progress})
     return _analyze(
-        data,
-        outdir,
-        metadata=metadata,
-        signatures=signatures,
-        method=method,
-        group=group,
-        response=response,
-        time=time,
-        event=event,
-        covariates=covariates,
-        sample_key=sample_key,
-        test=test,
-        seed=seed,
-        pvalues=pvalues,
-        n_controls=n_controls,
-        formats=formats,
-        title=title,
-        progress=progress,
-        label=_api,
+        data, outdir, design, scoring, metadata=metadata, formats=formats, title=title, label=_api
     )
 
 
 def _analyze(
     data,
     outdir,
+    design: Design,
+    scoring: dict[str, Any],
     *,
-    metadata,
-    signatures,
-    method,
-    group,
-    response,
-    time,
-    event,
-    covariates,
-    sample_key,
-    test,
-    seed,
-    pvalues,
-    n_controls,
-    formats,
-    title,
-    progress,
+    metadata=None,
+    formats=("png", "pdf"),
+    title: str = "resistscore analysis",
     label: Callable[[str], str] = _cli,
     inputs: Sequence[Path | None] = (),
     log: WarningLog | None = None,
     input_path: Path | None = None,
 ) -> AnalysisOutputs:
+    """:func:`analyze` with its options grouped: ``design`` (statistics), ``scoring`` (``rs.tl.score``)."""
     from resistscore import pl, pp, report, tl
 
     option = label("out") if label is _cli else label("outdir")
@@ -575,47 +544,17 @@ def _analyze(
     fmts = _figure_formats(formats, label)
     if metadata is None and isinstance(data, ad.AnnData):
         metadata = data.obs
-    metadata = check_design(
-        metadata,
-        group=group,
-        response=response,
-        time=time,
-        event=event,
-        covariates=covariates,
-        sample_key=sample_key,
-        label=label,
-    )
+    metadata = check_design(metadata, design, label=label)
+    scoring = {k: v for k, v in scoring.items() if v is not None or k not in ("n_controls",)}
     record: dict[str, Any] = {"inputs": [str(p) for p in inputs if p is not None]}
     # the temporary folder is made first: an unwritable output fails before any work
     with _logging(log) as log, atomic_dir(outdir, inputs, option=option, record=record) as stage:
         qc = [pp.qc(data)]
         if isinstance(data, ad.AnnData) and data.uns.get("resistscore", {}).get("gene_mapping") is not None:
             qc.append(pp.GeneMappingReport.from_dict(data.uns["resistscore"]["gene_mapping"]))
-        extra = {} if n_controls is None else {"n_controls": n_controls}
-        result = tl.score(
-            data,
-            signatures,
-            method=method,
-            seed=seed,
-            pvalues=pvalues,
-            progress=progress,
-            return_result=True,
-            **extra,
-        )
+        result = tl.score(data, return_result=True, **scoring)
         _require_scores(result, label=label)
-        stats = {}
-        if metadata is not None:
-            stats = _stats_tables(
-                result,
-                metadata,
-                group=group,
-                response=response,
-                time=time,
-                event=event,
-                covariates=covariates,
-                sample_key=sample_key,
-                test=test,
-            )
+        stats = _stats_tables(result, metadata, design) if metadata is not None else {}
         outputs = AnalysisOutputs(outdir=stage, result=result, stats=stats)
         outputs.add("scores", write_table(result.scores, stage / "scores.csv"))
         outputs.add(
@@ -625,27 +564,26 @@ def _analyze(
         outputs.add("coverage", write_table(result.coverage, stage / "coverage.csv"))
         for name, st in stats.items():
             outputs.add("statistics", write_table(st.table, stage / f"stats_{name}.csv", index=False))
+        common = {"metadata": metadata, "stats": stats}
         figures = pl.save_all(
             result,
             stage / "figures",
-            metadata=metadata,
-            group=group,
-            response=response,
-            stats=stats,
+            group=design.group,
+            response=design.response,
             formats=fmts,
-            sample_key=sample_key,
+            sample_key=design.sample_key,
             adata=data if isinstance(data, ad.AnnData) else None,
+            **common,
         )
         outputs.add("figures", *figures)
         html = report.write(
             result,
             stage / "report.html",
-            metadata=metadata,
-            stats=stats,
             qc=qc,
             title=title,
             input_path=input_path,
-            warnings=list(log.messages),
+            warnings=log.messages,
+            **common,
         )
         outputs.add("report", html)
         outputs.warnings = list(log.messages)
@@ -659,43 +597,16 @@ def run_demo(outdir: str | Path, *, kind: str = "bulk", seed: int = 0) -> Analys
 
     check_output_folder(outdir, option="--out")
     adata = ds.toy(kind, seed=seed)
-    common = {
-        "metadata": None,
-        "signatures": None,
-        "method": None,
-        "group": "group",
-        "response": "log10_ic50",
-        "covariates": None,
-        "test": None,
-        "seed": seed,
-        "pvalues": True,
-        "n_controls": None,
-        "formats": ("png", "pdf"),
-        "progress": None,
-    }
+    scoring = {"seed": seed}
     if kind == "sc":
         import scanpy as sc
 
         sc.pp.normalize_total(adata, target_sum=1e4)
         sc.pp.log1p(adata)
-        return _analyze(
-            adata,
-            outdir,
-            time=None,
-            event=None,
-            sample_key="patient",
-            title="resistscore demo: single-cell toy cohort",
-            **common,
-        )
-    return _analyze(
-        adata,
-        outdir,
-        time="survival_months",
-        event="event",
-        sample_key=None,
-        title="resistscore demo: bulk toy cohort",
-        **common,
-    )
+        design = Design(group="group", response="log10_ic50", sample_key="patient")
+        return _analyze(adata, outdir, design, scoring, title="resistscore demo: single-cell toy cohort")
+    design = Design(group="group", response="log10_ic50", time="survival_months", event="event")
+    return _analyze(adata, outdir, design, scoring, title="resistscore demo: bulk toy cohort")
 
 
 # ---------------------------------------------------------------------------------- CLI commands
@@ -779,10 +690,6 @@ def export_signatures(out: Path, *, fmt=None, ids=None, drug=None) -> Path:
     return out
 
 
-def _covariates(text: str | None) -> list[str] | None:
-    return _split(text) or None
-
-
 def stats_file(
     scores_path,
     metadata_path,
@@ -799,27 +706,14 @@ def stats_file(
     """Run the statistics of :func:`analyze` on a scores table and a metadata table."""
     out = Path(out)
     _check_table_suffix(out)
-    covs = _covariates(covariates)
-    if group is None and response is None and time is None and event is None:
+    design = Design(group, response, time, event, tuple(_split(covariates)), None, test)
+    if all(getattr(design, k) is None for k in ("group", "response", "time", "event")):
         raise StatisticsError("nothing to test: give --group, --response, or --time with --event.")
-    _check_options(True, time=time, event=event)
+    _check_options(design, True)
     check_output_file(out, [scores_path, metadata_path])
     scores = read_scores(Path(scores_path))
-    meta = _join_metadata(Path(metadata_path), scores, id_column)
-    meta = check_design(
-        meta, group=group, response=response, time=time, event=event, covariates=covs, id_column=id_column
-    )
-    stats = _stats_tables(
-        scores,
-        meta,
-        group=group,
-        response=response,
-        time=time,
-        event=event,
-        covariates=covs,
-        sample_key=None,
-        test=test,
-    )
+    meta = check_design(_join_metadata(Path(metadata_path), scores, id_column), design, id_column=id_column)
+    stats = _stats_tables(scores, meta, design)
     table = pd.concat([st.table.assign(analysis=name) for name, st in stats.items()], ignore_index=True)
     outputs = AnalysisOutputs(outdir=out.parent, stats=stats)
     outputs.add("statistics", write_table(table, out, index=False))
@@ -834,13 +728,13 @@ def plot_file(
 
     fmts = _figure_formats(formats)
     inputs = [scores_path, metadata]
-    _check_options(metadata is not None, group=group, response=response)
+    design = Design(group=group, response=response)
+    _check_options(design, metadata is not None)
     check_output_folder(outdir, inputs)
     scores = read_scores(Path(scores_path))
     meta = None
     if metadata is not None:
-        meta = _join_metadata(Path(metadata), scores, id_column)
-        meta = check_design(meta, group=group, response=response, id_column=id_column)
+        meta = check_design(_join_metadata(Path(metadata), scores, id_column), design, id_column=id_column)
     with atomic_dir(outdir, inputs, record={"inputs": [str(p) for p in inputs if p is not None]}) as stage:
         files = pl.save_all(scores, stage, metadata=meta, group=group, response=response, formats=fmts)
         outputs = AnalysisOutputs(outdir=stage)
@@ -869,47 +763,32 @@ def analyze_file(
     **read_kwargs,
 ) -> AnalysisOutputs:
     """Read an expression file (and optional metadata) and run :func:`analyze` on it."""
-    covs = _covariates(covariates)
+    design = Design(group, response, time, event, tuple(_split(covariates)), None, test)
     fmts = _figure_formats(formats)
     sigs, sig_path = parse_signatures(signatures)
     inputs = [Path(input_path), Path(metadata) if metadata is not None else None, sig_path]
-    _check_options(
-        metadata is not None, group=group, response=response, time=time, event=event, covariates=covs
-    )
+    _check_options(design, metadata is not None)
     check_output_folder(outdir, inputs)
+    scoring = {
+        "signatures": sigs,
+        "method": method,
+        "seed": seed,
+        "pvalues": pvalues,
+        "n_controls": n_controls,
+    }
     with WarningLog() as log:
         adata = _load_expression(Path(input_path), **read_kwargs)
         meta = None
         if metadata is not None:
-            meta = _join_metadata(Path(metadata), adata, id_column)
-            meta = check_design(
-                meta,
-                group=group,
-                response=response,
-                time=time,
-                event=event,
-                covariates=covs,
-                id_column=id_column,
-            )
+            meta = check_design(_join_metadata(Path(metadata), adata, id_column), design, id_column=id_column)
         return _analyze(
             adata,
             outdir,
+            design,
+            scoring,
             metadata=meta,
-            signatures=sigs,
-            method=method,
-            group=group,
-            response=response,
-            time=time,
-            event=event,
-            covariates=covs,
-            sample_key=None,
-            test=test,
-            seed=seed,
-            pvalues=pvalues,
-            n_controls=n_controls,
             formats=fmts,
             title=f"resistscore: {Path(input_path).name}",
-            progress=None,
             inputs=inputs,
             log=log,
             input_path=Path(input_path) if Path(input_path).is_file() else None,

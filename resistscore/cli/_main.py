@@ -155,6 +155,39 @@ def _read_options(fn):
     return fn
 
 
+def _stats_options(fn):
+    """The statistics options shared by ``test`` and ``report``."""
+    options = [
+        click.option("--id-column", default=None, help=ID_COLUMN_HELP),
+        click.option("--group", default=None, help="Metadata column with the groups to compare."),
+        click.option(
+            "--response",
+            default=None,
+            help="Metadata column with a continuous drug response (IC50, AUC, GI50).",
+        ),
+        click.option(
+            "--time", "time_col", default=None, help="Metadata column with survival time (with --event)."
+        ),
+        click.option("--event", default=None, help=EVENT_HELP),
+        click.option(
+            "--covariates",
+            default=None,
+            help="Comma-separated metadata columns to adjust for (e.g. tissue,batch).",
+        ),
+        click.option(
+            "--test",
+            "test_name",
+            type=click.Choice(["welch", "mannwhitney", "anova", "kruskal"]),
+            default="welch",
+            show_default=True,
+            help="Group test: welch (every pair of groups), mannwhitney, anova, kruskal.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 def _read_kwargs(fmt, orientation, gene_column, sheet, decimal, thousands) -> dict:
     return {
         "format": fmt,
@@ -250,22 +283,7 @@ def demo(outdir: Path, kind: str, seed: int) -> None:
     "ScoreResult.tidy() (score; pvalue and fdr, empty with --no-pvalues; the signature's coverage).",
 )
 @_friendly
-def score(
-    input_path: Path,
-    out: Path,
-    signatures,
-    method,
-    fmt,
-    orientation,
-    gene_column,
-    sheet,
-    decimal,
-    thousands,
-    pvalues,
-    n_controls,
-    seed,
-    tidy,
-) -> None:
+def score(input_path: Path, out: Path, signatures, method, pvalues, n_controls, seed, tidy, **read) -> None:
     """Score an expression file (CSV/TSV, Excel, parquet, GCT, GEO series matrix, h5ad, 10x) for resistance mechanisms.
 
     Exits with code 2 and writes nothing when no signature could be scored.
@@ -281,7 +299,7 @@ def score(
         n_controls=n_controls,
         seed=seed,
         tidy=tidy,
-        **_read_kwargs(fmt, orientation, gene_column, sheet, decimal, thousands),
+        **_read_kwargs(**read),
     )
     _done(outputs.summary())
 
@@ -373,24 +391,7 @@ def signatures_export(out: Path, fmt, ids, drug) -> None:
     required=True,
     help="Sample metadata table (CSV/TSV, Excel or parquet; one row per sample).",
 )
-@click.option("--id-column", default=None, help=ID_COLUMN_HELP)
-@click.option("--group", default=None, help="Metadata column with the groups to compare.")
-@click.option(
-    "--response", default=None, help="Metadata column with a continuous drug response (IC50, AUC, GI50)."
-)
-@click.option("--time", "time_col", default=None, help="Metadata column with survival time (with --event).")
-@click.option("--event", default=None, help=EVENT_HELP)
-@click.option(
-    "--covariates", default=None, help="Comma-separated metadata columns to adjust for (e.g. tissue,batch)."
-)
-@click.option(
-    "--test",
-    "test_name",
-    type=click.Choice(["welch", "mannwhitney", "anova", "kruskal"]),
-    default="welch",
-    show_default=True,
-    help="Group test: welch (every pair of groups), mannwhitney, anova, kruskal.",
-)
+@_stats_options
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -461,22 +462,7 @@ def plot(scores_path, metadata, id_column, group, response, outdir, formats) -> 
 @cli.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--metadata", type=click.Path(path_type=Path), default=None, help="Sample metadata table.")
-@click.option("--id-column", default=None, help=ID_COLUMN_HELP)
-@click.option("--group", default=None, help="Metadata column with the groups to compare.")
-@click.option("--response", default=None, help="Metadata column with a continuous drug response.")
-@click.option("--time", "time_col", default=None, help="Metadata column with survival time (with --event).")
-@click.option("--event", default=None, help=EVENT_HELP)
-@click.option(
-    "--covariates", default=None, help="Comma-separated metadata columns to adjust for (e.g. tissue,batch)."
-)
-@click.option(
-    "--test",
-    "test_name",
-    type=click.Choice(["welch", "mannwhitney", "anova", "kruskal"]),
-    default="welch",
-    show_default=True,
-    help="Group test.",
-)
+@_stats_options
 @click.option("--signatures", default=None, help=SIGNATURES_HELP)
 @click.option("--method", default=None, help="Scoring method (see `resistscore methods`).")
 @_read_options
@@ -501,30 +487,7 @@ def plot(scores_path, metadata, id_column, group, response, outdir, formats) -> 
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the control sets.")
 @_friendly
-def report(
-    input_path,
-    metadata,
-    id_column,
-    group,
-    response,
-    time_col,
-    event,
-    covariates,
-    test_name,
-    signatures,
-    method,
-    fmt,
-    orientation,
-    gene_column,
-    sheet,
-    decimal,
-    thousands,
-    pvalues,
-    n_controls,
-    formats,
-    outdir,
-    seed,
-) -> None:
+def report(input_path, outdir, time_col, test_name, **options) -> None:
     """Full analysis of an expression file: scores, tests, figures and one self-contained HTML report.
 
     Every option is checked before any work; the outputs are written into a temporary folder that
@@ -532,24 +495,9 @@ def report(
     """
     from resistscore._workflow import analyze_file
 
+    read = {k: options.pop(k) for k in ("fmt", "orientation", "gene_column", "sheet", "decimal", "thousands")}
     outputs = analyze_file(
-        input_path,
-        outdir,
-        metadata=metadata,
-        id_column=id_column,
-        group=group,
-        response=response,
-        time=time_col,
-        event=event,
-        covariates=covariates,
-        test=test_name,
-        signatures=signatures,
-        method=method,
-        pvalues=pvalues,
-        n_controls=n_controls,
-        formats=formats,
-        seed=seed,
-        **_read_kwargs(fmt, orientation, gene_column, sheet, decimal, thousands),
+        input_path, outdir, time=time_col, test=test_name, **options, **_read_kwargs(**read)
     )
     _done(outputs.summary())
 

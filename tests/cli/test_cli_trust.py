@@ -55,6 +55,11 @@ def cohort(tmp_path_factory):
     return {"expr": expr, "meta": meta_path, "obs": meta, "folder": folder, "sigs": sig_path}
 
 
+def invoke(runner, *args):
+    """Run the command line with ``args`` (paths and numbers are turned into text)."""
+    return runner.invoke(cli, [str(a) for a in args])
+
+
 def snapshot(*paths):
     """Bytes and mtime of every file under the given paths (files or folders)."""
     out = {}
@@ -81,9 +86,7 @@ def assert_one_error(result, *needles):
 
 
 def score_file(runner, cohort, out, *extra):
-    result = runner.invoke(
-        cli, ["score", str(cohort["expr"]), "--out", str(out), "--signatures", str(cohort["sigs"]), *extra]
-    )
+    result = invoke(runner, "score", cohort["expr"], "--out", out, "--signatures", cohort["sigs"], *extra)
     assert result.exit_code == 0, result.output
     return out
 
@@ -106,7 +109,7 @@ def test_score_never_writes_over_its_input(runner, cohort, tmp_path, how):
     if how != "same path":
         _link(how, expr, out)
     before = snapshot(expr)
-    result = runner.invoke(cli, ["score", str(expr), "--out", str(out), "--no-pvalues"])
+    result = invoke(runner, "score", expr, "--out", out, "--no-pvalues")
     assert_one_error(result, "never writes over its input")
     assert snapshot(expr) == before
 
@@ -115,7 +118,7 @@ def test_score_never_writes_over_its_signature_file(runner, cohort, tmp_path):
     sigs = tmp_path / "sigs.tsv"
     sigs.write_text("source\ttarget\tweight\nmine\tABCB1\t1\nmine\tABCG2\t1\n")
     before = snapshot(sigs)
-    result = runner.invoke(cli, ["score", str(cohort["expr"]), "--signatures", str(sigs), "--out", str(sigs)])
+    result = invoke(runner, "score", cohort["expr"], "--signatures", sigs, "--out", sigs)
     assert_one_error(result, str(sigs))
     assert snapshot(sigs) == before
 
@@ -127,9 +130,7 @@ def test_test_never_writes_over_its_inputs(runner, cohort, tmp_path, which):
     shutil.copy(cohort["meta"], meta)
     target = scores if which == "scores" else meta
     before = snapshot(scores, meta)
-    result = runner.invoke(
-        cli, ["test", str(scores), "--metadata", str(meta), "--group", "group", "--out", str(target)]
-    )
+    result = invoke(runner, "test", scores, "--metadata", meta, "--group", "group", "--out", target)
     assert_one_error(result, "never writes over its input")
     assert snapshot(scores, meta) == before
 
@@ -153,7 +154,7 @@ def test_folder_commands_never_replace_a_folder_holding_their_input(runner, coho
 
 def test_folder_commands_refuse_the_current_folder(runner, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(cli, ["demo", "--out", "."])
+    result = invoke(runner, "demo", "--out", ".")
     assert_one_error(result, "current folder")
     assert list(tmp_path.iterdir()) == []
 
@@ -162,7 +163,7 @@ def test_nci60_never_writes_into_its_data_folder(runner, tmp_path):
     data = tmp_path / "nci60"
     data.mkdir()
     (data / "readme.txt").write_text("mine")
-    result = runner.invoke(cli, ["nci60", str(data), "--out", str(data)])
+    result = invoke(runner, "nci60", data, "--out", data)
     assert_one_error(result, "inside the output folder")
     assert tree(data) == ["readme.txt"]
 
@@ -205,18 +206,16 @@ def test_every_text_export_neutralises_formulas(runner, evil_cohort, tmp_path):
     scores = tmp_path / "scores.csv"
     tidy = tmp_path / "tidy.tsv"
     for out, extra in ((scores, []), (tidy, ["--tidy"])):
-        r = runner.invoke(
-            cli,
-            [
-                "score",
-                str(evil_cohort["expr"]),
-                "--signatures",
-                str(evil_cohort["gmt"]),
-                "--no-pvalues",
-                "--out",
-                str(out),
-                *extra,
-            ],
+        r = invoke(
+            runner,
+            "score",
+            evil_cohort["expr"],
+            "--signatures",
+            evil_cohort["gmt"],
+            "--no-pvalues",
+            "--out",
+            out,
+            *extra,
         )
         assert r.exit_code == 0, r.output
         assert _formula_cells(out) == [], out
@@ -225,7 +224,7 @@ def test_every_text_export_neutralises_formulas(runner, evil_cohort, tmp_path):
     assert '\'=HYPERLINK("http://x")' in table.index and "'@pump" in table.columns
     stats = tmp_path / "stats.csv"
     args = ["--group", "group", "--response", "response", "--out", str(stats)]
-    r = runner.invoke(cli, ["test", str(scores), "--metadata", str(evil_cohort["meta"]), *args])
+    r = invoke(runner, "test", scores, "--metadata", evil_cohort["meta"], *args)
     assert r.exit_code == 0, r.output
     assert _formula_cells(stats) == []
     numbers = pd.read_csv(stats).select_dtypes("number").to_numpy()
@@ -234,7 +233,7 @@ def test_every_text_export_neutralises_formulas(runner, evil_cohort, tmp_path):
     assert set(groups) == {"'=1+1", "'-resistant"}
     rep = tmp_path / "report"
     args = ["--metadata", str(evil_cohort["meta"]), "--group", "group", "--out", str(rep)]
-    r = runner.invoke(cli, ["report", str(evil_cohort["expr"]), *args])
+    r = invoke(runner, "report", evil_cohort["expr"], *args)
     assert r.exit_code == 0, r.output
     written = sorted(rep.glob("*.csv"))
     assert {p.name for p in written} >= {"scores.csv", "scores_tidy.csv", "coverage.csv", "stats_groups.csv"}
@@ -251,24 +250,11 @@ def test_every_text_export_neutralises_formulas(runner, evil_cohort, tmp_path):
 def test_neutralised_scores_still_join_their_metadata(runner, evil_cohort, tmp_path):
     """The quote added on writing is removed when resistscore reads its own scores table back."""
     scores = tmp_path / "scores.csv"
-    r = runner.invoke(
-        cli,
-        ["score", str(evil_cohort["expr"]), "--signatures", str(evil_cohort["gmt"]), "--out", str(scores)],
-    )
+    r = invoke(runner, "score", evil_cohort["expr"], "--signatures", evil_cohort["gmt"], "--out", scores)
     assert r.exit_code == 0, r.output
     out = tmp_path / "t.csv"
-    r = runner.invoke(
-        cli,
-        [
-            "test",
-            str(scores),
-            "--metadata",
-            str(evil_cohort["meta"]),
-            "--response",
-            "response",
-            "--out",
-            str(out),
-        ],
+    r = invoke(
+        runner, "test", scores, "--metadata", evil_cohort["meta"], "--response", "response", "--out", out
     )
     assert r.exit_code == 0, r.output
     assert "no row in the metadata" not in r.output
@@ -347,18 +333,7 @@ def test_failed_report_leaves_the_folder_as_it_was(runner, cohort, previous_repo
     if case == "bad figure format":
         extra += ["--formats", "png,docx"]
     before = snapshot(previous_report)
-    result = runner.invoke(
-        cli,
-        [
-            "report",
-            str(cohort["expr"]),
-            "--metadata",
-            str(meta),
-            *extra,
-            "--out",
-            str(previous_report),
-        ],
-    )
+    result = invoke(runner, "report", cohort["expr"], "--metadata", meta, *extra, "--out", previous_report)
     assert snapshot(previous_report) == before
     assert [p.name for p in previous_report.parent.iterdir()] == ["report"], "no temporary folder left"
     error = assert_one_error(result, needle)
@@ -367,18 +342,8 @@ def test_failed_report_leaves_the_folder_as_it_was(runner, cohort, previous_repo
 
 def test_report_into_a_new_folder_that_fails_leaves_nothing(runner, cohort, tmp_path):
     out = tmp_path / "a" / "b" / "report"
-    result = runner.invoke(
-        cli,
-        [
-            "report",
-            str(cohort["expr"]),
-            "--metadata",
-            str(cohort["meta"]),
-            "--group",
-            "nope",
-            "--out",
-            str(out),
-        ],
+    result = invoke(
+        runner, "report", cohort["expr"], "--metadata", cohort["meta"], "--group", "nope", "--out", out
     )
     assert_one_error(result, "nope")
     assert list(tmp_path.iterdir()) == []
@@ -387,7 +352,7 @@ def test_report_into_a_new_folder_that_fails_leaves_nothing(runner, cohort, tmp_
 def test_finished_report_never_mixes_with_the_previous_one(runner, cohort, tmp_path):
     out = tmp_path / "report"
     args = ["report", str(cohort["expr"]), "--out", str(out)]
-    first = runner.invoke(cli, [*args, "--metadata", str(cohort["meta"]), "--group", "group"])
+    first = invoke(runner, *args, "--metadata", cohort["meta"], "--group", "group")
     assert first.exit_code == 0, first.output
     assert (out / "stats_groups.csv").exists() and (out / "figures" / "groups.png").exists()
     second = runner.invoke(cli, args)  # no metadata: no statistics, no group figures
@@ -405,7 +370,7 @@ def test_folder_with_files_of_the_user_is_refused(runner, cohort, previous_repor
     shutil.copytree(previous_report, out)
     (out / "notes.txt").write_text("my notes")
     before = snapshot(out)
-    result = runner.invoke(cli, ["report", str(cohort["expr"]), "--out", str(out)])
+    result = invoke(runner, "report", cohort["expr"], "--out", out)
     assert_one_error(result, "did not write", "notes.txt")
     assert snapshot(out) == before
 
@@ -421,9 +386,7 @@ def scores_with_unscored(runner, cohort, tmp_path):
         + "".join(f"absent\t{g}\t1\n" for g in ("NOTAGENE1", "NOTAGENE2", "NOTAGENE3"))
     )
     out = tmp_path / "scores.csv"
-    result = runner.invoke(
-        cli, ["score", str(cohort["expr"]), "--signatures", str(sigs), "--no-pvalues", "--out", str(out)]
-    )
+    result = invoke(runner, "score", cohort["expr"], "--signatures", sigs, "--no-pvalues", "--out", out)
     assert result.exit_code == 0, result.output
     assert pd.read_csv(out, index_col=0)["absent"].isna().all()
     return out
@@ -431,18 +394,8 @@ def scores_with_unscored(runner, cohort, tmp_path):
 
 def test_test_accepts_unscored_signatures(runner, cohort, scores_with_unscored, tmp_path):
     out = tmp_path / "t.csv"
-    result = runner.invoke(
-        cli,
-        [
-            "test",
-            str(scores_with_unscored),
-            "--metadata",
-            str(cohort["meta"]),
-            "--group",
-            "group",
-            "--out",
-            str(out),
-        ],
+    result = invoke(
+        runner, "test", scores_with_unscored, "--metadata", cohort["meta"], "--group", "group", "--out", out
     )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out).set_index("signature")
@@ -452,20 +405,18 @@ def test_test_accepts_unscored_signatures(runner, cohort, scores_with_unscored, 
 
 def test_plot_accepts_unscored_signatures(runner, cohort, scores_with_unscored, tmp_path):
     out = tmp_path / "figs"
-    result = runner.invoke(
-        cli,
-        [
-            "plot",
-            str(scores_with_unscored),
-            "--metadata",
-            str(cohort["meta"]),
-            "--group",
-            "group",
-            "--formats",
-            "png",
-            "--out",
-            str(out),
-        ],
+    result = invoke(
+        runner,
+        "plot",
+        scores_with_unscored,
+        "--metadata",
+        cohort["meta"],
+        "--group",
+        "group",
+        "--formats",
+        "png",
+        "--out",
+        out,
     )
     assert result.exit_code == 0, result.output
     assert {"heatmap.png", "groups.png"} <= set(tree(out))
@@ -477,10 +428,7 @@ def test_test_accepts_the_tidy_scores_table(runner, cohort, tmp_path):
     tables = []
     for scores in (wide, tidy):
         out = tmp_path / f"t_{scores.stem}.csv"
-        r = runner.invoke(
-            cli,
-            ["test", str(scores), "--metadata", str(cohort["meta"]), "--group", "group", "--out", str(out)],
-        )
+        r = invoke(runner, "test", scores, "--metadata", cohort["meta"], "--group", "group", "--out", out)
         assert r.exit_code == 0, r.output
         tables.append(pd.read_csv(out))
     pd.testing.assert_frame_equal(*tables)
@@ -490,20 +438,18 @@ def test_test_accepts_the_tidy_scores_table(runner, cohort, tmp_path):
 def test_infinite_survival_time_is_one_line(runner, cohort, tmp_path):
     scores = score_file(runner, cohort, tmp_path / "scores.csv", "--no-pvalues")
     meta = _bad_meta(cohort, tmp_path, lambda m: m.__setitem__("survival_months", np.inf))
-    result = runner.invoke(
-        cli,
-        [
-            "test",
-            str(scores),
-            "--metadata",
-            str(meta),
-            "--time",
-            "survival_months",
-            "--event",
-            "event",
-            "--out",
-            str(tmp_path / "t.csv"),
-        ],
+    result = invoke(
+        runner,
+        "test",
+        scores,
+        "--metadata",
+        meta,
+        "--time",
+        "survival_months",
+        "--event",
+        "event",
+        "--out",
+        tmp_path / "t.csv",
     )
     assert_one_error(result, "--time", "infinite")
     assert not (tmp_path / "t.csv").exists()
@@ -512,9 +458,7 @@ def test_infinite_survival_time_is_one_line(runner, cohort, tmp_path):
 def test_plot_with_a_missing_group_column_is_one_line(runner, cohort, tmp_path):
     scores = score_file(runner, cohort, tmp_path / "scores.csv", "--no-pvalues")
     out = tmp_path / "figs"
-    result = runner.invoke(
-        cli, ["plot", str(scores), "--metadata", str(cohort["meta"]), "--group", "nope", "--out", str(out)]
-    )
+    result = invoke(runner, "plot", scores, "--metadata", cohort["meta"], "--group", "nope", "--out", out)
     assert_one_error(result, "--group 'nope'", "available columns")
     assert not out.exists()
 
@@ -524,7 +468,7 @@ def test_h5ad_without_matrix_is_one_line(runner, tmp_path):
     ad.AnnData(obs=pd.DataFrame(index=["a", "b"]), var=pd.DataFrame(index=["ABCB1", "ABCG2"])).write_h5ad(
         path
     )
-    result = runner.invoke(cli, ["score", str(path), "--out", str(tmp_path / "s.csv")])
+    result = invoke(runner, "score", path, "--out", tmp_path / "s.csv")
     assert_one_error(result, "empty.h5ad")
     assert not (tmp_path / "s.csv").exists()
 
@@ -588,9 +532,8 @@ def test_read_only_folder_is_one_line(runner, cohort, tmp_path):
     out.mkdir()
     out.chmod(0o555)
     try:
-        result = runner.invoke(
-            cli,
-            ["score", str(cohort["expr"]), "--signatures", str(cohort["sigs"]), "--out", str(out / "s.csv")],
+        result = invoke(
+            runner, "score", cohort["expr"], "--signatures", cohort["sigs"], "--out", out / "s.csv"
         )
         assert_one_error(result, "permission denied")
         assert list(out.iterdir()) == []
@@ -613,11 +556,11 @@ def test_event_column_spellings(runner, cohort, tmp_path, spelling, ok):
     scores = score_file(runner, cohort, tmp_path / "scores.csv", "--no-pvalues")
     args = ["--time", "survival_months", "--event", "event"]
     ref = tmp_path / "ref.csv"
-    r = runner.invoke(cli, ["test", str(scores), "--metadata", str(cohort["meta"]), *args, "--out", str(ref)])
+    r = invoke(runner, "test", scores, "--metadata", cohort["meta"], *args, "--out", ref)
     assert r.exit_code == 0, r.output
     meta = _bad_meta(cohort, tmp_path, lambda m: m.__setitem__("event", m["event"].map(spelling)))
     out = tmp_path / "t.csv"
-    r = runner.invoke(cli, ["test", str(scores), "--metadata", str(meta), *args, "--out", str(out)])
+    r = invoke(runner, "test", scores, "--metadata", meta, *args, "--out", out)
     if ok:
         assert r.exit_code == 0, r.output
         pd.testing.assert_frame_equal(pd.read_csv(out), pd.read_csv(ref))
@@ -628,17 +571,13 @@ def test_event_column_spellings(runner, cohort, tmp_path, spelling, ok):
 # ------------------------------------------------------------------------------ 17: help that lies
 def test_signatures_takes_comma_separated_ids(runner, cohort, tmp_path):
     out = tmp_path / "s.csv"
-    r = runner.invoke(
-        cli, ["score", str(cohort["expr"]), "--signatures", SIGS, "--no-pvalues", "--out", str(out)]
-    )
+    r = invoke(runner, "score", cohort["expr"], "--signatures", SIGS, "--no-pvalues", "--out", out)
     assert r.exit_code == 0, r.output
     assert list(pd.read_csv(out, index_col=0).columns) == SIGS.split(",")
 
 
 def test_empty_signatures_option_has_a_clear_message(runner, cohort, tmp_path):
-    result = runner.invoke(
-        cli, ["score", str(cohort["expr"]), "--signatures", "", "--out", str(tmp_path / "s.csv")]
-    )
+    result = invoke(runner, "score", cohort["expr"], "--signatures", "", "--out", tmp_path / "s.csv")
     error = assert_one_error(result, "--signatures is empty")
     assert "signatures.yaml" not in error
 
@@ -650,20 +589,8 @@ def test_metadata_id_column_option_exists_as_the_help_says(runner, cohort, tmp_p
     path = tmp_path / "m.csv"
     meta.to_csv(path, index=False)
     out = tmp_path / "t.csv"
-    r = runner.invoke(
-        cli,
-        [
-            "test",
-            str(scores),
-            "--metadata",
-            str(path),
-            "--id-column",
-            "code",
-            "--group",
-            "group",
-            "--out",
-            str(out),
-        ],
+    r = invoke(
+        runner, "test", scores, "--metadata", path, "--id-column", "code", "--group", "group", "--out", out
     )
     assert r.exit_code == 0, r.output
     assert (pd.read_csv(out)["n1"] + pd.read_csv(out)["n2"] == 10).all()
@@ -688,7 +615,7 @@ def test_nothing_scored_is_an_error_and_writes_nothing(runner, tmp_path):
         columns=list("ABCD"),
     ).to_csv(expr, index_label="gene")
     for args in (["score", "--out", str(tmp_path / "s.csv")], ["report", "--out", str(tmp_path / "rep")]):
-        result = runner.invoke(cli, [args[0], str(expr), *args[1:], "--no-pvalues"])
+        result = invoke(runner, args[0], expr, *args[1:], "--no-pvalues")
         assert_one_error(result, "nothing could be scored", "no gene of the signature is measured")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["expr.csv"]
 
@@ -697,7 +624,7 @@ def test_nothing_scored_is_an_error_and_writes_nothing(runner, tmp_path):
 def test_hints_name_the_cli_option_not_the_api_argument(runner, cohort, tmp_path):
     fake = tmp_path / "table.gct"
     shutil.copy(cohort["expr"], fake)
-    result = runner.invoke(cli, ["score", str(fake), "--out", str(tmp_path / "s.csv")])
+    result = invoke(runner, "score", fake, "--out", tmp_path / "s.csv")
     error = assert_one_error(result, "--format")
     assert "format=" not in error
 
@@ -709,21 +636,20 @@ def test_api_warnings_are_lines_on_stderr_and_in_the_report(runner, cohort, tmp_
         "source\ttarget\tweight\npump\tABCB1\t1\npump\tABCG2\t1\nlost\tNOTAGENE\t1\nlost\tNOTAGENE2\t1\n"
     )
     out = tmp_path / "rep"
-    result = runner.invoke(
-        cli,
-        [
-            "report",
-            str(cohort["expr"]),
-            "--signatures",
-            str(sigs),
-            "--no-pvalues",
-            "--formats",
-            "png",
-            "--out",
-            str(out),
-        ],
+    result = invoke(
+        runner,
+        "report",
+        cohort["expr"],
+        "--signatures",
+        sigs,
+        "--no-pvalues",
+        "--formats",
+        "png",
+        "--out",
+        out,
     )
     assert result.exit_code == 0, result.output
+    assert ".part" not in result.output and f"report: {out / 'report.html'}" in result.output
     lines = [line for line in result.stderr.splitlines() if "lost" in line]
     assert len(lines) == 1 and lines[0].startswith("warning: "), result.stderr
     assert "Warning" not in lines[0] and ".py:" not in result.stderr
@@ -733,28 +659,8 @@ def test_api_warnings_are_lines_on_stderr_and_in_the_report(runner, cohort, tmp_
     assert any("lost" in w for w in manifest["warnings"])
 
 
-def test_output_lines_name_the_target_not_a_temporary_folder(runner, cohort, tmp_path):
-    out = tmp_path / "rep"
-    result = runner.invoke(
-        cli,
-        [
-            "report",
-            str(cohort["expr"]),
-            "--signatures",
-            SIGS,
-            "--no-pvalues",
-            "--formats",
-            "png",
-            "--out",
-            str(out),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert ".part" not in result.output and f"report: {out / 'report.html'}" in result.output
-
-
 def test_stdout_stays_clean_for_pipes(runner, cohort, tmp_path):
-    result = runner.invoke(cli, ["score", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "s.csv")])
+    result = invoke(runner, "score", tmp_path / "missing.csv", "--out", tmp_path / "s.csv")
     assert result.exit_code == 2 and result.stdout == "" and result.stderr.startswith("error:")
 
 
@@ -790,6 +696,6 @@ def test_decimal_and_thousands_pass_to_the_reader(runner, cohort, tmp_path, monk
         "--out",
         str(tmp_path / "s.csv"),
     ]
-    assert runner.invoke(cli, [*base, "--decimal", ".", "--thousands", ","]).exit_code == 0
+    assert invoke(runner, *base, "--decimal", ".", "--thousands", ",").exit_code == 0
     assert runner.invoke(cli, base).exit_code == 0
     assert seen == [{"decimal": ".", "thousands": ","}, {"decimal": None, "thousands": None}]
