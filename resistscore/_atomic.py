@@ -17,6 +17,7 @@ import contextlib
 import datetime as _dt
 import json
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -328,8 +329,8 @@ def _swap_in(stage: Path, target: Path) -> None:
     if not os.path.lexists(target):
         os.rename(stage, target)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-    os.rename(target, old)  # onto an empty folder: allowed by rename(2)
+    old = target.with_name(f".{target.name}.{secrets.token_hex(4)}.old")  # a new name: portable rename
+    os.rename(target, old)
     try:
         os.rename(stage, target)
     except BaseException:

@@ -767,7 +767,9 @@ def analyze_file(
     fmts = _figure_formats(formats)
     sigs, sig_path = parse_signatures(signatures)
     inputs = [Path(input_path), Path(metadata) if metadata is not None else None, sig_path]
-    _check_options(design, metadata is not None)
+    _check_options(
+        design, True
+    )  # time with event; whether there are metadata is known once the data are read
     check_output_folder(outdir, inputs)
     scoring = {
         "signatures": sigs,
@@ -778,9 +780,11 @@ def analyze_file(
     }
     with WarningLog() as log:
         adata = _load_expression(Path(input_path), **read_kwargs)
-        meta = None
+        # the metadata: the --metadata table, else the annotations of an h5ad (obs), if it has any
+        meta = adata.obs if adata.obs.shape[1] else None
         if metadata is not None:
-            meta = check_design(_join_metadata(Path(metadata), adata, id_column), design, id_column=id_column)
+            meta = _join_metadata(Path(metadata), adata, id_column)
+        meta = check_design(meta, design, id_column=id_column)
         return _analyze(
             adata,
             outdir,

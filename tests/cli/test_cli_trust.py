@@ -699,3 +699,31 @@ def test_decimal_and_thousands_pass_to_the_reader(runner, cohort, tmp_path, monk
     assert invoke(runner, *base, "--decimal", ".", "--thousands", ",").exit_code == 0
     assert runner.invoke(cli, base).exit_code == 0
     assert seen == [{"decimal": ".", "thousands": ","}, {"decimal": None, "thousands": None}]
+
+
+def test_report_of_an_h5ad_uses_its_annotations(runner, cohort, tmp_path):
+    """Without --metadata, the statistics of `report` use the obs columns of an h5ad (as `rs.analyze` does)."""
+    expr = pd.read_csv(cohort["expr"], index_col=0).T
+    path = tmp_path / "cohort.h5ad"
+    ad.AnnData(
+        X=expr.to_numpy(), obs=cohort["obs"][["group"]].astype(str), var=pd.DataFrame(index=expr.columns)
+    ).write_h5ad(path)
+    out = tmp_path / "rep"
+    result = invoke(
+        runner,
+        "report",
+        path,
+        "--group",
+        "group",
+        "--signatures",
+        SIGS,
+        "--no-pvalues",
+        "--formats",
+        "png",
+        "--out",
+        out,
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "stats_groups.csv").exists()
+    result = invoke(runner, "report", cohort["expr"], "--group", "group", "--out", tmp_path / "rep2")
+    assert_one_error(result, "--group", "--metadata")
