@@ -15,6 +15,7 @@ __all__ = [
     "InputFormatError",
     "LowCoverageWarning",
     "OrientationError",
+    "OutputError",
     "ResistScoreError",
     "ResistScoreWarning",
     "SampleMismatchWarning",
@@ -46,6 +47,10 @@ class SignatureError(ResistScoreError):
 
 class StatisticsError(ResistScoreError):
     """A statistical test cannot be run on the given design or data."""
+
+
+class OutputError(ResistScoreError):
+    """An output path cannot be written as asked (it is an input, a file where a folder is needed, ...)."""
 
 
 class ResistScoreWarning(UserWarning):

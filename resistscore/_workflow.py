@@ -1,34 +1,94 @@
 """End-to-end analyses built from the public API: what the CLI and the demo run.
 
 Each function reads its inputs, calls ``rs.io`` / ``rs.pp`` / ``rs.tl`` / ``rs.pl`` / ``rs.report`` and writes
-its outputs atomically. Nothing here computes a score or a statistic itself.
+its outputs. Nothing here computes a score or a statistic itself. The order is always the same:
+
+1. check the options and the output path (never an input, never a folder of someone else's files);
+2. read the inputs and check the design (columns exist, times finite, ids match) - before any scoring;
+3. compute everything in memory;
+4. write: one file atomically (:func:`resistscore._atomic.atomic_path`), or a whole folder into a temporary
+   sibling that is swapped in at the end (:func:`resistscore._atomic.atomic_dir`).
+
+A failed run therefore leaves every output path exactly as it was. Every text table goes through
+:func:`resistscore.io._write.write_table` (spreadsheet-safe, atomic).
 """
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+import os
+import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import anndata as ad
+import numpy as np
 import pandas as pd
 
-from resistscore._atomic import atomic_write
-from resistscore._errors import InputFormatError, ResistScoreError
+from resistscore._atomic import atomic_dir, check_output_file, check_output_folder
+from resistscore._errors import (
+    InputFormatError,
+    ResistScoreError,
+    SampleMismatchWarning,
+    SignatureError,
+    StatisticsError,
+)
+from resistscore.io._write import restore_formulas, write_table
 
 __all__ = ["AnalysisOutputs", "analyze"]
+
+#: suffixes of the single-table outputs (``score --out``, ``test --out``)
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
+#: event spellings read as 1 (event) / 0 (censored), case-insensitive
+_EVENT_VALUES = {
+    "1": 1,
+    "0": 0,
+    "1.0": 1,
+    "0.0": 0,
+    "true": 1,
+    "false": 0,
+    "t": 1,
+    "f": 0,
+    "yes": 1,
+    "no": 0,
+    "y": 1,
+    "n": 0,
+}
+
+
+def _cli(name: str) -> str:
+    """How the command line names an option (``gene_column`` -> ``--gene-column``)."""
+    return "--" + name.replace("_", "-")
+
+
+def _api(name: str) -> str:
+    """How the Python API names an argument."""
+    return f"`{name}`"
 
 
 @dataclass
 class AnalysisOutputs:
-    """The files an analysis wrote, by kind, plus the in-memory results."""
+    """The files an analysis wrote, by kind, plus the in-memory results and the warnings it raised."""
 
     outdir: Path | None = None
     files: dict[str, list[Path]] = field(default_factory=dict)
     result: object | None = None
     stats: dict[str, object] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def add(self, kind: str, *paths: Path) -> None:
         self.files.setdefault(kind, []).extend(Path(p) for p in paths)
+
+    def moved(self, src: Path, dst: Path) -> AnalysisOutputs:
+        """The same outputs with paths under ``src`` (a temporary folder) shown under ``dst``."""
+        files = {
+            k: [dst / Path(p).relative_to(src) if Path(p).is_relative_to(src) else Path(p) for p in v]
+            for k, v in self.files.items()
+        }
+        return AnalysisOutputs(dst, files, self.result, self.stats, list(self.warnings))
 
     def summary(self) -> dict[str, str]:
         """One line per kind of output: where it is."""
@@ -38,39 +98,354 @@ class AnalysisOutputs:
         return out
 
 
-def _write_table(df: pd.DataFrame, path: Path, index: bool = True) -> Path:
-    sep = "\t" if path.suffix.lower() in {".tsv", ".txt"} else ","
-    with atomic_write(path) as fh:
-        df.to_csv(fh, sep=sep, index=index)
-    return path
+# ---------------------------------------------------------------------------------------- warnings
+class WarningLog:
+    """Record every warning shown while active (one line each), and still show it as before.
+
+    The command line shows each warning as one ``warning: ...`` line; the report lists them.
+    """
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self._previous: Callable | None = None
+
+    def _show(self, message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        if text not in self.messages:
+            self.messages.append(text)
+        assert self._previous is not None
+        self._previous(message, category, filename, lineno, file, line)
+
+    def __enter__(self) -> WarningLog:
+        self._previous = warnings.showwarning
+        warnings.showwarning = self._show
+        return self
+
+    def __exit__(self, *exc) -> None:
+        warnings.showwarning = self._previous
 
 
-def _read_table(path: Path, what: str) -> pd.DataFrame:
-    """Read a small table written by resistscore or a user (scores, metadata)."""
+@contextlib.contextmanager
+def _logging(log: WarningLog | None) -> Iterator[WarningLog]:
+    if log is not None:  # an outer log is already recording
+        yield log
+        return
+    with WarningLog() as new:
+        yield new
+
+
+# ------------------------------------------------------------------------------------------ options
+def _split(text: str | None) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def parse_signatures(spec: str | os.PathLike[str] | None, *, label: Callable[[str], str] = _cli):
+    """``--signatures``: ``None`` (every shipped mechanism signature), comma-separated shipped ids, or a path.
+
+    Returns ``(signatures or None, the path read or None)``.
+    """
+    from resistscore import sig
+
+    if spec is None:
+        return None, None
+    text = os.fspath(spec)
+    if not text.strip():
+        raise SignatureError(
+            f"{label('signatures')} is empty; give signature ids separated by commas (e.g. efflux_abc,apoptosis; "
+            "`resistscore signatures list` shows them), a signature folder, YAML or GMT file, or leave it out "
+            "to score every mechanism signature."
+        )
+    if os.path.exists(text):
+        return sig.load(text), Path(text)
+    ids = _split(text)
+    looks_like_path = len(ids) == 1 and (
+        os.sep in text
+        or "/" in text
+        or Path(text).suffix.lower() in {".gmt", ".gz", ".yaml", ".yml", ".tsv", ".csv", ".txt"}
+    )
+    if looks_like_path:
+        raise SignatureError(
+            f"{label('signatures')} {text!r}: no such file or folder; check the path (or give shipped signature ids)."
+        )
+    shipped = sig.load(feature_type=None)
+    unknown = [i for i in ids if i not in shipped]
+    if unknown:
+        raise SignatureError(
+            f"{label('signatures')}: unknown signature id(s) {unknown[:5]} and no such file; "
+            "`resistscore signatures list` shows the shipped ids (e.g. efflux_abc,apoptosis)."
+        )
+    return shipped.select(list(dict.fromkeys(ids))), None
+
+
+def _check_table_suffix(out: Path, label: str = "--out") -> None:
+    if not out.name.lower().endswith(TABLE_SUFFIXES):
+        raise InputFormatError(
+            f"{label} {out} must end in .csv or .tsv (optionally .gz); give a file name such as scores.csv."
+        )
+
+
+def _figure_formats(formats: str | Sequence[str], label: Callable[[str], str] = _cli) -> tuple[str, ...]:
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    items = _split(formats) if isinstance(formats, str) else [str(f).strip() for f in formats]
+    fmts = tuple(dict.fromkeys(f.lower().lstrip(".") for f in items if f))
+    supported = FigureCanvasBase.get_supported_filetypes()
+    bad = [f for f in fmts if f not in supported]
+    if not fmts or bad:
+        raise InputFormatError(
+            f"{label('formats')} {bad or 'is empty'}: choose comma-separated figure formats among "
+            f"{sorted(supported)} (e.g. png,pdf)."
+        )
+    return fmts
+
+
+# ------------------------------------------------------------------------------------------ reading
+def _read_options(**kwargs) -> dict[str, Any]:
+    """Keyword arguments for ``rs.io.read``; ``decimal`` / ``thousands`` only when given (and supported)."""
     from resistscore import io as rsio
 
-    return rsio.read_table(path, what=what)
+    params = inspect.signature(rsio.read).parameters
+    open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    out = {}
+    for key, value in kwargs.items():
+        if value is None and key in ("decimal", "thousands"):
+            continue
+        if key not in params and not open_ended:
+            raise InputFormatError(
+                f"{_cli(key)} is not supported by this version of resistscore's reader; leave it out."
+            )
+        out[key] = value
+    return out
 
 
-def _stats_tables(
-    result, metadata: pd.DataFrame, *, group, response, time, event, covariates, sample_key, test
-):
+def _load_expression(path: Path, **read_kwargs) -> ad.AnnData:
+    from resistscore import io as rsio
+    from resistscore import pp
+
+    adata = rsio.read(path, **_read_options(**read_kwargs))
+    if adata.X is None:
+        raise InputFormatError(
+            f"{Path(path).name} holds no expression matrix (X is empty); give a file with data."
+        )
+    adata, _report = pp.harmonize_genes(adata)
+    return adata
+
+
+def read_scores(path: Path) -> pd.DataFrame:
+    """Read a scores table as ``resistscore score`` writes it (wide, or long with ``--tidy``).
+
+    Signatures that were not scored (empty columns) stay as NaN columns; text that
+    :func:`resistscore.io._write.neutralize_formulas` protected is restored.
+    """
+    from resistscore import io as rsio
+
+    df = rsio.read_table(path, what="scores", index_col=None)
+    df = restore_formulas(df)
+    cols = list(df.columns)
+    name = Path(path).name
+    if len(cols) >= 3 and cols[0] == "sample" and {"signature", "score"} <= set(cols):
+        long = df[["sample", "signature", "score"]].copy()
+        long["sample"] = long["sample"].astype(str).str.strip()
+        long["signature"] = long["signature"].astype(str).str.strip()
+        if long.duplicated(["sample", "signature"]).any():
+            raise InputFormatError(
+                f"the long scores table {name} has a sample-signature pair twice; keep one row per pair."
+            )
+        wide = long.pivot(index="sample", columns="signature", values="score")
+        wide = wide.reindex(index=pd.unique(long["sample"]), columns=pd.unique(long["signature"]))
+    else:
+        if len(cols) < 2:
+            raise InputFormatError(
+                f"the scores table {name} has no score column; give the file `resistscore score` wrote "
+                "(one row per sample, one column per signature)."
+            )
+        ids = df[cols[0]].astype(str).str.strip()
+        dup = ids[ids.duplicated()].unique()
+        if len(dup):
+            raise InputFormatError(
+                f"the scores table {name} has duplicated sample ids ({list(dup[:5])}); keep one row per sample."
+            )
+        wide = df.drop(columns=[cols[0]])
+        wide.index = pd.Index(ids.to_numpy(), name=cols[0])
+    out = {}
+    for c in wide.columns:
+        values = pd.to_numeric(wide[c], errors="coerce")
+        text = wide[c].notna() & values.isna()
+        if text.any():
+            raise InputFormatError(
+                f"column {c!r} of the scores table {name} holds text ({wide[c][text].iloc[0]!r}); a scores table "
+                "has one row per sample and one numeric column per signature, as `resistscore score` writes it "
+                "(give sample annotations with --metadata)."
+            )
+        out[str(c)] = values.astype(float)
+    scores = pd.DataFrame(out, index=wide.index)
+    if not np.isfinite(scores.to_numpy(dtype=float)).any():
+        raise InputFormatError(f"no signature in the scores table {name} has a score; nothing to use.")
+    return scores
+
+
+def _join_metadata(
+    path: Path, data, id_column: str | None, label: Callable[[str], str] = _cli
+) -> pd.DataFrame:
+    """Metadata of ``path`` aligned to the samples of ``data``; refuse a join that matches nothing."""
+    from resistscore import io as rsio
+
+    meta, join = rsio.read_metadata(path, data, id_column=id_column)
+    ids = list(map(str, data.obs_names if isinstance(data, ad.AnnData) else data.index))
+    if not join.matched:
+        meta_ids = list(join.only_in_metadata[:3])
+        raise InputFormatError(
+            f"no sample id of the metadata {Path(path).name} (column {join.id_column!r}, e.g. {meta_ids}) matches a "
+            f"sample of the data (e.g. {ids[:3]}); give the column of sample ids with {label('id_column')}, "
+            "or make the ids agree."
+        )
+    if join.only_in_data:
+        warnings.warn(
+            f"{len(join.only_in_data)} of {len(ids)} samples have no row in the metadata {Path(path).name} "
+            f"(e.g. {join.only_in_data[:3]}); they are left out of the tests.",
+            SampleMismatchWarning,
+            stacklevel=2,
+        )
+    return meta
+
+
+def _event_as_int(meta: pd.DataFrame, event: str, label: Callable[[str], str]) -> pd.DataFrame:
+    """Read an event column written as 1/0, True/False or yes/no (any case) as 1 / 0."""
+    col = meta[event]
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        return meta
+    text = col.dropna().astype(str).str.strip().str.lower()
+    unknown = sorted(set(text) - set(_EVENT_VALUES))
+    if unknown:
+        raise StatisticsError(
+            f"{label('event')} column {event!r} must say for each sample whether the event happened: 1/0, "
+            f"True/False or yes/no; found {unknown[:5]}."
+        )
+    out = meta.copy()
+    out[event] = col.map(
+        lambda v: _EVENT_VALUES[str(v).strip().lower()] if pd.notna(v) else np.nan, na_action=None
+    ).astype(float)
+    return out
+
+
+@dataclass(frozen=True)
+class Design:
+    """The statistics asked for: metadata columns (``None``: not asked), covariates and the group test."""
+
+    group: str | None = None
+    response: str | None = None
+    time: str | None = None
+    event: str | None = None
+    covariates: tuple[str, ...] = ()
+    sample_key: str | None = None
+    test: str | None = None
+
+    def columns(self) -> list[tuple[str, str]]:
+        """``(argument, column)`` of every metadata column asked for."""
+        named = [(k, getattr(self, k)) for k in ("group", "response", "time", "event", "sample_key")]
+        return [(k, v) for k, v in named if v is not None] + [("covariates", c) for c in self.covariates]
+
+
+def _check_options(design: Design, has_metadata: bool, label: Callable[[str], str] = _cli) -> None:
+    """Checks of the statistics options that need no data: ``time`` with ``event``, metadata given."""
+    if (design.time is None) != (design.event is None):
+        missing = "event" if design.event is None else "time"
+        raise StatisticsError(
+            f"survival needs both {label('time')} and {label('event')}; {label(missing)} is missing "
+            "(give both, or neither)."
+        )
+    asked = dict.fromkeys(k for k, _ in design.columns())
+    if not has_metadata and asked:
+        raise StatisticsError(
+            f"{', '.join(map(label, asked))} need sample metadata; give it with {label('metadata')}."
+        )
+
+
+def check_design(
+    meta: pd.DataFrame | None,
+    design: Design,
+    *,
+    id_column: str | None = None,
+    label: Callable[[str], str] = _cli,
+) -> pd.DataFrame | None:
+    """Check every statistics option against the metadata before any work; return the metadata to use.
+
+    Columns must exist; ``time`` and ``event`` come together; times are finite non-negative numbers;
+    the event column is read as 1 / 0 (see :data:`_EVENT_VALUES`).
+    """
+    _check_options(design, meta is not None, label)
+    if meta is None:
+        return None
+    columns = list(map(str, meta.columns))
+    available = ", ".join(columns[:20]) + (" ..." if len(columns) > 20 else "") or "(none)"
+    for key, col in design.columns():
+        if col not in meta.columns:
+            where = f" (the id column {id_column!r} holds the sample ids)" if col == id_column else ""
+            raise StatisticsError(
+                f"{label(key)} {col!r} is not a column of the metadata{where}; available columns: {available}."
+            )
+    time = design.time
+    if time is not None:
+        t = meta[time]
+        values = pd.to_numeric(t, errors="coerce")
+        text = t.notna() & values.isna()
+        if text.any():
+            raise StatisticsError(
+                f"{label('time')} column {time!r} must hold follow-up times as numbers; found {t[text].iloc[0]!r}."
+            )
+        if np.isinf(values).any():
+            raise StatisticsError(
+                f"{label('time')} column {time!r} holds an infinite time (sample {values.index[np.isinf(values)][0]!r}); "
+                "give every follow-up time as a finite number (or leave it empty if unknown)."
+            )
+        if (values < 0).any():
+            raise StatisticsError(
+                f"{label('time')} column {time!r} holds a negative time (sample {values.index[values < 0][0]!r}); "
+                "follow-up times are >= 0."
+            )
+        meta = _event_as_int(meta, design.event, label)
+    return meta
+
+
+def _require_scores(result, *, label: Callable[[str], str] = _cli) -> None:
+    """Refuse a result where nothing could be scored (every score NaN), with the reasons."""
+    scores = result.scores
+    if scores.shape[1] and np.isfinite(scores.to_numpy(dtype=float)).any():
+        return
+    cov = getattr(result, "coverage", None)
+    reasons = []
+    if isinstance(cov, pd.DataFrame) and "reason" in cov.columns:
+        for sig_id, reason in cov["reason"].items():
+            if isinstance(reason, str) and reason:
+                reasons.append(f"{sig_id}: {reason}")
+    why = "; ".join(reasons[:3]) + (f" (and {len(reasons) - 3} more)" if len(reasons) > 3 else "")
+    raise ResistScoreError(
+        f"nothing could be scored: every score of the {scores.shape[1]} signature(s) is NaN"
+        + (f" ({why})" if why else "")
+        + ". Check that the rows or columns hold gene identifiers (see "
+        + f"{label('gene_column')} and {label('orientation')}) and that the data are expression values."
+    )
+
+
+# -------------------------------------------------------------------------------------- statistics
+def _stats_tables(result, metadata: pd.DataFrame, design: Design) -> dict[str, object]:
     """Run the statistics asked for; each is skipped when its column is not given."""
     from resistscore import tl
 
-    common = {"covariates": covariates, "sample_key": sample_key}
+    common = {"covariates": list(design.covariates) or None, "sample_key": design.sample_key}
     stats: dict[str, object] = {}
-    if group is not None:
-        stats["groups"] = tl.compare_groups(result, metadata, group=group, test=test or "welch", **common)
-    if response is not None:
-        stats["response"] = tl.associate(result, response, metadata=metadata, **common)
-    if time is not None or event is not None:
-        if time is None or event is None:
-            raise ResistScoreError("survival needs both `time` and `event` columns; give both (or neither).")
-        stats["survival"] = tl.survival(result, metadata, time=time, event=event, **common)
+    if design.group is not None:
+        stats["groups"] = tl.compare_groups(
+            result, metadata, group=design.group, test=design.test or "welch", **common
+        )
+    if design.response is not None:
+        stats["response"] = tl.associate(result, design.response, metadata=metadata, **common)
+    if design.time is not None and design.event is not None:
+        stats["survival"] = tl.survival(result, metadata, time=design.time, event=design.event, **common)
     return stats
 
 
+# ---------------------------------------------------------------------------------------- analysis
 def analyze(
     data: ad.AnnData | pd.DataFrame,
     outdir: str | Path,
@@ -86,24 +461,34 @@ def analyze(
     sample_key: str | None = None,
     test: str | None = None,
     seed: int = 0,
+    pvalues: bool = True,
+    n_controls: int | None = None,
     formats: tuple[str, ...] = ("png", "pdf"),
     title: str = "resistscore analysis",
     progress: bool | None = None,
 ) -> AnalysisOutputs:
     """Score, test, plot and report in one call; write everything into ``outdir``.
 
+    Every option is checked (metadata columns exist, ``time`` with ``event``, finite non-negative
+    times) before any scoring, and everything is computed before anything is written. The outputs are
+    written into a temporary folder beside ``outdir`` that replaces ``outdir`` only when complete: a
+    failed call leaves ``outdir`` exactly as it was, and a finished one never mixes with an earlier run.
+    ``outdir`` must therefore be new, empty, or the output of an earlier run (listed in its
+    ``.resistscore-run.json``); a folder holding other files is refused, naming them.
+
     Parameters
     ----------
     data
         Expression data: AnnData (obs = samples or cells, var = HGNC symbols) or a samples x genes DataFrame.
     outdir
-        Folder for the outputs (created if needed): ``scores.csv``, ``scores_tidy.csv``, ``coverage.csv``,
-        ``stats_*.csv``, ``figures/`` (each figure in every format of ``formats``) and ``report.html``.
+        Folder for the outputs: ``scores.csv``, ``scores_tidy.csv``, ``coverage.csv``, ``stats_*.csv``,
+        ``figures/`` (each figure in every format of ``formats``), ``report.html`` and
+        ``.resistscore-run.json`` (the files written, the version, the warnings).
     metadata
         Sample metadata indexed like the samples (default: ``data.obs`` for AnnData).
-    signatures, method, seed
+    signatures, method, seed, pvalues, n_controls
         Passed to :func:`resistscore.tl.score` (defaults: every shipped mechanism signature; singscore
-        for bulk, UCell for single cell).
+        for bulk, UCell for single cell; p-values with the default number of control sets).
     group, response, time, event, covariates, test
         Metadata columns for the statistics (:func:`resistscore.tl.compare_groups`,
         :func:`resistscore.tl.associate`, :func:`resistscore.tl.survival`); each is skipped when ``None``.
@@ -119,201 +504,299 @@ def analyze(
 
     Returns
     -------
-    AnalysisOutputs listing every file written, and holding the score result and statistics.
+    AnalysisOutputs listing every file written, and holding the score result, the statistics and the
+    warnings raised (also listed in the report).
+
+    Raises
+    ------
+    ResistScoreError
+        On any bad option or input, or when no signature could be scored; nothing is written.
+    OutputError
+        If ``outdir`` is a file, holds an input or files resistscore did not write.
     """
+    design = Design(group, response, time, event, tuple(covariates or ()), sample_key, test)
+    scoring = {"signatures": signatures, "method": method, "seed": seed, "pvalues": pvalues}
+    scoring.update({"n_controls": n_controls, "progress": progress})
+    return _analyze(
+        data, outdir, design, scoring, metadata=metadata, formats=formats, title=title, label=_api
+    )
+
+
+def _analyze(
+    data,
+    outdir,
+    design: Design,
+    scoring: dict[str, Any],
+    *,
+    metadata=None,
+    formats=("png", "pdf"),
+    title: str = "resistscore analysis",
+    label: Callable[[str], str] = _cli,
+    inputs: Sequence[Path | None] = (),
+    log: WarningLog | None = None,
+    input_path: Path | None = None,
+) -> AnalysisOutputs:
+    """:func:`analyze` with its options grouped: ``design`` (statistics), ``scoring`` (``rs.tl.score``)."""
     from resistscore import pl, pp, report, tl
 
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    outputs = AnalysisOutputs(outdir=outdir)
+    option = label("out") if label is _cli else label("outdir")
+    check_output_folder(outdir, inputs, option=option)
+    fmts = _figure_formats(formats, label)
     if metadata is None and isinstance(data, ad.AnnData):
         metadata = data.obs
-    qc = [pp.qc(data)]
-    if isinstance(data, ad.AnnData) and data.uns.get("resistscore", {}).get("gene_mapping") is not None:
-        qc.append(pp.GeneMappingReport.from_dict(data.uns["resistscore"]["gene_mapping"]))
-    result = tl.score(data, signatures, method=method, seed=seed, progress=progress, return_result=True)
-    outputs.result = result
-    outputs.add("scores", _write_table(result.scores, outdir / "scores.csv"))
-    outputs.add(
-        "scores (tidy, with p-values and FDR)",
-        _write_table(result.tidy(), outdir / "scores_tidy.csv", index=False),
-    )
-    outputs.add("coverage", _write_table(result.coverage, outdir / "coverage.csv"))
-    if metadata is not None:
-        outputs.stats = _stats_tables(
-            result,
-            metadata,
-            group=group,
-            response=response,
-            time=time,
-            event=event,
-            covariates=covariates,
-            sample_key=sample_key,
-            test=test,
+    metadata = check_design(metadata, design, label=label)
+    scoring = {k: v for k, v in scoring.items() if v is not None or k not in ("n_controls",)}
+    record: dict[str, Any] = {"inputs": [str(p) for p in inputs if p is not None]}
+    # the temporary folder is made first: an unwritable output fails before any work
+    with _logging(log) as log, atomic_dir(outdir, inputs, option=option, record=record) as stage:
+        qc = [pp.qc(data)]
+        if isinstance(data, ad.AnnData) and data.uns.get("resistscore", {}).get("gene_mapping") is not None:
+            qc.append(pp.GeneMappingReport.from_dict(data.uns["resistscore"]["gene_mapping"]))
+        result = tl.score(data, return_result=True, **scoring)
+        _require_scores(result, label=label)
+        stats = _stats_tables(result, metadata, design) if metadata is not None else {}
+        outputs = AnalysisOutputs(outdir=stage, result=result, stats=stats)
+        outputs.add("scores", write_table(result.scores, stage / "scores.csv"))
+        outputs.add(
+            "scores (tidy, with p-values and FDR)",
+            write_table(result.tidy(), stage / "scores_tidy.csv", index=False),
         )
-        for name, st in outputs.stats.items():
-            outputs.add("statistics", _write_table(st.table, outdir / f"stats_{name}.csv", index=False))
-    figures = pl.save_all(
-        result,
-        outdir / "figures",
-        metadata=metadata,
-        group=group,
-        response=response,
-        stats=outputs.stats,
-        formats=formats,
-        sample_key=sample_key,
-        adata=data if isinstance(data, ad.AnnData) else None,
-    )
-    outputs.add("figures", *figures)
-    html = report.write(
-        result,
-        outdir / "report.html",
-        metadata=metadata,
-        stats=outputs.stats,
-        qc=qc,
-        title=title,
-    )
-    outputs.add("report", html)
-    return outputs
+        outputs.add("coverage", write_table(result.coverage, stage / "coverage.csv"))
+        for name, st in stats.items():
+            outputs.add("statistics", write_table(st.table, stage / f"stats_{name}.csv", index=False))
+        common = {"metadata": metadata, "stats": stats}
+        figures = pl.save_all(
+            result,
+            stage / "figures",
+            group=design.group,
+            response=design.response,
+            formats=fmts,
+            sample_key=design.sample_key,
+            adata=data if isinstance(data, ad.AnnData) else None,
+            **common,
+        )
+        outputs.add("figures", *figures)
+        html = report.write(
+            result,
+            stage / "report.html",
+            qc=qc,
+            title=title,
+            input_path=input_path,
+            warnings=log.messages,
+            **common,
+        )
+        outputs.add("report", html)
+        outputs.warnings = list(log.messages)
+        record["warnings"] = list(log.messages)
+    return outputs.moved(stage, Path(outdir))
 
 
 def run_demo(outdir: str | Path, *, kind: str = "bulk", seed: int = 0) -> AnalysisOutputs:
     """Run :func:`analyze` on the toy cohort (``rs.ds.toy``): the README's main command."""
     from resistscore import ds
 
+    check_output_folder(outdir, option="--out")
     adata = ds.toy(kind, seed=seed)
+    scoring = {"seed": seed}
     if kind == "sc":
         import scanpy as sc
 
         sc.pp.normalize_total(adata, target_sum=1e4)
         sc.pp.log1p(adata)
-        return analyze(
-            adata,
-            outdir,
-            group="group",
-            response="log10_ic50",
-            sample_key="patient",
-            seed=seed,
-            title="resistscore demo: single-cell toy cohort",
-        )
-    return analyze(
-        adata,
-        outdir,
-        group="group",
-        response="log10_ic50",
-        time="survival_months",
-        event="event",
-        covariates=None,
-        seed=seed,
-        title="resistscore demo: bulk toy cohort",
-    )
+        design = Design(group="group", response="log10_ic50", sample_key="patient")
+        return _analyze(adata, outdir, design, scoring, title="resistscore demo: single-cell toy cohort")
+    design = Design(group="group", response="log10_ic50", time="survival_months", event="event")
+    return _analyze(adata, outdir, design, scoring, title="resistscore demo: bulk toy cohort")
 
 
-def _load_expression(
-    path: Path, orientation: str = "auto", gene_column: str | None = None, sheet: str | None = None
-) -> ad.AnnData:
-    from resistscore import io as rsio
-    from resistscore import pp
-
-    adata = rsio.read(path, orientation=orientation, gene_column=gene_column, sheet=sheet)
-    adata, _report = pp.harmonize_genes(adata)
-    return adata
-
-
+# ---------------------------------------------------------------------------------- CLI commands
 def score_file(
     input_path: Path,
     out: Path,
     *,
     signatures=None,
     method=None,
-    orientation="auto",
-    gene_column=None,
-    sheet=None,
     pvalues=True,
     n_controls=None,
     seed=0,
     tidy=False,
+    **read_kwargs,
 ) -> AnalysisOutputs:
-    """Read an expression file, harmonise its genes, score it and write the scores table."""
-    from resistscore import sig, tl
+    """Read an expression file, harmonise its genes, score it and write the scores table.
+
+    ``read_kwargs`` (``format``, ``orientation``, ``gene_column``, ``sheet``, ``decimal``, ``thousands``)
+    go to :func:`resistscore.io.read`.
+    """
+    from resistscore import tl
 
     out = Path(out)
-    if out.suffix.lower() not in {".csv", ".tsv", ".txt"}:
-        raise InputFormatError(
-            f"--out {out} must end in .csv or .tsv; give a scores file name such as scores.csv."
-        )
-    adata = _load_expression(Path(input_path), orientation, gene_column, sheet)
-    sigs = sig.load(signatures) if signatures is not None else None
+    _check_table_suffix(out)
+    sigs, sig_path = parse_signatures(signatures)
+    check_output_file(out, [input_path, sig_path])
+    adata = _load_expression(Path(input_path), **read_kwargs)
     kwargs = {} if n_controls is None else {"n_controls": n_controls}
     result = tl.score(adata, sigs, method=method, pvalues=pvalues, seed=seed, return_result=True, **kwargs)
+    _require_scores(result)
     table = result.tidy() if tidy else result.scores
     outputs = AnalysisOutputs(outdir=out.parent, result=result)
-    outputs.add("scores", _write_table(table, out, index=not tidy))
+    outputs.add("scores", write_table(table, out, index=not tidy))
     return outputs
 
 
 def export_signatures(out: Path, *, fmt=None, ids=None, drug=None) -> Path:
-    """Export shipped (or drug-specific) signatures in GMT / long-table / folder format."""
+    """Export shipped (or drug-specific) signatures in GMT / long-table / folder format.
+
+    A GMT or TSV file is replaced atomically; a folder is written like every multi-file output
+    (:func:`resistscore._atomic.atomic_dir`).
+    """
     from resistscore import sig
 
+    out = Path(out)
+    if fmt is None:
+        name = out.name.lower()
+        fmt = (
+            "gmt"
+            if ".gmt" in name
+            else "tsv"
+            if name.endswith((".tsv", ".tsv.gz", ".txt"))
+            else "yaml-folder"
+        )
+    if ids is not None and drug is not None:
+        raise SignatureError("give --ids or --drug, not both.")
+    if ids is not None and not _split(ids):
+        raise SignatureError(
+            "--ids is empty; give signature ids separated by commas, or leave it out for all."
+        )
+    if fmt == "yaml-folder":
+        check_output_folder(out)
+    else:
+        check_output_file(out)
     if drug is not None:
         selected = sig.drug_signature(drug)
     else:
         selected = sig.load()
         if ids:
-            selected = selected.select([i.strip() for i in ids.split(",") if i.strip()])
-    return sig.export(selected, out, format=fmt)
+            wanted = _split(ids)
+            unknown = [i for i in wanted if i not in selected]
+            if unknown:
+                raise SignatureError(
+                    f"--ids: unknown signature id(s) {unknown[:5]}; `resistscore signatures list` shows them."
+                )
+            selected = selected.select(wanted)
+    if fmt != "yaml-folder":
+        return sig.export(selected, out, format=fmt, overwrite=True)
+    with atomic_dir(out) as stage:
+        sig.export(selected, stage, format=fmt, overwrite=True)
+    return out
 
 
-def test_file(scores_path, metadata_path, out, **kwargs) -> AnalysisOutputs:
+def stats_file(
+    scores_path,
+    metadata_path,
+    out,
+    *,
+    id_column=None,
+    group=None,
+    response=None,
+    time=None,
+    event=None,
+    covariates=None,
+    test=None,
+) -> AnalysisOutputs:
     """Run the statistics of :func:`analyze` on a scores table and a metadata table."""
-    scores = _read_table(Path(scores_path), "scores")
-    metadata = _read_table(Path(metadata_path), "metadata")
-    covariates = kwargs.pop("covariates", None)
-    covariates = [c.strip() for c in covariates.split(",")] if covariates else None
-    stats = _stats_tables(scores, metadata, covariates=covariates, sample_key=None, **kwargs)
-    if not stats:
-        raise ResistScoreError("nothing to test: give --group, --response, or --time with --event.")
+    out = Path(out)
+    _check_table_suffix(out)
+    design = Design(group, response, time, event, tuple(_split(covariates)), None, test)
+    if all(getattr(design, k) is None for k in ("group", "response", "time", "event")):
+        raise StatisticsError("nothing to test: give --group, --response, or --time with --event.")
+    _check_options(design, True)
+    check_output_file(out, [scores_path, metadata_path])
+    scores = read_scores(Path(scores_path))
+    meta = check_design(_join_metadata(Path(metadata_path), scores, id_column), design, id_column=id_column)
+    stats = _stats_tables(scores, meta, design)
     table = pd.concat([st.table.assign(analysis=name) for name, st in stats.items()], ignore_index=True)
-    outputs = AnalysisOutputs(outdir=Path(out).parent, stats=stats)
-    outputs.add("statistics", _write_table(table, Path(out), index=False))
+    outputs = AnalysisOutputs(outdir=out.parent, stats=stats)
+    outputs.add("statistics", write_table(table, out, index=False))
     return outputs
 
 
 def plot_file(
-    scores_path, outdir, *, metadata=None, group=None, response=None, formats="png,pdf"
+    scores_path, outdir, *, metadata=None, id_column=None, group=None, response=None, formats="png,pdf"
 ) -> AnalysisOutputs:
-    """Draw the standard figures of a scores table into ``outdir``."""
+    """Draw the standard figures of a scores table into ``outdir`` (a folder replaced as a whole)."""
     from resistscore import pl
 
-    scores = _read_table(Path(scores_path), "scores")
-    meta = _read_table(Path(metadata), "metadata") if metadata is not None else None
-    fmts = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
-    files = pl.save_all(scores, Path(outdir), metadata=meta, group=group, response=response, formats=fmts)
-    outputs = AnalysisOutputs(outdir=Path(outdir))
-    outputs.add("figures", *files)
-    return outputs
+    fmts = _figure_formats(formats)
+    inputs = [scores_path, metadata]
+    design = Design(group=group, response=response)
+    _check_options(design, metadata is not None)
+    check_output_folder(outdir, inputs)
+    scores = read_scores(Path(scores_path))
+    meta = None
+    if metadata is not None:
+        meta = check_design(_join_metadata(Path(metadata), scores, id_column), design, id_column=id_column)
+    with atomic_dir(outdir, inputs, record={"inputs": [str(p) for p in inputs if p is not None]}) as stage:
+        files = pl.save_all(scores, stage, metadata=meta, group=group, response=response, formats=fmts)
+        outputs = AnalysisOutputs(outdir=stage)
+        outputs.add("figures", *files)
+    return outputs.moved(stage, Path(outdir))
 
 
 def analyze_file(
-    input_path, outdir, *, metadata=None, method=None, seed=0, **stats_kwargs
+    input_path,
+    outdir,
+    *,
+    metadata=None,
+    id_column=None,
+    signatures=None,
+    method=None,
+    seed=0,
+    pvalues=True,
+    n_controls=None,
+    group=None,
+    response=None,
+    time=None,
+    event=None,
+    covariates=None,
+    test=None,
+    formats="png,pdf",
+    **read_kwargs,
 ) -> AnalysisOutputs:
     """Read an expression file (and optional metadata) and run :func:`analyze` on it."""
-    from resistscore import io as rsio
-
-    adata = _load_expression(Path(input_path))
-    meta = None
-    if metadata is not None:
-        meta, _join = rsio.read_metadata(Path(metadata), adata=adata)
-    return analyze(
-        adata,
-        outdir,
-        metadata=meta,
-        method=method,
-        seed=seed,
-        title=f"resistscore: {Path(input_path).name}",
-        **stats_kwargs,
-    )
+    design = Design(group, response, time, event, tuple(_split(covariates)), None, test)
+    fmts = _figure_formats(formats)
+    sigs, sig_path = parse_signatures(signatures)
+    inputs = [Path(input_path), Path(metadata) if metadata is not None else None, sig_path]
+    _check_options(
+        design, True
+    )  # time with event; whether there are metadata is known once the data are read
+    check_output_folder(outdir, inputs)
+    scoring = {
+        "signatures": sigs,
+        "method": method,
+        "seed": seed,
+        "pvalues": pvalues,
+        "n_controls": n_controls,
+    }
+    with WarningLog() as log:
+        adata = _load_expression(Path(input_path), **read_kwargs)
+        # the metadata: the --metadata table, else the annotations of an h5ad (obs), if it has any
+        meta = adata.obs if adata.obs.shape[1] else None
+        if metadata is not None:
+            meta = _join_metadata(Path(metadata), adata, id_column)
+        meta = check_design(meta, design, id_column=id_column)
+        return _analyze(
+            adata,
+            outdir,
+            design,
+            scoring,
+            metadata=meta,
+            formats=fmts,
+            title=f"resistscore: {Path(input_path).name}",
+            inputs=inputs,
+            log=log,
+            input_path=Path(input_path) if Path(input_path).is_file() else None,
+        )
 
 
 NCI60_DRUGS = ("doxorubicin", "paclitaxel", "docetaxel", "vinblastine", "cisplatin")
@@ -333,7 +816,7 @@ def run_nci60(
     the broad ``efflux_abc`` signature and the drug-specific signatures of doxorubicin, paclitaxel,
     docetaxel, vinblastine and cisplatin; ranks the panel; contrasts NCI/ADR-RES with its parent OVCAR-8
     gene by gene; and correlates each score with -log10 GI50 (Spearman, BH FDR). Writes the tables and
-    figures into ``outdir``.
+    figures into ``outdir`` (a folder replaced as a whole when everything is done).
 
     Parameters
     ----------
@@ -354,58 +837,64 @@ def run_nci60(
 
     from resistscore import ds, pl, sig, tl
 
-    outdir = Path(outdir)
-    figdir = outdir / "figures"
-    figdir.mkdir(parents=True, exist_ok=True)
-    outputs = AnalysisOutputs(outdir=outdir)
-    data = ds.nci60(data_dir)
-    expr = data.expression.to_df()
-    pgp, broad = "efflux_abc.abcb1", "efflux_abc"
-    res = tl.score(expr, sig.load(ids=[broad, pgp]), method=method, seed=0)
-    dres = tl.score(expr, sig.drug_signatures(NCI60_DRUGS), method=method, pvalues=False)
-    gi = data.gi50[data.gi50["cell_line"] != ""]
-    gi50 = gi.pivot_table(index="cell_line", columns="drug", values="neg_log10_gi50", aggfunc="mean")
-    gi50.columns = [str(c).lower() for c in gi50.columns]
-    gi50 = gi50[list(NCI60_DRUGS)]
+    with atomic_dir(outdir, [data_dir], record={"inputs": [str(data_dir)]}) as stage:
+        data = ds.nci60(data_dir)
+        expr = data.expression.to_df()
+        pgp, broad = "efflux_abc.abcb1", "efflux_abc"
+        res = tl.score(expr, sig.load(ids=[broad, pgp]), method=method, seed=0)
+        dres = tl.score(expr, sig.drug_signatures(NCI60_DRUGS), method=method, pvalues=False)
+        gi = data.gi50[data.gi50["cell_line"] != ""]
+        gi50 = gi.pivot_table(index="cell_line", columns="drug", values="neg_log10_gi50", aggfunc="mean")
+        gi50.columns = [str(c).lower() for c in gi50.columns]
+        gi50 = gi50[list(NCI60_DRUGS)]
 
-    ranking = res.scores[[pgp, broad]].sort_values(pgp, ascending=False)
-    ranking.insert(0, "rank_pgp", range(1, len(ranking) + 1))
-    ranking["pvalue_pgp"] = (
-        res.pvalues[pgp].reindex(ranking.index) if res.pvalues is not None else float("nan")
-    )
-    ranking["panel"] = data.expression.obs["panel"].reindex(ranking.index)
-    outputs.add("ranking of the panel", _write_table(ranking, outdir / "ranking_pgp.csv"))
-    contrast = tl.compare_samples(res, "NCI/ADR-RES", "OVCAR-8", signatures=[pgp, broad])
-    outputs.add(
-        "NCI/ADR-RES vs OVCAR-8, per gene",
-        _write_table(contrast.table, outdir / "adr_res_vs_ovcar8.csv", index=False),
-    )
-    assoc = [tl.associate(res, gi50, signatures=[pgp, broad]).table]
-    for drug in NCI60_DRUGS:
-        assoc.append(tl.associate(dres, gi50[[drug]], signatures=[f"drug.{drug}"]).table)
-    associations = pd.concat(assoc, ignore_index=True)
-    outputs.add(
-        "score vs -log10 GI50", _write_table(associations, outdir / "associations_gi50.csv", index=False)
-    )
-    outputs.add("scores", _write_table(pd.concat([res.scores, dres.scores], axis=1), outdir / "scores.csv"))
-
-    with pl.theme():
-        fig, axes = plt.subplots(1, len(NCI60_DRUGS), figsize=(3.2 * len(NCI60_DRUGS), 3.2), sharex=True)
-        for ax, drug in zip(axes, NCI60_DRUGS):
-            pl.response(res, gi50[drug], signature=pgp, ax=ax)
-            ax.set_title(drug)
-            ax.set_ylabel("-log10 GI50" if ax is axes[0] else "")
-        figures = [pl.save_figure(fig, figdir / f"pgp_score_vs_gi50.{fmt}") for fmt in formats]
-        plt.close(fig)
-        ax = pl.contributions(res, samples=["NCI/ADR-RES", "OVCAR-8"], signature=broad)
-        figures += [
-            pl.save_figure(ax, figdir / f"efflux_contributions_adr_res_vs_ovcar8.{fmt}") for fmt in formats
-        ]
-        plt.close(ax.figure)
-        ax = pl.forest(
-            associations.assign(signature=associations["signature"] + " / " + associations["response"])
+        ranking = res.scores[[pgp, broad]].sort_values(pgp, ascending=False)
+        ranking.insert(0, "rank_pgp", range(1, len(ranking) + 1))
+        ranking["pvalue_pgp"] = (
+            res.pvalues[pgp].reindex(ranking.index) if res.pvalues is not None else float("nan")
         )
-        figures += [pl.save_figure(ax, figdir / f"associations_forest.{fmt}") for fmt in formats]
-        plt.close(ax.figure)
-    outputs.add("figures", *figures)
-    return outputs
+        ranking["panel"] = data.expression.obs["panel"].reindex(ranking.index)
+        contrast = tl.compare_samples(res, "NCI/ADR-RES", "OVCAR-8", signatures=[pgp, broad])
+        assoc = [tl.associate(res, gi50, signatures=[pgp, broad]).table]
+        for drug in NCI60_DRUGS:
+            assoc.append(tl.associate(dres, gi50[[drug]], signatures=[f"drug.{drug}"]).table)
+        associations = pd.concat(assoc, ignore_index=True)
+
+        outputs = AnalysisOutputs(outdir=stage)
+        outputs.add("ranking of the panel", write_table(ranking, stage / "ranking_pgp.csv"))
+        outputs.add(
+            "NCI/ADR-RES vs OVCAR-8, per gene",
+            write_table(contrast.table, stage / "adr_res_vs_ovcar8.csv", index=False),
+        )
+        outputs.add(
+            "score vs -log10 GI50", write_table(associations, stage / "associations_gi50.csv", index=False)
+        )
+        outputs.add("scores", write_table(pd.concat([res.scores, dres.scores], axis=1), stage / "scores.csv"))
+        figdir = stage / "figures"
+        with pl.theme():
+            fig, axes = plt.subplots(1, len(NCI60_DRUGS), figsize=(3.2 * len(NCI60_DRUGS), 3.2), sharex=True)
+            try:
+                for ax, drug in zip(axes, NCI60_DRUGS):
+                    pl.response(res, gi50[drug], signature=pgp, ax=ax)
+                    ax.set_title(drug)
+                    ax.set_ylabel("-log10 GI50" if ax is axes[0] else "")
+                figures = [pl.save_figure(fig, figdir / f"pgp_score_vs_gi50.{fmt}") for fmt in formats]
+            finally:
+                plt.close(fig)
+            ax = pl.contributions(res, samples=["NCI/ADR-RES", "OVCAR-8"], signature=broad)
+            try:
+                figures += [
+                    pl.save_figure(ax, figdir / f"efflux_contributions_adr_res_vs_ovcar8.{fmt}")
+                    for fmt in formats
+                ]
+            finally:
+                plt.close(ax.figure)
+            ax = pl.forest(
+                associations.assign(signature=associations["signature"] + " / " + associations["response"])
+            )
+            try:
+                figures += [pl.save_figure(ax, figdir / f"associations_forest.{fmt}") for fmt in formats]
+            finally:
+                plt.close(ax.figure)
+        outputs.add("figures", *figures)
+    return outputs.moved(stage, Path(outdir))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 from pathlib import Path
 
@@ -30,3 +32,73 @@ def nci60_dir() -> Path:
 def reference_dir() -> Path:
     """Folder of stored reference outputs (see tests/_reference/README.md)."""
     return REFERENCE_DIR
+
+
+@contextlib.contextmanager
+def _os_fault(code: int, under: Path, after_bytes: int = 64):
+    """Make writing below ``under`` fail with ``OSError(code)``, as a full disk or a read-only file system does.
+
+    ``errno.ENOSPC`` (full disk): files open, accept ``after_bytes`` bytes, then every write fails - the
+    partial file is left for the code under test to clean up. ``errno.EROFS`` (read-only file system) and
+    any other code: creating, opening for writing or renaming anything below ``under`` fails at once.
+    Reading is never affected, nor are paths elsewhere.
+    """
+    import builtins
+
+    root = os.path.realpath(under)
+    real_open, real_os_open = builtins.open, os.open
+    real = {name: getattr(os, name) for name in ("mkdir", "rename", "replace", "chmod")}
+
+    def inside(p) -> bool:
+        if isinstance(p, int):
+            return False
+        path = os.path.realpath(os.fsdecode(p))
+        return path == root or path.startswith(root + os.sep)
+
+    def fail(p):
+        raise OSError(code, os.strerror(code), os.fsdecode(p))
+
+    def fake_open(file, mode="r", *args, **kwargs):
+        if inside(file) and any(c in mode for c in "wax+"):
+            if code != errno.ENOSPC:
+                fail(file)
+            fh = real_open(file, mode, *args, **kwargs)
+            written = [0]
+            write = fh.write
+
+            def limited(data):
+                if written[0] + len(data) > after_bytes:
+                    fail(file)
+                written[0] += len(data)
+                return write(data)
+
+            fh.write = limited
+            return fh
+        return real_open(file, mode, *args, **kwargs)
+
+    def fake_os_open(path, flags, *args, **kwargs):
+        if code != errno.ENOSPC and inside(path) and flags & (os.O_CREAT | os.O_WRONLY | os.O_RDWR):
+            fail(path)
+        return real_os_open(path, flags, *args, **kwargs)
+
+    def guarded(name):
+        def call(src, *args, **kwargs):
+            if code != errno.ENOSPC and inside(src):
+                fail(src)
+            return real[name](src, *args, **kwargs)
+
+        return call
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(builtins, "open", fake_open)
+        mp.setattr(os, "open", fake_os_open)
+        for name in real:
+            mp.setattr(os, name, guarded(name))
+        yield
+
+
+@pytest.fixture
+def os_fault():
+    """``os_fault(errno.ENOSPC, folder)``: a context manager simulating a full disk (or ``errno.EROFS``: a
+    read-only file system) below ``folder``; see ``_os_fault``."""
+    return _os_fault

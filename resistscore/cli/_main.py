@@ -1,13 +1,20 @@
 """Command-line entry point ``resistscore``.
 
-Every subcommand parses its options, calls one function of the public API and prints where the
-outputs went. Input problems (our ``ResistScoreError``) become one line on stderr and exit code 2;
-no traceback, no partial output file.
+Every subcommand parses its options, calls one function of ``resistscore._workflow`` (built from the
+public API) and prints where the outputs went. The promises, for every command:
+
+* bad input (our ``ResistScoreError``) and every ``OSError`` (missing file, permission denied, read-only
+  file system, full disk ...) become exactly one ``error: ...`` line on stderr and exit code 2, with the
+  option names of the command line (``--format``, not the API's ``format=``);
+* warnings of the API become one ``warning: ...`` line each on stderr (and are listed in the report);
+* no command writes over one of its inputs, and a failed command leaves its output path as it was.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -19,40 +26,188 @@ from resistscore._version import __version__
 
 EXIT_BAD_INPUT = 2
 
+#: what an OSError means for the user, by errno
+_OS_REASONS = {
+    errno.ENOENT: "does not exist; check the path",
+    errno.EACCES: "cannot be read or written (permission denied); check its permissions or choose another path",
+    errno.EPERM: "cannot be read or written (operation not permitted); check its permissions or choose another path",
+    errno.EROFS: "is on a read-only file system; write the output somewhere else",
+    errno.ENOSPC: "cannot be written: no space left on the device; free some space or write somewhere else",
+    errno.EDQUOT: "cannot be written: disk quota exceeded; free some space or write somewhere else",
+    errno.EISDIR: "is a folder, not a file; give the path of a file",
+    errno.ENOTDIR: "is not a folder (a part of the path is a file); check the path",
+    errno.ENAMETOOLONG: "has a name too long for the file system; choose a shorter one",
+    errno.EEXIST: "already exists; choose another path",
+    errno.EXDEV: "is on another file system than its folder; choose another output path",
+}
+
+
+def _cli_names(text: str) -> str:
+    """Name the options of the running command the way the command line spells them.
+
+    The API's messages name its arguments (```format```, ``gene_column=``); the same words become
+    ``--format`` and ``--gene-column`` when the current command has such an option.
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return text
+    flags = {}
+    for param in ctx.command.params:
+        for opt in getattr(param, "opts", ()):
+            if opt.startswith("--"):
+                flags[opt[2:].replace("-", "_")] = opt
+    if "out" in flags:
+        flags.setdefault("outdir", flags["out"])
+    for name, flag in sorted(flags.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(f"`{name}`", flag)
+        text = re.sub(
+            rf"(?<![\w.\-]){re.escape(name)}=(?:'([^']*)'|\"([^\"]*)\"|(\w[\w.\-]*))?",
+            lambda m, flag=flag: flag + (f" {m.group(1) or m.group(2) or m.group(3)}" if m.lastindex else ""),
+            text,
+        )
+    return text
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"\s*\n\s*", " ", str(text)).strip()
+
+
+def _os_message(err: OSError) -> str:
+    name = err.filename if err.filename is not None else err.filename2
+    reason = _OS_REASONS.get(err.errno)
+    if name is None:
+        return f"{err.strerror or err}; check the paths and the free space, then try again."
+    if reason is None:
+        return f"{name}: {err.strerror or err}."
+    return f"{name} {reason}."
+
 
 def _friendly(fn):
-    """Turn our input errors (and missing/unreadable files) into one clear line and exit code 2."""
+    """Turn input errors and OSErrors into one clear line and exit code 2; warnings into one line each."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        shown: set[str] = set()
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            text = _cli_names(_one_line(message))
+            if text not in shown:
+                shown.add(text)
+                click.echo(f"warning: {text}", err=True)
+
         with warnings.catch_warnings():
-            warnings.simplefilter("default", ResistScoreWarning)
-            warnings.showwarning = _show_warning
+            warnings.simplefilter("always", ResistScoreWarning)
+            warnings.showwarning = show
             try:
                 return fn(*args, **kwargs)
             except ResistScoreError as err:
-                click.echo(f"error: {err}", err=True)
+                click.echo(f"error: {_cli_names(_one_line(err))}", err=True)
                 sys.exit(EXIT_BAD_INPUT)
-            except (FileNotFoundError, IsADirectoryError, PermissionError) as err:
-                name = getattr(err, "filename", None) or str(err)
-                reason = {
-                    FileNotFoundError: "does not exist; check the path",
-                    IsADirectoryError: "is a folder, not a file; give the path of a file",
-                    PermissionError: "cannot be read or written (permission denied); check its permissions",
-                }[type(err)]
-                click.echo(f"error: {name} {reason}.", err=True)
+            except OSError as err:
+                click.echo(f"error: {_one_line(_os_message(err))}", err=True)
                 sys.exit(EXIT_BAD_INPUT)
 
     return wrapper
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    click.echo(f"warning: {message}", err=True)
-
-
 def _done(paths: dict[str, object]) -> None:
     for what, path in paths.items():
         click.echo(f"{what}: {path}")
+
+
+def _read_options(fn):
+    """The options of ``rs.io.read`` shared by ``score`` and ``report``."""
+    options = [
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(
+                ["auto", "csv", "tsv", "excel", "parquet", "gct", "geo", "h5ad", "10x_mtx", "10x_h5"]
+            ),
+            default="auto",
+            show_default=True,
+            help="Format of INPUT (default: detected from its content and suffix).",
+        ),
+        click.option(
+            "--orientation",
+            type=click.Choice(["auto", "genes_x_samples", "samples_x_genes"]),
+            default="auto",
+            show_default=True,
+            help="Which axis of a table holds the genes (default: detected from the labels).",
+        ),
+        click.option(
+            "--gene-column", default=None, help="Column holding the gene identifiers (default: detected)."
+        ),
+        click.option("--sheet", default=None, help="Excel sheet name (default: the first sheet)."),
+        click.option(
+            "--decimal",
+            default=None,
+            help="Decimal separator of a text table, '.' or ',' (default: decided from the whole file).",
+        ),
+        click.option(
+            "--thousands",
+            default=None,
+            help="Thousands separator of a text table, e.g. ',' or '.' (default: decided from the whole file).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _stats_options(fn):
+    """The statistics options shared by ``test`` and ``report``."""
+    options = [
+        click.option("--id-column", default=None, help=ID_COLUMN_HELP),
+        click.option("--group", default=None, help="Metadata column with the groups to compare."),
+        click.option(
+            "--response",
+            default=None,
+            help="Metadata column with a continuous drug response (IC50, AUC, GI50).",
+        ),
+        click.option(
+            "--time", "time_col", default=None, help="Metadata column with survival time (with --event)."
+        ),
+        click.option("--event", default=None, help=EVENT_HELP),
+        click.option(
+            "--covariates",
+            default=None,
+            help="Comma-separated metadata columns to adjust for (e.g. tissue,batch).",
+        ),
+        click.option(
+            "--test",
+            "test_name",
+            type=click.Choice(["welch", "mannwhitney", "anova", "kruskal"]),
+            default="welch",
+            show_default=True,
+            help="Group test: welch (every pair of groups), mannwhitney, anova, kruskal.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _read_kwargs(fmt, orientation, gene_column, sheet, decimal, thousands) -> dict:
+    return {
+        "format": fmt,
+        "orientation": orientation,
+        "gene_column": gene_column,
+        "sheet": sheet,
+        "decimal": decimal,
+        "thousands": thousands,
+    }
+
+
+SIGNATURES_HELP = (
+    "Shipped signature ids separated by commas (e.g. efflux_abc,apoptosis; see `resistscore signatures "
+    "list`), or a signature folder/YAML, GMT file or long table (source, target, weight). "
+    "Default: every shipped mechanism signature."
+)
+ID_COLUMN_HELP = (
+    "Metadata column with the sample ids (default: the column that matches the sample names best)."
+)
+EVENT_HELP = "Metadata column with the event indicator: 1/0, True/False or yes/no (1, True, yes = event)."
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -62,13 +217,21 @@ def cli() -> None:
 
     Signatures follow Mansoori et al., Adv Pharm Bull 2017;7(3):339-348 (doi:10.15171/apb.2017.041),
     corrected where the review errs. Run `resistscore demo --out DIR` for a complete example.
+
+    Bad input gets one `error:` line and exit code 2; no command writes over its inputs, and a command
+    that fails leaves its output as it was. A folder output (demo, report, plot, nci60) is replaced as a
+    whole: it must be new, empty, or the output of an earlier run.
     """
 
 
 # ----------------------------------------------------------------------------------------- demo
 @cli.command()
 @click.option(
-    "--out", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder."
+    "--out",
+    "outdir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder (new, empty, or an earlier resistscore output; replaced as a whole).",
 )
 @click.option(
     "--kind", type=click.Choice(["bulk", "sc"]), default="bulk", show_default=True, help="Toy cohort flavour."
@@ -92,28 +255,17 @@ def demo(outdir: Path, kind: str, seed: int) -> None:
 @click.option(
     "--out",
     "out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     required=True,
-    help="Scores file (.csv, .tsv).",
+    help="Scores file (.csv or .tsv, optionally .gz); never one of the inputs.",
 )
-@click.option(
-    "--signatures",
-    default=None,
-    help="Signature ids (comma-separated), a signature folder/YAML, or a GMT file. Default: all shipped mechanisms.",
-)
+@click.option("--signatures", default=None, help=SIGNATURES_HELP)
 @click.option(
     "--method",
     default=None,
     help="Scoring method (see `resistscore methods`). Default: singscore for bulk, UCell for single cell.",
 )
-@click.option(
-    "--orientation",
-    type=click.Choice(["auto", "genes_x_samples", "samples_x_genes"]),
-    default="auto",
-    show_default=True,
-)
-@click.option("--gene-column", default=None, help="Column holding the gene identifiers (default: detected).")
-@click.option("--sheet", default=None, help="Excel sheet name (default: the first sheet).")
+@_read_options
 @click.option(
     "--pvalues/--no-pvalues",
     default=True,
@@ -123,25 +275,19 @@ def demo(outdir: Path, kind: str, seed: int) -> None:
 @click.option(
     "--n-controls", type=int, default=None, help="Number of matched control gene sets per signature."
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the control sets.")
 @click.option(
-    "--tidy", is_flag=True, help="Write a long table (sample, signature, score, pvalue, fdr, coverage)."
+    "--tidy",
+    is_flag=True,
+    help="Write a long table instead: one row per sample and signature, with the columns of "
+    "ScoreResult.tidy() (score; pvalue and fdr, empty with --no-pvalues; the signature's coverage).",
 )
 @_friendly
-def score(
-    input_path: Path,
-    out: Path,
-    signatures,
-    method,
-    orientation,
-    gene_column,
-    sheet,
-    pvalues,
-    n_controls,
-    seed,
-    tidy,
-) -> None:
-    """Score an expression file (CSV/TSV, Excel, parquet, GCT, GEO series matrix, h5ad, 10x) for resistance mechanisms."""
+def score(input_path: Path, out: Path, signatures, method, pvalues, n_controls, seed, tidy, **read) -> None:
+    """Score an expression file (CSV/TSV, Excel, parquet, GCT, GEO series matrix, h5ad, 10x) for resistance mechanisms.
+
+    Exits with code 2 and writes nothing when no signature could be scored.
+    """
     from resistscore._workflow import score_file
 
     outputs = score_file(
@@ -149,13 +295,11 @@ def score(
         out,
         signatures=signatures,
         method=method,
-        orientation=orientation,
-        gene_column=gene_column,
-        sheet=sheet,
         pvalues=pvalues,
         n_controls=n_controls,
         seed=seed,
         tidy=tidy,
+        **_read_kwargs(**read),
     )
     _done(outputs.summary())
 
@@ -173,7 +317,7 @@ def methods() -> None:
 # ---------------------------------------------------------------------------------- signatures
 @cli.group()
 def signatures() -> None:
-    """List, show and export the shipped signatures."""
+    """List, show, validate and export the shipped signatures."""
 
 
 @signatures.command("list")
@@ -215,14 +359,15 @@ def signatures_validate(source) -> None:
     "--out",
     type=click.Path(path_type=Path),
     required=True,
-    help="Output file (.gmt, .tsv) or folder (yaml-folder).",
+    help="Output file (.gmt, .tsv; replaced if it exists) or folder (yaml-folder; new, empty or an earlier export).",
 )
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["gmt", "tsv", "yaml-folder"]),
     default=None,
-    help="Default: from the suffix of --out.",
+    help="Default: from the suffix of --out (.gmt or .gmt.gz: gmt; .tsv, .tsv.gz or .txt: tsv; anything "
+    "else: a folder).",
 )
 @click.option("--ids", default=None, help="Comma-separated signature ids (default: all).")
 @click.option(
@@ -244,35 +389,31 @@ def signatures_export(out: Path, fmt, ids, drug) -> None:
     "--metadata",
     type=click.Path(path_type=Path),
     required=True,
-    help="Sample metadata table (first column or --id-column: sample ids).",
+    help="Sample metadata table (CSV/TSV, Excel or parquet; one row per sample).",
 )
-@click.option("--group", default=None, help="Metadata column with the groups to compare.")
+@_stats_options
 @click.option(
-    "--response", default=None, help="Metadata column with a continuous drug response (IC50, AUC, GI50)."
-)
-@click.option("--time", "time_col", default=None, help="Metadata column with survival time (with --event).")
-@click.option("--event", default=None, help="Metadata column with the event indicator (1 = event).")
-@click.option(
-    "--covariates", default=None, help="Comma-separated metadata columns to adjust for (e.g. tissue,batch)."
-)
-@click.option(
-    "--test",
-    "test_name",
-    default=None,
-    help="Group test: welch (default; every pair of groups), mannwhitney, anova, kruskal.",
-)
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Result table (.csv, .tsv)."
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Result table (.csv or .tsv); never one of the inputs.",
 )
 @_friendly
-def test_cmd(scores_path, metadata, group, response, time_col, event, covariates, test_name, out) -> None:
-    """Test scores against groups, drug response or survival (one tidy table, BH FDR across mechanisms)."""
-    from resistscore._workflow import test_file
+def test_cmd(
+    scores_path, metadata, id_column, group, response, time_col, event, covariates, test_name, out
+) -> None:
+    """Test scores against groups, drug response or survival (one tidy table, BH FDR across mechanisms).
 
-    outputs = test_file(
+    SCORES is a table written by `resistscore score` (wide, or long with --tidy); signatures that were
+    not scored are listed as not tested, with the reason.
+    """
+    from resistscore._workflow import stats_file
+
+    outputs = stats_file(
         scores_path,
         metadata,
         out,
+        id_column=id_column,
         group=group,
         response=response,
         time=time_col,
@@ -287,21 +428,32 @@ def test_cmd(scores_path, metadata, group, response, time_col, event, covariates
 @cli.command()
 @click.argument("scores_path", metavar="SCORES", type=click.Path(path_type=Path))
 @click.option("--metadata", type=click.Path(path_type=Path), default=None, help="Sample metadata table.")
-@click.option("--group", default=None, help="Metadata column with groups (box plots, forest plot).")
+@click.option("--id-column", default=None, help=ID_COLUMN_HELP)
+@click.option("--group", default=None, help="Metadata column with groups (profile and box plots).")
 @click.option("--response", default=None, help="Metadata column with a drug response (scatter plots).")
 @click.option(
-    "--out", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder."
+    "--out",
+    "outdir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder (new, empty, or an earlier resistscore output; replaced as a whole).",
 )
 @click.option(
     "--formats", default="png,pdf", show_default=True, help="Comma-separated figure formats (png, pdf, svg)."
 )
 @_friendly
-def plot(scores_path, metadata, group, response, outdir, formats) -> None:
-    """Draw the standard figures of a scores table (heatmap, group plots, profiles, response scatter)."""
+def plot(scores_path, metadata, id_column, group, response, outdir, formats) -> None:
+    """Draw the standard figures of a scores table (heatmap, profile, group plots, response scatter)."""
     from resistscore._workflow import plot_file
 
     outputs = plot_file(
-        scores_path, outdir, metadata=metadata, group=group, response=response, formats=formats
+        scores_path,
+        outdir,
+        metadata=metadata,
+        id_column=id_column,
+        group=group,
+        response=response,
+        formats=formats,
     )
     _done(outputs.summary())
 
@@ -310,30 +462,42 @@ def plot(scores_path, metadata, group, response, outdir, formats) -> None:
 @cli.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
 @click.option("--metadata", type=click.Path(path_type=Path), default=None, help="Sample metadata table.")
-@click.option("--group", default=None, help="Metadata column with the groups to compare.")
-@click.option("--response", default=None, help="Metadata column with a continuous drug response.")
-@click.option("--time", "time_col", default=None, help="Metadata column with survival time.")
-@click.option("--event", default=None, help="Metadata column with the event indicator.")
-@click.option("--method", default=None, help="Scoring method.")
+@_stats_options
+@click.option("--signatures", default=None, help=SIGNATURES_HELP)
+@click.option("--method", default=None, help="Scoring method (see `resistscore methods`).")
+@_read_options
 @click.option(
-    "--out", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder."
+    "--pvalues/--no-pvalues",
+    default=True,
+    show_default=True,
+    help="Empirical p-values of the scores against matched random gene sets.",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--n-controls", type=int, default=None, help="Number of matched control gene sets per signature."
+)
+@click.option(
+    "--formats", default="png,pdf", show_default=True, help="Comma-separated figure formats (png, pdf, svg)."
+)
+@click.option(
+    "--out",
+    "outdir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder (new, empty, or an earlier resistscore output; replaced as a whole).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the control sets.")
 @_friendly
-def report(input_path, metadata, group, response, time_col, event, method, outdir, seed) -> None:
-    """Full analysis of an expression file: scores, tests, figures and one self-contained HTML report."""
+def report(input_path, outdir, time_col, test_name, **options) -> None:
+    """Full analysis of an expression file: scores, tests, figures and one self-contained HTML report.
+
+    Every option is checked before any work; the outputs are written into a temporary folder that
+    replaces OUT only when everything is done, so a failed run leaves OUT as it was.
+    """
     from resistscore._workflow import analyze_file
 
+    read = {k: options.pop(k) for k in ("fmt", "orientation", "gene_column", "sheet", "decimal", "thousands")}
     outputs = analyze_file(
-        input_path,
-        outdir,
-        metadata=metadata,
-        group=group,
-        response=response,
-        time=time_col,
-        event=event,
-        method=method,
-        seed=seed,
+        input_path, outdir, time=time_col, test=test_name, **options, **_read_kwargs(**read)
     )
     _done(outputs.summary())
 
@@ -342,7 +506,11 @@ def report(input_path, metadata, group, response, time_col, event, method, outdi
 @cli.command()
 @click.argument("data_dir", type=click.Path(path_type=Path))
 @click.option(
-    "--out", "outdir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Output folder."
+    "--out",
+    "outdir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder (new, empty, or an earlier resistscore output; replaced as a whole).",
 )
 @_friendly
 def nci60(data_dir: Path, outdir: Path) -> None:

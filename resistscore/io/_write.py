@@ -1,20 +1,155 @@
-"""Write expression data (AnnData or samples x genes DataFrame) atomically."""
+"""Write tables and expression data atomically, safe to open in a spreadsheet.
+
+Every text table resistscore writes (CSV, TSV, Excel; the scores, statistics, coverage tables and the
+report's download) goes through :func:`neutralize_formulas`: a text cell - or a column header or row
+label - that a spreadsheet would run as a formula gets a leading single quote (OWASP's advice against
+CSV injection). Numbers are never changed.
+"""
 
 from __future__ import annotations
 
+import gzip
+import io
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from resistscore._atomic import atomic_path
+from resistscore._atomic import atomic_path, atomic_write
 from resistscore._errors import InputFormatError
 from resistscore._validate import check_choice
 
-__all__ = ["write"]
+__all__ = ["neutralize_formulas", "restore_formulas", "safe_text", "write", "write_table"]
 
 _WRITE_FORMATS = ("auto", "h5ad", "csv", "tsv", "parquet", "excel")
+
+#: a spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV Injection")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _formula_like(text: str) -> bool:
+    """True if ``text``, once leading quotes are removed, starts like a formula and is not a number."""
+    core = text.lstrip("'")
+    return core[:1] in FORMULA_START and _NUMBER.fullmatch(core) is None
+
+
+def safe_text(value):
+    """Neutralise one cell: a text a spreadsheet would run as a formula gets a leading single quote.
+
+    Text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (after any leading
+    single quotes) is prefixed with ``'``; text that is a plain number (``-1.5``, ``+3e-2``) and every
+    non-text value are returned unchanged. :func:`restore_formulas` undoes it exactly.
+
+    Examples
+    --------
+    >>> safe_text("=1+1"), safe_text("@SUM(A1)"), safe_text("-1.5"), safe_text("S001"), safe_text(-2.0)
+    ("'=1+1", "'@SUM(A1)", '-1.5', 'S001', -2.0)
+    """
+    if isinstance(value, str) and _formula_like(value):
+        return "'" + value
+    return value
+
+
+def _restore_text(value):
+    if isinstance(value, str) and value.startswith("'") and _formula_like(value):
+        return value[1:]
+    return value
+
+
+def _map_labels(index: pd.Index, fn) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        return index.set_levels([_map_labels(lvl, fn) for lvl in index.levels]).set_names(
+            [fn(n) for n in index.names]
+        )
+    if index.dtype != object and not isinstance(index.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+        return index.rename(fn(index.name))
+    return pd.Index([fn(v) for v in index], name=fn(index.name), dtype=object)
+
+
+def _map_column(col: pd.Series, fn) -> pd.Series:
+    codes, uniques = pd.factorize(col.astype(object), use_na_sentinel=True)
+    mapped = [fn(u) for u in uniques]
+    if all(a is b for a, b in zip(mapped, uniques)):
+        return col
+    values = np.empty(len(col), dtype=object)
+    values[:] = [mapped[c] if c >= 0 else v for c, v in zip(codes, col.astype(object))]
+    return pd.Series(values, index=col.index, name=col.name)
+
+
+def _map_text(df: pd.DataFrame, fn) -> pd.DataFrame:
+    out = df.copy(deep=False)
+    for i in range(df.shape[1]):
+        values = df.iloc[:, i]
+        if values.dtype == object or isinstance(values.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+            new = _map_column(values, fn)
+            if new is not values:
+                out.isetitem(i, new)
+    out.columns = _map_labels(df.columns, fn)
+    out.index = _map_labels(df.index, fn)
+    return out
+
+
+def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` safe to open in a spreadsheet: :func:`safe_text` on every text cell and label.
+
+    Text cells, column headers, row labels and the names of the index and columns are neutralised;
+    numeric, boolean and missing values are unchanged. The input is not modified.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"group": ["=1+1", "ok"], "score": [-0.5, 0.2]}, index=["@S1", "S2"])
+    >>> neutralize_formulas(df)
+          group  score
+    '@S1  '=1+1   -0.5
+    S2       ok    0.2
+    """
+    return _map_text(df, safe_text)
+
+
+def restore_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Undo :func:`neutralize_formulas` (for tables resistscore wrote and reads back, e.g. scores)."""
+    return _map_text(df, _restore_text)
+
+
+def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool = True) -> Path:
+    """Write a result table atomically as CSV (``.csv``) or TSV (``.tsv``, ``.txt``), ``.gz`` compressed.
+
+    Text cells and labels are neutralised against spreadsheet formulas (:func:`neutralize_formulas`).
+
+    Parameters
+    ----------
+    df
+        The table.
+    path
+        Output file; the suffix sets the delimiter.
+    index
+        Write the row labels as the first column.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    path = Path(path)
+    name = path.name.lower().removesuffix(".gz")
+    sep = "\t" if name.endswith((".tsv", ".txt")) else ","
+    _write_text_table(neutralize_formulas(df), path, sep=sep, index=index)
+    return path
+
+
+def _write_text_table(table: pd.DataFrame, path: Path, *, sep: str, index: bool = True) -> None:
+    """``table.to_csv`` into ``path`` atomically; ``.gz``: gzip holding the target's name, not a temporary one."""
+    with atomic_write(path, "wb") as raw:
+        if path.name.lower().endswith(".gz"):
+            stream = gzip.GzipFile(filename=path.name.removesuffix(".gz"), mode="wb", fileobj=raw, mtime=0)
+        else:
+            stream = raw
+        with io.TextIOWrapper(stream, encoding="utf-8", newline="") as fh:
+            table.to_csv(fh, sep=sep, index=index)
 
 
 def _format_of(path: Path) -> str:
@@ -44,6 +179,9 @@ def write(
     overwrite: bool = False,
 ) -> Path:
     """Write expression data to a file, atomically (the file is complete or absent, never half-written).
+
+    In CSV, TSV and Excel files, gene and sample names that a spreadsheet would run as a formula get a
+    leading single quote (:func:`neutralize_formulas`); values are numbers and are never changed.
 
     Parameters
     ----------
@@ -110,11 +248,13 @@ def write(
         raise InputFormatError(f"write takes an AnnData or a DataFrame, not {type(data).__name__}.")
     table = df.T if orientation == "genes_x_samples" else df
     table = table.rename_axis("gene" if orientation == "genes_x_samples" else "sample")
+    if fmt in ("csv", "tsv", "excel"):
+        table = neutralize_formulas(table)
+    if fmt in ("csv", "tsv"):
+        _write_text_table(table, path, sep="," if fmt == "csv" else "\t")
+        return path
     with atomic_path(path) as tmp:
-        if fmt in ("csv", "tsv"):
-            comp = "gzip" if path.name.lower().endswith(".gz") else None
-            table.to_csv(tmp, sep="," if fmt == "csv" else "\t", compression=comp)
-        elif fmt == "parquet":
+        if fmt == "parquet":
             out = table.copy()
             out.columns = out.columns.astype(str)
             out.to_parquet(tmp)

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from resistscore._atomic import atomic_files
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
 from resistscore.pl._groups import groups, profile
@@ -120,6 +121,14 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.]+", "-", str(text)).strip("-") or "x"
 
 
+def _check_columns(meta: pd.DataFrame, asked: Sequence[tuple[str, Any]]) -> None:
+    """Refuse a metadata column that does not exist, naming the argument and the available columns."""
+    for arg, col in asked:
+        if col is not None and col not in meta.columns:
+            avail = ", ".join(map(str, list(meta.columns)[:20])) or "(none)"
+            raise ResistScoreError(f"`{arg}` {col!r} is not a metadata column; available columns: {avail}.")
+
+
 def _table(stats: Any):
     return stats if isinstance(stats, pd.DataFrame) else getattr(stats, "table", None)
 
@@ -169,6 +178,17 @@ def standard_figures(
         )
     if meta is not None:
         meta = metadata_frame(scores, meta)
+        _check_columns(
+            meta,
+            [
+                ("group", group),
+                ("response", response if isinstance(response, str) else None),
+                ("time", time),
+                ("event", event),
+                ("sample_key", sample_key),
+                *(("annotation", c) for c in (annotation or ())),
+            ],
+        )
     items = _stats_items(stats)
     if survival is None:  # a survival result among the statistics brings its Kaplan-Meier curves
         survival = next((s for _, s in items if isinstance(getattr(s, "km", None), pd.DataFrame)), None)
@@ -397,27 +417,36 @@ def save_all(
     if bad:
         raise ResistScoreError(f"`formats` {bad} are not supported; choose among {sorted(supported)}.")
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for name, _, draw in standard_figures(
-        result,
-        metadata,
-        group=group,
-        annotation=annotation,
-        stats=stats,
-        survival=survival,
-        time=time,
-        event=event,
-        km_signature=km_signature,
-        response=response,
-        sample_key=sample_key,
-        adata=adata,
-        basis=basis,
-    ):
+    with atomic_files(outdir) as stage:
+        _draw_all(
+            stage,
+            formats,
+            written,
+            result,
+            metadata,
+            group=group,
+            annotation=annotation,
+            stats=stats,
+            survival=survival,
+            time=time,
+            event=event,
+            km_signature=km_signature,
+            response=response,
+            sample_key=sample_key,
+            adata=adata,
+            basis=basis,
+        )
+    return [outdir / p.relative_to(stage) for p in written]
+
+
+def _draw_all(
+    stage: Path, formats: Sequence[str], written: list[Path], result: Any, metadata: Any, **kw
+) -> None:
+    for name, _, draw in standard_figures(result, metadata, **kw):
         fig = figure_of(draw())
         try:
             for fmt in formats:
-                written.append(save_figure(fig, outdir / f"{name}.{fmt}"))
+                written.append(save_figure(fig, stage / f"{name}.{fmt}"))
         finally:
             plt.close(fig)
-    return written

@@ -25,6 +25,7 @@ from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int
 from resistscore._version import __version__
+from resistscore.io._write import neutralize_formulas
 from resistscore.report._citations import CITATIONS, METHOD_CITATION, Citation, doi_of
 
 __all__ = ["html_report", "write"]
@@ -466,6 +467,7 @@ def html_report(
     dpi: int = 110,
     max_rows: int = 500,
     date: str | None = None,
+    warnings: Sequence[str] | None = None,
 ) -> str:
     """Build one self-contained HTML report of a scoring analysis.
 
@@ -519,6 +521,9 @@ def html_report(
         Maximum number of samples in the HTML score table (the TSV download always has all).
     date
         Date printed in the report (default: now, UTC, ISO 8601).
+    warnings
+        Warnings raised while the data were read and scored (e.g. low coverage, an unexpected
+        scale); each is listed in the summary. ``rs.analyze`` and the command line pass them.
 
     Returns
     -------
@@ -565,6 +570,8 @@ def html_report(
     ):
         raise ResistScoreError("`input_sha256` must be 64 lower-case hexadecimal digits (a sha256 digest).")
     stats_items = _stats_items(stats)
+    if isinstance(warnings, str) or not all(isinstance(w, str) for w in warnings or ()):
+        raise ResistScoreError("`warnings` must be a list of texts (one warning each).")
     if date is None:
         date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -608,6 +615,7 @@ def html_report(
                 f"{name}: {len(sig)} of {len(table)} tests with FDR < 0.05"
                 + (f" ({names})." if names else ".")
             )
+    notes.extend(f"Warning: {w}" for w in warnings or ())
     if n_reported < scores.shape[1]:
         notes.append(
             f"{scores.shape[1] - n_reported} signature(s) were not reported (insufficient gene coverage); "
@@ -644,7 +652,7 @@ def html_report(
 
     download = None
     if scores.size <= MAX_DOWNLOAD_VALUES:
-        tsv = scores.to_csv(sep="\t", float_format="%.6g").encode("utf-8")
+        tsv = neutralize_formulas(scores).to_csv(sep="\t", float_format="%.6g").encode("utf-8")
         download = "data:text/tab-separated-values;base64," + base64.b64encode(tsv).decode("ascii")
     else:
         notes.append(
