@@ -37,6 +37,7 @@ from resistscore._errors import (
     ScaleWarning,
     SignatureError,
     StatisticsError,
+    UnscorableSampleWarning,
 )
 from resistscore._version import __version__
 
@@ -59,6 +60,7 @@ __all__ = [
     "ScaleWarning",
     "SignatureError",
     "StatisticsError",
+    "UnscorableSampleWarning",
     "__version__",
     "analyze",
     "ds",

@@ -21,6 +21,7 @@ __all__ = [
     "ScaleWarning",
     "SignatureError",
     "StatisticsError",
+    "UnscorableSampleWarning",
 ]
 
 
@@ -70,3 +71,7 @@ class CellsAsReplicatesWarning(ResistScoreWarning):
 
 class SampleMismatchWarning(ResistScoreWarning):
     """Some samples of the scores have no metadata (or the reverse); they were left out."""
+
+
+class UnscorableSampleWarning(ResistScoreWarning):
+    """Samples (or cells) without information (all NaN, all zero, or constant) got NaN scores; see ``result.unscored``."""
