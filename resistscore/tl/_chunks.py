@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from resistscore._errors import InputFormatError
 
-__all__ = ["RowSource", "column_sums"]
+__all__ = ["UNSCORABLE_REASONS", "RowSource", "column_sums", "unscorable_rows"]
 
 
 def _decode(a) -> pd.Index:
@@ -32,6 +32,69 @@ def column_sums(X) -> np.ndarray:
     if sp.issparse(X):
         return np.asarray(X.sum(axis=0, dtype=np.float64)).ravel()
     return np.asarray(X, dtype=np.float64).sum(axis=0)
+
+
+#: why a row cannot be scored, by code (see :func:`_unscorable_rows`)
+UNSCORABLE_REASONS = {
+    1: "no measured value (all NaN)",
+    2: "all values are zero: nothing was measured",
+    3: "all genes have the same value: no ranking or contrast within the sample",
+}
+
+
+def unscorable_rows(block, a: int) -> np.ndarray:
+    """Per row: 0 (scorable) or the code of :data:`UNSCORABLE_REASONS`; raises on NaN or inf elsewhere.
+
+    A row with no measured value (all NaN), all zeros, or one value for every gene carries no
+    information about any signature: every method would give it an arbitrary (often extreme) score.
+    """
+    if sp.issparse(block):
+        data = np.asarray(block.data)
+        n_rows, n_cols = block.shape
+        indptr = np.asarray(block.indptr)
+        nnz = np.diff(indptr)
+        if len(data) and not np.all(np.isfinite(data)):
+            bad = np.repeat(np.arange(n_rows), nnz)[~np.isfinite(data)]
+            allnan = (nnz == n_cols) & (np.bincount(bad, minlength=n_rows) == n_cols)
+            if not np.all(np.isin(bad, np.flatnonzero(allnan))):
+                raise InputFormatError(
+                    f"the expression data contain NaN or infinite values (rows from {a}); impute or drop them before "
+                    "scoring."
+                )
+        else:
+            allnan = np.zeros(n_rows, dtype=bool)
+        code = np.zeros(n_rows, dtype=np.int8)
+        has = nnz > 0
+        lo = np.full(n_rows, 0.0)
+        hi = np.full(n_rows, 0.0)
+        if has.any():
+            starts = indptr[:-1][has]
+            with np.errstate(invalid="ignore"):
+                lo[has] = np.minimum.reduceat(data, starts)
+                hi[has] = np.maximum.reduceat(data, starts)
+        full = nnz == n_cols
+        zero = ~has | ((lo == 0) & (hi == 0))
+        const = (lo == hi) & (full | zero)
+        code[const & zero] = 2
+        code[const & ~zero] = 3
+        code[allnan] = 1
+        return code
+    X = np.asarray(block)
+    finite = np.isfinite(X)
+    allnan = np.isnan(X).all(axis=1) if X.shape[1] else np.zeros(X.shape[0], dtype=bool)
+    if not finite[~allnan].all():
+        raise InputFormatError(
+            f"the expression data contain NaN or infinite values (rows from {a}); impute or drop them before scoring."
+        )
+    code = np.zeros(X.shape[0], dtype=np.int8)
+    if X.shape[1]:
+        with np.errstate(invalid="ignore"):
+            lo, hi = X.min(axis=1), X.max(axis=1)
+        const = (lo == hi) & ~allnan
+        code[const & (lo == 0)] = 2
+        code[const & (lo != 0)] = 3
+    code[allnan] = 1
+    return code
 
 
 class RowSource:
@@ -156,18 +219,22 @@ class RowSource:
             yield a, min(a + chunk_size, self.n_obs)
 
     def column_means(self, chunk_size: int = 5000) -> np.ndarray:
-        """Exact mean of every gene over all rows (on disk: one pass in chunks of rows)."""
-        if self.h5 is None:
-            return column_sums(self.X) / max(self.n_obs, 1)
+        """Exact mean of every gene over all scorable rows (one pass in chunks of rows; rows without
+        information - all NaN, all zero, constant - are left out, see :func:`unscorable_rows`)."""
         total = np.zeros(self.n_vars)
+        m = 0
         for a, b in self.chunks(chunk_size):
-            total += column_sums(self.rows(a, b))
-        return total / max(self.n_obs, 1)
+            B = self.rows(a, b)
+            ok = unscorable_rows(B, a) == 0
+            m += int(ok.sum())
+            total += column_sums(B if ok.all() else B[np.flatnonzero(ok)])
+        return total / max(m, 1)
 
     def gene_stats(self, max_rows: int = 20_000, block: int = 1000) -> tuple[np.ndarray, np.ndarray, int]:
         """Per-gene mean and variance over the rows (or ``max_rows`` rows in evenly spaced blocks).
 
-        The rows used depend only on the number of rows, never on the chunk size.
+        The rows used depend only on the number of rows, never on the chunk size. Rows without
+        information (see :func:`unscorable_rows`) are left out.
         """
         n = self.n_obs
         if n <= max_rows:
@@ -181,7 +248,10 @@ class RowSource:
         m = 0
         for a, b in ranges:
             B = self.rows(a, b)
-            m += b - a
+            ok = unscorable_rows(B, a) == 0
+            if not ok.all():
+                B = B[np.flatnonzero(ok)]
+            m += int(ok.sum())
             if sp.issparse(B):
                 d = np.asarray(B.data, dtype=np.float64)  # never modify B: it may share the user's data
                 s1 += np.asarray(sp.csr_matrix((d, B.indices, B.indptr), shape=B.shape).sum(axis=0)).ravel()

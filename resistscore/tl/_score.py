@@ -26,7 +26,7 @@ from resistscore._errors import (
 )
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_real
-from resistscore.tl._chunks import RowSource, from_h5ad
+from resistscore.tl._chunks import UNSCORABLE_REASONS, RowSource, from_h5ad, unscorable_rows
 from resistscore.tl._coverage import coverage_table, resolve_sets, warn_low_coverage
 from resistscore.tl._kind import default_n_jobs, is_single_cell, zero_share
 from resistscore.tl._null import (
@@ -294,69 +294,6 @@ class _Context:
     gene_mean: np.ndarray | None
     gene_var: np.ndarray | None
     params: dict
-
-
-#: why a row cannot be scored, by code (see :func:`_unscorable_rows`)
-UNSCORABLE_REASONS = {
-    1: "no measured value (all NaN)",
-    2: "all values are zero: nothing was measured",
-    3: "all genes have the same value: no ranking or contrast within the sample",
-}
-
-
-def _unscorable_rows(block, a: int) -> np.ndarray:
-    """Per row: 0 (scorable) or the code of :data:`UNSCORABLE_REASONS`; raises on NaN or inf elsewhere.
-
-    A row with no measured value (all NaN), all zeros, or one value for every gene carries no
-    information about any signature: every method would give it an arbitrary (often extreme) score.
-    """
-    if sp.issparse(block):
-        data = np.asarray(block.data)
-        n_rows, n_cols = block.shape
-        indptr = np.asarray(block.indptr)
-        nnz = np.diff(indptr)
-        if len(data) and not np.all(np.isfinite(data)):
-            bad = np.repeat(np.arange(n_rows), nnz)[~np.isfinite(data)]
-            allnan = (nnz == n_cols) & (np.bincount(bad, minlength=n_rows) == n_cols)
-            if not np.all(np.isin(bad, np.flatnonzero(allnan))):
-                raise InputFormatError(
-                    f"the expression data contain NaN or infinite values (rows from {a}); impute or drop them before "
-                    "scoring."
-                )
-        else:
-            allnan = np.zeros(n_rows, dtype=bool)
-        code = np.zeros(n_rows, dtype=np.int8)
-        has = nnz > 0
-        lo = np.full(n_rows, 0.0)
-        hi = np.full(n_rows, 0.0)
-        if has.any():
-            starts = indptr[:-1][has]
-            with np.errstate(invalid="ignore"):
-                lo[has] = np.minimum.reduceat(data, starts)
-                hi[has] = np.maximum.reduceat(data, starts)
-        full = nnz == n_cols
-        zero = ~has | ((lo == 0) & (hi == 0))
-        const = (lo == hi) & (full | zero)
-        code[const & zero] = 2
-        code[const & ~zero] = 3
-        code[allnan] = 1
-        return code
-    X = np.asarray(block)
-    finite = np.isfinite(X)
-    allnan = np.isnan(X).all(axis=1) if X.shape[1] else np.zeros(X.shape[0], dtype=bool)
-    if not finite[~allnan].all():
-        raise InputFormatError(
-            f"the expression data contain NaN or infinite values (rows from {a}); impute or drop them before scoring."
-        )
-    code = np.zeros(X.shape[0], dtype=np.int8)
-    if X.shape[1]:
-        with np.errstate(invalid="ignore"):
-            lo, hi = X.min(axis=1), X.max(axis=1)
-        const = (lo == hi) & ~allnan
-        code[const & (lo == 0)] = 2
-        code[const & (lo != 0)] = 3
-    code[allnan] = 1
-    return code
 
 
 def _auto_chunk(source: RowSource, n_sets_total: int, n_jobs: int = 1) -> int:
@@ -693,7 +630,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     def work(a, block):
         # runs in a worker thread: everything that is per row happens here, on disjoint rows, so that
         # only the (rows x signatures) extras travel back and the control scores are freed at once
-        code = _unscorable_rows(block, a)
+        code = unscorable_rows(block, a)
         codes[a : a + block.shape[0]] = code
         with workspace(
             scratch.setdefault(threading.get_ident(), {})
@@ -746,7 +683,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
             del whole
     else:
         for a, b in source.chunks(max(cs, 1000)):  # nothing to score: still find the unscorable samples
-            codes[a:b] = _unscorable_rows(source.rows(a, b), a)
+            codes[a:b] = unscorable_rows(source.rows(a, b), a)
 
     scratch.clear()
     if info.finalize is not None and n_sets:
