@@ -42,12 +42,33 @@ UNSCORABLE_REASONS = {
 }
 
 
+#: no expression scale reaches beyond this, or comes closer to 0 than its inverse without being 0:
+#: such values come from a misread file, and they overflow (or underflow) sums of squares
+MAX_ABS_VALUE = 1e100
+
+
+def _check_magnitude(block, a: int) -> None:
+    vals = block.data if sp.issparse(block) else np.asarray(block)
+    if not vals.size or vals.dtype.kind != "f" or vals.dtype.itemsize < 8:
+        return  # integers and float32 cannot hold such values
+    with np.errstate(invalid="ignore"):
+        mag = np.abs(vals)
+        odd = ((mag > MAX_ABS_VALUE) & np.isfinite(mag)) | ((mag < 1.0 / MAX_ABS_VALUE) & (mag > 0))
+    if odd.any():
+        raise InputFormatError(
+            f"the expression data hold values beyond 1e100, or closer to 0 than 1e-100, in absolute value (rows "
+            f"from {a}, e.g. {vals[odd].flat[0]:.3g}), which no expression scale has; check how the file was read "
+            "(number format, units) and pass expression values."
+        )
+
+
 def unscorable_rows(block, a: int) -> np.ndarray:
     """Per row: 0 (scorable) or the code of :data:`UNSCORABLE_REASONS`; raises on NaN or inf elsewhere.
 
     A row with no measured value (all NaN), all zeros, or one value for every gene carries no
     information about any signature: every method would give it an arbitrary (often extreme) score.
     """
+    _check_magnitude(block, a)
     if sp.issparse(block):
         data = np.asarray(block.data)
         n_rows, n_cols = block.shape

@@ -688,6 +688,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     scratch.clear()
     if info.finalize is not None and n_sets:
         scores = info.finalize(scores, params)  # cohort-level step, once on the complete matrix
+    _method_nan(scores, codes, cov, reported, info)
     cols = cov.index
     idx = source.obs_names
     pv = fdr = None
@@ -725,6 +726,19 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     result.to_anndata(target)
     target.uns["resistscore"]["network"] = {c: net[c].tolist() for c in ("source", "target", "weight")}
     return (target if opts.copy else None), result
+
+
+def _method_nan(scores: np.ndarray, codes: np.ndarray, cov: pd.DataFrame, reported: list, info) -> None:
+    """A signature the method could not score in any scorable sample is reported as not scored, with
+    the method's reason (e.g. GSVA: none of its genes varies); its column stays NaN."""
+    ok = codes == 0
+    if not ok.any() or not len(reported):
+        return
+    dead = np.isnan(scores[ok]).all(axis=0)
+    for j in np.flatnonzero(dead):
+        sig = reported[j]
+        cov.loc[sig, "reported"] = False
+        cov.loc[sig, "reason"] = f"{info.name} gives no score: {info.nan_reason or 'undefined on these data'}"
 
 
 def unscored_table(obs_names: pd.Index, codes: np.ndarray) -> pd.DataFrame:

@@ -506,6 +506,7 @@ INFO = (
             single_sample=False,
             sparse_aware=False,
             defaults={"kcdf": "gaussian", "tau": 1.0, "mx_diff": True, "abs_ranking": False},
+            nan_reason="none of its measured genes varies across the samples (GSVA drops constant genes, as R)",
             validated_against="R GSVA 1.46.0 gsva(method='gsva', kcdf='Gaussian'/'Poisson'/'none'), |diff| < 1e-9",
         )
     )
