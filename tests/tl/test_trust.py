@@ -382,3 +382,14 @@ def test_use_raw_follows_scanpy():
     np.testing.assert_array_equal(res.scores.to_numpy(), expected.to_numpy())
     with pytest.raises(rs.ResistScoreError, match="cannot be combined"):
         rs.tl.score(adata, SIGS, use_raw=True, layer="x")
+
+
+def test_control_sets_without_a_score_never_make_p_values_smaller():
+    from resistscore.tl._null import PooledNull, count_exceed
+
+    # observed 0.5; controls NaN, NaN, 0.9: the two unscored control sets count as exceeding
+    assert count_exceed(np.array([[0.5, np.nan, np.nan, 0.9]]), 1, 3).tolist() == [[3]]
+    pooled = PooledNull(2, 1, 3)
+    pooled.add(0, np.array([[0.5, np.nan, np.nan, np.nan], [0.5, 0.1, 0.2, 0.3]]))
+    counts, n_null = pooled.counts()
+    assert counts[0, 0] == n_null[0] == 3  # no scored control: p = 1
