@@ -365,7 +365,7 @@ def metadata(draw, n):
     )
 
 
-@fuzz_settings(900)
+@fuzz_settings(600)
 @given(
     data=st.data(),
     n=st.integers(2, 14),
