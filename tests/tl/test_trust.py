@@ -393,3 +393,17 @@ def test_control_sets_without_a_score_never_make_p_values_smaller():
     pooled.add(0, np.array([[0.5, np.nan, np.nan, np.nan], [0.5, 0.1, 0.2, 0.3]]))
     counts, n_null = pooled.counts()
     assert counts[0, 0] == n_null[0] == 3  # no scored control: p = 1
+
+
+def test_statistics_refuse_multiindex_scores_or_metadata():
+    rng = np.random.default_rng(3)
+    sc = pd.DataFrame({"sig": rng.normal(size=8)}, index=[f"p{i}" for i in range(8)])
+    meta = pd.DataFrame({"g": ["a", "b"] * 4}, index=sc.index)
+    multi = sc.copy()
+    multi.columns = pd.MultiIndex.from_tuples([("sig", "x")])
+    with pytest.raises(rs.StatisticsError, match="MultiIndex of columns"):
+        rs.tl.compare_groups(multi, meta, group="g")
+    m2 = meta.copy()
+    m2.index = pd.MultiIndex.from_arrays([meta.index, range(8)])
+    with pytest.raises(rs.StatisticsError, match="MultiIndex of index"):
+        rs.tl.compare_groups(sc, m2, group="g")

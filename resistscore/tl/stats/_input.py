@@ -97,6 +97,7 @@ def _as_score_frame(scores: Any) -> pd.DataFrame:
             f"cannot read scores from a {type(scores).__name__}; pass a ScoreResult, an AnnData scored by "
             "`rs.tl.score`, or a samples x signatures DataFrame."
         )
+    _no_multiindex(df, "scores")
     if df.shape[1] == 0:
         raise StatisticsError("the scores have no signature column; pass at least one signature.")
     if not df.index.is_unique:
@@ -121,6 +122,16 @@ def _as_score_frame(scores: Any) -> pd.DataFrame:
             "replace them with NaN to leave them out, or score with a method that gives finite scores."
         )
     return df
+
+
+def _no_multiindex(df: pd.DataFrame, what: str) -> None:
+    for axis, labels in (("index", df.index), ("columns", df.columns)):
+        if isinstance(labels, pd.MultiIndex):
+            raise StatisticsError(
+                f"the {what} have a MultiIndex of {axis} (levels {list(labels.names)}); pass one name per "
+                f"{'sample' if axis == 'index' else 'column'}: keep one level (.{axis}.get_level_values(...)) or "
+                f"join the levels (.{axis} = ['|'.join(map(str, t)) for t in .{axis}])."
+            )
 
 
 def _select_signatures(df: pd.DataFrame, signatures: str | Sequence[str] | None) -> pd.DataFrame:
@@ -254,6 +265,7 @@ def prepare(
         else:
             meta = pd.DataFrame(index=df.index)
     elif isinstance(metadata, pd.DataFrame):
+        _no_multiindex(metadata, "metadata")
         meta = metadata.copy()
         meta.index = pd.Index([str(i) for i in meta.index])
         if not meta.index.is_unique:
