@@ -102,14 +102,18 @@ def coverage_table(net: pd.DataFrame, var_names: pd.Index, min_coverage: pd.Seri
     )
 
 
+def examples(reasons: pd.Series, n: int = 5) -> str:
+    """``"a (why), b (why) and 3 more"``: the first ``n`` items of ``reasons`` (index: item, value: reason)."""
+    shown = ", ".join(f"{k} ({r})" for k, r in reasons.head(n).items())
+    return shown + (f" and {len(reasons) - n} more" if len(reasons) > n else "")
+
+
 def warn_low_coverage(cov: pd.DataFrame) -> None:
     """Emit one :class:`LowCoverageWarning` listing the signatures not reported."""
-    bad = cov.index[~cov["reported"]]
+    bad = cov.loc[~cov["reported"], "reason"]
     if len(bad):
-        shown = ", ".join(f"{s} ({cov.at[s, 'reason']})" for s in bad[:5])
-        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         warnings.warn(
-            f"{len(bad)} signature(s) are not scored (NaN): {shown}{more}. When too few of their genes are measured, "
+            f"{len(bad)} signature(s) are not scored (NaN): {examples(bad)}. When too few of their genes are measured, "
             "check gene identifiers (rs.pp.harmonize_genes), or lower `min_coverage` knowingly; see result.coverage.",
             LowCoverageWarning,
             stacklevel=3,

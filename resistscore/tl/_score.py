@@ -27,7 +27,7 @@ from resistscore._errors import (
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_real
 from resistscore.tl._chunks import UNSCORABLE_REASONS, RowSource, from_h5ad, unscorable_rows
-from resistscore.tl._coverage import coverage_table, resolve_sets, warn_low_coverage
+from resistscore.tl._coverage import coverage_table, examples, resolve_sets, warn_low_coverage
 from resistscore.tl._kind import default_n_jobs, is_single_cell, zero_share
 from resistscore.tl._null import (
     PooledNull,
@@ -755,10 +755,9 @@ def warn_unscored(unscored: pd.DataFrame, n_obs: int, unit: str) -> None:
     """One :class:`UnscorableSampleWarning` naming the samples that got NaN and why."""
     if not len(unscored):
         return
-    shown = ", ".join(f"{s} ({r})" for s, r in unscored["reason"].head(5).items())
-    more = f" and {len(unscored) - 5} more" if len(unscored) > 5 else ""
     warnings.warn(
-        f"{len(unscored)} of {n_obs} {unit}s cannot be scored and get NaN scores, p-values and FDR: {shown}{more}. "
+        f"{len(unscored)} of {n_obs} {unit}s cannot be scored and get NaN scores, p-values and FDR: "
+        f"{examples(unscored['reason'])}. "
         "Check them (rs.pp.qc) and drop or re-measure them; see result.unscored.",
         UnscorableSampleWarning,
         stacklevel=4,
