@@ -407,3 +407,17 @@ def test_statistics_refuse_multiindex_scores_or_metadata():
     m2.index = pd.MultiIndex.from_arrays([meta.index, range(8)])
     with pytest.raises(rs.StatisticsError, match="MultiIndex of index"):
         rs.tl.compare_groups(sc, m2, group="g")
+
+
+@pytest.mark.parametrize("method", ["aucell", "ucell", "singscore"])
+def test_sparse_and_dense_storage_of_the_same_cells_score_the_same(method):
+    # issue 10 item 19: AUCell (and every rank method) gives the same scores whatever the storage
+    X = _cells(50)
+    dense = rs.tl.score(X, SIGS, method, genes=GENES, pvalues=False).scores
+    sparse = rs.tl.score(sp.csr_matrix(X), SIGS, method, genes=GENES, pvalues=False).scores
+    np.testing.assert_allclose(dense.to_numpy(), sparse.to_numpy(), rtol=0, atol=1e-12)
+    # and AUCell does not depend on the order of the genes (ties of zeros are not broken by position)
+    if method == "aucell":
+        perm = np.random.default_rng(0).permutation(len(GENES))
+        shuffled = rs.tl.score(X[:, perm], SIGS, method, genes=[GENES[i] for i in perm], pvalues=False).scores
+        np.testing.assert_allclose(dense.to_numpy(), shuffled.to_numpy(), rtol=0, atol=1e-12)
