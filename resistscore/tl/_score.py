@@ -265,6 +265,10 @@ def _warn_scale(kind: DataKind, method: str) -> str:
 
     if kind.scale is None or method not in pp.METHOD_SCALE_NEEDS:
         return "none"
+    if kind.scale.kind == "zscore" and not _zscored_per_gene(kind.scale.evidence):
+        return (
+            "none"  # z-scored per sample: a monotone transform of each sample, within-sample ranks unchanged
+        )
     plan = pp.scale_plan(kind.scale, method)
     if plan.action == "none":
         return plan.action
@@ -279,6 +283,12 @@ def _warn_scale(kind: DataKind, method: str) -> str:
         stacklevel=4,
     )
     return plan.action
+
+
+def _zscored_per_gene(evidence: dict) -> bool:
+    """Whether the genes (not only the samples) are standardised: each gene then compares with the cohort."""
+    mean, sd = evidence.get("median_abs_gene_mean", np.nan), evidence.get("median_gene_sd", np.nan)
+    return bool(np.isfinite(mean) and np.isfinite(sd) and mean < 0.05 and abs(sd - 1) < 0.1)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -421,3 +421,13 @@ def test_sparse_and_dense_storage_of_the_same_cells_score_the_same(method):
         perm = np.random.default_rng(0).permutation(len(GENES))
         shuffled = rs.tl.score(X[:, perm], SIGS, method, genes=[GENES[i] for i in perm], pvalues=False).scores
         np.testing.assert_allclose(dense.to_numpy(), shuffled.to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_zscores_per_sample_do_not_warn_for_rank_methods():
+    # z-scoring each sample is a monotone transform of it: within-sample ranks, hence the scores, are unchanged
+    df = _bulk(30)
+    z = df.sub(df.mean(axis=1), axis=0).div(df.std(axis=1), axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = rs.tl.score(z, SIGS, pvalues=False)
+    pd.testing.assert_frame_equal(res.scores, rs.tl.score(df, SIGS, pvalues=False).scores)
