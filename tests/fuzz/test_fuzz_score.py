@@ -181,10 +181,28 @@ def test_fuzz_score_odd_matrices(X, method, pvalues, data):
 
 
 @fuzz_settings(400)
-@given(X=matrices(max_rows=6, max_genes=16), storage=st.sampled_from(["csr", "array", "adata", "adata_sparse"]),
+@given(X=matrices(max_rows=6, max_genes=16),
+       storage=st.sampled_from(["csr", "array", "adata", "adata_sparse", "backed"]),
        method=st.sampled_from((None, *METHODS)))  # fmt: skip
-def test_fuzz_score_storage(X, storage, method):
+def test_fuzz_score_storage(X, storage, method, tmp_path_factory):
     count_input("score")
+    if storage == "backed":
+        # a backed .h5ad file scores exactly as the same cells in memory
+        genes = GENES[: X.shape[1]]
+        m = sp.csr_matrix(np.nan_to_num(X))
+        path = tmp_path_factory.mktemp("h5ad") / "cells.h5ad"
+        ad.AnnData(
+            m, obs=pd.DataFrame(index=[f"c{i}" for i in range(X.shape[0])]), var=pd.DataFrame(index=genes)
+        ).write_h5ad(path)
+        sigs = {"a": genes[:3], "b": [genes[3] + "-", genes[0]]}
+        on_disk = _score(str(path), sigs, method=method, pvalues=False, chunk_size=2)
+        in_memory = _score(m, sigs, method=method, pvalues=False, genes=genes,
+                           samples=[f"c{i}" for i in range(X.shape[0])])  # fmt: skip
+        assert (on_disk is None) == (in_memory is None)
+        if on_disk is not None:
+            _check_result(on_disk, on_disk.method, X.shape[0])
+            np.testing.assert_array_equal(on_disk.scores.to_numpy(), in_memory.scores.to_numpy())
+        return
     assume(np.isfinite(X).all() or storage in ("array", "adata"))
     genes = GENES[: X.shape[1]]
     sigs = {"a": genes[:3], "b": [genes[3] + "-", genes[0]]}
