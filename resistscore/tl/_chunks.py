@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numba as nb
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -47,74 +48,109 @@ UNSCORABLE_REASONS = {
 MAX_ABS_VALUE = 1e100
 
 
-def _check_magnitude(block, a: int) -> None:
-    vals = block.data if sp.issparse(block) else np.asarray(block)
-    if not vals.size or vals.dtype.kind != "f" or vals.dtype.itemsize < 8:
-        return  # integers and float32 cannot hold such values
-    with np.errstate(invalid="ignore"):
-        mag = np.abs(vals)
-        odd = ((mag > MAX_ABS_VALUE) & np.isfinite(mag)) | ((mag < 1.0 / MAX_ABS_VALUE) & (mag > 0))
-    if odd.any():
-        raise InputFormatError(
-            f"the expression data hold values beyond 1e100, or closer to 0 than 1e-100, in absolute value (rows "
-            f"from {a}, e.g. {vals[odd].flat[0]:.3g}), which no expression scale has; check how the file was read "
-            "(number format, units) and pass expression values."
-        )
+@nb.njit(nogil=True, cache=True)
+def _scan_row(vals, n_cols, check_mag):
+    """``(code, partial_nonfinite, odd_value_or_nan)`` of one row whose other ``n_cols - len(vals)``
+    entries are 0 (see :data:`UNSCORABLE_REASONS`)."""
+    k = vals.shape[0]
+    n_nan = 0
+    n_inf = 0
+    lo = np.inf
+    hi = -np.inf
+    odd = np.nan
+    for j in range(k):
+        v = vals[j]
+        if np.isnan(v):
+            n_nan += 1
+            continue
+        if np.isinf(v):
+            n_inf += 1
+            continue
+        lo = min(lo, v)
+        hi = max(hi, v)
+        if check_mag and np.isnan(odd):
+            av = abs(v)
+            if av > MAX_ABS_VALUE or (av > 0.0 and av < 1.0 / MAX_ABS_VALUE):
+                odd = v
+    if k < n_cols:  # implicit zeros
+        lo = min(lo, 0.0)
+        hi = max(hi, 0.0)
+    if n_cols > 0 and n_nan == n_cols:
+        return 1, False, odd
+    if n_nan + n_inf > 0:
+        return 0, True, odd
+    if n_cols > 0 and lo == hi:
+        return (2 if lo == 0.0 else 3), False, odd
+    return 0, False, odd
+
+
+@nb.njit(nogil=True, cache=True)
+def _scan_csr(data, indptr, n_cols, check_mag):
+    n = indptr.shape[0] - 1
+    code = np.zeros(n, dtype=np.int8)
+    bad = -1
+    odd = np.nan
+    for r in range(n):
+        c, partial, o = _scan_row(data[indptr[r] : indptr[r + 1]], n_cols, check_mag)
+        code[r] = c
+        if partial and bad < 0:
+            bad = r
+        if np.isnan(odd) and not np.isnan(o):
+            odd = o
+    return code, bad, odd
+
+
+@nb.njit(nogil=True, cache=True)
+def _scan_dense(X, check_mag):
+    n, m = X.shape
+    code = np.zeros(n, dtype=np.int8)
+    bad = -1
+    odd = np.nan
+    row = np.empty(m)
+    for r in range(n):
+        for j in range(m):
+            row[j] = X[r, j]
+        c, partial, o = _scan_row(row, m, check_mag)
+        code[r] = c
+        if partial and bad < 0:
+            bad = r
+        if np.isnan(odd) and not np.isnan(o):
+            odd = o
+    return code, bad, odd
 
 
 def unscorable_rows(block, a: int) -> np.ndarray:
-    """Per row: 0 (scorable) or the code of :data:`UNSCORABLE_REASONS`; raises on NaN or inf elsewhere.
+    """Per row: 0 (scorable) or the code of :data:`UNSCORABLE_REASONS`, in one compiled pass without
+    temporary arrays.
 
     A row with no measured value (all NaN), all zeros, or one value for every gene carries no
     information about any signature: every method would give it an arbitrary (often extreme) score.
+    Raises :class:`InputFormatError` for NaN or infinite values in a row that has other values, and for
+    values beyond 1e100 or non-zero values below 1e-100 in absolute value (float64 data only: no
+    other type holds them).
     """
-    _check_magnitude(block, a)
     if sp.issparse(block):
         data = np.asarray(block.data)
-        n_rows, n_cols = block.shape
-        indptr = np.asarray(block.indptr)
-        nnz = np.diff(indptr)
-        if len(data) and not np.all(np.isfinite(data)):
-            bad = np.repeat(np.arange(n_rows), nnz)[~np.isfinite(data)]
-            allnan = (nnz == n_cols) & (np.bincount(bad, minlength=n_rows) == n_cols)
-            if not np.all(np.isin(bad, np.flatnonzero(allnan))):
-                raise InputFormatError(
-                    f"the expression data contain NaN or infinite values (rows from {a}); impute or drop them before "
-                    "scoring."
-                )
-        else:
-            allnan = np.zeros(n_rows, dtype=bool)
-        code = np.zeros(n_rows, dtype=np.int8)
-        has = nnz > 0
-        lo = np.full(n_rows, 0.0)
-        hi = np.full(n_rows, 0.0)
-        if has.any():
-            starts = indptr[:-1][has]
-            with np.errstate(invalid="ignore"):
-                lo[has] = np.minimum.reduceat(data, starts)
-                hi[has] = np.maximum.reduceat(data, starts)
-        full = nnz == n_cols
-        zero = ~has | ((lo == 0) & (hi == 0))
-        const = (lo == hi) & (full | zero)
-        code[const & zero] = 2
-        code[const & ~zero] = 3
-        code[allnan] = 1
-        return code
-    X = np.asarray(block)
-    finite = np.isfinite(X)
-    allnan = np.isnan(X).all(axis=1) if X.shape[1] else np.zeros(X.shape[0], dtype=bool)
-    if not finite[~allnan].all():
+        if data.dtype.kind != "f":
+            data = data.astype(np.float64)
+        check = data.dtype.itemsize >= 8
+        code, bad, odd = _scan_csr(data, np.asarray(block.indptr, dtype=np.int64), block.shape[1], check)
+    else:
+        X = np.asarray(block)
+        if X.dtype.kind != "f":
+            X = X.astype(np.float64)
+        check = X.dtype.itemsize >= 8
+        code, bad, odd = _scan_dense(X, check)
+    if not np.isnan(odd):
         raise InputFormatError(
-            f"the expression data contain NaN or infinite values (rows from {a}); impute or drop them before scoring."
+            f"the expression data hold values beyond 1e100, or closer to 0 than 1e-100, in absolute value (rows "
+            f"from {a}, e.g. {odd:.3g}), which no expression scale has; check how the file was read "
+            "(number format, units) and pass expression values."
         )
-    code = np.zeros(X.shape[0], dtype=np.int8)
-    if X.shape[1]:
-        with np.errstate(invalid="ignore"):
-            lo, hi = X.min(axis=1), X.max(axis=1)
-        const = (lo == hi) & ~allnan
-        code[const & (lo == 0)] = 2
-        code[const & (lo != 0)] = 3
-    code[allnan] = 1
+    if bad >= 0:
+        raise InputFormatError(
+            f"the expression data contain NaN or infinite values (row {a + bad}); impute or drop them before scoring."
+        )
     return code
 
 
