@@ -91,7 +91,12 @@ def as_network(signatures) -> tuple[pd.DataFrame, pd.Series, str]:
         signatures = _sig.load(signatures)
     net = signatures.to_network()
     mc = getattr(signatures, "min_coverage", None)
-    min_cov = mc.astype(float) if isinstance(mc, pd.Series) else pd.Series(dtype=float)
+    if isinstance(mc, pd.Series):
+        min_cov = mc.astype(float)
+    elif isinstance(mc, (int, float)):  # one Signature
+        min_cov = pd.Series(float(mc), index=pd.unique(net["source"]))
+    else:
+        min_cov = pd.Series(dtype=float)
     version = str(getattr(signatures, "version", None) or "user")
     coll = getattr(signatures, "collection", None)
     if coll:
