@@ -100,25 +100,6 @@ def _scan_csr(data, indptr, n_cols, check_mag):
     return code, bad, odd
 
 
-@nb.njit(nogil=True, cache=True)
-def _scan_dense(X, check_mag):
-    n, m = X.shape
-    code = np.zeros(n, dtype=np.int8)
-    bad = -1
-    odd = np.nan
-    row = np.empty(m)
-    for r in range(n):
-        for j in range(m):
-            row[j] = X[r, j]
-        c, partial, o = _scan_row(row, m, check_mag)
-        code[r] = c
-        if partial and bad < 0:
-            bad = r
-        if np.isnan(odd) and not np.isnan(o):
-            odd = o
-    return code, bad, odd
-
-
 def unscorable_rows(block, a: int) -> np.ndarray:
     """Per row: 0 (scorable) or the code of :data:`UNSCORABLE_REASONS`, in one compiled pass without
     temporary arrays.
@@ -136,11 +117,12 @@ def unscorable_rows(block, a: int) -> np.ndarray:
         check = data.dtype.itemsize >= 8
         code, bad, odd = _scan_csr(data, np.asarray(block.indptr, dtype=np.int64), block.shape[1], check)
     else:
-        X = np.asarray(block)
+        X = np.ascontiguousarray(block)  # a view of the rows (a copy only of a column-major block)
         if X.dtype.kind != "f":
             X = X.astype(np.float64)
-        check = X.dtype.itemsize >= 8
-        code, bad, odd = _scan_dense(X, check)
+        n, m = X.shape
+        indptr = np.arange(0, n * m + 1, max(m, 1), dtype=np.int64) if m else np.zeros(n + 1, np.int64)
+        code, bad, odd = _scan_csr(X.reshape(-1), indptr, m, X.dtype.itemsize >= 8)
     if not np.isnan(odd):
         raise InputFormatError(
             f"the expression data hold values beyond 1e100, or closer to 0 than 1e-100, in absolute value (rows "

@@ -161,7 +161,7 @@ def _score(data, sigs, **kw):
 # ---------------------------------------------------------------------------------------------------
 # rs.tl.score
 # ---------------------------------------------------------------------------------------------------
-@fuzz_settings(1300)
+@fuzz_settings(1100)
 @given(X=matrices(), method=st.sampled_from((None, *METHODS)), pvalues=st.booleans(), data=st.data())
 def test_fuzz_score_odd_matrices(X, method, pvalues, data):
     count_input("score")
@@ -383,7 +383,7 @@ def metadata(draw, n):
     )
 
 
-@fuzz_settings(600)
+@fuzz_settings(500)
 @given(
     data=st.data(),
     n=st.integers(2, 14),
