@@ -38,6 +38,7 @@ from resistscore._errors import (
     ScaleWarning,
     SignatureError,
     StatisticsError,
+    UnscorableSampleWarning,
 )
 from resistscore._version import __version__
 
@@ -61,6 +62,7 @@ __all__ = [
     "ScaleWarning",
     "SignatureError",
     "StatisticsError",
+    "UnscorableSampleWarning",
     "__version__",
     "analyze",
     "ds",

@@ -22,6 +22,7 @@ __all__ = [
     "ScaleWarning",
     "SignatureError",
     "StatisticsError",
+    "UnscorableSampleWarning",
 ]
 
 
@@ -75,3 +76,7 @@ class CellsAsReplicatesWarning(ResistScoreWarning):
 
 class SampleMismatchWarning(ResistScoreWarning):
     """Some samples of the scores have no metadata (or the reverse); they were left out."""
+
+
+class UnscorableSampleWarning(ResistScoreWarning):
+    """Samples (or cells) without information (all NaN, all zero, or constant) got NaN scores; see ``result.unscored``."""

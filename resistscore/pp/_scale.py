@@ -62,9 +62,9 @@ class ScaleReport:
 
 
 def _matrix(data) -> tuple[Any, str]:
-    import anndata as ad
+    from resistscore._types import is_anndata  # never imports anndata (scoring a DataFrame does not need it)
 
-    if isinstance(data, ad.AnnData):
+    if is_anndata(data):
         X = data.X
         if data.isbacked:
             n = min(data.n_obs, max(1, _MAX_VALUES // max(data.n_vars, 1)))

@@ -18,7 +18,7 @@ from resistscore._atomic import atomic_write
 from resistscore._errors import SignatureError
 from resistscore._validate import check_choice
 from resistscore.sig._collection import YAML_NAME, load_shipped, read_collection
-from resistscore.sig._confounders import wants_confounders, with_confounders
+from resistscore.sig._confounders import CONFOUNDER_MECHANISM, wants_confounders, with_confounders
 from resistscore.sig._convert import from_dict, from_long, read_gmt, to_long, write_gmt
 from resistscore.sig._manifest import build_manifest
 from resistscore.sig._model import GENE_COLUMNS, Signature, SignatureSet
@@ -28,6 +28,7 @@ __all__ = ["describe", "export", "list_signatures", "load", "show"]
 
 _LEVELS = ("all", "mechanism", "sub")
 _FORMATS = ("gmt", "tsv", "yaml-folder")
+_FILE_SUFFIXES = (".gmt", ".gmt.gz", ".yaml", ".yml", ".tsv", ".tsv.gz", ".csv", ".csv.gz", ".txt")
 _FOLDER_ID = re.compile(
     r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*$"
 )  # as in signatures.schema.json
@@ -57,13 +58,18 @@ def load(
         * a long table: a DataFrame or a ``.tsv`` / ``.csv`` file with columns ``source``, ``target``
           and optionally a signed ``weight`` (decoupler's network format, see :func:`from_long`);
         * a dict ``{name: [genes]}``, ``{name: {gene: signed weight}}`` or ``{name: Signature}``;
-        * a :class:`SignatureSet` or :class:`Signature` (filtered by the other arguments).
+        * a :class:`SignatureSet` or :class:`Signature` (filtered by the other arguments);
+        * shipped signature ids: a list (``["efflux_abc", "apoptosis"]``) or a comma-separated string
+          (``"efflux_abc,apoptosis"``) that is not the path of an existing file.
+
+        This is the one entry point for signatures: :func:`resistscore.tl.score` and the command line
+        read theirs through it (one GMT reader, one dict and table parser).
     level
         ``"all"`` (default), ``"mechanism"`` (top-level signatures) or ``"sub"`` (sub-signatures).
     mechanism
         Keep only these top-level mechanism id(s) and their sub-signatures.
     ids
-        Keep only these signature id(s).
+        Keep only these signature id(s) (a list or a comma-separated string).
     feature_type
         ``"gene"`` (default: signatures over HGNC symbols), ``"mirna"`` (the miRNA-level signature)
         or ``None`` (both).
@@ -110,15 +116,27 @@ def load(
     check_choice("level", level, _LEVELS)
     if feature_type is not None:
         check_choice("feature_type", feature_type, ("gene", "mirna"))
-    sigs = _read_source(source)
-    if confounders or (source is None and wants_confounders(ids, mechanism)):
+    if isinstance(ids, str):
+        ids = _split_ids(ids)
+    shipped_ids = _as_ids(source)
+    if shipped_ids is not None:
+        sigs = load_shipped()
+        if wants_confounders(shipped_ids, None):
+            sigs = with_confounders(sigs)
+        sigs = sigs.select(shipped_ids)
+        feature_type = None  # ids asked for by name are kept whatever their feature type
+        source = None  # the shipped collection: confounders= and exclusive= apply to it as to load()
+    else:
+        sigs = _read_source(source)
+    if confounders or (source is None and shipped_ids is None and wants_confounders(ids, mechanism)):
         if source is not None:
             raise SignatureError(
                 "confounders=True adds the shipped confounder signatures to the shipped collection. To score them "
                 "beside your own signatures, combine the two sets: rs.sig.SignatureSet([*rs.sig.load(mine), "
                 "*rs.sig.confounders()])."
             )
-        sigs = with_confounders(sigs)
+        if not any(s.id.startswith(CONFOUNDER_MECHANISM + ".") for s in sigs):
+            sigs = with_confounders(sigs)
     if exclusive:
         if level == "sub":
             raise SignatureError(
@@ -127,6 +145,32 @@ def load(
             )
         sigs = exclusive_view(sigs)
     return sigs.select(ids, level=level, mechanism=mechanism, feature_type=feature_type)
+
+
+def _split_ids(text: str) -> list[str]:
+    """``"efflux_abc, apoptosis"`` -> ``["efflux_abc", "apoptosis"]``."""
+    out = [t.strip() for t in text.split(",") if t.strip()]
+    if not out:
+        raise SignatureError(
+            f"{text!r} names no signature. Give signature ids (e.g. 'efflux_abc,apoptosis'; see rs.sig.list()), "
+            "or None for all shipped signatures."
+        )
+    return out
+
+
+def _as_ids(source: Any) -> list[str] | None:
+    """Signature ids when ``source`` names shipped signatures (a list of ids, or a comma-separated
+    string that is not an existing file or folder), else ``None``."""
+    if isinstance(source, (list, tuple)) and source and all(isinstance(x, str) for x in source):
+        return [x.strip() for x in source]
+    if isinstance(source, str) and not source.strip():
+        return _split_ids(source)  # raises: an empty string names nothing (and is not the folder ".")
+    if isinstance(source, str) and not Path(source).exists():
+        lower = source.strip().lower()
+        if source.strip() and (lower.endswith(_FILE_SUFFIXES) or "/" in source or os.sep in source):
+            return None  # a file name: "not found" below
+        return _split_ids(source)
+    return None
 
 
 def _read_source(source: Any) -> SignatureSet:

@@ -301,6 +301,7 @@ def from_long(
     source: str = "source",
     target: str = "target",
     weight: str | None = "weight",
+    mor: str | None = "mor",
     min_coverage: float | Mapping[str, float] = 0.5,
     collection: str = "user",
 ) -> SignatureSet:
@@ -317,6 +318,13 @@ def from_long(
         the names of the gene-table columns (``evidence``, ``note``, ...) are kept.
     source, target, weight
         Column names. ``weight=None`` (or a missing ``weight`` column) gives every gene weight +1.
+    mor
+        Column of the mode of regulation (+1 / -1) of decoupler-v1 and decoupleR networks (DoRothEA's
+        ``mor``). As in decoupleR (``.mor`` x ``.likelihood``), the signed weight of a gene is
+        ``mor x weight`` when ``weight`` holds magnitudes (no negative value), ``weight`` when it is
+        already signed and agrees with ``mor`` in sign (decoupler 2's DoRothEA: ``weight = mor /
+        level``), and ``mor`` alone without a ``weight`` column. A signed ``weight`` that contradicts
+        ``mor`` is an error. ``mor=None`` ignores the column.
     min_coverage
         Minimal coverage for all signatures, or a mapping id -> value.
     collection
@@ -360,13 +368,7 @@ def from_long(
         raise SignatureError(
             f"row {i} of the long table has an empty {source!r} or {target!r}. Fill in or drop it."
         )
-    if weight is not None and weight in df.columns:
-        try:
-            w = to_float_array(df[weight])
-        except ValueError as exc:
-            raise SignatureError(f"column {weight!r} must hold numbers (signed weights): {exc}.") from None
-    else:
-        w = np.ones(len(df))
+    w = _signed_weights(df, weight, mor)
     bad_w = ~np.isfinite(w) | (w == 0)
     if bad_w.any():
         i = int(np.flatnonzero(bad_w)[0])
@@ -400,6 +402,34 @@ def from_long(
     return SignatureSet(sigs, collection=collection)
 
 
+def _numbers(df: pd.DataFrame, col: str) -> np.ndarray:
+    try:
+        return to_float_array(df[col])
+    except (TypeError, ValueError) as exc:
+        raise SignatureError(f"column {col!r} must hold numbers (signed weights): {exc}.") from None
+
+
+def _signed_weights(df: pd.DataFrame, weight: str | None, mor: str | None) -> np.ndarray:
+    """Signed weight of every row from the ``weight`` and ``mor`` columns (see :func:`from_long`)."""
+    w = _numbers(df, weight) if weight is not None and weight in df.columns else None
+    m = _numbers(df, mor) if mor is not None and mor in df.columns and mor != weight else None
+    if m is None:
+        return np.ones(len(df)) if w is None else w
+    if w is None:
+        return m
+    with np.errstate(invalid="ignore"):
+        if not (w < 0).any():
+            return m * w  # magnitudes (decoupleR's likelihood) times the mode of regulation
+        clash = (np.sign(w) != np.sign(m)) & np.isfinite(w) & np.isfinite(m) & (w != 0) & (m != 0)
+    if clash.any():
+        i = int(np.flatnonzero(clash)[0])
+        raise SignatureError(
+            f"row {i} of the long table has {weight}={float(w[i])!r} but {mor}={float(m[i])!r}: the signs disagree. "
+            f"Give unsigned magnitudes in {weight!r} (the sign then comes from {mor!r}), or drop one of the columns."
+        )
+    return w  # already signed, in agreement with mor (decoupler 2 networks keep both)
+
+
 def _dotted_parent(sid: str, names: set[str]) -> str | None:
     """The longest proper dotted prefix of ``sid`` that is itself a signature (``a.b.c`` -> ``a.b`` or ``a``)."""
     parts = sid.split(".")
@@ -415,7 +445,9 @@ def from_dict(
 ) -> SignatureSet:
     """Build a :class:`SignatureSet` from ``{name: [genes]}``, ``{name: {gene: signed weight}}`` or ``{name: Signature}``.
 
-    As in :func:`from_long`, dotted names nest under an existing prefix (``efflux.abcb1`` under ``efflux``).
+    In a list, a gene with a trailing ``-`` is a down gene and a trailing ``+`` marks an up gene
+    (UCell's convention: ``["ABCB1", "SLC29A1-"]``). As in :func:`from_long`, dotted names nest under
+    an existing prefix (``efflux.abcb1`` under ``efflux``).
 
     Examples
     --------
@@ -441,7 +473,7 @@ def from_dict(
                 f"signature {name!r}: give a list of genes or a dict {{gene: signed weight}}; got {type(genes).__name__}."
             )
         else:
-            items = [(g, 1.0) for g in genes]
+            items = [_suffixed(g) for g in genes]
         if not items:
             raise SignatureError(f"signature {name!r} has no genes. Give at least one gene.")
         for g, w in items:
@@ -459,6 +491,13 @@ def from_dict(
     order = list(data)
     merged = {s.id: s for s in [*sigs, *out]}
     return SignatureSet([merged[k] for k in order], collection=collection)
+
+
+def _suffixed(gene: Any) -> tuple[Any, float]:
+    """``"BAX-"`` -> ``("BAX", -1.0)``, ``"BCL2+"`` -> ``("BCL2", 1.0)`` (UCell's convention), else weight 1."""
+    if isinstance(gene, str) and len(gene) > 1 and gene[-1] in "+-":
+        return gene[:-1], -1.0 if gene[-1] == "-" else 1.0
+    return gene, 1.0
 
 
 def _as_set(signatures: Any) -> SignatureSet:

@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numba as nb
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from resistscore._errors import InputFormatError
 
-__all__ = ["RowSource", "column_sums"]
+__all__ = ["UNSCORABLE_REASONS", "RowSource", "column_sums", "unscorable_rows"]
 
 
 def _decode(a) -> pd.Index:
@@ -32,6 +33,107 @@ def column_sums(X) -> np.ndarray:
     if sp.issparse(X):
         return np.asarray(X.sum(axis=0, dtype=np.float64)).ravel()
     return np.asarray(X, dtype=np.float64).sum(axis=0)
+
+
+#: why a row cannot be scored, by code (see :func:`_unscorable_rows`)
+UNSCORABLE_REASONS = {
+    1: "no measured value (all NaN)",
+    2: "all values are zero: nothing was measured",
+    3: "all genes have the same value: no ranking or contrast within the sample",
+}
+
+
+#: no expression scale reaches beyond this, or comes closer to 0 than its inverse without being 0:
+#: such values come from a misread file, and they overflow (or underflow) sums of squares
+MAX_ABS_VALUE = 1e100
+
+
+@nb.njit(nogil=True, cache=True)
+def _scan_row(vals, n_cols, check_mag):
+    """``(code, partial_nonfinite, odd_value_or_nan)`` of one row whose other ``n_cols - len(vals)``
+    entries are 0 (see :data:`UNSCORABLE_REASONS`)."""
+    k = vals.shape[0]
+    n_nan = 0
+    n_inf = 0
+    lo = np.inf
+    hi = -np.inf
+    odd = np.nan
+    for j in range(k):
+        v = vals[j]
+        if np.isnan(v):
+            n_nan += 1
+            continue
+        if np.isinf(v):
+            n_inf += 1
+            continue
+        lo = min(lo, v)
+        hi = max(hi, v)
+        if check_mag and np.isnan(odd):
+            av = abs(v)
+            if av > MAX_ABS_VALUE or (av > 0.0 and av < 1.0 / MAX_ABS_VALUE):
+                odd = v
+    if k < n_cols:  # implicit zeros
+        lo = min(lo, 0.0)
+        hi = max(hi, 0.0)
+    if n_cols > 0 and n_nan == n_cols:
+        return 1, False, odd
+    if n_nan + n_inf > 0:
+        return 0, True, odd
+    if n_cols > 0 and lo == hi:
+        return (2 if lo == 0.0 else 3), False, odd
+    return 0, False, odd
+
+
+@nb.njit(nogil=True, cache=True)
+def _scan_csr(data, indptr, n_cols, check_mag):
+    n = indptr.shape[0] - 1
+    code = np.zeros(n, dtype=np.int8)
+    bad = -1
+    odd = np.nan
+    for r in range(n):
+        c, partial, o = _scan_row(data[indptr[r] : indptr[r + 1]], n_cols, check_mag)
+        code[r] = c
+        if partial and bad < 0:
+            bad = r
+        if np.isnan(odd) and not np.isnan(o):
+            odd = o
+    return code, bad, odd
+
+
+def unscorable_rows(block, a: int) -> np.ndarray:
+    """Per row: 0 (scorable) or the code of :data:`UNSCORABLE_REASONS`, in one compiled pass without
+    temporary arrays.
+
+    A row with no measured value (all NaN), all zeros, or one value for every gene carries no
+    information about any signature: every method would give it an arbitrary (often extreme) score.
+    Raises :class:`InputFormatError` for NaN or infinite values in a row that has other values, and for
+    values beyond 1e100 or non-zero values below 1e-100 in absolute value (float64 data only: no
+    other type holds them).
+    """
+    if sp.issparse(block):
+        data = np.asarray(block.data)
+        if data.dtype.kind != "f":
+            data = data.astype(np.float64)
+        check = data.dtype.itemsize >= 8
+        code, bad, odd = _scan_csr(data, np.asarray(block.indptr, dtype=np.int64), block.shape[1], check)
+    else:
+        X = np.ascontiguousarray(block)  # a view of the rows (a copy only of a column-major block)
+        if X.dtype.kind != "f":
+            X = X.astype(np.float64)
+        n, m = X.shape
+        indptr = np.arange(0, n * m + 1, max(m, 1), dtype=np.int64) if m else np.zeros(n + 1, np.int64)
+        code, bad, odd = _scan_csr(X.reshape(-1), indptr, m, X.dtype.itemsize >= 8)
+    if not np.isnan(odd):
+        raise InputFormatError(
+            f"the expression data hold values beyond 1e100, or closer to 0 than 1e-100, in absolute value (rows "
+            f"from {a}, e.g. {odd:.3g}), which no expression scale has; check how the file was read "
+            "(number format, units) and pass expression values."
+        )
+    if bad >= 0:
+        raise InputFormatError(
+            f"the expression data contain NaN or infinite values (row {a + bad}); impute or drop them before scoring."
+        )
+    return code
 
 
 class RowSource:
@@ -156,18 +258,22 @@ class RowSource:
             yield a, min(a + chunk_size, self.n_obs)
 
     def column_means(self, chunk_size: int = 5000) -> np.ndarray:
-        """Exact mean of every gene over all rows (on disk: one pass in chunks of rows)."""
-        if self.h5 is None:
-            return column_sums(self.X) / max(self.n_obs, 1)
+        """Exact mean of every gene over all scorable rows (one pass in chunks of rows; rows without
+        information - all NaN, all zero, constant - are left out, see :func:`unscorable_rows`)."""
         total = np.zeros(self.n_vars)
+        m = 0
         for a, b in self.chunks(chunk_size):
-            total += column_sums(self.rows(a, b))
-        return total / max(self.n_obs, 1)
+            B = self.rows(a, b)
+            ok = unscorable_rows(B, a) == 0
+            m += int(ok.sum())
+            total += column_sums(B if ok.all() else B[np.flatnonzero(ok)])
+        return total / max(m, 1)
 
     def gene_stats(self, max_rows: int = 20_000, block: int = 1000) -> tuple[np.ndarray, np.ndarray, int]:
         """Per-gene mean and variance over the rows (or ``max_rows`` rows in evenly spaced blocks).
 
-        The rows used depend only on the number of rows, never on the chunk size.
+        The rows used depend only on the number of rows, never on the chunk size. Rows without
+        information (see :func:`unscorable_rows`) are left out.
         """
         n = self.n_obs
         if n <= max_rows:
@@ -181,7 +287,10 @@ class RowSource:
         m = 0
         for a, b in ranges:
             B = self.rows(a, b)
-            m += b - a
+            ok = unscorable_rows(B, a) == 0
+            if not ok.all():
+                B = B[np.flatnonzero(ok)]
+            m += int(ok.sum())
             if sp.issparse(B):
                 d = np.asarray(B.data, dtype=np.float64)  # never modify B: it may share the user's data
                 s1 += np.asarray(sp.csr_matrix((d, B.indices, B.indptr), shape=B.shape).sum(axis=0)).ravel()

@@ -11,18 +11,6 @@ from resistscore.tl.methods._kernels import as_csr_block, gather
 
 __all__ = ["contributions"]
 
-_RANKING = {
-    # method: (transform, descending, ties)
-    "singscore": ("rank", False, "min"),
-    "ucell": ("rank", True, "average"),
-    "aucell": ("rank", True, "ordinal"),
-}
-
-
-def _row_values(X, genes):
-    X = as_csr_block(X)
-    return gather(X, genes, transform="value")[0]
-
 
 def contributions(result, sample, signature: str) -> pd.DataFrame:
     """Per-gene contributions to the score of one sample for one signature.
@@ -127,9 +115,8 @@ def contributions(result, sample, signature: str) -> pd.DataFrame:
 
         t = ctx.params.get("auc_max_rank") or max(2, math.ceil(0.05 * n))
         t = min(int(t), n)
-        f = gather(block, genes, transform="rank_recovery", descending=True, ties="ordinal", param=float(t))[
-            0
-        ]
+        ties = ctx.params.get("ties", "expected")
+        f = gather(block, genes, transform="rank_recovery", descending=True, ties=ties, param=float(t))[0]
         mk = np.minimum(ksz, t - 1)
         contrib = sign * f / (mk * t - mk * (mk + 1) / 2)
     elif method == "wmean":

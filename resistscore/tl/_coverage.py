@@ -42,6 +42,8 @@ def coverage_table(net: pd.DataFrame, var_names: pd.Index, min_coverage: pd.Seri
     pandas.DataFrame
         Indexed by signature (in the order of first appearance in ``net``), columns
         ``n_genes, n_up, n_down, n_found, weight_covered, min_coverage, reported, reason, missing``.
+        A signature is reported when at least one of its genes and ``min_coverage`` of its weight are
+        measured, and it does not hold every gene of the data (then there is nothing to compare it with).
 
     Examples
     --------
@@ -57,50 +59,62 @@ def coverage_table(net: pd.DataFrame, var_names: pd.Index, min_coverage: pd.Seri
     b                1            1.00      True
     """
     found = net["target"].isin(var_names).to_numpy()
-    absw = net["weight"].abs().to_numpy()
-    src = net["source"].to_numpy()
-    order = pd.unique(src)
-    df = pd.DataFrame({"source": src, "found": found, "absw": absw, "up": net["weight"].to_numpy() > 0})
-    g = df.groupby("source", sort=False)
-    out = pd.DataFrame(index=pd.Index(order, name="signature"))
-    out["n_genes"] = g.size().reindex(order).astype(int)
-    out["n_up"] = g["up"].sum().reindex(order).astype(int)
-    out["n_down"] = out["n_genes"] - out["n_up"]
-    out["n_found"] = g["found"].sum().reindex(order).astype(int)
-    tot = g["absw"].sum().reindex(order)
-    cov = df.assign(fw=df["absw"] * df["found"]).groupby("source", sort=False)["fw"].sum().reindex(order)
-    out["weight_covered"] = (cov / tot).astype(float).round(12)
-    out["min_coverage"] = min_coverage.reindex(order).fillna(0.5).astype(float).to_numpy()
-    ok = (out["n_found"] > 0) & (out["weight_covered"] >= out["min_coverage"])
-    out["reported"] = ok.astype(bool)
+    w = net["weight"].to_numpy(dtype=np.float64)
+    absw = np.abs(w)
+    codes, order = pd.factorize(net["source"], sort=False)
+    k = len(order)
+    n_genes = np.bincount(codes, minlength=k)
+    n_up = np.bincount(codes, weights=(w > 0), minlength=k).astype(int)
+    n_found = np.bincount(codes, weights=found, minlength=k).astype(int)
+    tot = np.bincount(codes, weights=absw, minlength=k)
+    cov = np.bincount(codes, weights=absw * found, minlength=k)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight_covered = np.round(cov / tot, 12)
+    min_cov = min_coverage.reindex(pd.Index(order)).fillna(0.5).to_numpy(dtype=float)
+    everything = n_found >= len(var_names)
+    ok = (n_found > 0) & (weight_covered >= min_cov) & ~everything
     reasons = []
-    for _sig, row in out.iterrows():
-        if row["n_found"] == 0:
+    for nf, rep, wc, mc in zip(n_found, ok, weight_covered, min_cov):
+        if nf == 0:
             reasons.append("no gene of the signature is measured")
-        elif not row["reported"]:
-            reasons.append(
-                f"only {row['weight_covered']:.0%} of the signature's weight is measured "
-                f"(< min_coverage {row['min_coverage']:.0%})"
-            )
+        elif nf >= len(var_names):
+            reasons.append("the signature holds every measured gene: no other gene to compare it with")
+        elif not rep:
+            reasons.append(f"only {wc:.0%} of the signature's weight is measured (< min_coverage {mc:.0%})")
         else:
             reasons.append("")
-    out["reason"] = reasons
-    missing = (
-        df.loc[~df["found"]].assign(t=net["target"].to_numpy()[~found]).groupby("source", sort=False)["t"]
+    missing = [[] for _ in range(k)]
+    for c, t in zip(codes[~found], net["target"].to_numpy()[~found]):
+        missing[c].append(str(t))
+    return pd.DataFrame(
+        {
+            "n_genes": n_genes.astype(int),
+            "n_up": n_up,
+            "n_down": n_genes.astype(int) - n_up,
+            "n_found": n_found,
+            "weight_covered": weight_covered,
+            "min_coverage": min_cov,
+            "reported": ok.astype(bool),
+            "reason": reasons,
+            "missing": [";".join(m) for m in missing],
+        },
+        index=pd.Index(np.asarray(order, dtype=object), name="signature"),
     )
-    out["missing"] = missing.agg(lambda s: ";".join(map(str, s))).reindex(order).fillna("").to_numpy()
-    return out
+
+
+def examples(reasons: pd.Series, n: int = 5) -> str:
+    """``"a (why), b (why) and 3 more"``: the first ``n`` items of ``reasons`` (index: item, value: reason)."""
+    shown = ", ".join(f"{k} ({r})" for k, r in reasons.head(n).items())
+    return shown + (f" and {len(reasons) - n} more" if len(reasons) > n else "")
 
 
 def warn_low_coverage(cov: pd.DataFrame) -> None:
     """Emit one :class:`LowCoverageWarning` listing the signatures not reported."""
-    bad = cov.index[~cov["reported"]]
+    bad = cov.loc[~cov["reported"], "reason"]
     if len(bad):
-        shown = ", ".join(f"{s} ({cov.at[s, 'reason']})" for s in bad[:5])
-        more = f" and {len(bad) - 5} more" if len(bad) > 5 else ""
         warnings.warn(
-            f"{len(bad)} signature(s) are not scored (NaN) because too few of their genes are measured: {shown}{more}. "
-            "Check gene identifiers (rs.pp.harmonize_genes), or lower `min_coverage` knowingly; see result.coverage.",
+            f"{len(bad)} signature(s) are not scored (NaN): {examples(bad)}. When too few of their genes are measured, "
+            "check gene identifiers (rs.pp.harmonize_genes), or lower `min_coverage` knowingly; see result.coverage.",
             LowCoverageWarning,
             stacklevel=3,
         )
@@ -108,16 +122,19 @@ def warn_low_coverage(cov: pd.DataFrame) -> None:
 
 def resolve_sets(net: pd.DataFrame, var_names: pd.Index, names: list[str]) -> GeneSetIndex:
     """Resolve the signatures ``names`` of ``net`` against ``var_names`` (genes not found are dropped)."""
-    pos = pd.Series(np.arange(len(var_names)), index=var_names)
-    sub = net[net["target"].isin(var_names) & net["source"].isin(names)]
-    groups = {name: part for name, part in sub.groupby("source", sort=False)}  # noqa: C416
+    col = pd.Index(var_names).get_indexer(net["target"])
+    keep = (col >= 0) & net["source"].isin(names).to_numpy()
+    src = net["source"].to_numpy()[keep]
+    idx_all = col[keep].astype(np.int64)
+    w_all = net["weight"].to_numpy(dtype=np.float64)[keep]
+    by_name: dict = {}
+    for i, name in enumerate(src):
+        by_name.setdefault(name, []).append(i)
     up_idx, up_w, dn_idx, dn_w = [], [], [], []
+    empty = np.zeros(0, dtype=np.int64)
     for name in names:
-        part = groups.get(name)
-        if part is None:
-            part = sub.iloc[:0]
-        idx = pos.reindex(part["target"]).to_numpy(dtype=np.int64)
-        w = part["weight"].to_numpy(dtype=np.float64)
+        rows = np.asarray(by_name.get(name, empty), dtype=np.int64)
+        idx, w = idx_all[rows], w_all[rows]
         up, dn = w > 0, w < 0
         up_idx.append(idx[up])
         up_w.append(w[up])

@@ -137,7 +137,9 @@ def count_exceed(scores: np.ndarray, n_sets: int, n_controls: int) -> np.ndarray
     """Number of control scores >= the observed score, per row and signature (-1 where the score is NaN).
 
     ``scores`` holds the observed scores in its first ``n_sets`` columns, then the control scores
-    laid out as in :func:`make_controls`. Ties within 1e-12 (relative) count as exceeding.
+    laid out as in :func:`make_controls`. Ties within 1e-12 (relative) count as exceeding, and so does a
+    control set the method could not score (NaN; e.g. GSVA on control genes that never vary): the
+    p-value stays valid (conservative).
 
     Examples
     --------
@@ -162,7 +164,7 @@ def _count_exceed(scores, n_sets, n_ctrl):
             c = 0
             base = n_sets + s * n_ctrl
             for j in range(n_ctrl):
-                if scores[r, base + j] >= lim:
+                if not scores[r, base + j] < lim:  # a control set without a score (NaN) counts as exceeding
                     c += 1
             out[r, s] = c
     return out
@@ -303,7 +305,11 @@ def _lookup(counts, cols, table, out):
 @nb.njit(nogil=True, cache=True)
 def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool):
     """z-scores of the observed scores against their own controls (rows ``row0 ...``), and the
-    standardised control scores of every ``stride``-th row into ``pool``."""
+    standardised control scores of every ``stride``-th row into ``pool``.
+
+    Control scores that are NaN (a control set the method could not score) are left out of the mean,
+    the SD and the pool; without any scored control set, ``z = -inf`` (p = 1, as the per-sample null
+    counts such control sets as exceeding)."""
     n = scores.shape[0]
     for r in range(n):
         g = row0 + r
@@ -312,16 +318,25 @@ def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool):
         for s in range(n_sets):
             base = n_sets + s * n_ctrl
             mu = 0.0
+            m = 0
             for j in range(n_ctrl):
-                mu += scores[r, base + j]
-            mu /= n_ctrl
-            sd = 0.0
-            if n_ctrl > 1:
-                for j in range(n_ctrl):
-                    d = scores[r, base + j] - mu
-                    sd += d * d
-                sd = np.sqrt(sd / (n_ctrl - 1))
+                v = scores[r, base + j]
+                if not np.isnan(v):
+                    mu += v
+                    m += 1
             obs = scores[r, s]
+            if m == 0:
+                z[g, s] = np.nan if np.isnan(obs) else -np.inf
+                continue
+            mu /= m
+            sd = 0.0
+            if m > 1:
+                for j in range(n_ctrl):
+                    v = scores[r, base + j]
+                    if not np.isnan(v):
+                        d = v - mu
+                        sd += d * d
+                sd = np.sqrt(sd / (m - 1))
             if sd > 0:
                 z[g, s] = (obs - mu) / sd
             elif abs(obs - mu) <= 1e-12 + 1e-12 * abs(mu):

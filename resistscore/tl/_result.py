@@ -40,6 +40,13 @@ class ScoreResult:
         How p-values were made: ``"per_sample"`` or ``"pooled"`` ("" without p-values).
     extras
         Further per-sample outputs of the method (e.g. singscore's ``dispersion``), samples x signatures.
+    unscored
+        One row per sample (or cell) that could not be scored, with its ``reason`` (all values NaN,
+        all zero, or one value for every gene); its scores, p-values and FDR are NaN. Empty when every
+        sample was scored.
+    data_kind
+        ``"single_cell"`` or ``"bulk"``: how the data were judged (this chose the default method,
+        number of control sets and null, and tells the statistics that rows are cells).
     """
 
     scores: pd.DataFrame
@@ -53,6 +60,8 @@ class ScoreResult:
     versions: dict[str, str]
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
     null: str = "per_sample"
+    unscored: pd.DataFrame = field(default_factory=lambda: _empty_unscored())
+    data_kind: str = ""
     _context: Any = field(default=None, repr=False, compare=False)
 
     # ---------------------------------------------------------------------------------------------
@@ -64,8 +73,22 @@ class ScoreResult:
     def tidy(self) -> pd.DataFrame:
         """Long table, one row per sample and signature.
 
-        Columns ``sample, signature, score, pvalue, fdr, n_found, weight_covered`` (``pvalue`` and
-        ``fdr`` are NaN when significance was not computed).
+        Columns ``sample, signature, score, pvalue, fdr, coverage, n_found, note``: ``coverage`` is the
+        share of the signature's (absolute) weight measured in the data and ``n_found`` its genes found
+        (see :attr:`coverage`); ``note`` says why a score is NaN (a signature below its minimal
+        coverage, or a sample that cannot be scored), else it is empty. ``pvalue`` and ``fdr`` are NaN
+        when significance was not computed.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import resistscore as rs
+        >>> df = pd.DataFrame(np.arange(12.0).reshape(2, 6), index=["a", "b"], columns=list("ABCDEF"))
+        >>> res = rs.tl.score(df, {"s": ["A", "B", "X"]}, pvalues=False)
+        >>> res.tidy()[["sample", "signature", "coverage", "n_found", "note"]]
+          sample signature  coverage  n_found note
+        0      a         s  0.666667        2
+        1      b         s  0.666667        2
         """
         s = self.scores
         n, m = s.shape
@@ -79,8 +102,19 @@ class ScoreResult:
             }
         )
         cov = self.coverage.reindex(s.columns)
+        out["coverage"] = np.tile(cov["weight_covered"].to_numpy(dtype=float), n)
         out["n_found"] = np.tile(cov["n_found"].to_numpy(), n)
-        out["weight_covered"] = np.tile(cov["weight_covered"].to_numpy(), n)
+        sig_note = np.where(
+            cov["reported"].fillna(False).astype(bool), "", cov["reason"].fillna("").astype(str)
+        )
+        note = np.tile(sig_note.astype(object), n)
+        if len(self.unscored):
+            rows = s.index.get_indexer(self.unscored.index)
+            reasons = self.unscored["reason"].to_numpy(dtype=object)
+            for r, why in zip(rows, reasons):
+                if r >= 0:
+                    note[r * m : (r + 1) * m] = f"sample not scored: {why}"
+        out["note"] = note
         return out
 
     def contributions(self, sample, signature: str) -> pd.DataFrame:
@@ -101,6 +135,11 @@ class ScoreResult:
             "coverage": {c: [_plain(v) for v in cov[c].tolist()] for c in cov.columns},
             "versions": dict(self.versions),
             "signatures": self.signatures,
+            "data_kind": self.data_kind,
+            "unscored": {
+                "sample": [str(x) for x in self.unscored.index],
+                "reason": [str(x) for x in self.unscored["reason"]],
+            },
         }
 
     def to_anndata(self, adata) -> None:
@@ -132,8 +171,9 @@ class ScoreResult:
             if self.pvalues is not None
             else "no p-values"
         )
+        bad = f", {len(self.unscored)} samples not scored" if len(self.unscored) else ""
         return (
-            f"ScoreResult: {n} samples x {m} signatures ({rep} reported), method={self.method!r}, {sig}, "
+            f"ScoreResult: {n} samples x {m} signatures ({rep} reported{bad}), method={self.method!r}, {sig}, "
             f"seed={self.seed}, resistscore {self.versions.get('resistscore')}, "
             f"signatures {self.versions.get('signatures')}"
         )
@@ -145,6 +185,18 @@ class ScoreResult:
             f"<div><p><b>{head}</b></p><p>Scores (first rows):</p>{self.scores.head(10).to_html()}"
             f"<p>Coverage:</p>{cov.to_html()}</div>"
         )
+
+
+def _empty_unscored() -> pd.DataFrame:
+    return pd.DataFrame({"reason": pd.Series(dtype=object)}, index=pd.Index([], name="sample", dtype=object))
+
+
+def unscored_from_uns(uns: dict) -> pd.DataFrame:
+    """The ``unscored`` table stored by :meth:`ScoreResult.to_uns` (empty if absent)."""
+    u = uns.get("unscored") or {}
+    if not len(u.get("sample", [])):
+        return _empty_unscored()
+    return pd.DataFrame({"reason": list(u["reason"])}, index=pd.Index(list(u["sample"]), name="sample"))
 
 
 def _plain(v):

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import inspect
-import os
 import sys
 import threading
+import warnings
 from collections import deque
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +16,19 @@ import pandas as pd
 import scipy.sparse as sp
 from tqdm import tqdm
 
-from resistscore._errors import InputFormatError, OrientationError, ResistScoreError, SignatureError
+from resistscore._errors import (
+    InputFormatError,
+    OrientationError,
+    ResistScoreError,
+    ScaleWarning,
+    SignatureError,
+    UnscorableSampleWarning,
+)
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_real
-from resistscore.tl._chunks import RowSource, from_h5ad
-from resistscore.tl._coverage import coverage_table, resolve_sets, warn_low_coverage
+from resistscore.tl._chunks import UNSCORABLE_REASONS, RowSource, from_h5ad, unscorable_rows
+from resistscore.tl._coverage import coverage_table, examples, resolve_sets, warn_low_coverage
+from resistscore.tl._kind import default_n_jobs, is_single_cell, zero_share
 from resistscore.tl._null import (
     PooledNull,
     bh_fdr_counts,
@@ -31,14 +38,12 @@ from resistscore.tl._null import (
     pvalues_from_counts,
 )
 from resistscore.tl._result import OBSM_SCORES as OBSM_KEY
-from resistscore.tl._result import ScoreResult
+from resistscore.tl._result import ScoreResult, unscored_from_uns
 from resistscore.tl.methods._kernels import workspace
 from resistscore.tl.methods._registry import GeneSetIndex, check_dense_size, get_method
 
 __all__ = ["as_network", "default_method", "score"]
 
-#: AnnData with more observations than this (or with sparse X) is treated as single-cell data
-SINGLE_CELL_MIN_OBS = 5000
 DEFAULT_BULK_METHOD = "singscore"
 DEFAULT_SC_METHOD = "ucell"
 DEFAULT_N_CONTROLS_BULK = 1000
@@ -48,31 +53,20 @@ DEFAULT_N_CONTROLS_SC = 100
 # ---------------------------------------------------------------------------------------------------
 # signatures
 # ---------------------------------------------------------------------------------------------------
-def _read_gmt(path: Path) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    with open(path, encoding="utf-8") as fh:
-        for i, line in enumerate(fh, 1):
-            parts = line.rstrip("\n\r").split("\t")
-            if not parts or not parts[0].strip():
-                continue
-            if len(parts) < 3:
-                raise SignatureError(
-                    f"{path}, line {i}: a GMT line needs a name, a description and genes (tab-separated)."
-                )
-            out[parts[0]] = [g for g in parts[2:] if g]
-    return out
-
-
 def as_network(signatures) -> tuple[pd.DataFrame, pd.Series, str]:
     """Normalise signatures to a long table ``source, target, weight`` (signed weights).
+
+    Every form goes through :func:`resistscore.sig.load`, the one entry point for signatures (one GMT
+    reader, one parser of dicts and long tables).
 
     Parameters
     ----------
     signatures
         ``None`` (the shipped collection, ``rs.sig.load()``), a ``SignatureSet`` (anything with
-        ``.to_network()``), a long DataFrame (``source``, ``target``, optional ``weight``), a dict
-        ``{name: [genes]}`` (a trailing ``-`` marks a down gene, as in UCell) or ``{name: {gene: weight}}``,
-        or the path of a GMT file.
+        ``.to_network()``), shipped signature ids (a list or a comma-separated string), a long
+        DataFrame (``source``, ``target``, optional signed ``weight`` and/or decoupler's ``mor``), a
+        dict ``{name: [genes]}`` (a trailing ``-`` marks a down gene, as in UCell) or
+        ``{name: {gene: weight}}``, or the path of a GMT file, a long table or a signature folder / YAML.
 
     Returns
     -------
@@ -89,59 +83,25 @@ def as_network(signatures) -> tuple[pd.DataFrame, pd.Series, str]:
     2    signed      A     2.0
     3    signed      C    -1.0
     """
-    version = "user"
-    min_cov = pd.Series(dtype=float)
-    if signatures is None:
-        from resistscore import sig as _sig
+    from resistscore import sig as _sig
 
+    if signatures is None:
         signatures = _sig.load()
-    if hasattr(signatures, "to_network"):
-        net = signatures.to_network()
-        mc = getattr(signatures, "min_coverage", None)
-        if isinstance(mc, pd.Series):
-            min_cov = mc.astype(float)
-        version = str(getattr(signatures, "version", None) or "user")
-        coll = getattr(signatures, "collection", None)
-        if coll:
-            version = f"{coll} {version}"
-    elif isinstance(signatures, (str, Path)):
-        p = Path(signatures)
-        if not p.is_file():
-            raise SignatureError(
-                f"signature file {p} does not exist; pass an existing GMT file or a dict of gene lists."
-            )
-        return as_network(_read_gmt(p))[0], min_cov, f"gmt:{p.name}"
-    elif isinstance(signatures, pd.DataFrame):
-        if not {"source", "target"} <= set(signatures.columns):
-            raise SignatureError(
-                "a signature table needs the columns 'source' (signature), 'target' (gene) and optionally 'weight'; "
-                f"got {list(signatures.columns)}."
-            )
-        net = signatures[["source", "target"]].copy()
-        net["weight"] = signatures["weight"].to_numpy(dtype=float) if "weight" in signatures else 1.0
-    elif isinstance(signatures, Mapping):
-        rows = []
-        for name, genes in signatures.items():
-            if isinstance(genes, str):
-                raise SignatureError(
-                    f"signature {name!r}: give a list of genes, not a single string {genes!r}."
-                )
-            if isinstance(genes, (Mapping, pd.Series)):
-                rows += [(str(name), str(g), float(w)) for g, w in dict(genes).items()]
-            else:
-                for g in genes:
-                    g = str(g)
-                    if len(g) > 1 and g[-1] in "+-":
-                        rows.append((str(name), g[:-1], -1.0 if g[-1] == "-" else 1.0))
-                    else:
-                        rows.append((str(name), g, 1.0))
-        net = pd.DataFrame(rows, columns=["source", "target", "weight"])
+    elif not hasattr(signatures, "to_network"):
+        signatures = _sig.load(signatures)
+    net = signatures.to_network()
+    mc = getattr(signatures, "min_coverage", None)
+    if isinstance(mc, pd.Series):
+        min_cov = mc.astype(float)
+    elif isinstance(mc, (int, float)):  # one Signature
+        min_cov = pd.Series(float(mc), index=pd.unique(net["source"]))
     else:
-        raise SignatureError(
-            f"cannot use {type(signatures).__name__} as signatures; pass None (the shipped collection), a SignatureSet, "
-            "a DataFrame (source, target, weight), a dict {name: [genes]} or {name: {gene: weight}}, or a GMT path."
-        )
-    net = net.reset_index(drop=True)
+        min_cov = pd.Series(dtype=float)
+    version = str(getattr(signatures, "version", None) or "user")
+    coll = getattr(signatures, "collection", None)
+    if coll:
+        version = f"{coll} {version}"
+    net = net[["source", "target", "weight"]].reset_index(drop=True)
     net["source"] = net["source"].astype(str)
     net["target"] = net["target"].astype(str)
     net["weight"] = net["weight"].astype(float)
@@ -166,10 +126,37 @@ def as_network(signatures) -> tuple[pd.DataFrame, pd.Series, str]:
 # ---------------------------------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------------------------------
+def _flat_index(index: pd.Index, what: str, attr: str) -> pd.Index:
+    """Row or column labels as one string per entry; a MultiIndex is refused with the fix."""
+    if isinstance(index, pd.MultiIndex):
+        names = [n for n in index.names if n is not None]
+        pick = (
+            f"df.{attr} = df.{attr}.get_level_values({names[0]!r})"
+            if names
+            else (f"df.{attr} = df.{attr}.get_level_values(0)")
+        )
+        raise InputFormatError(
+            f"the DataFrame has a MultiIndex of {what} (levels {list(index.names)}); resistscore needs one name per "
+            f"{what[:-1]}. Keep the level with the {what} names ({pick}), or join the levels "
+            f"(df.{attr} = ['|'.join(map(str, t)) for t in df.{attr}])."
+        )
+    return index.astype(str)
 
 
-def _source(data, layer, genes, samples) -> RowSource:
+def _source(data, layer, genes, samples, use_raw=False) -> RowSource:
     if is_anndata(data):
+        if use_raw:
+            if layer is not None:
+                raise ResistScoreError(
+                    "use_raw=True and `layer` cannot be combined (as in scanpy); pass one."
+                )
+            if data.raw is None:
+                raise InputFormatError("use_raw=True but the AnnData has no .raw; pass use_raw=False.")
+            if data.isbacked:
+                raise InputFormatError(
+                    "use_raw=True is not available for a backed AnnData; load it, or score its X or a layer."
+                )
+            return RowSource(data.raw.X, data.obs_names, data.raw.var_names)
         if data.isbacked:
             return from_h5ad(data.filename, layer)
         X = data.X if layer is None else data.layers.get(layer, None)
@@ -179,6 +166,11 @@ def _source(data, layer, genes, samples) -> RowSource:
                 f"{list(data.layers.keys())} or layer=None."
             )
         return RowSource(X, data.obs_names, data.var_names)
+    if use_raw or layer is not None:
+        name = "use_raw" if use_raw else "layer"
+        raise ResistScoreError(
+            f"`{name}` applies to an AnnData only; got a {type(data).__name__}. Drop `{name}`."
+        )
     if isinstance(data, (str, Path)):
         p = Path(data)
         if p.suffix != ".h5ad" or not p.is_file():
@@ -187,17 +179,30 @@ def _source(data, layer, genes, samples) -> RowSource:
             )
         return from_h5ad(p, layer)
     if isinstance(data, pd.DataFrame):
+        obs = _flat_index(data.index, "samples", "index")
+        var = _flat_index(data.columns, "genes", "columns")
+        bad = [
+            c
+            for c, t in data.dtypes.items()
+            if not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
+        ]
+        if bad:
+            raise InputFormatError(
+                f"the DataFrame has non-numeric columns (e.g. {[str(c) for c in bad[:3]]}); pass a samples x genes "
+                "table of numbers only (move annotations to a separate metadata table)."
+            )
         try:
             X = data.to_numpy(dtype=np.float64)
         except (TypeError, ValueError):
             raise InputFormatError(
-                "the DataFrame has non-numeric columns; pass a samples x genes table of numbers only "
-                "(move annotations to a separate metadata table)."
+                "the DataFrame has values that are not numbers; pass a samples x genes table of numbers only."
             ) from None
-        return RowSource(X, data.index.astype(str), data.columns.astype(str))
+        return RowSource(X, obs, var)
     if isinstance(data, np.ndarray) or sp.issparse(data):
         if genes is None:
             raise InputFormatError("a bare matrix needs gene names: pass genes=[...] (one per column).")
+        if data.ndim != 2:
+            raise InputFormatError(f"expression data must be 2-dimensional; got shape {data.shape}.")
         n = data.shape[0]
         samples = [f"sample_{i}" for i in range(n)] if samples is None else samples
         return RowSource(data, pd.Index(samples).astype(str), pd.Index(genes).astype(str))
@@ -207,19 +212,88 @@ def _source(data, layer, genes, samples) -> RowSource:
     )
 
 
-def _is_single_cell(data, source: RowSource) -> bool:
-    # sparse data, or an AnnData (or .h5ad) with many observations; a dense table is bulk whatever its size
-    return bool(source.sparse or (source.n_obs > SINGLE_CELL_MIN_OBS and (is_anndata(data) or source.h5)))
+#: values of the row sample on which the kind (single cell / bulk) and the scale of the data are judged
+_PROBE_VALUES = 4_000_000
 
 
-def default_method(data, source: RowSource) -> str:
+def _probe_rows(source: RowSource):
+    """Evenly spaced rows (all rows of a small matrix), at most ~4 million values: cheap on 1M-cell files."""
+    n = source.n_obs
+    k = int(min(n, max(1, _PROBE_VALUES // max(source.n_vars, 1))))
+    idx = np.unique(np.linspace(0, n - 1, k).astype(np.int64)) if n else np.zeros(0, np.int64)
+    return source.take(idx)
+
+
+@dataclass
+class DataKind:
+    """What the engine learnt about the data before scoring: single cell or bulk, and the scale."""
+
+    single_cell: bool
+    zero_share: float
+    scale: object | None  # rs.pp.ScaleReport
+
+    @property
+    def name(self) -> str:
+        return "single_cell" if self.single_cell else "bulk"
+
+
+def data_kind(data, source: RowSource) -> DataKind:
+    """Judge the data on a sample of rows: single cell or bulk (:func:`resistscore.tl._kind.is_single_cell`)
+    and the scale (:func:`resistscore.pp.detect_scale`)."""
+    from resistscore import pp
+
+    block = _probe_rows(source)
+    zeros = zero_share(block, *block.shape)
+    ann = {"obs": data.obs, "uns": data.uns, "obsm": data.obsm} if is_anndata(data) else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            scale = pp.detect_scale(block) if block.shape[0] else None
+        except ResistScoreError:
+            scale = None
+    return DataKind(is_single_cell(ann, zeros), zeros, scale)
+
+
+def default_method(kind: DataKind) -> str:
     """The default method: UCell for single-cell data, singscore for bulk data.
 
-    Single-cell data are a sparse matrix, or an AnnData / ``.h5ad`` file with more than 5000
-    observations; dense tables and arrays are bulk whatever their size (e.g. TCGA). Both methods
-    are rank-based and single-sample: a sample's score does not change with the cohort.
+    Single-cell data are recognised by :func:`resistscore.tl._kind.is_single_cell` (cell annotations,
+    or at least 70 % zeros), never by storage or size alone. Both methods are rank-based and
+    single-sample: a sample's score does not change with the cohort.
     """
-    return DEFAULT_SC_METHOD if _is_single_cell(data, source) else DEFAULT_BULK_METHOD
+    return DEFAULT_SC_METHOD if kind.single_cell else DEFAULT_BULK_METHOD
+
+
+def _warn_scale(kind: DataKind, method: str) -> str:
+    """Warn (:class:`ScaleWarning`) when the data's scale is not what ``method`` assumes; the plan's action."""
+    from resistscore import pp
+
+    if kind.scale is None or method not in pp.METHOD_SCALE_NEEDS:
+        return "none"
+    if kind.scale.kind == "zscore" and not _zscored_per_gene(kind.scale.evidence):
+        return (
+            "none"  # z-scored per sample: a monotone transform of each sample, within-sample ranks unchanged
+        )
+    plan = pp.scale_plan(kind.scale, method)
+    if plan.action == "none":
+        return plan.action
+    fix = {
+        "log": "log-transform first (rs.pp.ensure_log) or use a rank-based method (singscore, ucell)",
+        "warn": "score data on their own scale (log expression or counts) to compare samples on their own",
+        "refuse": "bring the data to log scale, or use a rank-based method (singscore, ucell)",
+    }[plan.action]
+    warnings.warn(
+        f"the data look {kind.scale.kind} ({kind.scale.reason}); {plan.reason}. Fix: {fix}.",
+        ScaleWarning,
+        stacklevel=4,
+    )
+    return plan.action
+
+
+def _zscored_per_gene(evidence: dict) -> bool:
+    """Whether the genes (not only the samples) are standardised: each gene then compares with the cohort."""
+    mean, sd = evidence.get("median_abs_gene_mean", np.nan), evidence.get("median_gene_sd", np.nan)
+    return bool(np.isfinite(mean) and np.isfinite(sd) and mean < 0.05 and abs(sd - 1) < 0.1)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -235,14 +309,6 @@ class _Context:
     gene_mean: np.ndarray | None
     gene_var: np.ndarray | None
     params: dict
-
-
-def _check_block(block, a):
-    vals = block.data if sp.issparse(block) else block
-    if not np.all(np.isfinite(vals)):
-        raise InputFormatError(
-            f"the expression data contain NaN or infinite values (rows from {a}); impute or drop them before scoring."
-        )
 
 
 def _auto_chunk(source: RowSource, n_sets_total: int, n_jobs: int = 1) -> int:
@@ -279,6 +345,66 @@ def _call(fn, block, sets, params):
     return np.asarray(res, dtype=np.float64), {}
 
 
+def _call_rows(fn, block, sets, params, code: np.ndarray):
+    """Score the scorable rows of ``block``; unscorable rows (``code > 0``) get NaN everywhere.
+
+    The unscorable rows are left out of the call, so a cohort-level method (GSVA) never sees them.
+    """
+    bad = code > 0
+    if not bad.any():
+        return _call(fn, block, sets, params)
+    good = np.flatnonzero(~bad)
+    n = block.shape[0]
+    sc = np.full((n, len(sets)), np.nan)
+    extras: dict = {}
+    if len(good):
+        part = block[good] if sp.issparse(block) else np.asarray(block)[good]
+        s_good, ex = _call(fn, part, sets, params)
+        sc[good] = s_good
+        for k, v in ex.items():
+            v = np.asarray(v, dtype=np.float64)
+            full = np.full((n, v.shape[1]), np.nan)
+            full[good] = v
+            extras[k] = full
+    return sc, extras
+
+
+def _check_method_params(info, method_params: dict) -> tuple[dict, set]:
+    params = {**info.defaults, **method_params}
+    accepted = inspect.signature(info.fn).parameters
+    unknown = [k for k in method_params if k not in accepted or k.startswith("_") or k in ("X", "sets")]
+    if unknown:
+        allowed = [
+            k for k in accepted if k not in ("X", "sets", "var_names", "n_jobs") and not k.startswith("_")
+        ]
+        raise ResistScoreError(
+            f"unknown argument(s) {unknown} for rs.tl.score with method {info.name!r}: the method's parameters are "
+            f"{allowed}, and rs.tl.score's own are {list(_SCORE_ARGS)}."
+        )
+    return params, set(accepted)
+
+
+def _dry_run(info, n_vars: int, sets: GeneSetIndex, call_params: dict) -> None:
+    """Call the method once on three rows of made-up data: its parameters are checked before any work."""
+    if not len(sets):
+        return
+    X = np.tile(np.linspace(1.0, 2.0, n_vars), (3, 1))
+    X[1] = X[1][::-1]
+    X[2, : n_vars // 2] = 0.0
+    p = dict(call_params)
+    if info.prepare is not None:
+        p.update(info.prepare(X.mean(axis=0), sets, {k: v for k, v in p.items() if k in info.defaults}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # only errors matter here
+        _call(info.fn, X, sets, p)
+
+
+_SCORE_ARGS = (
+    "data", "signatures", "method", "pvalues", "n_controls", "null", "seed", "chunk_size", "n_jobs", "layer",
+    "use_raw", "copy", "return_result", "progress", "min_coverage", "genes", "samples",
+)  # fmt: skip
+
+
 def score(
     data,
     signatures=None,
@@ -291,6 +417,7 @@ def score(
     chunk_size: int | None = None,
     n_jobs: int | None = None,
     layer: str | None = None,
+    use_raw: bool = False,
     copy: bool = False,
     return_result: bool = False,
     progress: bool | None = None,
@@ -307,13 +434,17 @@ def score(
         An AnnData (in memory or backed; ``obs`` = samples/cells, ``var`` = genes), a samples x genes
         DataFrame, the path of an ``.h5ad`` file (read in chunks), or a matrix with ``genes=``.
     signatures
-        ``None`` for the shipped collection (``rs.sig.load()``), a ``SignatureSet``, a long table
-        (``source``, ``target``, ``weight``; signed weights), a dict ``{name: [genes]}`` or
-        ``{name: {gene: signed weight}}``, or a GMT path.
+        Anything :func:`resistscore.sig.load` reads: ``None`` for the shipped collection, shipped
+        signature ids (``["efflux_abc", "apoptosis"]`` or ``"efflux_abc,apoptosis"``), a
+        ``SignatureSet``, a long table (``source``, ``target``, signed ``weight`` and/or decoupler's
+        ``mor``), a dict ``{name: [genes]}`` (``"GENE-"`` = down gene) or ``{name: {gene: signed
+        weight}}``, or the path of a GMT file (``<id>_UP`` / ``<id>_DN`` pairs are one directional
+        signature; a set name used twice is an error), a long table or a signature folder.
     method
         A method of :func:`resistscore.tl.show_methods`. Default: ``"singscore"`` for bulk data and
-        ``"ucell"`` for single-cell data (a sparse matrix, or an AnnData with more than 5000
-        observations; dense tables are bulk whatever their size). Both are
+        ``"ucell"`` for single-cell data: data whose observations carry cell annotations (QC
+        metrics, clusters, an embedding, barcodes) or that are at least 70 % zeros, judged on a sample
+        of rows (see ``docs/methods.md``; storage and size do not decide). Both are
         rank-based and single-sample, so a sample's score is the same whatever other samples are in
         the cohort, and both use up- and down-genes; singscore uses the whole ranking (bulk profiles
         rank all genes reliably), UCell only the top ``max_rank`` genes of each cell (robust to the
@@ -340,6 +471,9 @@ def score(
         Threads (default: the available cores).
     layer
         AnnData layer to score instead of ``X``.
+    use_raw
+        Score ``adata.raw`` (its ``X`` and ``var_names``) instead of ``X``, as scanpy's ``use_raw=True``;
+        cannot be combined with ``layer``.
     copy
         For AnnData: return a scored copy instead of writing into ``data``.
     return_result
@@ -354,6 +488,13 @@ def score(
         Column and row names of a bare matrix.
     **method_params
         Parameters of the method (e.g. ``max_rank`` for UCell, ``stable_genes`` for singscore).
+
+    Every argument (including the method's parameters) is checked before any data are read.
+    A sample (or cell) with no information - all values NaN, all zero, or one value for every gene -
+    cannot be scored: its scores, p-values and FDR are NaN (it is left out of the FDR family), the
+    reason is in ``result.unscored`` (and ``uns["resistscore"]["unscored"]``), and an
+    :class:`~resistscore.UnscorableSampleWarning` is emitted. Data whose scale does not suit the method
+    (e.g. z-scores for a rank-based method, counts for ``wmean``) give a :class:`~resistscore.ScaleWarning`.
 
     Returns
     -------
@@ -377,25 +518,39 @@ def score(
     (True, 0.01)
     """
     seed = check_int("seed", seed, minimum=0)
+    for name, value in (("pvalues", pvalues), ("copy", copy), ("return_result", return_result),
+                        ("use_raw", use_raw)):  # fmt: skip
+        _check_bool(name, value)
+    if progress is not None:
+        _check_bool("progress", progress)
     if null is not None:
         check_choice("null", null, ("per_sample", "pooled"))
     if min_coverage is not None:
         min_coverage = check_real("min_coverage", min_coverage, minimum=0.0, maximum=1.0)
+    if n_controls is not None and pvalues:
+        n_controls = check_int("n_controls", n_controls, minimum=1)
+    if n_jobs is not None:
+        n_jobs = check_int("n_jobs", n_jobs, minimum=1)
+    if chunk_size is not None:
+        chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+    if method is not None:
+        _check_method_params(get_method(method), method_params)
     is_adata = is_anndata(data)
     if is_adata and copy and data.isbacked:
         raise ResistScoreError(
             "copy=True cannot copy a backed AnnData without loading it; score it in place (copy=False: results go "
             "to its in-memory .obsm/.uns), or pass the .h5ad path to get a ScoreResult."
         )
-    source = _source(data, layer, genes, samples)
+    net, min_cov, sig_version = as_network(signatures)
+    source = _source(data, layer, genes, samples, use_raw)
+    opts = _Options(pvalues, n_controls, null, seed, chunk_size, n_jobs, copy, min_coverage, progress)
     try:
-        out = _score(
-            data, is_adata, source, signatures, method, pvalues, n_controls, seed, chunk_size, n_jobs, copy,
-            min_coverage, method_params, null, progress,
-        )  # fmt: skip
+        out = _score(data, is_adata, source, (net, min_cov, sig_version), method, method_params, opts)
         if is_adata:
             out, result = out
-            (out if copy else data).uns["resistscore"]["layer"] = layer or ""
+            uns = (out if copy else data).uns["resistscore"]
+            uns["layer"] = layer or ""
+            uns["use_raw"] = bool(use_raw)
             if return_result:
                 return result
         return out
@@ -403,17 +558,40 @@ def score(
         source.close()  # on-disk sources reopen on demand (e.g. for contributions)
 
 
-def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed, chunk_size, n_jobs, copy,
-           min_coverage, method_params, null=None, progress=None):  # fmt: skip
+def _check_bool(name: str, value) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ResistScoreError(f"`{name}` must be True or False; got {value!r}.")
+
+
+@dataclass
+class _Options:
+    pvalues: bool
+    n_controls: int | None
+    null: str | None
+    seed: int
+    chunk_size: int | None
+    n_jobs: int | None
+    copy: bool
+    min_coverage: float | None
+    progress: bool | None
+
+
+def _check_names(source: RowSource) -> None:
+    for names, what, fix in (
+        (source.var_names, "gene", "make them unique (adata.var_names_make_unique()) or aggregate duplicates "
+         "with rs.pp.harmonize_genes"),
+        (source.obs_names, "sample", "make them unique (adata.obs_names_make_unique(), or rename the samples)"),
+    ):  # fmt: skip
+        if not names.is_unique:
+            dup = names[names.duplicated()][:3].tolist()
+            raise InputFormatError(f"{what} names are not unique (e.g. {dup}); {fix}.")
+
+
+def _score(data, is_adata, source, signatures, method, method_params, opts: _Options):
     import resistscore
 
-    if not source.var_names.is_unique:
-        dup = source.var_names[source.var_names.duplicated()][:3].tolist()
-        raise InputFormatError(
-            f"gene names are not unique (e.g. {dup}); make them unique (adata.var_names_make_unique()) or "
-            "aggregate duplicates with rs.pp.harmonize_genes."
-        )
-    net, min_cov, sig_version = as_network(signatures)
+    _check_names(source)
+    net, min_cov, sig_version = signatures
     targets = pd.Index(net["target"].unique())
     n_in_cols = int(targets.isin(source.var_names).sum())
     if n_in_cols == 0 and int(targets.isin(source.obs_names).sum()) > 0:
@@ -421,42 +599,36 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
             "no signature gene is among the columns but some are among the rows: the data look genes x samples; "
             "pass the transpose (df.T, or adata.T) so that rows are samples and columns are genes."
         )
-    if min_coverage is not None:
-        min_cov = pd.Series(min_coverage, index=pd.unique(net["source"]))
+    if opts.min_coverage is not None:
+        min_cov = pd.Series(opts.min_coverage, index=pd.unique(net["source"]))
     cov = coverage_table(net, source.var_names, min_cov)
-    warn_low_coverage(cov)
     reported = cov.index[cov["reported"]].tolist()
 
-    method = default_method(data, source) if method is None else method
+    kind = data_kind(data, source)
+    method = default_method(kind) if method is None else method
     info = get_method(method)
-    params = {**info.defaults, **method_params}
-    accepted = inspect.signature(info.fn).parameters
-    unknown = [k for k in params if k not in accepted or k.startswith("_")]
-    if unknown:
-        allowed = [k for k in accepted if k not in ("X", "sets", "var_names") and not k.startswith("_")]
-        raise ResistScoreError(
-            f"method {method!r} has no parameter(s) {unknown}; its parameters are {allowed}."
-        )
+    params, accepted = _check_method_params(info, method_params)
     call_params = dict(params)
     if "var_names" in accepted:
         call_params["var_names"] = source.var_names
-
-    is_sc = _is_single_cell(data, source)
-    if null is None:
-        null = "pooled" if is_sc else "per_sample"
-    if n_controls is None:
-        n_controls = DEFAULT_N_CONTROLS_SC if is_sc else DEFAULT_N_CONTROLS_BULK
-    n_controls = check_int("n_controls", n_controls, minimum=1) if pvalues else 0
-    n_jobs = check_int("n_jobs", n_jobs, minimum=1) if n_jobs is not None else len(os.sched_getaffinity(0))
+    is_sc = kind.single_cell
+    pvalues = opts.pvalues
+    null = opts.null or ("pooled" if is_sc else "per_sample")
+    n_controls = opts.n_controls or (DEFAULT_N_CONTROLS_SC if is_sc else DEFAULT_N_CONTROLS_BULK)
+    n_controls = n_controls if pvalues else 0
+    n_jobs = opts.n_jobs or default_n_jobs()
     if "n_jobs" in accepted and "n_jobs" not in method_params:
         call_params["n_jobs"] = n_jobs  # methods with their own thread pool (gsva) get the engine's threads
-
     sets = resolve_sets(net, source.var_names, reported)
+    _dry_run(info, source.n_vars, sets, call_params)  # the method's own checks, before any work
+    warn_low_coverage(cov)
+    _warn_scale(kind, method)
+
     gene_mean = gene_var = None
     if pvalues:
         gene_mean, gene_var, _ = source.gene_stats()
         all_sets = (
-            make_controls(sets, gene_bins(gene_mean, gene_var), n_controls, seed) if len(sets) else sets
+            make_controls(sets, gene_bins(gene_mean, gene_var), n_controls, opts.seed) if len(sets) else sets
         )
     else:
         all_sets = GeneSetIndex(
@@ -464,6 +636,7 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
         )
     n_sets, n_obs = len(sets), source.n_obs
     scores = np.full((n_obs, n_sets), np.nan)
+    codes = np.zeros(n_obs, dtype=np.int8)
     counts = np.full((n_obs, n_sets), -1, dtype=np.int64) if pvalues and null == "per_sample" else None
     pooled = PooledNull(n_obs, n_sets, n_controls) if pvalues and null == "pooled" else None
     extras: dict[str, np.ndarray] = {}
@@ -472,11 +645,12 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
     def work(a, block):
         # runs in a worker thread: everything that is per row happens here, on disjoint rows, so that
         # only the (rows x signatures) extras travel back and the control scores are freed at once
-        _check_block(block, a)
+        code = unscorable_rows(block, a)
+        codes[a : a + block.shape[0]] = code
         with workspace(
             scratch.setdefault(threading.get_ident(), {})
         ):  # sc is reused by this thread's next chunk
-            sc, ex = _call(info.fn, block, all_sets, call_params)
+            sc, ex = _call_rows(info.fn, block, all_sets, call_params, code)
             b = a + sc.shape[0]
             scores[a:b] = sc[:, :n_sets]
             if pvalues:
@@ -490,11 +664,7 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
         for k, v in ex.items():
             extras.setdefault(k, np.full((n_obs, n_sets), np.nan))[a:b] = v
 
-    cs = (
-        _auto_chunk(source, len(all_sets), n_jobs)
-        if chunk_size is None
-        else check_int("chunk_size", chunk_size, minimum=1)
-    )
+    cs = _auto_chunk(source, len(all_sets), n_jobs) if opts.chunk_size is None else opts.chunk_size
     if info.prepare is not None and n_sets:
         # cohort-level step (e.g. module_score's control genes from the gene means): then chunkable
         call_params.update(info.prepare(source.column_means(max(cs, 1000)), all_sets, params))
@@ -504,7 +674,7 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
                 total=n_obs,
                 unit="cell" if is_sc else "sample",
                 desc=f"scoring ({method})",
-                disable=not (sys.stderr.isatty() if progress is None else progress),
+                disable=not (sys.stderr.isatty() if opts.progress is None else opts.progress),
                 leave=False,
             )
             with bar, ThreadPoolExecutor(max_workers=n_jobs) as pool:
@@ -526,10 +696,14 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
             whole = source.whole()
             consume(0, n_obs, work(0, whole))
             del whole
+    else:
+        for a, b in source.chunks(max(cs, 1000)):  # nothing to score: still find the unscorable samples
+            codes[a:b] = unscorable_rows(source.rows(a, b), a)
 
     scratch.clear()
     if info.finalize is not None and n_sets:
         scores = info.finalize(scores, params)  # cohort-level step, once on the complete matrix
+    _method_nan(scores, codes, cov, reported, info)
     cols = cov.index
     idx = source.obs_names
     pv = fdr = None
@@ -538,11 +712,13 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
             counts, n_null = pooled.counts(n_jobs) if n_sets else (np.zeros((n_obs, 0), np.int64), 0)
         else:
             n_null = n_controls
-        fdr = bh_fdr_counts(counts, n_null)
+        fdr = bh_fdr_counts(counts, n_null)  # unscorable rows (count -1) are not in the FDR family
         pv = pvalues_from_counts(counts, n_null, inplace=True)  # over the counts: no extra copy
         del counts
     score_df, pv, fdr = (_frame(x, idx, cols, reported) for x in (scores, pv, fdr))
     extra_dfs = {k: _frame(v, idx, cols, reported) for k, v in extras.items()}
+    unscored = unscored_table(idx, codes)
+    warn_unscored(unscored, n_obs, "cell" if is_sc else "sample")
     result = ScoreResult(
         scores=score_df,
         pvalues=pv,
@@ -550,19 +726,57 @@ def _score(data, is_adata, source, signatures, method, pvalues, n_controls, seed
         coverage=cov,
         method=method,
         params=params,
-        seed=seed,
+        seed=opts.seed,
         n_controls=n_controls,
         versions={"resistscore": resistscore.__version__, "signatures": sig_version},
         extras=extra_dfs,
         null=null if pvalues else "",
+        unscored=unscored,
+        data_kind=kind.name,
         _context=_Context(source, net, sets, gene_mean, gene_var, call_params),
     )
     if not is_adata:
         return result
-    target = data.copy() if copy else data
+    target = data.copy() if opts.copy else data
     result.to_anndata(target)
     target.uns["resistscore"]["network"] = {c: net[c].tolist() for c in ("source", "target", "weight")}
-    return (target if copy else None), result
+    return (target if opts.copy else None), result
+
+
+def _method_nan(scores: np.ndarray, codes: np.ndarray, cov: pd.DataFrame, reported: list, info) -> None:
+    """A signature the method could not score in any scorable sample is reported as not scored, with
+    the method's reason (e.g. GSVA: none of its genes varies); its column stays NaN."""
+    ok = codes == 0
+    if not ok.any() or not len(reported):
+        return
+    dead = np.isnan(scores[ok]).all(axis=0)
+    for j in np.flatnonzero(dead):
+        sig = reported[j]
+        cov.loc[sig, "reported"] = False
+        cov.loc[sig, "reason"] = f"{info.name} gives no score: {info.nan_reason or 'undefined on these data'}"
+
+
+def unscored_table(obs_names: pd.Index, codes: np.ndarray) -> pd.DataFrame:
+    """One row per sample that could not be scored: ``reason`` (index ``sample``)."""
+    bad = np.flatnonzero(codes)
+    out = pd.DataFrame(
+        {"reason": [UNSCORABLE_REASONS[int(c)] for c in codes[bad]]},
+        index=pd.Index(obs_names[bad], name="sample"),
+    )
+    return out
+
+
+def warn_unscored(unscored: pd.DataFrame, n_obs: int, unit: str) -> None:
+    """One :class:`UnscorableSampleWarning` naming the samples that got NaN and why."""
+    if not len(unscored):
+        return
+    warnings.warn(
+        f"{len(unscored)} of {n_obs} {unit}s cannot be scored and get NaN scores, p-values and FDR: "
+        f"{examples(unscored['reason'])}. "
+        "Check them (rs.pp.qc) and drop or re-measure them; see result.unscored.",
+        UnscorableSampleWarning,
+        stacklevel=4,
+    )
 
 
 def result_from_anndata(adata) -> ScoreResult:
@@ -574,7 +788,7 @@ def result_from_anndata(adata) -> ScoreResult:
     cov = pd.DataFrame({k: list(v) for k, v in uns["coverage"].items()}).set_index("signature")
     cov["reported"] = cov["reported"].astype(bool)
     layer = uns.get("layer") or None
-    source = _source(adata, layer, None, None)
+    source = _source(adata, layer, None, None, bool(uns.get("use_raw", False)))
     info = get_method(uns["method"])
     params = dict(uns["params"])
     call_params = dict(params)
@@ -595,5 +809,7 @@ def result_from_anndata(adata) -> ScoreResult:
         n_controls=int(uns["n_controls"]),
         versions=dict(uns["versions"]),
         null=str(uns.get("null", "")),
+        unscored=unscored_from_uns(uns),
+        data_kind=str(uns.get("data_kind", "")),
         _context=_Context(source, net, sets, None, None, call_params),
     )

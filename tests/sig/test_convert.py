@@ -223,3 +223,29 @@ def test_txt_is_gmt_or_long_table(tmp_path: Path):
     net = tmp_path / "net.txt"
     net.write_text("source\ttarget\tweight\nA\tG1\t-0.5\n")
     assert rs.sig.load(net)["A"].weights.to_dict() == {"G1": -0.5}
+
+
+# ---- issue 10/11: one parser for every form; decoupler's mor; ids ----------------------------------
+def test_from_long_reads_decoupler_mor():
+    v1 = pd.DataFrame({"source": ["a", "a"], "target": ["BCL2", "BAX"], "mor": [1, -1]})
+    assert rs.sig.from_long(v1)["a"].down == ["BAX"]
+    likelihood = v1.assign(weight=[0.5, 0.25])  # decoupleR: .mor x .likelihood
+    assert rs.sig.from_long(likelihood)["a"].weights.to_dict() == {"BCL2": 0.5, "BAX": -0.25}
+    with pytest.raises(rs.SignatureError, match="signs disagree"):
+        rs.sig.from_long(v1.assign(weight=[-1.0, -1.0]))
+    assert rs.sig.from_long(v1, mor=None)["a"].down == []  # the column ignored only when asked
+
+
+def test_from_dict_reads_ucell_suffixes():
+    sigs = rs.sig.from_dict({"a": ["ABCB1", "SLC29A1-", "ABCG2+"]})
+    assert sigs["a"].up == ["ABCB1", "ABCG2"] and sigs["a"].down == ["SLC29A1"]
+
+
+def test_load_ids_list_or_comma_string_and_empty_string():
+    assert rs.sig.load("efflux_abc, apoptosis").ids == ["efflux_abc", "apoptosis"]
+    assert rs.sig.load(["apoptosis", "efflux_abc"]).ids == ["efflux_abc", "apoptosis"]  # collection order
+    assert rs.sig.load(ids="efflux_abc,apoptosis").ids == ["efflux_abc", "apoptosis"]
+    with pytest.raises(rs.SignatureError, match="names no signature"):
+        rs.sig.load("  ")
+    with pytest.raises(rs.SignatureError, match="unknown signature id"):
+        rs.sig.load(["efflux_abc", "nope"])

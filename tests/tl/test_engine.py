@@ -211,13 +211,14 @@ def test_result_tidy_repr_and_extras():
         "score",
         "pvalue",
         "fdr",
+        "coverage",
         "n_found",
-        "weight_covered",
+        "note",
     ]
     assert len(tidy) == 30 * 3
     row = tidy.query("sample == 's4' and signature == 'signed'").iloc[0]
     assert row["score"] == res.scores.loc["s4", "signed"] and row["pvalue"] == res.pvalues.loc["s4", "signed"]
-    assert row["n_found"] == 16
+    assert row["n_found"] == 16 and row["coverage"] == 1.0 and row["note"] == ""
     assert "singscore" in repr(res) and "<table" in res._repr_html_()
     assert set(res.extras) == {"dispersion"}
     assert res.pvalues.min().min() >= 1 / 20 and res.params["dispersion"] is True
@@ -248,15 +249,27 @@ def test_errors_name_problem_and_fix():
         score(df, SIGS, n_controls=0)
 
 
-def test_default_method_large_dense_table_is_bulk_large_anndata_is_single_cell():
+def test_default_method_follows_the_kind_of_data_not_its_storage_or_size():
+    # issue 10 item 23: one rule (rs.tl._kind.is_single_cell): cell annotations or >= 70 % zeros
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(5001, 30))
+    X = rng.normal(6.0, 1.0, size=(5001, 30))
     genes = GENES[:30]
     sigs = {"s": genes[:5]}
     assert score(X, sigs, genes=genes, pvalues=False).method == "singscore"
     adata = ad.AnnData(X)
     adata.var_names = genes
-    assert score(adata, sigs, pvalues=False, copy=True).uns["resistscore"]["method"] == "ucell"
+    # a large dense AnnData of continuous values is bulk (it was 'ucell' by size before)
+    assert score(adata, sigs, pvalues=False, copy=True).uns["resistscore"]["method"] == "singscore"
+    counts = rng.poisson(0.1, size=(60, 30)).astype(float)
+    counts[:, 0] += 1  # no cell is empty
+    # single-cell counts stored dense: single cell by their zeros
+    assert score(counts, sigs, genes=genes, pvalues=False).method == "ucell"
+    # bulk stored sparse: bulk
+    assert score(sp.csr_matrix(X[:50] + 10), sigs, genes=genes, pvalues=False).method == "singscore"
+    # cells by their annotations, whatever the values
+    cells = ad.AnnData(X[:50], obs=pd.DataFrame({"total_counts": 1.0}, index=[f"c{i}" for i in range(50)]))
+    cells.var_names = genes
+    assert score(cells, sigs, pvalues=False, return_result=True).data_kind == "single_cell"
 
 
 # --- AnnData conveniences used by the CLI and the workflow -----------------------------------------
@@ -310,6 +323,7 @@ def test_default_null_is_pooled_for_single_cell_and_per_sample_for_bulk():
     bulk = rs.tl.score(_small_adata().to_df(), {"a": ["G1", "G2", "G3"]}, n_controls=20)
     assert bulk.null == "per_sample"
     adata = _small_adata(sparse=True, n=50)
+    adata.obs["n_genes_by_counts"] = 1  # scanpy's QC metric: cells
     sc = rs.tl.score(adata, {"a": ["G1", "G2", "G3"]}, n_controls=20, return_result=True)
     assert sc.method == "ucell" and sc.null == "pooled"
     assert adata.uns["resistscore"]["null"] == "pooled"

@@ -97,7 +97,27 @@ def test_aucell_hand_computed(fmt):
     # descending ordinal ranks: 5->1, 3 (gene 2)->2, 3 (gene 3)->3, 1->4, zeros (genes 0,4,6,7)->5,6,7,8
     # T = 6: {2, 4}: ranks 2, 6 -> (6-2) / ((6-1) + (6-2)) = 4/9; {0, 7}: ranks 5, 8 -> 1/9
     sets = gsi(8, ([2, 4], []), ([0, 7], []), ([2, 4], [0, 7]))
-    np.testing.assert_allclose(aucell(X, sets, auc_max_rank=6), [[4 / 9, 1 / 9, 3 / 9]], atol=1e-15)
+    np.testing.assert_allclose(
+        aucell(X, sets, auc_max_rank=6, ties="ordinal"), [[4 / 9, 1 / 9, 3 / 9]], atol=1e-15
+    )
+    # default: the expected AUC over random tie-breaking (R AUCell). The two 3s share ranks 2-3: each
+    # contributes mean(6-2, 6-3) = 3.5; the four zeros share ranks 5-8: each mean(1, 0, 0, 0) = 0.25
+    # {2, 4}: (3.5 + 0.25) / 9; {0, 7}: (0.25 + 0.25) / 9; up {2, 4} minus down {0, 7}: 3.25 / 9
+    np.testing.assert_allclose(aucell(X, sets, auc_max_rank=6), [[3.75 / 9, 0.5 / 9, 3.25 / 9]], atol=1e-15)
+    # ... which does not depend on the order of the genes (the ordinal ranking does)
+    perm = np.array([7, 6, 5, 4, 3, 2, 1, 0])
+    Xp = UROW[:, perm] if fmt == "dense" else sp.csr_matrix(UROW[:, perm])
+    inv = np.argsort(perm)
+    sets_p = gsi(
+        8,
+        (inv[[2, 4]].tolist(), []),
+        (inv[[0, 7]].tolist(), []),
+        (inv[[2, 4]].tolist(), inv[[0, 7]].tolist()),
+    )
+    np.testing.assert_allclose(
+        aucell(Xp, sets_p, auc_max_rank=6), [[3.75 / 9, 0.5 / 9, 3.25 / 9]], atol=1e-15
+    )
+    assert not np.allclose(aucell(Xp, sets_p, auc_max_rank=6, ties="ordinal"), [[4 / 9, 1 / 9, 3 / 9]])
 
 
 # ---- wmean / ulm ------------------------------------------------------------------------------------
@@ -174,10 +194,15 @@ def test_row_ranks_equal_scipy(n_unique, ties, descending):
     cols = np.flatnonzero(full)
     vals = full[cols]
     out = np.empty(len(vals))
+    cnt = np.zeros(len(vals))
     zero_pos, zero_rank = _row_ranks(vals, n, descending, {"min": 0, "average": 1, "max": 2, "ordinal": 3}[ties],
-                                     out, np.empty(0, dtype=np.int64))  # fmt: skip
+                                     out, np.empty(0, dtype=np.int64), cnt)  # fmt: skip
     expected = rankdata(-full if descending else full, method=ties)
     np.testing.assert_array_equal(out, expected[cols])
+    if ties != "ordinal":  # the size of every value's tie group
+        key = -full if descending else full
+        size = pd.Series(key).map(pd.Series(key).value_counts()).to_numpy()
+        np.testing.assert_array_equal(cnt, size[cols])
     zeros = expected[full == 0]
     if ties == "ordinal":
         assert zeros.min() == zero_pos + 1 and zeros.max() == zero_pos + len(zeros)

@@ -72,6 +72,7 @@ def test_module_score_of_a_backed_h5ad_is_chunked_and_equals_scanpy(tmp_path, mo
 
     monkeypatch.setattr(_chunks.RowSource, "rows", spy)
     res = score(str(path), sigs, "module_score", pvalues=False, chunk_size=7)
+    biggest = [b for b in biggest if b != 1]  # single rows: the sample on which the data kind is judged
     assert biggest[0] == 80 and max(biggest[1:]) <= 7  # the gene means (1,000-row blocks), then chunks
     for name, genes in sigs.items():
         ref = adata.copy()

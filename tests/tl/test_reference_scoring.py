@@ -78,8 +78,9 @@ def test_ucell_equals_pyucell_where_pyucell_follows_r(ref):
 
 
 def test_aucell_equals_r_definition_and_decoupler(ref):
+    # ties broken by gene order: R's ties.method = "first" (decoupler's input was made tie-free in that order)
     up_only = _unweighted(ref).query("weight > 0")
-    res = _score(ref, ref["dense"], "aucell", net=up_only)
+    res = _score(ref, ref["dense"], "aucell", net=up_only, ties="ordinal")
     np.testing.assert_allclose(
         res.scores.to_numpy(), ref["read"]("R_aucell_dense.tsv").to_numpy(), atol=1e-12
     )
@@ -91,8 +92,23 @@ def test_aucell_equals_r_definition_and_decoupler(ref):
 def test_aucell_sparse_ordinal_ties_of_zeros(ref):
     # cells with fewer expressed genes than the threshold: zeros are ranked by gene order
     up_only = _unweighted(ref).query("weight > 0")
-    res = _score(ref, ref["sc"], "aucell", net=up_only)
+    res = _score(ref, ref["sc"], "aucell", net=up_only, ties="ordinal")
     np.testing.assert_allclose(res.scores.to_numpy(), ref["read"]("R_aucell_sc.tsv").to_numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize("data", ["dense", "sc"])
+def test_aucell_default_is_the_expected_auc_over_r_random_ties(ref, data):
+    # issue 10 item 19: R AUCell ranks with ties.method = "random"; the default is the exact expectation
+    # of its AUC, written out in R from the ranks "min" .. "max" of each tie group (R_aucell_expected_*)
+    up_only = _unweighted(ref).query("weight > 0")
+    res = _score(ref, ref[data], "aucell", net=up_only)
+    expected = ref["read"](f"R_aucell_expected_{data}.tsv")
+    np.testing.assert_allclose(res.scores.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+    if data == "sc":
+        # and the mean of 2,000 draws of R's own rank(-x, ties.method = "random") agrees within 5 SE
+        mc = ref["read"]("R_aucell_random_mc_sc.tsv")
+        se = ref["read"]("R_aucell_random_se_sc.tsv")
+        assert (np.abs(res.scores.to_numpy() - mc.to_numpy()) <= 5 * se.to_numpy() + 1e-12).all()
 
 
 def test_wmean_equals_decoupler(ref):

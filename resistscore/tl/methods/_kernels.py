@@ -36,8 +36,10 @@ __all__ = [
     "workspace",
 ]
 
-#: tie methods, as in R's ``rank(ties.method=...)``
-TIES = {"min": 0, "average": 1, "max": 2, "ordinal": 3}
+#: tie methods, as in R's ``rank(ties.method=...)``; ``expected``: the per-gene value is the mean of the
+#: transform over the ranks of the gene's tie group, i.e. its expectation when ties are broken at random
+#: (R's ``ties.method = "random"``, as R AUCell ranks); for the plain rank it equals ``average``
+TIES = {"min": 0, "average": 1, "max": 2, "ordinal": 3, "expected": 4}
 #: per-gene transforms: 0 value, 1 rank, 2 min(rank, param), 3 max(0, param - rank)
 TRANSFORMS = {"value": 0, "rank": 1, "rank_clip": 2, "rank_recovery": 3}
 
@@ -109,7 +111,7 @@ _MAX_UNIQUE = 256
 
 
 @nb.njit(nogil=True, cache=True)
-def _ranks_few_values(key, nz, ties, out):
+def _ranks_few_values(key, nz, ties, out, cnt_out):
     """Ranks of a row with at most 256 distinct values (typical of counts-based single-cell data).
 
     The distinct values are collected in a small hash table, sorted, and every value gets its tie
@@ -188,11 +190,12 @@ def _ranks_few_values(key, nz, ties, out):
     else:
         for i in range(k):
             out[i] = start[slot_of[i]]
+            cnt_out[i] = tcnt[slot_of[i]]
     return True, zero_pos, zero_rank
 
 
 @nb.njit(nogil=True, cache=True)
-def _row_ranks(vals, n, descending, ties, out, order):
+def _row_ranks(vals, n, descending, ties, out, order, cnt_out):
     """Rank the ``k`` stored values of a row of length ``n`` whose other ``n - k`` entries are 0.
 
     Writes the ranks of the stored values into ``out`` and returns ``(zero_pos, zero_rank)``:
@@ -200,6 +203,7 @@ def _row_ranks(vals, n, descending, ties, out, order):
     ``ordinal`` ties the zeros take ranks ``zero_pos + 1, zero_pos + 2, ...`` in column order).
     Stored values must not be 0 when ``k < n`` (explicit zeros are removed by the caller).
     ``order`` is a precomputed argsort of the keys, or empty (then a stable radix sort is used).
+    Except for ``ordinal`` ties, ``cnt_out`` receives the size of each stored value's tie group.
     """
     k = vals.shape[0]
     key = np.empty(k)
@@ -208,7 +212,7 @@ def _row_ranks(vals, n, descending, ties, out, order):
         key[i] = (-vals[i] if descending else vals[i]) + 0.0
     nz = n - k
     if order.shape[0] != k:
-        done, zero_pos, zero_rank = _ranks_few_values(key, nz, ties, out)
+        done, zero_pos, zero_rank = _ranks_few_values(key, nz, ties, out, cnt_out)
         if done:
             return zero_pos, zero_rank
         order = _argsort(key)
@@ -234,6 +238,7 @@ def _row_ranks(vals, n, descending, ties, out, order):
             r = _tie_rank(pos, j - i, ties)
             for t in range(i, j):
                 out[order[t]] = r
+                cnt_out[order[t]] = j - i
         pos += j - i
         i = j
     if not zero_done:
@@ -254,6 +259,25 @@ def _transform(r, transform, param):
 
 
 @nb.njit(nogil=True, cache=True)
+def _mean_transform(first, cnt, transform, param):
+    """Mean of the transform over the ranks ``first, first + 1, ..., first + cnt - 1`` (one tie group)."""
+    last = first + cnt - 1.0
+    if transform == 1:
+        return (first + last) / 2.0
+    if transform == 2:  # min(r, param)
+        u = min(last, np.floor(param))
+        below = (u - first + 1.0) * (first + u) / 2.0 if u >= first else 0.0
+        n_above = last - max(first - 1.0, np.floor(param))
+        return (below + (n_above * param if n_above > 0 else 0.0)) / cnt
+    # transform == 3: max(0, param - r)
+    u = min(last, np.ceil(param) - 1.0)
+    if u < first:
+        return 0.0
+    m = u - first + 1.0
+    return (m * param - m * (first + u) / 2.0) / cnt
+
+
+@nb.njit(nogil=True, cache=True)
 def _row_f(vals, cols, n, descending, ties, transform, param, f, extra_cols, extra_f, order):
     """Per-gene values of one row: ``f`` for stored genes, returns ``(f0, n_extra)``.
 
@@ -266,7 +290,14 @@ def _row_f(vals, cols, n, descending, ties, transform, param, f, extra_cols, ext
             f[i] = vals[i]
         return 0.0, 0
     ranks = np.empty(k)
-    zero_pos, zero_rank = _row_ranks(vals, n, descending, ties, ranks, order)
+    cnts = np.ones(k)
+    zero_pos, zero_rank = _row_ranks(vals, n, descending, ties, ranks, order, cnts)
+    if ties == 4:
+        for i in range(k):
+            f[i] = _mean_transform(ranks[i] - (cnts[i] - 1.0) / 2.0, cnts[i], transform, param)
+        if n > k:
+            return _mean_transform(zero_pos + 1.0, (n - k) * 1.0, transform, param), 0
+        return 0.0, 0
     for i in range(k):
         f[i] = _transform(ranks[i], transform, param)
     n_extra = 0

@@ -93,6 +93,9 @@ class MethodInfo:
     # arguments for ``fn`` (e.g. module_score's control genes), after which the method scores any row
     # chunk on its own, so the engine reads and scores the data in chunks even if single_sample is False
     prepare: Callable[[np.ndarray, GeneSetIndex, dict], dict] | None = None
+    # why the method may give a signature no score on some data (NaN for every sample), in words for
+    # the coverage table; the engine then reports the signature as not scored with this reason
+    nan_reason: str = ""
 
 
 registry: dict[str, MethodInfo] = {}

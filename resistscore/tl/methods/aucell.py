@@ -3,8 +3,15 @@
 Definitions follow the R/Bioconductor package ``AUCell`` (``AUCell_calcAUC`` with its default
 ``normAUC = TRUE``) and decoupler's ``aucell``:
 
-* genes are ranked by decreasing expression (rank 1 = highest); ties are broken by gene order
-  (``ordinal``, as decoupler; R breaks them at random);
+* genes are ranked by decreasing expression (rank 1 = highest). R AUCell breaks ties at random
+  (``ties.method = "random"``) and decoupler by a fixed random permutation of the genes, so their
+  AUCs of a cell change with the seed whenever a tie group straddles the threshold - in sparse data
+  the zeros (and in counts the many 1s) always do. resistscore gives the *expected* AUC over that
+  random tie-breaking (``ties="expected"``, the default): every gene of a tie group occupying ranks
+  ``a .. b`` contributes the mean of ``max(0, T - r)`` over ``r = a .. b``. This is exact (the AUC is
+  a sum over the set's genes, and each gene's rank is uniform over its group), deterministic, and
+  independent of the gene order; without ties it equals R and decoupler exactly. ``ties="ordinal"``
+  breaks ties by gene order (R's ``"first"``), which credits genes early in the gene list;
 * with threshold ``T = aucMaxRank`` (default ``ceil(0.05 n_genes)``), the AUC of the recovery curve
   is ``sum over set genes with rank < T of (T - rank)``;
 * it is divided by the largest AUC a set of that size can reach, ``sum_{i=1}^{min(k, T-1)} (T - i)``.
@@ -18,7 +25,7 @@ import math
 
 import numpy as np
 
-from resistscore._validate import check_int
+from resistscore._validate import check_choice, check_int
 from resistscore.tl.methods._kernels import set_sums
 from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, register
 
@@ -30,7 +37,7 @@ def _max_auc(k: np.ndarray, t: int) -> np.ndarray:
     return m * t - m * (m + 1) / 2
 
 
-def aucell(X, sets: GeneSetIndex, *, auc_max_rank: int | None = None, ties: str = "ordinal") -> np.ndarray:
+def aucell(X, sets: GeneSetIndex, *, auc_max_rank: int | None = None, ties: str = "expected") -> np.ndarray:
     """Score every row of ``X`` with AUCell.
 
     Parameters
@@ -42,7 +49,8 @@ def aucell(X, sets: GeneSetIndex, *, auc_max_rank: int | None = None, ties: str 
     auc_max_rank
         Threshold ``T`` of the recovery curve; default ``ceil(0.05 * n_genes)`` (at least 2).
     ties
-        Tie method of the ranking (``"ordinal"``: by gene order, as decoupler).
+        ``"expected"`` (default): the expected AUC over R AUCell's random tie-breaking; ``"ordinal"``:
+        ties broken by gene order (R's ``ties.method = "first"``).
 
     Returns
     -------
@@ -67,6 +75,7 @@ def aucell(X, sets: GeneSetIndex, *, auc_max_rank: int | None = None, ties: str 
         else check_int("auc_max_rank", auc_max_rank, minimum=2)
     )
     t = min(t, n)
+    check_choice("ties", ties, ("expected", "ordinal"))
     up, dn, inc = set_sums(X, sets, transform="rank_recovery", descending=True, ties=ties, param=float(t))
     with np.errstate(invalid="ignore", divide="ignore"):
         a_up = np.where(inc.n_up > 0, up / _max_auc(inc.n_up, t), 0.0)
@@ -86,7 +95,10 @@ register(
         weighted=False,
         single_sample=True,
         sparse_aware=True,
-        defaults={"auc_max_rank": None},
-        validated_against="decoupler 2.2 aucell (stored reference), hand-computed cases",
+        defaults={"auc_max_rank": None, "ties": "expected"},
+        validated_against=(
+            "R AUCell definition (ties at random: exact expectation and a Monte-Carlo mean of R's draws; ties by "
+            "gene order: decoupler 2.2 aucell), hand-computed cases"
+        ),
     )
 )

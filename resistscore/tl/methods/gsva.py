@@ -46,7 +46,6 @@ values of a gene.
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -56,6 +55,7 @@ from scipy.special import ndtr, pdtr
 
 from resistscore._errors import InputFormatError, ResistScoreError
 from resistscore._validate import check_choice, check_int, check_real
+from resistscore.tl._kind import default_n_jobs
 from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, check_dense_size, register, registry
 from resistscore.tl.methods.ssgsea import _check_sets, _combine, _virtual_sets
 
@@ -299,7 +299,7 @@ def _run_blocks(run, starts: range, jobs: int) -> None:
 
 def _n_jobs(n_jobs: int | None) -> int:
     if n_jobs is None:
-        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return default_n_jobs()
     return check_int("n_jobs", n_jobs, minimum=1)
 
 
@@ -506,6 +506,7 @@ INFO = (
             single_sample=False,
             sparse_aware=False,
             defaults={"kcdf": "gaussian", "tau": 1.0, "mx_diff": True, "abs_ranking": False},
+            nan_reason="none of its measured genes varies across the samples (GSVA drops constant genes, as R)",
             validated_against="R GSVA 1.46.0 gsva(method='gsva', kcdf='Gaussian'/'Poisson'/'none'), |diff| < 1e-9",
         )
     )

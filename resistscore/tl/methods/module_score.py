@@ -102,8 +102,15 @@ def control_matrix(
             else:
                 ctrl = _seurat_controls(genes, cut, members, ctrl_size, rng)
             if len(ctrl) == 0:
+                name = sets.names[s]
+                what = (
+                    f"the random gene sets of the p-values of signature {name.split('#ctrl')[0]!r}"
+                    if "#ctrl" in name
+                    else f"signature {name!r}"
+                )
                 raise ResistScoreError(
-                    f"module_score: no control genes for set {sets.names[s]!r}; score more genes or lower `n_bins`."
+                    f"module_score: no control genes (genes outside the set in the same expression bin) for {what}; "
+                    "score data with more genes, lower `n_bins`, or pass pvalues=False."
                 )
             rows += [genes, ctrl]
             cols += [np.full(len(genes), s), np.full(len(ctrl), s)]

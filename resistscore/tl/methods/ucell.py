@@ -8,7 +8,10 @@ Definitions follow the R/Bioconductor package ``UCell`` (``ScoreSignatures_UCell
 * for a set of ``k`` genes with capped-rank sum ``R``:
   ``U = 1 - (R - k (k + 1) / 2) / (k maxRank - k (k + 1) / 2)``;
 * signed signatures: ``score = max(0, U(up) - w_neg U(down))`` (UCell's ``gene-`` convention);
-  a set without up-genes has ``U(up) = 0``.
+* down-only signatures (no up-gene measured): ``score = max(0, 1 - w_neg U(down))``, i.e. the empty
+  up-set counts as ``U(up) = 1``. R UCell gives such a set ``U(up) = 0`` and so the score 0 in every
+  cell, whatever the data; resistscore scores the evidence that the down-genes are low instead
+  (1 = none of them among the cell's top ``maxRank`` genes, 0 = all of them at the very top).
 
 Genes absent from the data are left out of ``k`` (UCell's ``missing_genes = "skip"``); R's default
 ``"impute"`` counts them with rank ``maxRank``. resistscore reports coverage and refuses to score
@@ -75,7 +78,11 @@ def ucell(
             f"UCell: a signature has more genes than max_rank={int(m)}; increase `max_rank` or use shorter signatures."
         )
 
-    return _finalize(up, dn, *_constants(k_up, m), *_constants(k_dn, m), float(w_neg), k_dn > 0)
+    base_up, kk_up, inv_up = _constants(k_up, m)
+    # a down-only set: an empty up-set counts as U = 1 (no up-gene to miss), so the score is
+    # 1 - w_neg U(down), the evidence that the down-genes are low; with U(up) = 0 it would be 0 always
+    base_up[(k_up == 0) & (k_dn > 0)] = 1.0
+    return _finalize(up, dn, base_up, kk_up, inv_up, *_constants(k_dn, m), float(w_neg), k_dn > 0)
 
 
 def _constants(k, m):

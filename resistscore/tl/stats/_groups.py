@@ -370,6 +370,9 @@ def compare_groups(
         signatures=signatures,
         sample_key=sample_key,
         unit=unit,
+        within=[group] if paired_by else (),
+        replicate=paired_by,
+        caller="compare_groups",
     )
     g = meta[group]
     if groups is not None:
@@ -414,7 +417,8 @@ def compare_groups(
             bad = dup.index[(dup > 1).any(axis=1)][:3].tolist()
             raise StatisticsError(
                 f"`paired_by`={paired_by!r}: unit(s) {bad} have more than one sample in a group; pairs need one "
-                "sample per unit and group (for single-cell data pass `sample_key=` to average cells first)."
+                "sample per unit and group (for cells, pass `sample_key=` the column naming their sample: cells are "
+                "then averaged per sample and group first)."
             )
         for sig in df.columns:
             wide = pd.DataFrame({"u": units.to_numpy(), "g": gs.to_numpy(), "s": df[sig].to_numpy()}).dropna()

@@ -18,6 +18,7 @@ import pandas as pd
 from resistscore._errors import CellsAsReplicatesWarning, SampleMismatchWarning, StatisticsError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice
+from resistscore.tl._kind import SC_OBS_MARKERS, has_cell_annotations
 
 __all__: list[str] = []
 
@@ -34,10 +35,41 @@ _SAMPLE_KEY_CANDIDATES = (
     "replicate",
     "orig.ident",
 )
-#: obs / uns / obsm keys that scanpy or Seurat-derived single-cell objects carry.
-_SC_OBS_MARKERS = ("n_genes_by_counts", "total_counts", "pct_counts_mt", "n_genes", "n_counts", "nCount_RNA")
-_SC_UNS_MARKERS = ("neighbors", "leiden", "louvain", "umap")
-_SC_OBSM_MARKERS = ("X_umap", "X_tsne")
+#: a replicate-like column with at least this many rows per level on average means the rows are
+#: repeated measures of replicates (cells of a donor), not independent samples
+MIN_ROWS_PER_REPLICATE = 5
+
+#: the options each statistics function offers when rows are cells (named in its error messages)
+HINTS = {
+    "compare_groups": (
+        "pass `sample_key=` the column naming the sample or donor (tests then run on one mean score per "
+        "sample), `paired_by=` that column to compare two groups within samples (e.g. two clusters within "
+        "donors: one mean per donor and group, then a paired test), `model='mixed'` with `sample_key=`, or "
+        "`unit='cell'` to treat cells as replicates (this inflates significance)"
+    ),
+    "fit_model": (
+        "pass `sample_key=` the column naming the sample or donor (the model is then fitted on one mean score "
+        "per sample), `model='mixed'` with `sample_key=` (a random intercept per sample), or `unit='cell'` to "
+        "treat cells as replicates (this inflates significance)"
+    ),
+    "default": (
+        "pass `sample_key=` the column naming the sample or donor (the analysis then runs on one mean score "
+        "per sample), or `unit='cell'` to treat cells as replicates (this inflates significance)"
+    ),
+}
+
+#: what each function offers when a design column varies within the replicates ({key}: the column)
+VARIES_HINTS = {
+    "compare_groups": (
+        "compare the groups within samples with `paired_by={key!r}` (two groups at a time, e.g. `groups=[a, b]`), "
+        "fit `model='mixed'` with `sample_key={key!r}`, or use `unit='cell'` (this inflates significance)"
+    ),
+    "fit_model": "fit `model='mixed'` with `sample_key={key!r}`, or use `unit='cell'` (this inflates significance)",
+    "default": (
+        "it must be constant within each sample to be analysed on one value per sample; use `unit='cell'` "
+        "(this inflates significance), or a sample-level column"
+    ),
+}
 
 
 def _as_score_frame(scores: Any) -> pd.DataFrame:
@@ -65,6 +97,7 @@ def _as_score_frame(scores: Any) -> pd.DataFrame:
             f"cannot read scores from a {type(scores).__name__}; pass a ScoreResult, an AnnData scored by "
             "`rs.tl.score`, or a samples x signatures DataFrame."
         )
+    _no_multiindex(df, "scores")
     if df.shape[1] == 0:
         raise StatisticsError("the scores have no signature column; pass at least one signature.")
     if not df.index.is_unique:
@@ -80,7 +113,25 @@ def _as_score_frame(scores: Any) -> pd.DataFrame:
         )
     df.columns = pd.Index([str(c) for c in df.columns])
     df.index = pd.Index([str(i) for i in df.index])
-    return df.astype(float)
+    df = df.astype(float)
+    inf = np.isinf(df.to_numpy())
+    if inf.any():
+        r, c = np.argwhere(inf)[0]
+        raise StatisticsError(
+            f"the scores hold infinite values (e.g. sample {df.index[r]!r}, signature {df.columns[c]!r}); "
+            "replace them with NaN to leave them out, or score with a method that gives finite scores."
+        )
+    return df
+
+
+def _no_multiindex(df: pd.DataFrame, what: str) -> None:
+    for axis, labels in (("index", df.index), ("columns", df.columns)):
+        if isinstance(labels, pd.MultiIndex):
+            raise StatisticsError(
+                f"the {what} have a MultiIndex of {axis} (levels {list(labels.names)}); pass one name per "
+                f"{'sample' if axis == 'index' else 'column'}: keep one level (.{axis}.get_level_values(...)) or "
+                f"join the levels (.{axis} = ['|'.join(map(str, t)) for t in .{axis}])."
+            )
 
 
 def _select_signatures(df: pd.DataFrame, signatures: str | Sequence[str] | None) -> pd.DataFrame:
@@ -104,12 +155,49 @@ def require_columns(meta: pd.DataFrame, columns: Sequence[str], arg: str) -> Non
         )
 
 
-def _looks_single_cell(adata: Any) -> bool:
-    return (
-        any(c in adata.obs.columns for c in _SC_OBS_MARKERS)
-        or any(k in adata.uns for k in _SC_UNS_MARKERS)
-        or any(k in adata.obsm for k in _SC_OBSM_MARKERS)
-    )
+def _cells_evidence(scores: Any, meta: pd.DataFrame) -> str:
+    """Why the rows are cells rather than independent samples ("" when nothing says so).
+
+    Evidence, from any input type: the scores were made from single-cell data (``ScoreResult.data_kind``
+    or ``uns["resistscore"]["data_kind"]``); the AnnData or the metadata carry cell annotations (QC
+    metrics, clusters, an embedding, barcodes: :func:`resistscore.tl._kind.has_cell_annotations`); or a
+    replicate-like column (sample, donor, patient ...) has on average at least
+    :data:`MIN_ROWS_PER_REPLICATE` rows per level.
+    """
+    kind = getattr(scores, "data_kind", "")
+    if is_anndata(scores):
+        kind = ((scores.uns.get("resistscore") or {}).get("data_kind")) or ""
+        if has_cell_annotations(scores.obs, scores.uns, scores.obsm):
+            return "the AnnData carries cell annotations (QC metrics, clusters or an embedding)"
+    if kind == "single_cell":
+        return "the scores were computed on single-cell data"
+    if has_cell_annotations(meta):
+        cols = [str(c) for c in meta.columns if c in SC_OBS_MARKERS]
+        return f"the metadata carry cell annotations ({', '.join(cols[:3]) or 'cell barcodes'})"
+    for col in _SAMPLE_KEY_CANDIDATES:
+        if col in meta.columns:
+            n_levels = meta[col].nunique(dropna=True)
+            if n_levels and len(meta) / n_levels >= MIN_ROWS_PER_REPLICATE:
+                return f"column {col!r} has {len(meta) / n_levels:.0f} rows per level on average"
+    return ""
+
+
+def _replicate_column(meta: pd.DataFrame) -> str | None:
+    found = [c for c in _SAMPLE_KEY_CANDIDATES if c in meta.columns and 1 < meta[c].nunique() < len(meta)]
+    return found[0] if found else None
+
+
+def _check_finite(meta: pd.DataFrame, columns: Sequence[str], names: Sequence[str]) -> None:
+    """Numeric design columns must not hold infinite values (NaN is missing and left out)."""
+    for col, name in zip(columns, names):
+        values = meta[col]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            inf = np.isinf(values.to_numpy(dtype=float, na_value=np.nan))
+            if inf.any():
+                raise StatisticsError(
+                    f"`{name}` column {col!r} holds infinite values (e.g. sample {values.index[inf][0]!r}); "
+                    "replace them with NaN to leave those samples out, or with a finite value."
+                )
 
 
 def prepare(
@@ -123,8 +211,18 @@ def prepare(
     unit: str = "sample",
     keep_cells: bool = False,
     sample_level: Sequence[str] | None = None,
+    within: Sequence[str] = (),
+    replicate: str | None = None,
+    caller: str = "default",
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Return aligned ``(scores, metadata, info)`` at the level of the biological replicate.
+
+    Rows are cells - not independent replicates - when :func:`_cells_evidence` says so, whatever the
+    input type (ScoreResult, AnnData or DataFrame). Cells are then averaged per ``sample_key`` (given,
+    or the replicate-like column found in the metadata); without one, a :class:`StatisticsError` names
+    the options of the calling function. ``info["unit"]`` records what a row of the analysis is:
+    ``"sample"`` (independent samples, or cells averaged per sample), ``"sample x group"`` (cells
+    averaged per sample and group, for paired tests) or ``"cell"``.
 
     Parameters
     ----------
@@ -137,16 +235,24 @@ def prepare(
     signatures
         Optional subset of signatures.
     sample_key
-        Column of the metadata identifying biological replicates (sample / patient). When given
-        (or found in a single-cell AnnData), scores are averaged per replicate.
+        Column of the metadata identifying biological replicates (sample / patient).
     unit
         ``"sample"`` (default) or ``"cell"``; ``"cell"`` keeps cells as replicates and warns.
     keep_cells
         Keep one row per cell (for mixed models that model the replicate as a random effect).
     sample_level
         Columns that must be constant within a replicate (the design variables). Defaults to ``columns``.
+    within
+        Columns that may vary within a replicate: cells are then averaged per replicate and level of
+        these columns (e.g. the group of a paired comparison of clusters within donors).
+    replicate
+        The column that identifies the replicate when rows are cells and ``sample_key`` is not given
+        (``compare_groups``' ``paired_by``); default: the replicate-like column of the metadata.
+    caller
+        The calling function, for the options named in error messages (:data:`HINTS`).
     """
     check_choice("unit", unit, ("sample", "cell"))
+    hints = HINTS.get(caller, HINTS["default"])
     df = _select_signatures(_as_score_frame(scores), signatures)
     if metadata is None:
         if is_anndata(scores):
@@ -159,6 +265,7 @@ def prepare(
         else:
             meta = pd.DataFrame(index=df.index)
     elif isinstance(metadata, pd.DataFrame):
+        _no_multiindex(metadata, "metadata")
         meta = metadata.copy()
         meta.index = pd.Index([str(i) for i in meta.index])
         if not meta.index.is_unique:
@@ -191,18 +298,18 @@ def prepare(
         )
     df = df.loc[common]
     meta = meta.loc[common]
+    _check_finite(meta, columns, names)
     info: dict[str, Any] = {"unit": unit, "sample_key": None, "n_observations": len(common)}
 
-    if sample_key is None and is_anndata(scores) and _looks_single_cell(scores):
-        found = [c for c in _SAMPLE_KEY_CANDIDATES if c in meta.columns and meta[c].nunique() < len(meta)]
-        if found:
-            sample_key = found[0]
-        elif unit != "cell" and not keep_cells:
+    evidence = _cells_evidence(scores, meta) if sample_key is None else ""
+    if evidence and unit != "cell":
+        sample_key = replicate if replicate is not None else _replicate_column(meta)
+        if sample_key is None and not keep_cells:
             raise StatisticsError(
-                "these look like single-cell data but no column identifies the biological replicate; pass "
-                "`sample_key=` the obs column naming the sample or patient (tests then run on one value per "
-                "sample), or `unit='cell'` to treat cells as replicates (this inflates significance)."
+                f"the rows look like cells, not independent samples ({evidence}), and no column identifies the "
+                f"biological replicate; {hints}."
             )
+        info["sample_key_found"] = sample_key
     if sample_key is not None:
         require_columns(meta, [sample_key], "sample_key")
         info["sample_key"] = sample_key
@@ -219,41 +326,46 @@ def prepare(
             stacklevel=3,
         )
         return df, meta, info
-    if sample_key is None or keep_cells:
+    if sample_key is None:
         return df, meta, info
+    if keep_cells:
+        info["unit"] = "cell"
+        info["n_cells"] = len(meta)
+        return df, meta, info
+    varies = VARIES_HINTS.get(caller, VARIES_HINTS["default"]).format(key=sample_key)
+    return _aggregate(df, meta, info, sample_key, columns, sample_level, within, varies)
 
+
+def _aggregate(df, meta, info, sample_key, columns, sample_level, within, hints):
+    """Mean score per replicate (and per level of ``within``); the design columns must be constant there."""
+    within = [c for c in within if c != sample_key]
     design = list(sample_level) if sample_level is not None else list(columns)
-    design = [c for c in dict.fromkeys(design) if c != sample_key]
+    design = [c for c in dict.fromkeys(design) if c != sample_key and c not in within]
     keys = meta[sample_key].astype(str)
+    if within:
+        parts = [keys, *(meta[c].astype(str).where(meta[c].notna()) for c in within)]
+        keys = pd.Series(
+            ["|".join(map(str, t)) if all(isinstance(x, str) for x in t) else np.nan for t in zip(*parts)],
+            index=meta.index,
+        )
+        ok = keys.notna()
+        df, meta, keys = df[ok], meta[ok], keys[ok]
     for col in design:
         n_levels = meta[col].groupby(keys, observed=True).nunique(dropna=True)
         bad = n_levels[n_levels > 1]
         if len(bad):
             raise StatisticsError(
                 f"column {col!r} varies within samples of {sample_key!r} (e.g. {bad.index[:3].tolist()}), so it "
-                f"cannot be tested at the sample level; use `paired_by=` for within-sample designs, "
-                "`model='mixed'`, or `unit='cell'`."
+                f"cannot be tested at the sample level: {hints}."
             )
     agg = df.groupby(keys, observed=True, sort=True).mean()
-    first = (
-        meta.groupby(keys, observed=True, sort=True)[design].first()
-        if design
-        else pd.DataFrame(index=agg.index)
-    )
-    n_cells = keys.value_counts().reindex(agg.index)
+    keep = list(dict.fromkeys([*design, *within]))
+    first = meta.groupby(keys, observed=True, sort=True)[[sample_key, *keep]].first()
     first = first.copy()
-    first["n_cells"] = n_cells.to_numpy()
-    info["unit"] = "sample"
+    first["n_cells"] = keys.value_counts().reindex(agg.index).to_numpy()
+    info["unit"] = "sample x " + " x ".join(within) if within else "sample"
     info["n_cells"] = int(len(keys))
     info["n_observations"] = len(agg)
     agg.index.name = None
     first.index.name = None
     return agg, first, info
-
-
-def clean_xy(y: pd.Series, *others: pd.Series) -> tuple[pd.Series, ...]:
-    """Drop samples where any of the series is missing."""
-    mask = y.notna()
-    for o in others:
-        mask &= o.notna()
-    return (y[mask], *(o[mask] for o in others))

@@ -300,6 +300,7 @@ def fit_model(
         sample_key=sample_key,
         unit=unit,
         keep_cells=model == "mixed",
+        caller="fit_model",
     )
     table, fits = _run(df, meta, formula, term, model, sample_key, level)
     res = StatsResult(
@@ -331,6 +332,7 @@ def _group_model(
         sample_key=sample_key,
         unit=unit,
         keep_cells=model == "mixed",
+        caller="compare_groups",
     )
     g = meta[group]
     if groups is not None:

@@ -52,6 +52,23 @@ def _design(cov: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, axis=1) if parts else pd.DataFrame(index=cov.index)
 
 
+_EVENT_WORDS = {"1": 1.0, "0": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0, "no": 0.0}
+
+
+def _event_indicator(values: pd.Series, name: str) -> pd.Series:
+    """1.0 (event) / 0.0 (censored) / NaN from numbers, booleans or the words True/False, yes/no, 1/0."""
+    if values.dtype == object or isinstance(values.dtype, (pd.StringDtype, pd.CategoricalDtype)):
+        words = values.map(lambda v: _EVENT_WORDS.get(str(v).strip().lower(), v) if isinstance(v, str) else v)
+        values = words
+    levels = set(pd.unique(values.dropna()))
+    if not levels <= {0, 1}:
+        raise StatisticsError(
+            f"`event` column {name!r} must be 1/True (event) or 0/False (censored); found "
+            f"{sorted(map(str, levels))[:5]}. Recode it to 1/0 (or True/False)."
+        )
+    return values.astype(float)
+
+
 def _km(sig: str, label: str, t: np.ndarray, e: np.ndarray, level: float) -> tuple[pd.DataFrame, float]:
     from lifelines import KaplanMeierFitter
 
@@ -171,17 +188,19 @@ def survival(
         signatures=signatures,
         sample_key=sample_key,
         unit=unit,
+        caller="survival",
     )
     t_all = meta[time]
-    if not pd.api.types.is_numeric_dtype(t_all) or (t_all.dropna() < 0).any():
-        raise StatisticsError(f"`time` column {time!r} must hold non-negative numbers (follow-up time).")
-    e_raw = meta[event]
-    ev_levels = set(pd.unique(e_raw.dropna()))
-    if not ev_levels <= {0, 1}:
+    if (
+        not pd.api.types.is_numeric_dtype(t_all)
+        or pd.api.types.is_bool_dtype(t_all)
+        or (t_all.dropna() < 0).any()
+    ):
         raise StatisticsError(
-            f"`event` column {event!r} must be 1/True (event) or 0/False (censored); found {sorted(map(str, ev_levels))[:5]}."
+            f"`time` column {time!r} must hold non-negative numbers (follow-up time); convert it with "
+            "pd.to_numeric and drop negative times."
         )
-    e_all = e_raw.astype(float)
+    e_all = _event_indicator(meta[event], event)
     cov_design = _design(meta[covariates]) if covariates else pd.DataFrame(index=meta.index)
     rows, kms = [], []
     for sig in df.columns:

@@ -5,7 +5,8 @@ pyucell==0.8.0``) and R (``Rscript``) on the PATH:
 
     .venv/bin/python tests/_reference/scoring/make_reference.py
 
-It writes ``inputs.npz`` (the matrices and gene names), ``network.tsv`` (the signatures) and one
+(``--aucell-random-ties`` remakes only the AUCell random-ties references, with R alone, from the
+stored ``inputs.npz``.) It writes ``inputs.npz`` (the matrices and gene names), ``network.tsv`` (the signatures) and one
 TSV per reference (samples x signatures). Nothing of resistscore is used to make the references.
 """
 
@@ -96,7 +97,30 @@ def main():
             Path(tmp) / "sc.tsv", sep="\t"
         )
         subprocess.run(["Rscript", str(HERE / "reference_scores.R"), str(HERE), tmp], check=True)
+        subprocess.run(["Rscript", str(HERE / "aucell_random_ties.R"), str(HERE), tmp], check=True)
+
+
+def aucell_random_ties():
+    """Only the AUCell random-ties references (R alone), from the stored ``inputs.npz``."""
+    import tempfile
+
+    import numpy as np
+    import pandas as pd
+    import scipy.sparse as sp
+
+    z = np.load(HERE / "inputs.npz", allow_pickle=False)
+    genes = z["genes"].astype(str)
+    dense = pd.DataFrame(z["dense"], index=[f"S{i}" for i in range(z["dense"].shape[0])], columns=genes)
+    sc = sp.csr_matrix((z["sc_data"], z["sc_indices"], z["sc_indptr"]), shape=tuple(z["sc_shape"]))
+    with tempfile.TemporaryDirectory() as tmp:
+        dense.to_csv(Path(tmp) / "dense.tsv", sep="\t")
+        pd.DataFrame(sc.toarray(), index=[f"C{i}" for i in range(sc.shape[0])], columns=genes).to_csv(
+            Path(tmp) / "sc.tsv", sep="\t"
+        )
+        subprocess.run(["Rscript", str(HERE / "aucell_random_ties.R"), str(HERE), tmp], check=True)
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    aucell_random_ties() if "--aucell-random-ties" in sys.argv else main()
