@@ -242,6 +242,11 @@ def decide(
         If the cells mix both formats, or if the format cannot be decided (the message names
         ``decimal=`` and ``thousands=``).
     """
+    if thousands == "" and decimal is None:
+        # no thousands separator: a cell like 1,500 can only be a decimal; both separators is a mix
+        votes = {s: ev.definitive[s] + ev.ambiguous[s] for s in DECIMALS}
+        if not (votes["."] and votes[","]):
+            decimal = "," if votes[","] else "."
     if decimal is not None or thousands in (",", "."):
         d = decimal if decimal is not None else _OTHER[thousands]  # type: ignore[index]
         t = thousands if thousands is not None else _OTHER[d]

@@ -85,6 +85,31 @@ _ANNOTATION_NAMES = {
     "hgncsymbol",
     "unnamed0",
 }
+# whole column names (case and punctuation ignored) of integer identifier columns
+_ID_NAMES = {
+    "id",
+    "ids",
+    "idref",
+    "index",
+    "rowid",
+    "ncbiid",
+    "ncbigene",
+    "ncbigeneid",
+    "entrez",
+    "entrezid",
+    "entrezgene",
+    "entrezgeneid",
+    "geneid",
+    "genesid",
+    "locusid",
+    "locuslinkid",
+    "probeid",
+    "probesetid",
+    "hgncid",
+    "uniprotid",
+    "refseqid",
+    "accession",
+}
 # words that mark a column of integers as identifiers (NCBI_ID, GeneID, probe_id, Entrez ...), not a sample
 _ID_WORDS = {
     "id",
@@ -103,7 +128,6 @@ _ID_WORDS = {
     "index",
     "idx",
 }
-_NA_STRINGS = NA_STRINGS
 _MAX_SHA256_BYTES = 2 << 30
 _HEAD_BYTES = 1 << 16
 _COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
@@ -724,26 +748,34 @@ def _numeric_share(col: pd.Series, extra=None) -> float:
 
 
 def _id_like_integers(name: str, col: pd.Series) -> str | None:
-    """Why a column of integers holds identifiers (NCBI_ID, GeneID, probe_id ...), or None if it may be a sample."""
+    """Why a column of integers holds identifiers (NCBI_ID, GeneID, probe_id ...), or None if it may be a sample.
+
+    A name that is an identifier name as a whole (``NCBI_ID``, ``GeneID``, ``Entrez``, ``probe_id``) is
+    enough for positive integers; a name that only contains such a word (``Sample_ID_1``) needs the
+    values too: at least 10 of them, distinct or mostly NCBI Gene (Entrez) ids.
+    """
     from resistscore.pp._harmonize import _index
 
-    words = set(_name_words(name)) | {_norm_name(name)}
-    if not words & (
-        _ID_WORDS | {"gene", "genes", "geneid", "entrezid", "entrezgene", "probeid", "probesetid"}
-    ):
+    norm = _norm_name(name)
+    strong = norm in _ID_NAMES
+    if not strong and not set(_name_words(name)) & _ID_WORDS:
         return None
     v = pd.to_numeric(col, errors="coerce") if not pd.api.types.is_numeric_dtype(col) else col
     v = v.dropna()
-    if not len(v) or v.isna().all() or pd.api.types.is_bool_dtype(v):
+    if not len(v) or pd.api.types.is_bool_dtype(v):
         return None
     vals = np.asarray(v, dtype=float)
     if not (np.all(np.isfinite(vals)) and np.all(vals == np.round(vals)) and np.all(vals > 0)):
+        return None
+    if strong:
+        return "positive integers under an identifier name"
+    if len(vals) < 10:
         return None
     entrez = _index().entrez
     share_entrez = float(np.mean([str(int(x)) in entrez for x in vals[:2000]]))
     if share_entrez >= 0.5:
         return f"integers named like identifiers, {share_entrez:.0%} of them NCBI Gene (Entrez) ids"
-    if words & _ID_WORDS and len(np.unique(vals)) == len(vals):
+    if len(np.unique(vals)) == len(vals):
         return "distinct positive integers named like identifiers"
     return None
 
@@ -868,12 +900,6 @@ def _number_format_of(
         if decimal is None and thousands not in (",", "."):
             for j in floats:
                 ev.add_tokens(text.iloc[rows, j])
-    if thousands == "" and decimal is None:
-        votes = {s: ev.definitive[s] + ev.ambiguous[s] for s in (".", ",")}
-        if votes["."] and votes[","]:
-            decimal = None  # mixed: decide() reports it
-        else:
-            decimal = "," if votes[","] else "."
     fmt = _numbers.decide(ev, name, decimal, thousands)
     return fmt, text
 
@@ -927,7 +953,7 @@ def _to_matrix(
     return X
 
 
-def _positional_error(name: str, report: dict, numbered: str | None) -> InputFormatError:
+def _positional_error(name: str, numbered: str | None) -> InputFormatError:
     why = (
         f"column {numbered!r} holds row numbers (0, 1, 2 ..., or numbers that are not NCBI Gene ids), not gene ids"
         if numbered
@@ -992,7 +1018,7 @@ def _table_to_anndata(
         fc = _gene_like_fraction(col_labels)
         report["gene_like_share_columns"] = round(fc, 3)
         if orientation == "genes_x_samples" or (orientation == "auto" and fc < 0.3):
-            raise _positional_error(name, report, numbered)
+            raise _positional_error(name, numbered)
         report["orientation"] = "samples_x_genes"
         report["orientation_reason"] = (
             "given by the user"

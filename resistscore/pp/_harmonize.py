@@ -409,12 +409,12 @@ class GeneMappingReport:
     @property
     def n_mapped(self) -> int:
         """Number of input identifiers mapped to an HGNC symbol."""
-        return int((self.table["symbol"] != "").sum())
+        return sum(1 for s in self.table["symbol"].tolist() if s != "")
 
     @property
     def n_genes(self) -> int:
         """Number of distinct HGNC symbols in the output."""
-        return int(self.table.loc[self.table["symbol"] != "", "symbol"].nunique())
+        return len({s for s in self.table["symbol"].tolist() if s != ""})
 
     @property
     def ambiguous(self) -> pd.DataFrame:
@@ -439,7 +439,7 @@ class GeneMappingReport:
     def to_dict(self) -> dict[str, Any]:
         """A plain-dict form (lists and strings only) that can be stored in ``adata.uns``."""
         return {
-            "table": {c: self.table[c].astype(str).tolist() for c in self.table.columns},
+            "table": {c: [str(v) for v in self.table[c].tolist()] for c in self.table.columns},
             "species": self.species,
             "collapse_rule": self.collapse_rule,
             "collapse_rule_description": COLLAPSE_RULES.get(self.collapse_rule, ""),
@@ -626,6 +626,7 @@ def map_genes(
         rows, columns=["input_id", "id_type", "symbol", "hgnc_id", "step", "candidates", "note"]
     )
     table["kept"] = table["symbol"] != ""
+    steps_seen = {r["step"] for r in rows}
     report = GeneMappingReport(
         table=table,
         species=species,
@@ -633,8 +634,8 @@ def map_genes(
         params={"id_type": id_type, "species": species},
         unmapped_kept=False,
     )
-    amb = report.ambiguous.drop_duplicates("input_id")
-    if warn and len(amb):
+    amb = report.ambiguous.drop_duplicates("input_id") if warn and "ambiguous" in steps_seen else ()
+    if len(amb):
         items = [
             f"{i} -> {c.replace('|', '/')}" + (f" ({n})" if n else "")
             for i, c, n in zip(amb["input_id"], amb["candidates"], amb["note"])

@@ -136,7 +136,7 @@ def _reference(X: np.ndarray, truth: list, rule: str, drop: bool) -> pd.DataFram
     return out[order]
 
 
-@fuzz_settings(1500)
+@fuzz_settings(1300)
 @given(
     cols=identifiers(),
     seed=st.integers(0, 2**32 - 1),

@@ -404,7 +404,7 @@ junk_cell = st.one_of(
 )
 
 
-@fuzz_settings(500)
+@fuzz_settings(400)
 @given(
     rows=st.lists(st.lists(junk_cell, min_size=1, max_size=6), min_size=0, max_size=8),
     header=st.lists(st.one_of(st.text(max_size=6), st.sampled_from(["ABCB1", "gene", "S1", ""])), max_size=6),
