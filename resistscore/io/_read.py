@@ -132,6 +132,7 @@ _MAX_SHA256_BYTES = 2 << 30
 _HEAD_BYTES = 1 << 16
 _COMPRESSED = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "xz"}
 _UNNAMED = re.compile(r"Unnamed: \d+")
+_QUOTED = re.compile(r'"[^"]*"')
 _STRAY_COMMA = re.compile(
     r"(?<![0-9]),|,(?![0-9])"
 )  # a comma that is not number formatting  # pandas' (and our) name for an empty header field
@@ -295,7 +296,7 @@ def _detect_format(path: Path) -> tuple[str, str]:
     return ("csv" if sep == "," else "tsv"), f"delimiter {sep!r} sniffed from the first lines"
 
 
-def _sniff_sep(head: str, skiprows: int = 0, decimal: str | None = None) -> str:
+def _sniff_sep(head: str, skiprows: int = 0, decimal: str | None = None, thousands: str | None = None) -> str:
     """The delimiter that splits every data line into the same number of fields (tab when none does).
 
     The header may have one field less (R's ``write.table`` leaves out the row-name column); the last
@@ -312,9 +313,16 @@ def _sniff_sep(head: str, skiprows: int = 0, decimal: str | None = None) -> str:
     for sep in ("\t", ",", ";", "|"):
         counts = [_field_count(ln, sep) - 1 for ln in lines]
         header, data = counts[0], counts[1:] or counts
-        mode = max(set(data), key=data.count)  # a short (truncated) line does not hide the delimiter
+        # the most common count (ties: the larger), so that a short (truncated) line does not hide the delimiter
+        mode = max(set(data), key=lambda c: (data.count(c), c))
         if mode == 0 or data.count(mode) < len(data) / 2:
             continue
+        if sep in (decimal, thousands) and header == 0:
+            # the user's number separator, absent from the header: a delimiter only if it also stands
+            # outside quotes and not between two digits (else it is part of the numbers: 70,125)
+            unquoted = _QUOTED.sub('""', "\n".join(lines[1:]))
+            if not re.search(rf"(?<![0-9]){re.escape(sep)}|{re.escape(sep)}(?![0-9])", unquoted):
+                continue
         consistent = len(set(data)) == 1 and header in (data[0], data[0] - 1)
         # on a tie, the delimiters left inside fields count against: only a comma between digits is
         # number formatting (1,5), a tab, ';' or '|' never is
@@ -461,6 +469,7 @@ def _read_delimited(
     as_text: bool = False,
     skiprows: int = 0,
     decimal: str | None = None,
+    thousands: str | None = None,
 ) -> _Raw:
     """Read a delimited text file. Numbers are parsed with a decimal point (``as_text=False``; other number
     formats are decided later from all cells) and NA spellings become NaN; ``as_text`` keeps every cell as str."""
@@ -468,7 +477,7 @@ def _read_delimited(
     raw_head = _head_bytes(path)
     head = _text_head(path)
     if sep is None:
-        sep = _sniff_sep(head, skiprows, decimal)
+        sep = _sniff_sep(head, skiprows, decimal, thousands)
     report["delimiter"] = sep
     if comp:
         report["compression"] = comp
@@ -1336,7 +1345,11 @@ def read(
     if fmt in ("csv", "tsv"):
         # an explicit format fixes the delimiter; otherwise it is sniffed (a ".csv" may use ";")
         raw = _read_delimited(
-            path, None if format == "auto" else ("," if fmt == "csv" else "\t"), report, decimal=decimal
+            path,
+            None if format == "auto" else ("," if fmt == "csv" else "\t"),
+            report,
+            decimal=decimal,
+            thousands=thousands,
         )
         adata = _table_to_anndata(raw, path.name, gene_column=gene_column, **table)
     elif fmt == "excel":
