@@ -861,9 +861,10 @@ def _as_str(col: pd.Series) -> pd.Series:
     return col.map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
 
 
-def _is_row_numbers(labels: list[str], orientation: str = "auto") -> bool:
+def _is_row_numbers(labels: list[str], orientation: str = "auto", named_ids: bool = False) -> bool:
     """True for labels that number rows rather than name genes: 0, 1, 2 ... (or 1, 2, 3 ...) in order, a
-    written-out DataFrame index; or whole numbers of which fewer than half are NCBI Gene (Entrez) ids."""
+    written-out DataFrame index; or, in a column not named as identifiers (``ID_REF``, ``probe_id`` ...
+    may hold numeric probe ids), whole numbers of which fewer than half are NCBI Gene (Entrez) ids."""
     from resistscore.pp._harmonize import _index
 
     present = [s for s in labels if s]
@@ -872,8 +873,8 @@ def _is_row_numbers(labels: list[str], orientation: str = "auto") -> bool:
     v = np.array([int(s) for s in present])
     if len(v) >= 2 and v[0] in (0, 1) and np.all(np.diff(v) == 1):
         return True
-    if orientation == "samples_x_genes":
-        return False  # numbered samples
+    if orientation == "samples_x_genes" or named_ids:
+        return False  # numbered samples, or numeric ids under an identifier name
     entrez = _index().entrez
     return float(np.mean([s.lstrip("0") in entrez for s in present[:2000]])) < 0.5
 
@@ -1012,7 +1013,11 @@ def _table_to_anndata(
         )
     numbered = None
     row_labels = _as_str(df.iloc[rows, label]).str.strip().tolist() if label is not None else None
-    if row_labels is not None and gene_column is None and _is_row_numbers(row_labels, orientation):
+    if (
+        row_labels is not None
+        and gene_column is None
+        and _is_row_numbers(row_labels, orientation, named_ids=_norm_name(names[label]) in _ID_NAMES)
+    ):
         numbered, row_labels = names[label], None
         report["note_labels"] = f"column {numbered!r} holds row numbers, not gene ids"
         ann = sorted([*ann, label]) if numbered != "Unnamed: 0" else ann
