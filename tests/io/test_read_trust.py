@@ -148,7 +148,7 @@ def test_numeric_probe_ids_under_an_identifier_name_are_kept(tmp_path):
     # Illumina-style numeric probe ids are not Entrez ids, but a column named ID_REF holds identifiers
     p = _write(tmp_path, "ilmn.tsv", "ID_REF\tGSM1\tGSM2\n10025906\t5.1\t6\n10028338\t7\t8.5\n")
     assert list(read(p).var_names) == ["10025906", "10028338"]
-    q = _write(tmp_path, "nums.tsv", "smp0\tsmp1\n70\t5.1\t6\n99999999\t7\t8.5\n")  # R header, no id name
+    q = _write(tmp_path, "nums.tsv", "smp0\tsmp1\n0\t5.1\t6\n99999999\t7\t8.5\n")  # R header, no id name
     with pytest.raises(InputFormatError, match="not NCBI Gene ids"):
         read(q)
 
