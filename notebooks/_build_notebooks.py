@@ -672,7 +672,8 @@ print("resistscore", rs.__version__, "| data:", DATA)
         r"""
 ## 1. Load and join the three files
 
-`rs.ds.nci60` reads the U133A expression (GCRMA log2, probe sets collapsed to HGNC genes), the DTP GI50
+`rs.ds.nci60` reads the U133A expression (GCRMA log2, probe sets of one HGNC gene averaged within each line;
+probe sets without a gene kept under their id), the DTP GI50
 table and the ABC-transporter qPCR table, and matches the cell lines whose names differ between files
 (`OV:NCI_ADR_RES`, `NCI/ADR-RES`, `MCF7ADRr`). The join report says what was matched and what was not.
 """,
@@ -938,8 +939,9 @@ assert (summary["fdr_table"] >= 0.05).all()
 ### What this shows (and does not)
 
 * **P-gp sub-signature.** Its rho is negative for all four P-gp substrates and close to zero for cisplatin,
-  the direction P-gp biology predicts, but the associations are weak (|rho| of roughly 0.1-0.25 here) and their
-  confidence intervals include zero; after FDR correction over the table none is significant. This matches
+  the direction P-gp biology predicts, but the associations are weak (|rho| of roughly 0.15-0.3 here); only
+  docetaxel's confidence interval excludes zero (nominal p = 0.02), and after FDR correction over the table
+  none is significant. This matches
   the literature on this panel (ABCB1 expression vs substrate GI50: Spearman about -0.15 to -0.35). A handful of
   P-gp-high lines (NCI/ADR-RES, HCT-15, renal lines) cannot dominate a rank correlation over ~59 lines whose
   sensitivity is set mostly by tissue of origin and proliferation.
@@ -948,8 +950,8 @@ assert (summary["fdr_table"] >= 0.05).all()
   table and is not evidence of efflux biology; the broad signature does include MRP transporters such as
   ABCC2 that export platinum-glutathione conjugates, so it is at most a hypothesis for a targeted test.
 * **Drug-specific signatures** combine efflux, target, apoptosis, DNA-repair and other genes linked to each
-  drug by the review. They give weak negative associations of similar size to the P-gp score for doxorubicin
-  and vinblastine and none of note for the taxanes or cisplatin.
+  drug by the review. They give weak negative associations for the four substrates (rho about -0.14 to
+  -0.26, strongest for doxorubicin) and about -0.1 for cisplatin, none significant after correction.
 * **No tuning.** Signatures, weights and the scoring method are the shipped defaults; nothing was selected
   on these data. Weak associations are the expected, honest outcome on a cross-tissue panel: a gene-set score is
   a hypothesis about mechanism, not a drug-response predictor, and stronger tests need within-tissue designs,
