@@ -15,6 +15,7 @@ Namespaces (scanpy-style)::
     rs.ds  # datasets (rs.ds.toy: a cohort with a known answer)
     rs.report  # self-contained HTML report
     rs.analyze  # score + statistics + figures + report in one call
+    rs.Design  # the analysis design (groups, response, survival, ...) shared by analyze, pl and report
 
 Submodules are imported on first use, so ``import resistscore`` is fast.
 """
@@ -44,6 +45,7 @@ from resistscore._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from resistscore import ds, io, pl, pp, report, sig, tl
+    from resistscore._design import Design
     from resistscore._workflow import analyze
 
 _SUBMODULES = {"io", "pp", "sig", "tl", "pl", "ds", "report"}
@@ -51,6 +53,7 @@ _SUBMODULES = {"io", "pp", "sig", "tl", "pl", "ds", "report"}
 __all__ = [
     "AmbiguousGeneWarning",
     "CellsAsReplicatesWarning",
+    "Design",
     "GeneIdentifierError",
     "InputFormatError",
     "LowCoverageWarning",
@@ -85,6 +88,11 @@ def __getattr__(name: str):
 
         globals()["analyze"] = analyze
         return analyze
+    if name == "Design":
+        from resistscore._design import Design
+
+        globals()["Design"] = Design
+        return Design
     raise AttributeError(f"module 'resistscore' has no attribute {name!r}")
 
 

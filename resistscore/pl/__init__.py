@@ -9,7 +9,8 @@ resistscore objects that carry them (``ScoreResult``, scored AnnData, statistics
 
 from resistscore.pl._groups import groups, profile
 from resistscore.pl._heatmap import annotation_colors, contributions, heatmap
-from resistscore.pl._save_all import save_all, standard_figures
+from resistscore.pl._matrix import matrixplot
+from resistscore.pl._save_all import StandardFigure, save_all, standard_figures
 from resistscore.pl._scatter import coverage, embedding, response
 from resistscore.pl._stats import forest, roc, volcano
 from resistscore.pl._survival import kaplan_meier, km_table
@@ -28,6 +29,7 @@ __all__ = [
     "DIVERGING_CMAP",
     "OKABE_ITO",
     "SEQUENTIAL_CMAP",
+    "StandardFigure",
     "annotation_colors",
     "categorical_colors",
     "contributions",
@@ -38,6 +40,7 @@ __all__ = [
     "heatmap",
     "kaplan_meier",
     "km_table",
+    "matrixplot",
     "profile",
     "rc_params",
     "response",

@@ -20,10 +20,14 @@ from resistscore.pl._utils import (
     format_p,
     metadata_frame,
     new_axes,
+    obs_source,
     scores_frame,
     select_signatures,
     significance_column,
     stats_table,
+    unit_means,
+    unit_of_test,
+    uns_palette,
 )
 
 __all__ = ["groups", "profile"]
@@ -132,10 +136,15 @@ def groups(
     palette: Mapping[Any, Any] | Sequence[Any] | str | None = None,
     points: bool = True,
     max_brackets: int = 3,
+    sample_key: str | None = None,
     ax: Axes | None = None,
     save: str | os.PathLike[str] | None = None,
 ) -> Axes:
     """Box or violin plots of scores per group, annotated with test results.
+
+    The plot draws the unit that was tested: with ``sample_key`` (or a ``stats`` result computed per
+    replicate, e.g. ``rs.tl.compare_groups(..., sample_key="patient")``) each point is the mean score
+    of one replicate in one group, not a cell.
 
     Parameters
     ----------
@@ -159,11 +168,15 @@ def groups(
     order
         Order of the group levels (default: categorical order, else sorted).
     palette
-        Group colours (default: Okabe-Ito).
+        Group colours (default: scanpy's ``adata.uns["<group>_colors"]`` when the scores or metadata
+        are an AnnData that has them, else Okabe-Ito).
     points
-        Overlay the individual samples.
+        Overlay the individual samples (replicate means with ``sample_key``).
     max_brackets
         Maximum number of pairwise brackets per signature.
+    sample_key
+        Metadata column of the biological replicate (e.g. patient): draw one mean score per replicate
+        and group. Default: the replicate the ``stats`` result was computed on, if any.
     ax
         Axes to draw into (default: a new figure).
     save
@@ -189,8 +202,7 @@ def groups(
     >>> plt.close(ax.figure)
     """
     check_choice("kind", kind, ("box", "violin"))
-    df = scores_frame(scores)
-    meta = metadata_frame(scores, metadata, required=[group])
+    df, meta, key = _unit_of_tests(scores, metadata, group, stats, sample_key)
     sigs = select_signatures(df, signatures)
     if signatures is None:  # leave out signatures without any reported score (below minimal coverage)
         sigs = [s for s in sigs if df[s].notna().any()] or sigs
@@ -198,60 +210,80 @@ def groups(
     long = _long(df, sigs, meta, group)
     if long.empty:
         raise ResistScoreError("no finite score to plot for these signatures and groups.")
+    if palette is None:
+        palette = uns_palette(obs_source(scores, metadata), group)
     colours = categorical_colors(levels, palette)
     with theme():
         ax = new_axes(ax, (1.2 + len(sigs) * (0.5 + 0.3 * len(levels)), 3.0))
-        common = {
-            "data": long,
-            "x": "signature",
-            "y": "score",
-            "hue": group,
-            "order": sigs,
-            "hue_order": levels,
-        }
-        if kind == "box":
-            with warnings.catch_warnings():
-                # seaborn 0.13 passes `vert=` to Axes.bxp, deprecated in matplotlib 3.11 (not our call)
-                warnings.filterwarnings(
-                    "ignore", message=r"vert: bool was deprecated", category=DeprecationWarning
-                )
-                sns.boxplot(
-                    **common,
-                    palette=colours,
-                    ax=ax,
-                    showfliers=not points,
-                    width=0.8,
-                    linewidth=0.8,
-                    saturation=1,
-                )
-        else:
-            sns.violinplot(
-                **common, palette=colours, ax=ax, cut=0, inner="quart", width=0.8, linewidth=0.8, saturation=1
-            )
+        _distributions(ax, long, sigs, group, levels, colours, kind, points)
         if points:
-            # our own jitter (seaborn's uses numpy's global RNG): reproducible, leaves the user's RNG alone
-            rng = np.random.default_rng(0)
-            offsets = _dodge_positions(len(levels))
-            half = 0.8 / len(levels) * 0.2
-            for x, sig in enumerate(sigs):
-                for i, lv in enumerate(levels):
-                    y = long.loc[(long["signature"] == sig) & (long[group] == lv), "score"].to_numpy()
-                    xs = x + offsets[i] + rng.uniform(-half, half, size=y.size)
-                    ax.scatter(xs, y, s=5, color="#333333", edgecolor="none", zorder=3)
-        ax.set_xlabel("")
-        ax.set_ylabel("score")
-        if len(sigs) > 3:
-            ax.tick_params(axis="x", labelrotation=30)
-            for t in ax.get_xticklabels():
-                t.set_horizontalalignment("right")
+            _points(ax, long, sigs, group, levels)
+        _label_axes(ax, sigs, f"score (mean per {key})" if key else "score")
         if stats is not None:
             table = stats_table(stats, required=["signature"])
             sigcol = significance_column(table, significance)
             _annotate(ax, table, sigs, levels, long, sigcol, max_brackets)
-        leg = ax.get_legend()
-        if leg is not None:
+        if ax.get_legend() is not None:
             sns.move_legend(ax, "upper left", bbox_to_anchor=(1.0, 1.0), title=group, frameon=False)
     return finish(ax, save)
+
+
+def _unit_of_tests(
+    scores: Any, metadata: Any, group: str, stats: Any, sample_key: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
+    """Scores and metadata of the unit the test used: samples, or replicate means per group."""
+    df = scores_frame(scores)
+    meta = metadata_frame(scores, metadata, required=[group])
+    key = sample_key if sample_key is not None else unit_of_test(stats)
+    if key is None:
+        return df, meta, None
+    keep = meta[group].notna()
+    df, meta = unit_means(df[keep], meta[keep], [key, group])
+    return df, meta, key
+
+
+def _distributions(ax, long, sigs, group, levels, colours, kind: str, points: bool) -> None:
+    common = {"data": long, "x": "signature", "y": "score", "hue": group, "order": sigs, "hue_order": levels}
+    if kind == "box":
+        with warnings.catch_warnings():
+            # seaborn 0.13 passes `vert=` to Axes.bxp, deprecated in matplotlib 3.11 (not our call)
+            warnings.filterwarnings(
+                "ignore", message=r"vert: bool was deprecated", category=DeprecationWarning
+            )
+            sns.boxplot(
+                **common,
+                palette=colours,
+                ax=ax,
+                showfliers=not points,
+                width=0.8,
+                linewidth=0.8,
+                saturation=1,
+            )
+    else:
+        sns.violinplot(
+            **common, palette=colours, ax=ax, cut=0, inner="quart", width=0.8, linewidth=0.8, saturation=1
+        )
+
+
+def _points(ax: Axes, long: pd.DataFrame, sigs: list[str], group: str, levels: list[str]) -> None:
+    """The individual values, jittered (our own seeded jitter: reproducible, the user's RNG untouched)."""
+    rng = np.random.default_rng(0)
+    offsets = _dodge_positions(len(levels))
+    half = 0.8 / len(levels) * 0.2
+    for x, sig in enumerate(sigs):
+        for i, lv in enumerate(levels):
+            y = long.loc[(long["signature"] == sig) & (long[group] == lv), "score"].to_numpy()
+            xs = x + offsets[i] + rng.uniform(-half, half, size=y.size)
+            ax.scatter(xs, y, s=5, color="#333333", edgecolor="none", zorder=3)
+
+
+def _label_axes(ax: Axes, sigs: list[str], ylabel: str) -> None:
+    ax.set_xlabel("")
+    ax.set_ylabel(ylabel)
+    if len(sigs) > 3:
+        ax.tick_params(axis="x", labelrotation=30)
+        for t in ax.get_xticklabels():
+            t.set_horizontalalignment("right")
 
 
 def profile(
@@ -263,6 +295,7 @@ def profile(
     kind: str = "dot",
     ci: float = 0.95,
     palette: Mapping[Any, Any] | Sequence[Any] | str | None = None,
+    sample_key: str | None = None,
     ax: Axes | None = None,
     save: str | os.PathLike[str] | None = None,
 ) -> Axes:
@@ -284,7 +317,11 @@ def profile(
     ci
         Coverage of the interval around a group mean.
     palette
-        Colours of the profiles (default: Okabe-Ito).
+        Colours of the profiles (default: scanpy's ``adata.uns["<by>_colors"]`` when available, else
+        Okabe-Ito).
+    sample_key
+        Metadata column of the biological replicate (single-cell data): group means and their intervals
+        are computed over the replicate means, not over cells.
     ax
         Axes to draw into (default: a new figure).
     save
@@ -306,68 +343,99 @@ def profile(
     [2.0, 3.0]
     >>> plt.close(ax.figure)
     """
-    from scipy import stats as st
-
     from resistscore._validate import check_probability
 
     check_choice("kind", kind, ("dot", "bar"))
     ci = check_probability("ci", ci)
     df = scores_frame(scores)
     sigs = select_signatures(df, signatures)
-    rows: list[tuple[str, pd.Series, pd.Series | None]] = []  # label, centre, half-width
-    title = None
-    if by is None:
-        by_samples = None
-    elif isinstance(by, str) and by in df.index:
-        by_samples = [by]
-    elif isinstance(by, str):
-        by_samples = None
-        meta = metadata_frame(scores, metadata, required=[by])
-        levels = _group_levels(meta[by], None)
-        for lv in levels:
-            sub = df.loc[meta[by].astype(str).eq(lv) & meta[by].notna(), sigs]
-            n = sub.notna().sum()
-            mean = sub.mean()
-            sem = sub.std(ddof=1) / np.sqrt(n)
-            tq = pd.Series(st.t.ppf(0.5 + ci / 2, np.maximum(n - 1, 1)), index=sigs).where(n > 1)
-            rows.append((f"{lv} (n={len(sub)})", mean, sem * tq))
-        title = f"mean score by {by} ({ci:.0%} CI)"
-    else:
-        by_samples = list(by)
-        unknown = [s for s in by_samples if s not in df.index]
-        if unknown:
-            raise ResistScoreError(
-                f"`by` {unknown[:5]} are neither samples of the scores nor a metadata column; "
-                "give sample names or the name of a metadata column."
-            )
-    if by_samples is not None:
-        rows = [(str(s), df.loc[s, sigs], None) for s in by_samples]
-    elif not rows:
-        rows = [(f"all samples (n={len(df)})", df[sigs].mean(), None)]
-    colours = categorical_colors([r[0] for r in rows], palette)
-    n = len(rows)
-    height = 0.8 / n
-    y = np.arange(len(sigs))[::-1].astype(float)
+    rows, title = _profile_rows(scores, df, by, metadata, sigs, ci, sample_key)
+    if palette is None and isinstance(by, str) and by not in df.index:
+        palette = uns_palette(obs_source(scores, metadata), by)
+    colours = categorical_colors([r[0] for r in rows], _label_palette(palette, rows))
     with theme():
-        ax = new_axes(ax, (4.0, 0.8 + 0.28 * len(sigs) * max(1, n / 2)))
-        for k, (label, centre, half) in enumerate(rows):
-            yk = y + (n - 1) / 2 * height - k * height
-            if kind == "bar":
-                ax.barh(yk, centre.to_numpy(), height=height * 0.9, color=colours[label], label=label)
-                if half is not None:
-                    ax.errorbar(
-                        centre, yk, xerr=half, fmt="none", ecolor="#222222", elinewidth=0.8, capsize=1.5
-                    )
-            else:
-                if half is not None:
-                    ax.errorbar(centre, yk, xerr=half, fmt="none", ecolor=colours[label], elinewidth=1.0)
-                ax.scatter(centre, yk, color=colours[label], s=22, zorder=3, label=label, edgecolor="none")
+        ax = new_axes(ax, (4.0, 0.8 + 0.28 * len(sigs) * max(1, len(rows) / 2)))
+        _draw_profiles(ax, rows, colours, len(sigs), kind)
         ax.axvline(0.0, color="#777777", linewidth=0.6, zorder=0)
-        ax.set_yticks(y, sigs)
+        ax.set_yticks(np.arange(len(sigs))[::-1].astype(float), sigs)
         ax.set_ylim(-0.6, len(sigs) - 0.4)
         ax.set_xlabel("score")
         if title:
             ax.set_title(title)
-        if n > 1:
+        if len(rows) > 1:
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return finish(ax, save)
+
+
+#: one profile: its label, its centre per signature and the half-width of its interval (or None)
+_Profile = tuple[str, pd.Series, "pd.Series | None"]
+
+
+def _profile_rows(
+    scores: Any, df: pd.DataFrame, by: Any, metadata: Any, sigs: list[str], ci: float, sample_key: str | None
+) -> tuple[list[_Profile], str | None]:
+    """The profiles to draw: given samples, the mean of each group with a t-interval, or the overall mean."""
+    if by is None:
+        return [(f"all samples (n={len(df)})", df[sigs].mean(), None)], None
+    if isinstance(by, str) and by in df.index:
+        return [(by, df.loc[by, sigs], None)], None
+    if isinstance(by, str):
+        meta = metadata_frame(scores, metadata, required=[by])
+        unit = "samples"
+        if sample_key is not None:
+            df, meta = unit_means(df, meta, [sample_key, by])
+            unit = f"{sample_key} means"
+        rows = [
+            _group_mean(df.loc[meta[by].astype(str).eq(lv) & meta[by].notna(), sigs], lv, ci)
+            for lv in _group_levels(meta[by], None)
+        ]
+        if not rows:
+            return [(f"all samples (n={len(df)})", df[sigs].mean(), None)], None
+        over = "" if sample_key is None else f" over {unit}"
+        return rows, f"mean score by {by} ({ci:.0%} CI{over})"
+    by_samples = list(by)
+    unknown = [s for s in by_samples if s not in df.index]
+    if unknown:
+        raise ResistScoreError(
+            f"`by` {unknown[:5]} are neither samples of the scores nor a metadata column; "
+            "give sample names or the name of a metadata column."
+        )
+    return [(str(s), df.loc[s, sigs], None) for s in by_samples], None
+
+
+def _group_mean(sub: pd.DataFrame, level: str, ci: float) -> _Profile:
+    """Mean of a group with its t-interval (``ci`` coverage)."""
+    from scipy import stats as st
+
+    n = sub.notna().sum()
+    sem = sub.std(ddof=1) / np.sqrt(n)
+    tq = pd.Series(st.t.ppf(0.5 + ci / 2, np.maximum(n - 1, 1)), index=sub.columns).where(n > 1)
+    return (f"{level} (n={len(sub)})", sub.mean(), sem * tq)
+
+
+def _label_palette(palette: Any, rows: list[_Profile]) -> Any:
+    """A palette keyed by group level, re-keyed by the profile labels (``"level (n=..)"``)."""
+    if not isinstance(palette, Mapping):
+        return palette
+    out = {}
+    for label, _, _ in rows:
+        level = label.rsplit(" (n=", 1)[0]
+        if level in palette:
+            out[label] = palette[level]
+    return out if len(out) == len(rows) else None
+
+
+def _draw_profiles(ax: Axes, rows: list[_Profile], colours: dict, n_sigs: int, kind: str) -> None:
+    n = len(rows)
+    height = 0.8 / n
+    y = np.arange(n_sigs)[::-1].astype(float)
+    for k, (label, centre, half) in enumerate(rows):
+        yk = y + (n - 1) / 2 * height - k * height
+        if kind == "bar":
+            ax.barh(yk, centre.to_numpy(), height=height * 0.9, color=colours[label], label=label)
+            if half is not None:
+                ax.errorbar(centre, yk, xerr=half, fmt="none", ecolor="#222222", elinewidth=0.8, capsize=1.5)
+        else:
+            if half is not None:
+                ax.errorbar(centre, yk, xerr=half, fmt="none", ecolor=colours[label], elinewidth=1.0)
+            ax.scatter(centre, yk, color=colours[label], s=22, zorder=3, label=label, edgecolor="none")

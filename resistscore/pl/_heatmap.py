@@ -16,6 +16,7 @@ from matplotlib.patches import Patch
 from scipy.cluster import hierarchy
 
 from resistscore._errors import ResistScoreError
+from resistscore._types import is_anndata
 from resistscore.pl._theme import DIVERGING_CMAP, OKABE_ITO, SEQUENTIAL_CMAP, categorical_colors, theme
 from resistscore.pl._utils import (
     finish,
@@ -24,6 +25,7 @@ from resistscore.pl._utils import (
     score_cmap,
     scores_frame,
     select_signatures,
+    uns_palette,
 )
 
 __all__ = ["annotation_colors", "contributions", "heatmap"]
@@ -196,37 +198,25 @@ def heatmap(
     >>> plt.close(grid.figure)
     """
     df = scores_frame(scores)
-    sigs = select_signatures(df, signatures)
-    values = df[sigs].T.dropna(how="all")
-    if values.empty:
-        raise ResistScoreError(
-            "no signature has a reported score (all NaN): check the coverage table (rs.pl.coverage) "
-            "and lower `min_coverage` or map more genes."
-        )
-    if z_score:
-        values = _zscore_rows(values)
+    values = _heatmap_values(df, signatures, z_score)
     if cluster not in (True, False, "rows", "columns"):
         raise ResistScoreError(f"`cluster` must be True, False, 'rows' or 'columns'; got {cluster!r}.")
     row_link = _linkage(values.to_numpy()) if cluster in (True, "rows") else None
     too_many = values.shape[1] > MAX_CLUSTER_SAMPLES
     col_link = _linkage(values.T.to_numpy()) if cluster in (True, "columns") and not too_many else None
-
-    col_colors = None
-    legend: list = []
+    col_colors, legend = None, []
     if annotation is not None:
         ann = metadata_frame(df, annotation, name="annotation")
+        if palettes is None and is_anndata(scores):
+            found = {c: uns_palette(scores, c) for c in ann.columns if not _is_continuous(ann[c])}
+            palettes = {c: p for c, p in found.items() if p is not None}
         col_colors, legend = annotation_colors(ann, palettes)
-
     cmap, center = score_cmap(values.to_numpy(), cmap, 0.0 if z_score else center)
     n_sig, n_smp = values.shape
     if sample_labels is None:
         sample_labels = n_smp <= 60
     if figsize is None:
         figsize = (min(3.5 + 0.16 * n_smp, 16.0), min(2.2 + 0.28 * n_sig + 0.2 * len(legend), 14.0))
-    finite = values.to_numpy()[np.isfinite(values.to_numpy())]
-    vmax = None
-    if center is not None and finite.size:
-        vmax = float(np.nanpercentile(np.abs(finite - center), 99)) or 1.0
     with theme():
         grid = sns.clustermap(
             values,
@@ -237,9 +227,7 @@ def heatmap(
             col_colors=col_colors,
             mask=values.isna(),
             cmap=cmap,
-            center=center,
-            vmin=None if vmax is None else center - vmax,
-            vmax=None if vmax is None else center + vmax,
+            **_colour_limits(values, center),
             xticklabels=bool(sample_labels),
             yticklabels=True,
             figsize=figsize,
@@ -252,37 +240,66 @@ def heatmap(
         xlabel = "sample" if sample_labels else f"{n_smp} samples"
         if too_many and cluster in (True, "columns"):
             xlabel += f" (input order: more than {MAX_CLUSTER_SAMPLES} are not clustered)"
-        grid.ax_heatmap.set_xlabel(xlabel)
-        grid.ax_heatmap.set_ylabel("")
-        grid.ax_heatmap.tick_params(axis="y", labelrotation=0)
-        grid.ax_heatmap.tick_params(axis="x", labelrotation=90)
-        grid.ax_cbar.set_title("z-score" if z_score else "score", fontsize=mpl.rcParams["legend.fontsize"])
+        _style_grid(grid, xlabel, "z-score" if z_score else "score")
         if legend:
-            handles, labels = [], []
-            for col, entries in legend:
-                handles.append(Patch(visible=False))
-                labels.append(col)
-                for label, colour in entries:
-                    handles.append(Patch(facecolor=colour, edgecolor="#444444", linewidth=0.4))
-                    labels.append(label)
-            # place the legend just right of the signature names (measured, so long names never overlap)
-            hm = grid.ax_heatmap
-            renderer = grid.figure.canvas.get_renderer()
-            right = max((t.get_window_extent(renderer).x1 for t in hm.get_yticklabels()), default=hm.bbox.x1)
-            x_anchor = hm.transAxes.inverted().transform((right + 10.0, 0.0))[0]
-            leg = hm.legend(
-                handles,
-                labels,
-                loc="upper left",
-                bbox_to_anchor=(x_anchor, 1.0),
-                borderaxespad=0.0,
-                handlelength=1.0,
-                frameon=False,
-            )
-            for text, handle in zip(leg.get_texts(), handles):
-                if not handle.get_visible():
-                    text.set_fontweight("bold")
+            _annotation_legend(grid, legend)
     return finish(grid, save)
+
+
+def _heatmap_values(df: pd.DataFrame, signatures: Any, z_score: bool) -> pd.DataFrame:
+    """Signatures x samples, without unreported signatures, z-scored per signature if asked."""
+    sigs = select_signatures(df, signatures)
+    values = df[sigs].T.dropna(how="all")
+    if values.empty:
+        raise ResistScoreError(
+            "no signature has a reported score (all NaN): check the coverage table (rs.pl.coverage) "
+            "and lower `min_coverage` or map more genes."
+        )
+    return _zscore_rows(values) if z_score else values
+
+
+def _colour_limits(values: pd.DataFrame, center: float | None) -> dict[str, Any]:
+    """``center``, ``vmin``, ``vmax``: symmetric around the centre at the 99th percentile of |value - centre|."""
+    finite = values.to_numpy()[np.isfinite(values.to_numpy())]
+    if center is None or not finite.size:
+        return {"center": center, "vmin": None, "vmax": None}
+    vmax = float(np.nanpercentile(np.abs(finite - center), 99)) or 1.0
+    return {"center": center, "vmin": center - vmax, "vmax": center + vmax}
+
+
+def _style_grid(grid: Any, xlabel: str, cbar_title: str) -> None:
+    grid.ax_heatmap.set_xlabel(xlabel)
+    grid.ax_heatmap.set_ylabel("")
+    grid.ax_heatmap.tick_params(axis="y", labelrotation=0)
+    grid.ax_heatmap.tick_params(axis="x", labelrotation=90)
+    grid.ax_cbar.set_title(cbar_title, fontsize=mpl.rcParams["legend.fontsize"])
+
+
+def _annotation_legend(grid: Any, legend: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    """One legend of every annotation bar, placed just right of the signature names (measured)."""
+    handles, labels = [], []
+    for col, entries in legend:
+        handles.append(Patch(visible=False))
+        labels.append(col)
+        for label, colour in entries:
+            handles.append(Patch(facecolor=colour, edgecolor="#444444", linewidth=0.4))
+            labels.append(label)
+    hm = grid.ax_heatmap
+    renderer = grid.figure.canvas.get_renderer()
+    right = max((t.get_window_extent(renderer).x1 for t in hm.get_yticklabels()), default=hm.bbox.x1)
+    x_anchor = hm.transAxes.inverted().transform((right + 10.0, 0.0))[0]
+    leg = hm.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(x_anchor, 1.0),
+        borderaxespad=0.0,
+        handlelength=1.0,
+        frameon=False,
+    )
+    for text, handle in zip(leg.get_texts(), handles):
+        if not handle.get_visible():
+            text.set_fontweight("bold")
 
 
 def _contribution_table(result: Any, samples: Sequence[str] | None, signature: str | None) -> pd.DataFrame:

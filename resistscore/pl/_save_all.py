@@ -4,26 +4,39 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from resistscore._atomic import atomic_files
+from resistscore._design import Design, named_results
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
 from resistscore.pl._groups import groups, profile
 from resistscore.pl._heatmap import heatmap
+from resistscore.pl._matrix import matrixplot
 from resistscore.pl._scatter import coverage, coverage_frame, embedding
 from resistscore.pl._scatter import response as response_plot
 from resistscore.pl._stats import forest, roc, volcano
 from resistscore.pl._survival import kaplan_meier
-from resistscore.pl._utils import figure_of, metadata_frame, save_figure, scores_frame
+from resistscore.pl._utils import (
+    figure_of,
+    metadata_frame,
+    obs_source,
+    save_figure,
+    scores_frame,
+    unit_means,
+    uns_palette,
+)
 
-__all__ = ["save_all", "standard_figures"]
+__all__ = ["StandardFigure", "save_all", "standard_figures"]
 
 #: the standard heatmap shows at most this many samples (a seeded random subsample of larger data)
 MAX_HEATMAP_SAMPLES = 2000
@@ -39,14 +52,87 @@ MAX_RESPONSE = 4
 MAX_EMBEDDING = 12
 
 
-def _stats_items(stats: Any) -> list[tuple[str, Any]]:
-    if stats is None:
-        return []
-    if isinstance(stats, Mapping):
-        return [(str(k), v) for k, v in stats.items()]
-    if isinstance(stats, (list, tuple)):
-        return [(f"stats{i + 1}" if len(stats) > 1 else "stats", s) for i, s in enumerate(stats)]
-    return [("stats", stats)]
+class StandardFigure(NamedTuple):
+    """One standard figure: its name (file and HTML id), its caption and a function that draws it.
+
+    ``draw()`` makes the figure and returns what the plotting function returns (an Axes, a seaborn
+    ``ClusterGrid`` or a Figure); ``render()`` returns its matplotlib Figure.
+    """
+
+    name: str
+    caption: str
+    draw: Callable[[], Any]
+
+    def render(self) -> Figure:
+        """Draw the figure and return its :class:`matplotlib.figure.Figure`."""
+        return figure_of(self.draw())
+
+
+@dataclass
+class _Inputs:
+    """What every standard figure is drawn from: the scores, the metadata, the design and the results."""
+
+    result: Any
+    scores: pd.DataFrame
+    meta: pd.DataFrame | None
+    design: Design
+    items: list[tuple[str, Any]]
+    survival: Any
+    source: Any  # the AnnData with scanpy's colours and the embedding, if any
+    basis: str
+
+    @property
+    def per(self) -> str:
+        """How a caption says that the unit is the replicate (empty for samples)."""
+        key = self.design.sample_key
+        return f" (one value per {key}: mean of its cells)" if key else ""
+
+    @cached_property
+    def units(self) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Scores and metadata of the unit the tests use: the samples, or the replicate means."""
+        if self.design.sample_key is None:
+            return self.scores, self.meta
+        return unit_means(self.scores, self.meta, [self.design.sample_key])
+
+    def palette(self, column: str | None) -> dict | None:
+        return uns_palette(self.source, column)
+
+    def group_stats(self) -> Any:
+        """The first result among the statistics that compares groups (``group1`` / ``group2``)."""
+        for _, s in self.items:
+            t = _table(s)
+            if t is not None and {"group1", "group2"} <= set(t.columns):
+                return s
+        return None
+
+    def response_stats(self) -> Any:
+        """The association result of the design's response, if one was given."""
+        for _, s in self.items:
+            t = _table(s)
+            if (
+                t is not None
+                and "response" in t.columns
+                and (t["response"].astype(str) == self.design.response).any()
+            ):
+                return s
+        return None
+
+
+def _inputs(result, metadata, design: Design, stats, survival, adata, basis) -> _Inputs:
+    scores = scores_frame(result, name="result")
+    meta = metadata
+    if meta is None:
+        meta = obs_source(result, adata)
+    if is_anndata(meta):
+        meta = meta.obs
+    if meta is not None:
+        meta = metadata_frame(scores, meta)
+    meta = design.check(meta)
+    items = named_results(stats)
+    if survival is None:  # a survival result among the statistics brings its Kaplan-Meier curves
+        survival = next((s for _, s in items if isinstance(getattr(s, "km", None), pd.DataFrame)), None)
+    source = obs_source(result, adata)
+    return _Inputs(result, scores, meta, design, items, survival, source, basis)
 
 
 def _top_signatures(names: list, table: Any, column: str, limit: int | None = None) -> list:
@@ -61,35 +147,8 @@ def _top_signatures(names: list, table: Any, column: str, limit: int | None = No
     return list(names[:limit])
 
 
-def _per_replicate(scores: pd.DataFrame, meta: pd.DataFrame, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Mean score per replicate (e.g. patient) and its metadata: columns constant within a replicate,
-    plus the mean of numeric columns that vary within it."""
-    if key not in meta.columns:
-        raise ResistScoreError(
-            f"`sample_key` {key!r} is not a metadata column; available: {list(meta.columns)[:20]}."
-        )
-    keys = meta[key]
-    if keys.isna().any():
-        raise ResistScoreError(f"`sample_key` {key!r} has missing values; every cell needs its replicate.")
-    agg = scores.groupby(keys, sort=True, observed=True).mean()
-    grouped = meta.groupby(keys, sort=True, observed=True)
-    others = [c for c in meta.columns if c != key]
-    constant = [c for c in others if (grouped[c].nunique(dropna=False) <= 1).all()]
-    # numeric columns that vary within a replicate (e.g. a per-cell measure) are averaged
-    varying = [c for c in others if c not in constant and pd.api.types.is_numeric_dtype(meta[c])]
-    rep_meta = (
-        grouped[constant].first().join(grouped[varying].mean()) if varying else grouped[constant].first()
-    )
-    rep_meta = rep_meta[[c for c in others if c in rep_meta.columns]]
-    agg.index = agg.index.astype(str)
-    rep_meta.index = rep_meta.index.astype(str)
-    return agg, rep_meta
-
-
-def _top_correlated(scores: pd.DataFrame, resp: Any, limit: int) -> list[tuple[str, float]]:
+def _top_correlated(scores: pd.DataFrame, resp: pd.Series, limit: int) -> list[tuple[str, float]]:
     """The ``limit`` signatures with the largest absolute Spearman correlation with the response."""
-    if not isinstance(resp, pd.Series):
-        raise ResistScoreError("`response` must be a metadata column name or a Series indexed by sample.")
     resp = pd.to_numeric(resp.reindex(scores.index), errors="coerce")
     ranked = []
     for sig in scores.columns:
@@ -103,6 +162,10 @@ def _top_correlated(scores: pd.DataFrame, resp: Any, limit: int) -> list[tuple[s
 
 def _first_reported(scores: pd.DataFrame, limit: int) -> list[str]:
     return [c for c in scores.columns if scores[c].notna().any()][:limit]
+
+
+def _reported(scores: pd.DataFrame) -> list[str]:
+    return [c for c in scores.columns if scores[c].notna().any()]
 
 
 def _embedding_view(adata: Any, scores: pd.DataFrame, basis: str) -> Any:
@@ -121,14 +184,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.]+", "-", str(text)).strip("-") or "x"
 
 
-def _check_columns(meta: pd.DataFrame, asked: Sequence[tuple[str, Any]]) -> None:
-    """Refuse a metadata column that does not exist, naming the argument and the available columns."""
-    for arg, col in asked:
-        if col is not None and col not in meta.columns:
-            avail = ", ".join(map(str, list(meta.columns)[:20])) or "(none)"
-            raise ResistScoreError(f"`{arg}` {col!r} is not a metadata column; available columns: {avail}.")
-
-
 def _table(stats: Any):
     return stats if isinstance(stats, pd.DataFrame) else getattr(stats, "table", None)
 
@@ -137,22 +192,18 @@ def standard_figures(
     result: Any,
     metadata: Any = None,
     *,
-    group: str | None = None,
-    annotation: Sequence[str] | None = None,
+    design: Design | None = None,
     stats: Any = None,
     survival: Any = None,
-    time: str | None = None,
-    event: str | None = None,
-    km_signature: str | None = None,
-    response: Any = None,
-    sample_key: str | None = None,
     adata: Any = None,
     basis: str = "umap",
-) -> Iterator[tuple[str, str, Callable[[], Any]]]:
-    """Yield ``(name, caption, draw)`` for every standard figure that applies to the inputs.
+    **design_fields: Any,
+) -> Iterator[StandardFigure]:
+    """Yield a :class:`StandardFigure` ``(name, caption, draw)`` for every standard figure of the inputs.
 
-    ``draw()`` makes the figure and returns what the plotting function returns. Used by
-    :func:`save_all` and by the HTML report; see :func:`save_all` for the parameters.
+    ``draw()`` makes the figure and returns what the plotting function returns; ``render()`` returns
+    its Figure. Used by :func:`save_all` and by the HTML report; see :func:`save_all` for the
+    parameters and the figures.
 
     Examples
     --------
@@ -160,44 +211,26 @@ def standard_figures(
     >>> import resistscore as rs
     >>> scores = pd.DataFrame(np.arange(12.0).reshape(6, 2), index=list("abcdef"), columns=["x", "y"])
     >>> meta = pd.DataFrame({"group": list("pppqqq")}, index=scores.index)
-    >>> [name for name, caption, draw in rs.pl.standard_figures(scores, meta, group="group")]
-    ['heatmap', 'profile', 'groups']
+    >>> [f.name for f in rs.pl.standard_figures(scores, meta, design=rs.Design(group="group"))]
+    ['heatmap', 'profile', 'groups', 'matrixplot']
     """
-    scores = scores_frame(result, name="result")
-    meta = metadata
-    if meta is None and is_anndata(result):
-        meta = result.obs
-    if meta is None and is_anndata(adata):
-        meta = adata.obs
-    if is_anndata(meta):
-        meta = meta.obs
-    ann_cols = list(annotation) if annotation is not None else ([group] if group else [])
-    if (ann_cols or sample_key or isinstance(response, str)) and meta is None:
-        raise ResistScoreError(
-            "`group`/`annotation`/`sample_key`/`response` need `metadata` (or an AnnData, whose .obs is used)."
-        )
-    if meta is not None:
-        meta = metadata_frame(scores, meta)
-        _check_columns(
-            meta,
-            [
-                ("group", group),
-                ("response", response if isinstance(response, str) else None),
-                ("time", time),
-                ("event", event),
-                ("sample_key", sample_key),
-                *(("annotation", c) for c in (annotation or ())),
-            ],
-        )
-    items = _stats_items(stats)
-    if survival is None:  # a survival result among the statistics brings its Kaplan-Meier curves
-        survival = next((s for _, s in items if isinstance(getattr(s, "km", None), pd.DataFrame)), None)
-    # compare replicates, not cells: per-replicate mean scores for the group / survival / response figures
-    unit_scores, unit_meta, unit = scores, meta, "sample"
-    if sample_key is not None:
-        unit_scores, unit_meta = _per_replicate(scores, meta, sample_key)
-        unit = sample_key
+    design = Design.resolve(design, **design_fields)
+    ctx = _inputs(result, metadata, design, stats, survival, adata, basis)
+    for step in (
+        _heatmap_figure,
+        _coverage_figure,
+        _profile_figure,
+        _group_figures,
+        _stats_figures,
+        _survival_figures,
+        _response_figures,
+        _embedding_figure,
+    ):
+        yield from step(ctx)
 
+
+def _heatmap_figure(ctx: _Inputs) -> Iterator[StandardFigure]:
+    scores, columns = ctx.scores, ctx.design.heatmap_annotation
     shown = scores
     caption = (
         "Scores (z-scored per signature) of every sample, clustered (average linkage, Euclidean distance)."
@@ -210,118 +243,170 @@ def standard_figures(
             f"Scores (z-scored per signature) of {MAX_HEATMAP_SAMPLES} of the {len(scores)} samples/cells "
             "(uniform random subsample, seed 0), clustered (average linkage, Euclidean distance)."
         )
-    yield (
-        "heatmap",
-        caption,
-        lambda: heatmap(shown, annotation=meta.loc[shown.index, ann_cols] if ann_cols else None),
-    )
+    annotation = ctx.meta.loc[shown.index, columns] if columns else None
+    palettes = {c: p for c in columns if (p := ctx.palette(c)) is not None} or None
+    yield StandardFigure("heatmap", caption, lambda: heatmap(shown, annotation=annotation, palettes=palettes))
+
+
+def _coverage_figure(ctx: _Inputs) -> Iterator[StandardFigure]:
     try:
-        cov = coverage_frame(result)
+        cov = coverage_frame(ctx.result)
     except ResistScoreError:
-        cov = None
-    if cov is not None:
-        yield (
-            "coverage",
-            "Share of each signature's absolute weight measured in the data; signatures below their minimal "
-            "coverage are not reported.",
-            lambda: coverage(cov),
+        return
+    yield StandardFigure(
+        "coverage",
+        "Share of each signature's absolute weight measured in the data; signatures below their minimal "
+        "coverage are not reported.",
+        lambda: coverage(cov),
+    )
+
+
+def _profile_figure(ctx: _Inputs) -> Iterator[StandardFigure]:
+    group, key = ctx.design.group, ctx.design.sample_key
+    if not group:
+        yield StandardFigure(
+            "profile", "Mechanism profile: mean score of all samples.", lambda: profile(ctx.scores)
         )
-    per = f" (one value per {unit}: mean of its cells)" if sample_key else ""
-    if group:
-        yield (
-            "profile",
-            f"Mechanism profile: mean score per {group} with 95% t-intervals{per}.",
-            lambda: profile(unit_scores, by=group, metadata=unit_meta),
-        )
-    else:
-        yield ("profile", "Mechanism profile: mean score of all samples.", lambda: profile(scores))
-    if group:
-        group_stats = None
-        for _, s in items:
-            t = _table(s)
-            if t is not None and {"group1", "group2"} <= set(t.columns):
-                group_stats = s
-                break
-        reported = [c for c in scores.columns if scores[c].notna().any()]
-        chosen = _top_signatures(reported, _table(group_stats) if group_stats is not None else None, "fdr")
-        caption = f"Scores by {group}{per}" + (" with test results (FDR)" if group_stats is not None else "")
-        if len(chosen) < len(reported):
-            how = "smallest FDR" if group_stats is not None else "first in order"
-            caption += f"; the {len(chosen)} of {len(reported)} reported signatures with the {how}"
-        yield (
-            "groups",
-            caption + ".",
-            lambda: groups(
-                unit_scores,
-                unit_meta,
-                group=group,
-                signatures=chosen,
-                stats=group_stats,
-                points=len(unit_scores) <= MAX_POINTS,
-            ),
-        )
-    for name, s in items:
+        return
+    yield StandardFigure(
+        "profile",
+        f"Mechanism profile: mean score per {group} with 95% t-intervals{ctx.per}.",
+        lambda: profile(ctx.scores, by=group, metadata=ctx.meta, sample_key=key, palette=ctx.palette(group)),
+    )
+
+
+def _group_figures(ctx: _Inputs) -> Iterator[StandardFigure]:
+    """Box plots of the most significant signatures, and the group x signature matrix of all of them."""
+    group = ctx.design.group
+    if not group:
+        return
+    group_stats = ctx.group_stats()
+    table = _table(group_stats) if group_stats is not None else None
+    reported = _reported(ctx.scores)
+    chosen = _top_signatures(reported, table, "fdr")
+    caption = f"Scores by {group}{ctx.per}" + (" with test results (FDR)" if group_stats is not None else "")
+    if len(chosen) < len(reported):
+        how = "smallest FDR" if group_stats is not None else "first in order"
+        caption += f"; the {len(chosen)} of {len(reported)} reported signatures with the {how}"
+    common = {"sample_key": ctx.design.sample_key, "palette": ctx.palette(group)}
+    n_units = len(ctx.units[0])
+    yield StandardFigure(
+        "groups",
+        caption + ".",
+        lambda: groups(
+            ctx.scores,
+            ctx.meta,
+            group=group,
+            signatures=chosen,
+            stats=group_stats,
+            points=n_units <= MAX_POINTS,
+            **common,
+        ),
+    )
+    marks = (
+        " Stars: smallest FDR of the group comparison below 0.05 (*), 0.01 (**), 0.001 (***)."
+        if table is not None
+        else ""
+    )
+    yield StandardFigure(
+        "matrixplot",
+        f"Mean score of every reported signature per {group}{ctx.per}, z-scored per signature across "
+        f"{'replicates' if ctx.design.sample_key else 'samples'}.{marks}",
+        lambda: matrixplot(
+            ctx.scores, ctx.meta, groupby=group, signatures=reported, stats=group_stats, **common
+        ),
+    )
+
+
+def _stats_figures(ctx: _Inputs) -> Iterator[StandardFigure]:
+    """ROC curves of a ROC result; forest and volcano plots of every result with effects."""
+    for name, s in ctx.items:
         t = _table(s)
+        suffix = "" if name == "stats" else "_" + _slug(name)
         if isinstance(getattr(s, "curves", None), pd.DataFrame) and "fpr" in s.curves.columns:
-            suffix = "" if name == "stats" else "_" + _slug(name)
-            yield (f"roc{suffix}", f"ROC curves of the scores as classifiers ({name}).", lambda s=s: roc(s))
+            yield StandardFigure(
+                f"roc{suffix}", f"ROC curves of the scores as classifiers ({name}).", lambda s=s: roc(s)
+            )
         if t is None or "effect" not in t.columns:
             continue
-        suffix = "" if name == "stats" else "_" + _slug(name)
-        yield (f"forest{suffix}", f"Effects with confidence intervals ({name}).", lambda s=s: forest(s))
+        yield StandardFigure(
+            f"forest{suffix}", f"Effects with confidence intervals ({name}).", lambda s=s: forest(s)
+        )
         if "pvalue" in t.columns:
-            yield (f"volcano{suffix}", f"Effect against significance ({name}).", lambda s=s: volcano(s))
-    has_curves = survival is not None and any(
-        isinstance(getattr(survival, a, None), pd.DataFrame) for a in ("km", "curves")
-    )
-    if has_curves:
-        curves = survival.km if isinstance(getattr(survival, "km", None), pd.DataFrame) else survival.curves
+            yield StandardFigure(
+                f"volcano{suffix}", f"Effect against significance ({name}).", lambda s=s: volcano(s)
+            )
+
+
+def _survival_figures(ctx: _Inputs) -> Iterator[StandardFigure]:
+    """Kaplan-Meier curves of a survival result, or of a median split computed here from time and event."""
+    survival, design = ctx.survival, ctx.design
+    curves = None
+    if survival is not None:
+        curves = next(
+            (c for a in ("km", "curves") if isinstance(c := getattr(survival, a, None), pd.DataFrame)), None
+        )
+    if curves is not None:
         km_sigs = (
             list(pd.unique(curves["signature"].astype(str))) if "signature" in curves.columns else [None]
         )
-        if km_signature is not None:
-            km_sigs = [km_signature]
+        if design.km_signature is not None:
+            km_sigs = [design.km_signature]
         elif len(km_sigs) > MAX_KM:
             km_sigs = _top_signatures(km_sigs, _table(survival), "logrank_pvalue", MAX_KM)
         for sig in km_sigs:
             suffix = f"_{_slug(sig)}" if sig and len(km_sigs) > 1 else ""
-            yield (
+            yield StandardFigure(
                 f"kaplan_meier{suffix}",
                 f"Kaplan-Meier curves{f' of {sig}' if sig else ''} (high vs low score) with log-rank test.",
                 lambda sig=sig: kaplan_meier(survival, signature=sig),
             )
-    elif time and event and meta is not None:
-        sig = km_signature or unit_scores.columns[unit_scores.notna().any().to_numpy()][0]
-        yield (
+    elif design.time and design.event and ctx.meta is not None:
+        unit_scores, unit_meta = ctx.units
+        unit = design.sample_key or "sample"
+        sig = design.km_signature or unit_scores.columns[unit_scores.notna().any().to_numpy()][0]
+        yield StandardFigure(
             "kaplan_meier",
             f"Kaplan-Meier curves of {unit}s split at the median {sig} score; log-rank test.",
-            lambda: kaplan_meier(unit_scores, unit_meta, time=time, event=event, signature=sig),
+            lambda: kaplan_meier(unit_scores, unit_meta, time=design.time, event=design.event, signature=sig),
         )
-    if response is not None:
-        if isinstance(response, str) and response not in unit_meta.columns:
-            raise ResistScoreError(
-                f"`response` {response!r} is not a metadata column (per {unit}: categorical columns that vary "
-                f"within a {unit} are dropped); available: {list(unit_meta.columns)[:20]}."
-            )
-        resp = unit_meta[response] if isinstance(response, str) else response
-        if isinstance(resp, pd.Series) and sample_key is not None and not isinstance(response, str):
-            resp = resp.reindex(unit_scores.index)
-        for sig, rho in _top_correlated(unit_scores, resp, MAX_RESPONSE):
-            yield (
-                f"response_{_slug(sig)}",
-                f"{sig} score against {getattr(resp, 'name', None) or 'response'}{per}; Spearman rho={rho:.2f} "
-                f"(the {MAX_RESPONSE} signatures with the largest |rho| are drawn).",
-                lambda sig=sig: response_plot(unit_scores, resp, signature=sig),
-            )
-    source = result if is_anndata(result) else adata
-    if is_anndata(source) and (f"X_{basis}" in source.obsm or basis in source.obsm):
-        if not is_anndata(result):  # a ScoreResult of this AnnData: put its scores beside the embedding
-            source = _embedding_view(source, scores, basis)
-        yield (
-            "embedding",
-            f"Scores on the {basis.upper()} embedding.",
-            lambda: embedding(source, basis=basis, signatures=_first_reported(scores, MAX_EMBEDDING)),
+
+
+def _response_figures(ctx: _Inputs) -> Iterator[StandardFigure]:
+    """Score against response for the signatures with the largest |rho| (the tested one when given)."""
+    response, key = ctx.design.response, ctx.design.sample_key
+    if response is None:
+        return
+    unit_scores, unit_meta = ctx.units
+    if response not in unit_meta.columns:
+        raise ResistScoreError(
+            f"`response` {response!r} is not a metadata column (per {key}: categorical columns that vary "
+            f"within a {key} are dropped); available: {list(unit_meta.columns)[:20]}."
         )
+    tested = ctx.response_stats()
+    for sig, rho in _top_correlated(unit_scores, unit_meta[response], MAX_RESPONSE):
+        how = "tested rho with its 95% CI and FDR" if tested is not None else "Spearman rho of the points"
+        yield StandardFigure(
+            f"response_{_slug(sig)}",
+            f"{sig} score against {response}{ctx.per}; Spearman rho={rho:.2f} (the {MAX_RESPONSE} signatures "
+            f"with the largest |rho| are drawn). Dashed line: LOWESS smoother; the annotation gives the {how}.",
+            lambda sig=sig: response_plot(
+                ctx.scores, response, signature=sig, metadata=ctx.meta, stats=tested, sample_key=key
+            ),
+        )
+
+
+def _embedding_figure(ctx: _Inputs) -> Iterator[StandardFigure]:
+    source, basis = ctx.source, ctx.basis
+    if not (is_anndata(source) and (f"X_{basis}" in source.obsm or basis in source.obsm)):
+        return
+    if not is_anndata(ctx.result):  # a ScoreResult of this AnnData: put its scores beside the embedding
+        source = _embedding_view(source, ctx.scores, basis)
+    yield StandardFigure(
+        "embedding",
+        f"Scores on the {basis.upper()} embedding.",
+        lambda: embedding(source, basis=basis, signatures=_first_reported(ctx.scores, MAX_EMBEDDING)),
+    )
 
 
 def save_all(
@@ -329,27 +414,28 @@ def save_all(
     outdir: str | os.PathLike[str] = "figures",
     metadata: Any = None,
     *,
-    group: str | None = None,
-    annotation: Sequence[str] | None = None,
+    design: Design | None = None,
     stats: Any = None,
     survival: Any = None,
-    time: str | None = None,
-    event: str | None = None,
-    km_signature: str | None = None,
-    response: Any = None,
-    sample_key: str | None = None,
     adata: Any = None,
     basis: str = "umap",
     formats: Sequence[str] = ("png", "pdf"),
+    **design_fields: Any,
 ) -> list[Path]:
     """Write all standard figures of a scoring result into a folder, in each of ``formats``.
 
-    Figures: ``heatmap`` (a seeded random subsample of 2,000 samples when there are more),
-    ``coverage`` (when the result has a coverage table), ``profile``, ``groups`` (with ``group``; at
-    most 12 signatures, those with the smallest FDR in the group-comparison result), ``forest`` and
-    ``volcano`` (per statistics result), ``kaplan_meier`` (per signature of a survival result, at most
-    6: those with the smallest log-rank p; or from ``time`` and ``event`` columns), ``embedding``
-    (AnnData with ``obsm["X_<basis>"]``). Every figure is closed after writing.
+    Figures: ``heatmap`` (a seeded random subsample of 2,000 samples when there are more; colour bars
+    of the design's ``annotation`` or ``group``), ``coverage`` (when the result has a coverage table),
+    ``profile``, ``groups`` (with a ``group``: box plots of at most 12 signatures, those with the
+    smallest FDR in the group comparison) and ``matrixplot`` (mean z-score of every signature per group,
+    starred by FDR), ``forest`` and ``volcano`` (per statistics result; ``roc`` for a ROC result),
+    ``kaplan_meier`` (per signature of a survival result, at most 6: those with the smallest log-rank
+    p; or from the design's ``time`` and ``event``), ``response_<signature>`` (score against the
+    design's ``response`` for the 4 signatures with the largest absolute Spearman rho, with a LOWESS
+    line) and ``embedding`` (AnnData with ``obsm["X_<basis>"]``). With the design's ``sample_key`` the
+    figures of tests draw one mean per replicate, the unit that was tested. Categorical colours follow
+    scanpy's ``adata.uns["<column>_colors"]`` when the AnnData has them. Every figure is closed after
+    writing.
 
     Parameters
     ----------
@@ -360,33 +446,24 @@ def save_all(
         is accepted too.
     metadata
         Sample annotations (default ``adata.obs`` for an AnnData).
-    group
-        Metadata column of the groups to compare (profile, box plots, heatmap annotation).
-    annotation
-        Metadata columns for the heatmap's colour bars (default: ``[group]``).
+    design
+        The :class:`resistscore.Design` (group, response, time and event, sample key, Kaplan-Meier
+        signature, heatmap annotation); checked against the metadata.
     stats
         A statistics result, a list of them, or a dict name -> result. A survival result among
         them also gives the Kaplan-Meier figures (when ``survival`` is not given).
     survival
         The result of ``rs.tl.survival`` (its Kaplan-Meier curves ``.km``).
-    time, event
-        Metadata columns of follow-up time and event (Kaplan-Meier computed here).
-    km_signature
-        Signature whose median split defines the Kaplan-Meier groups (default: the first reported one),
-        or the only signature drawn from a survival result.
-    response
-        Drug response (a metadata column name or a Series indexed by sample): scatter plots of the 4
-        signatures with the largest absolute Spearman correlation.
-    sample_key
-        Metadata column of the biological replicate (single-cell data): the group, profile,
-        Kaplan-Meier and response figures use the mean score of each replicate, not the cells.
     adata
-        The AnnData that was scored, when ``result`` is a ``ScoreResult``: its embedding is drawn and
-        its ``obs`` is the default metadata.
+        The AnnData that was scored, when ``result`` is a ``ScoreResult``: its embedding is drawn, its
+        ``obs`` is the default metadata and its ``uns`` colours are used.
     basis
         Embedding to use for AnnData input.
     formats
         File formats (suffixes), e.g. ``("png", "pdf")`` or ``("svg",)``.
+    **design_fields
+        The fields of the design as keywords instead of ``design`` (``group="group"`` is
+        ``design=rs.Design(group="group")``).
 
     Returns
     -------
@@ -403,9 +480,11 @@ def save_all(
     ... )
     >>> meta = pd.DataFrame({"group": list("aaaabbbb")}, index=scores.index)
     >>> with tempfile.TemporaryDirectory() as d:
-    ...     files = rs.pl.save_all(scores, d, metadata=meta, group="group", formats=("png",))
+    ...     files = rs.pl.save_all(
+    ...         scores, d, metadata=meta, design=rs.Design(group="group"), formats=("png",)
+    ...     )
     ...     [f.name for f in files]
-    ['heatmap.png', 'profile.png', 'groups.png']
+    ['heatmap.png', 'profile.png', 'groups.png', 'matrixplot.png']
     """
     if isinstance(outdir, pd.DataFrame) or is_anndata(outdir):  # save_all(result, metadata, outdir)
         outdir, metadata = (metadata if metadata is not None else "figures"), outdir
@@ -416,37 +495,17 @@ def save_all(
     bad = [f for f in formats if f not in supported]
     if bad:
         raise ResistScoreError(f"`formats` {bad} are not supported; choose among {sorted(supported)}.")
+    design = Design.resolve(design, **design_fields)
+    figures = standard_figures(
+        result, metadata, design=design, stats=stats, survival=survival, adata=adata, basis=basis
+    )
     outdir = Path(outdir)
     written: list[Path] = []
     with atomic_files(outdir) as stage:
-        _draw_all(
-            stage,
-            formats,
-            written,
-            result,
-            metadata,
-            group=group,
-            annotation=annotation,
-            stats=stats,
-            survival=survival,
-            time=time,
-            event=event,
-            km_signature=km_signature,
-            response=response,
-            sample_key=sample_key,
-            adata=adata,
-            basis=basis,
-        )
+        for figure in figures:
+            fig = figure.render()
+            try:
+                written.extend(save_figure(fig, stage / f"{figure.name}.{fmt}") for fmt in formats)
+            finally:
+                plt.close(fig)
     return [outdir / p.relative_to(stage) for p in written]
-
-
-def _draw_all(
-    stage: Path, formats: Sequence[str], written: list[Path], result: Any, metadata: Any, **kw
-) -> None:
-    for name, _, draw in standard_figures(result, metadata, **kw):
-        fig = figure_of(draw())
-        try:
-            for fmt in formats:
-                written.append(save_figure(fig, stage / f"{name}.{fmt}"))
-        finally:
-            plt.close(fig)

@@ -24,8 +24,12 @@ from resistscore.pl._utils import (
     format_p,
     metadata_frame,
     new_axes,
+    obs_source,
     score_cmap,
     scores_frame,
+    stats_table,
+    unit_of_test,
+    uns_palette,
 )
 
 __all__ = ["coverage", "embedding", "response"]
@@ -161,11 +165,19 @@ def response(
     metadata: pd.DataFrame | None = None,
     hue: str | None = None,
     palette: Mapping[Any, Any] | Sequence[Any] | str | None = None,
-    fit: bool = True,
+    fit: str | bool | None = "lowess",
+    stats: Any = None,
+    sample_key: str | None = None,
+    censored: pd.Series | str | None = None,
     ax: Axes | None = None,
     save: str | os.PathLike[str] | None = None,
 ) -> Axes:
-    """Scatter of a signature's score against drug response, with Spearman's rho.
+    """Scatter of a signature's score against drug response, with the rank correlation that was tested.
+
+    The line is a guide for the eye that matches a rank statistic: a LOWESS smoother (default) or a
+    Theil-Sen line, never a least-squares fit. With ``stats`` (the result of ``rs.tl.associate``) the
+    annotation shows the tested statistic, its confidence interval and FDR; with ``sample_key`` (or a
+    ``stats`` result computed per replicate) each point is one replicate's mean, the unit that was tested.
 
     Parameters
     ----------
@@ -177,13 +189,26 @@ def response(
     signature
         The signature on the horizontal axis.
     metadata
-        Sample annotations (for ``response``/``hue`` given by name; default ``adata.obs``).
+        Sample annotations (for ``response``/``hue``/``sample_key`` given by name; default ``adata.obs``).
     hue
         Optional categorical ``metadata`` column colouring the points (e.g. tissue).
     palette
-        Colours of the ``hue`` levels (default: Okabe-Ito).
+        Colours of the ``hue`` levels (default: scanpy's ``adata.uns["<hue>_colors"]`` when available,
+        else Okabe-Ito).
     fit
-        Draw the least-squares line (a guide for the eye; rho is rank-based).
+        ``"lowess"`` (locally weighted smoother, statsmodels, ``frac=2/3``), ``"theilsen"`` (Theil-Sen
+        line: median of pairwise slopes) or ``None`` / ``False`` (no line). ``True`` is ``"lowess"``.
+    stats
+        The result of ``rs.tl.associate`` (or its ``.table``) with a row for ``signature`` (and the
+        response): its statistic, CI and FDR are printed instead of a Spearman correlation computed here.
+    sample_key
+        Metadata column of the biological replicate: one point per replicate (mean score and mean
+        response). Default: the replicate the ``stats`` result was computed on, if any.
+    censored
+        Observations at an assay limit (a metadata column or a Series indexed by sample): ``True``
+        (or ``"upper"``/``"lower"``) marks a censored response, drawn as an open triangle pointing to
+        where the true value lies (a plain open circle when the direction is not given). Default: the
+        ``censored`` flags of ``stats``, when it has them.
     ax
         Axes to draw into (default: a new figure).
     save
@@ -192,7 +217,7 @@ def response(
     Returns
     -------
     matplotlib.axes.Axes
-        The annotation reads ``Spearman rho=..., p=..., n=...`` (two-sided p from
+        Without ``stats`` the annotation reads ``Spearman rho=..., p=..., n=...`` (two-sided p from
         :func:`scipy.stats.spearmanr`), computed on the samples with both values.
 
     Examples
@@ -201,25 +226,79 @@ def response(
     >>> import resistscore as rs
     >>> scores = pd.DataFrame({"efflux_abc": [0.1, 0.4, 0.2, 0.9, 0.5]}, index=list("abcde"))
     >>> gi50 = pd.Series([1.0, 2.0, 1.5, 3.0, 4.0], index=list("abcde"))
-    >>> ax = rs.pl.response(scores, gi50, signature="efflux_abc", fit=False)
+    >>> ax = rs.pl.response(scores, gi50, signature="efflux_abc", fit=None)
     >>> ax.texts[0].get_text()
     'Spearman rho=0.90, p=0.037, n=5'
     >>> plt.close(ax.figure)
     """
-    from scipy import stats as st
+    fit = _fit_kind(fit)
+    data, ylabel, key = _response_data(
+        scores, response, signature, metadata, hue, stats, sample_key, censored
+    )
+    if len(data) < 3:
+        raise ResistScoreError(
+            f"only {len(data)} samples have both a score and a response; at least 3 are needed."
+        )
+    label = _association_label(data, stats, signature, ylabel)
+    if hue and palette is None:
+        palette = uns_palette(obs_source(scores, metadata), hue)
+    with theme():
+        ax = new_axes(ax, (3.4, 3.0))
+        _scatter_points(ax, data, hue, palette)
+        if fit is not None and data["x"].nunique() > 1:
+            xs, ys = _trend(data["x"].to_numpy(float), data["y"].to_numpy(float), fit)
+            ax.plot(xs, ys, color="#333333", linewidth=0.9, linestyle="--")
+        # headroom above the highest point so that the annotation never hides data
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi + 0.15 * (hi - lo))
+        ax.text(0.02, 0.98, label, transform=ax.transAxes, va="top", ha="left")
+        ax.set_xlabel(f"{signature} score" + (f" (mean per {key})" if key else ""))
+        ax.set_ylabel(str(ylabel))
+    return finish(ax, save)
 
+
+_FITS = {True: "lowess", "lowess": "lowess", "theilsen": "theilsen", "theil-sen": "theilsen"}
+
+
+def _fit_kind(fit: Any) -> str | None:
+    if fit is None or fit is False:
+        return None
+    if fit not in _FITS:
+        raise ResistScoreError(f"`fit` must be 'lowess', 'theilsen' or None; got {fit!r}.")
+    return _FITS[fit]
+
+
+def _response_data(
+    scores, response, signature, metadata, hue, stats, sample_key, censored
+) -> tuple[pd.DataFrame, str, str | None]:
+    """Columns ``x`` (score), ``y`` (response), optional ``hue`` and ``censored``, one row per unit."""
     df = scores_frame(scores)
     if signature not in df.columns:
         raise ResistScoreError(
             f"`signature` {signature!r} is not scored; choose from {list(df.columns)[:20]}."
         )
-    need = ([response] if isinstance(response, str) else []) + ([hue] if hue else [])
-    meta = metadata_frame(scores, metadata, required=need) if need else None
+    key = sample_key if sample_key is not None else unit_of_test(stats)
+    if censored is None:
+        censored = _censored_of(stats, response)
+    names = [c for c in (response, hue, key, censored) if isinstance(c, str)]
+    meta = metadata_frame(scores, metadata, required=names) if names else None
+    resp, ylabel = _response_values(response, meta, df.index)
+    data = pd.DataFrame({"x": df[signature], "y": resp.astype(float)}, index=df.index)
+    if hue:
+        data["hue"] = meta[hue]
+    if censored is not None:
+        flags = meta[censored] if isinstance(censored, str) else pd.Series(censored).reindex(df.index)
+        data["censored"] = flags.map(_censor_direction)
+    if key is not None:
+        data = _replicate_means(data, meta[key])
+    return data.dropna(subset=["x", "y"]), ylabel, key
+
+
+def _response_values(response: Any, meta: pd.DataFrame | None, index: pd.Index) -> tuple[pd.Series, str]:
     if isinstance(response, str):
-        resp = meta[response]
-        ylabel = response
+        resp, ylabel = meta[response], response
     elif isinstance(response, pd.Series):
-        resp = response.reindex(df.index)
+        resp = response.reindex(index)
         ylabel = response.name or "response"
         if resp.notna().sum() == 0:
             raise ResistScoreError("`response` shares no sample with the scores; index it by sample name.")
@@ -229,47 +308,133 @@ def response(
         )
     if not pd.api.types.is_numeric_dtype(resp):
         raise ResistScoreError(f"`response` must be numeric (e.g. log GI50); got dtype {resp.dtype}.")
-    data = pd.DataFrame({"x": df[signature], "y": resp.astype(float)})
-    if hue:
-        data["hue"] = meta[hue]
-    data = data.dropna(subset=["x", "y"])
-    if len(data) < 3:
+    return resp, str(ylabel)
+
+
+def _censored_of(stats: Any, response: Any) -> pd.Series | None:
+    """The per-observation censoring flags a statistics result carries for this response, if any."""
+    flags = getattr(stats, "censored", None)
+    if isinstance(flags, pd.DataFrame):
+        name = response if isinstance(response, str) else getattr(response, "name", None)
+        if name in flags.columns:
+            return flags[name]
+        return flags.iloc[:, 0] if flags.shape[1] == 1 else None
+    return flags if isinstance(flags, pd.Series) else None
+
+
+_UPPER = {"upper", "right", ">", ">=", "above"}
+_LOWER = {"lower", "left", "<", "<=", "below"}
+
+
+def _censor_direction(flag: Any) -> str:
+    """``"upper"`` (true value at or above the one shown), ``"lower"``, ``"yes"`` (direction unknown) or ``""``."""
+    if isinstance(flag, str):
+        text = flag.strip().lower()
+        if text in _UPPER:
+            return "upper"
+        if text in _LOWER:
+            return "lower"
+        return "yes" if text in {"true", "yes", "1", "censored"} else ""
+    return "yes" if pd.notna(flag) and bool(flag) else ""
+
+
+def _replicate_means(data: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
+    """One row per replicate: mean score and response, its hue (if constant) and any censoring."""
+    if keys.isna().any():
         raise ResistScoreError(
-            f"only {len(data)} samples have both a score and a response; at least 3 are needed."
+            f"`sample_key` {keys.name!r} has missing values; every cell needs its replicate."
         )
+    grouped = data.groupby(keys.astype(str), sort=True)
+    out = grouped[["x", "y"]].mean()
+    if "hue" in data.columns:
+        constant = grouped["hue"].nunique(dropna=False) <= 1
+        out["hue"] = grouped["hue"].first().where(constant)
+    if "censored" in data.columns:
+        out["censored"] = grouped["censored"].agg(lambda v: next((c for c in v if c), ""))
+    return out
+
+
+def _association_label(data: pd.DataFrame, stats: Any, signature: str, response: str) -> str:
+    """The tested statistic (from ``stats``), or Spearman's rho computed on the points drawn."""
+    from scipy import stats as st
+
+    if stats is not None:
+        row = _association_row(stats, signature, response)
+        name = {"spearman": "Spearman rho", "pearson": "Pearson r", "ols": "slope"}.get(
+            str(row.get("method", "")), str(row.get("method", "effect")).replace("_", " ")
+        )
+        name = {"partial spearman": "partial Spearman rho", "partial pearson": "partial Pearson r"}.get(
+            name, name
+        )
+        ci = ""
+        if np.isfinite([row.get("ci_low", np.nan), row.get("ci_high", np.nan)]).all():
+            ci = f" [{row['ci_low']:.2f}, {row['ci_high']:.2f}]"
+        sig = format_p(row["fdr"], "FDR") if pd.notna(row.get("fdr")) else format_p(row.get("pvalue"))
+        return f"{name}={row['effect']:.2f}{ci}, {sig}, n={int(row['n'])}"
     rho, p = st.spearmanr(data["x"], data["y"])
-    with theme():
-        ax = new_axes(ax, (3.4, 3.0))
-        if hue:
-            levels = sorted(data["hue"].dropna().astype(str).unique())
-            colours = categorical_colors(levels, palette)
-            for lv in levels:
-                sub = data[data["hue"].astype(str) == lv]
-                ax.scatter(sub["x"], sub["y"], color=colours[lv], s=16, edgecolor="none", label=lv)
-            rest = data[data["hue"].isna()]
-            if len(rest):
-                ax.scatter(rest["x"], rest["y"], color=GREY, s=16, edgecolor="none", label="NA")
-            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title=hue, frameon=False)
-        else:
-            ax.scatter(data["x"], data["y"], color=OKABE_ITO[3], s=16, edgecolor="none")
-        if fit and data["x"].nunique() > 1:
-            slope, intercept = np.polyfit(data["x"], data["y"], 1)
-            xs = np.array([data["x"].min(), data["x"].max()])
-            ax.plot(xs, intercept + slope * xs, color="#333333", linewidth=0.9, linestyle="--")
-        # headroom above the highest point so that the annotation never hides data
-        lo, hi = ax.get_ylim()
-        ax.set_ylim(lo, hi + 0.15 * (hi - lo))
-        ax.text(
-            0.02,
-            0.98,
-            f"Spearman rho={rho:.2f}, {format_p(p)}, n={len(data)}",
-            transform=ax.transAxes,
-            va="top",
-            ha="left",
+    return f"Spearman rho={rho:.2f}, {format_p(p)}, n={len(data)}"
+
+
+def _association_row(stats: Any, signature: str, response: str) -> pd.Series:
+    table = stats_table(stats, required=["signature", "effect"])
+    rows = table[table["signature"].astype(str) == signature]
+    if "response" in rows.columns and (rows["response"].astype(str) == response).any():
+        rows = rows[rows["response"].astype(str) == response]
+    if rows.empty:
+        raise ResistScoreError(
+            f"`stats` has no row for signature {signature!r}; pass the result that tested it."
         )
-        ax.set_xlabel(f"{signature} score")
-        ax.set_ylabel(str(ylabel))
-    return finish(ax, save)
+    return rows.iloc[0]
+
+
+def _scatter_points(ax: Axes, data: pd.DataFrame, hue: str | None, palette: Any) -> None:
+    """The points (coloured by ``hue``); censored observations as open triangles or circles."""
+    cens = data["censored"] if "censored" in data.columns else pd.Series("", index=data.index)
+    exact = data[cens == ""]
+    if hue:
+        levels = sorted(data["hue"].dropna().astype(str).unique())
+        colours = categorical_colors(levels, palette)
+        for lv in levels:
+            sub = exact[exact["hue"].astype(str) == lv]
+            ax.scatter(sub["x"], sub["y"], color=colours[lv], s=16, edgecolor="none", label=lv)
+        rest = exact[exact["hue"].isna()]
+        if len(rest):
+            ax.scatter(rest["x"], rest["y"], color=GREY, s=16, edgecolor="none", label="NA")
+    else:
+        ax.scatter(exact["x"], exact["y"], color=OKABE_ITO[3], s=16, edgecolor="none")
+    for kind, marker in (("upper", "^"), ("lower", "v"), ("yes", "o")):
+        sub = data[cens == kind]
+        if len(sub):
+            label = "censored" if kind == "yes" else f"censored ({kind} limit)"
+            ax.scatter(
+                sub["x"],
+                sub["y"],
+                s=22,
+                marker=marker,
+                facecolor="white",
+                edgecolor="#333333",
+                linewidth=0.8,
+                zorder=3,
+                label=label,
+            )
+    if hue:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), title=hue, frameon=False)
+    elif (cens != "").any():
+        ax.legend(loc="lower right", frameon=False, fontsize="small")
+
+
+def _trend(x: np.ndarray, y: np.ndarray, fit: str) -> tuple[np.ndarray, np.ndarray]:
+    """A rank-robust guide line: LOWESS (frac 2/3, 3 robustifying iterations) or a Theil-Sen line."""
+    if fit == "theilsen":
+        from scipy.stats import theilslopes
+
+        slope, intercept, _, _ = theilslopes(y, x)
+        xs = np.array([x.min(), x.max()])
+        return xs, intercept + slope * xs
+    from statsmodels.nonparametric.smoothers_lowess import lowess
+
+    smooth = lowess(y, x, frac=2 / 3, it=3, return_sorted=True)
+    return smooth[:, 0], smooth[:, 1]
 
 
 def _embedding_coords(adata: Any, basis: str) -> np.ndarray:
@@ -344,10 +509,36 @@ def embedding(
         raise ResistScoreError(f"`adata` must be an AnnData with an embedding; got {type(adata).__name__}.")
     ncols = check_int("ncols", ncols, minimum=1)
     xy = _embedding_coords(adata, basis)
-    if SCORES_KEY in adata.obsm:
-        scores = scores_frame(adata)
-    else:
-        scores = None
+    values = _embedding_values(adata, signatures)
+    if ax is not None and len(values) > 1:
+        raise ResistScoreError(
+            "`ax` can only be given with a single signature; omit it to get a panel figure."
+        )
+    if size is None:  # half of scanpy's 120000 / n: the panels are smaller
+        size = float(np.clip(60000 / max(len(xy), 1), 0.3, 12))
+    n = len(values)
+    with theme():
+        if ax is None:
+            nc = min(ncols, n)
+            nr = math.ceil(n / nc)
+            fig, axes = plt.subplots(
+                nr, nc, figsize=(3.3 * nc, 2.9 * nr), squeeze=False, layout="constrained"
+            )
+            axes_list = list(axes.ravel())
+            for extra in axes_list[n:]:
+                extra.set_visible(False)
+        else:
+            axes_list = [new_axes(ax, (3.3, 2.9))]
+            fig = axes_list[0].figure
+        for a, (name, v) in zip(axes_list, values.items()):
+            _embedding_panel(fig, a, xy, v, name, basis, size, cmap, center)
+    out: Axes | Figure = axes_list[0] if n == 1 else fig
+    return finish(out, save)
+
+
+def _embedding_values(adata: Any, signatures: Any) -> dict[str, np.ndarray]:
+    """The values of every panel: scored signatures, or numeric obs columns."""
+    scores = scores_frame(adata) if SCORES_KEY in adata.obsm else None
     if isinstance(signatures, str):
         signatures = [signatures]
     if signatures is None:
@@ -367,63 +558,41 @@ def embedding(
             raise ResistScoreError(
                 f"`signatures`: {s!r} is neither a scored signature {known[:20]} nor a numeric obs column."
             )
-    if ax is not None and len(values) > 1:
-        raise ResistScoreError(
-            "`ax` can only be given with a single signature; omit it to get a panel figure."
-        )
-    if size is None:
-        size = float(
-            np.clip(60000 / max(len(xy), 1), 0.3, 12)
-        )  # half of scanpy's 120000 / n, panels are smaller
-    n = len(values)
-    with theme():
-        if ax is None:
-            nc = min(ncols, n)
-            nr = math.ceil(n / nc)
-            fig, axes = plt.subplots(
-                nr, nc, figsize=(3.3 * nc, 2.9 * nr), squeeze=False, layout="constrained"
-            )
-            axes_list = list(axes.ravel())
-            for extra in axes_list[n:]:
-                extra.set_visible(False)
-        else:
-            axes_list = [new_axes(ax, (3.3, 2.9))]
-            fig = axes_list[0].figure
-        for a, (name, v) in zip(axes_list, values.items()):
-            cm, cen = score_cmap(v, cmap, center)
-            finite = v[np.isfinite(v)]
-            if cen is not None and finite.size:
-                lim = float(np.percentile(np.abs(finite - cen), 99)) or 1.0
-                vmin, vmax = cen - lim, cen + lim
-            elif finite.size:
-                vmin, vmax = np.percentile(finite, [1, 99])
-            else:
-                vmin, vmax = 0.0, 1.0
-            order = np.argsort(
-                np.where(np.isfinite(v), np.abs(v - (cen or np.nanmedian(v))), -np.inf), kind="stable"
-            )
-            nan_idx = order[~np.isfinite(v[order])]
-            ok_idx = order[np.isfinite(v[order])]
-            if nan_idx.size:
-                a.scatter(
-                    xy[nan_idx, 0], xy[nan_idx, 1], s=size, color="#DDDDDD", edgecolor="none", rasterized=True
-                )
-            sc = a.scatter(
-                xy[ok_idx, 0],
-                xy[ok_idx, 1],
-                c=v[ok_idx],
-                s=size,
-                cmap=cm,
-                vmin=vmin,
-                vmax=vmax,
-                edgecolor="none",
-                rasterized=True,
-            )
-            fig.colorbar(sc, ax=a, shrink=0.7, label="score")
-            a.set_title(name)
-            a.set_xticks([])
-            a.set_yticks([])
-            a.set_xlabel(f"{basis.upper()}1" if not basis.startswith("X_") else f"{basis[2:]}1")
-            a.set_ylabel(f"{basis.upper()}2" if not basis.startswith("X_") else f"{basis[2:]}2")
-    out: Axes | Figure = axes_list[0] if n == 1 else fig
-    return finish(out, save)
+    return values
+
+
+def _embedding_panel(
+    fig, a: Axes, xy: np.ndarray, v: np.ndarray, name: str, basis: str, size, cmap, center
+) -> None:
+    """One panel: cells coloured by ``v`` (extreme values on top, missing values grey underneath)."""
+    cm, cen = score_cmap(v, cmap, center)
+    finite = v[np.isfinite(v)]
+    if cen is not None and finite.size:
+        lim = float(np.percentile(np.abs(finite - cen), 99)) or 1.0
+        vmin, vmax = cen - lim, cen + lim
+    elif finite.size:
+        vmin, vmax = np.percentile(finite, [1, 99])
+    else:
+        vmin, vmax = 0.0, 1.0
+    order = np.argsort(np.where(np.isfinite(v), np.abs(v - (cen or np.nanmedian(v))), -np.inf), kind="stable")
+    nan_idx = order[~np.isfinite(v[order])]
+    ok_idx = order[np.isfinite(v[order])]
+    if nan_idx.size:
+        a.scatter(xy[nan_idx, 0], xy[nan_idx, 1], s=size, color="#DDDDDD", edgecolor="none", rasterized=True)
+    sc = a.scatter(
+        xy[ok_idx, 0],
+        xy[ok_idx, 1],
+        c=v[ok_idx],
+        s=size,
+        cmap=cm,
+        vmin=vmin,
+        vmax=vmax,
+        edgecolor="none",
+        rasterized=True,
+    )
+    fig.colorbar(sc, ax=a, shrink=0.7, label="score")
+    a.set_title(name)
+    a.set_xticks([])
+    a.set_yticks([])
+    a.set_xlabel(f"{basis.upper()}1" if not basis.startswith("X_") else f"{basis[2:]}1")
+    a.set_ylabel(f"{basis.upper()}2" if not basis.startswith("X_") else f"{basis[2:]}2")

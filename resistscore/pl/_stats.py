@@ -145,21 +145,10 @@ def forest(
     >>> plt.close(ax.figure)
     """
     alpha = check_probability("alpha", alpha)
-    table = stats_table(stats, required=["signature", "effect"])
-    if signatures is not None:
-        signatures = [signatures] if isinstance(signatures, str) else list(signatures)
-        table = table[table["signature"].isin(signatures)]
-        if table.empty:
-            from resistscore._errors import ResistScoreError
-
-            raise ResistScoreError(f"`signatures` {signatures[:5]} match no row of the statistics table.")
-    table = table.dropna(subset=["effect"])
-    if sort:
-        table = table.sort_values("effect", kind="mergesort")
+    table = _forest_table(stats, signatures, sort)
     sigcol = significance_column(table, significance)
     label = "FDR" if sigcol == "fdr" else "p"
     ratio = is_ratio_effect(table)
-    labels = _row_labels(table)
     y = np.arange(len(table))[::-1]
     eff = table["effect"].to_numpy(float)
     lo = table["ci_low"].to_numpy(float) if "ci_low" in table.columns else np.full_like(eff, np.nan)
@@ -168,22 +157,11 @@ def forest(
     with theme():
         ax = new_axes(ax, (4.2, 0.9 + 0.28 * len(table)))
         for yi, e, a, b, s in zip(y, eff, lo, hi, sig):
-            colour = _DOWN if s else GREY
-            if np.isfinite(a) and np.isfinite(b):
-                ax.plot([a, b], [yi, yi], color=colour, linewidth=1.2, solid_capstyle="butt")
-            ax.plot(
-                [e],
-                [yi],
-                marker="s",
-                markersize=5,
-                color=colour,
-                markerfacecolor=colour if s else "white",
-                zorder=3,
-            )
+            _effect_row(ax, yi, e, a, b, _DOWN if s else GREY, filled=s)
         ax.axvline(_null_value(table, ratio), color="#555555", linewidth=0.8, linestyle="--", zorder=0)
         if ratio:
             _log_ratio_axis(ax, np.concatenate([eff, lo, hi]))
-        ax.set_yticks(y, labels)
+        ax.set_yticks(y, _row_labels(table))
         ax.set_ylim(-0.7, len(table) - 0.3)
         ax.set_xlabel(_effect_label(table, ratio))
         trans = mtransforms.blended_transform_factory(ax.transAxes, ax.transData)
@@ -203,6 +181,28 @@ def forest(
         ]
         ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False)
     return finish(ax, save)
+
+
+def _forest_table(stats: Any, signatures: Any, sort: bool) -> pd.DataFrame:
+    """The rows to draw: the given signatures, with an effect, sorted by effect if asked."""
+    table = stats_table(stats, required=["signature", "effect"])
+    if signatures is not None:
+        signatures = [signatures] if isinstance(signatures, str) else list(signatures)
+        table = table[table["signature"].isin(signatures)]
+        if table.empty:
+            from resistscore._errors import ResistScoreError
+
+            raise ResistScoreError(f"`signatures` {signatures[:5]} match no row of the statistics table.")
+    table = table.dropna(subset=["effect"])
+    return table.sort_values("effect", kind="mergesort") if sort else table
+
+
+def _effect_row(ax: Axes, y: float, effect: float, lo: float, hi: float, colour: str, filled: bool) -> None:
+    """One row of a forest plot: the interval and the estimate (filled when significant)."""
+    if np.isfinite(lo) and np.isfinite(hi):
+        ax.plot([lo, hi], [y, y], color=colour, linewidth=1.2, solid_capstyle="butt")
+    face = colour if filled else "white"
+    ax.plot([effect], [y], marker="s", markersize=5, color=colour, markerfacecolor=face, zorder=3)
 
 
 def volcano(

@@ -13,7 +13,15 @@ from matplotlib.axes import Axes
 
 from resistscore._errors import ResistScoreError
 from resistscore.pl._theme import categorical_colors, theme
-from resistscore.pl._utils import finish, format_p, metadata_frame, new_axes, scores_frame
+from resistscore.pl._utils import (
+    finish,
+    format_p,
+    metadata_frame,
+    new_axes,
+    obs_source,
+    scores_frame,
+    uns_palette,
+)
 
 __all__ = ["kaplan_meier", "km_table"]
 
@@ -247,56 +255,14 @@ def kaplan_meier(
     ['low (n=20)', 'high (n=20)']
     >>> plt.close(ax.figure)
     """
-    curves = getattr(data, "km", None)
-    if not isinstance(curves, pd.DataFrame):
-        curves = getattr(data, "curves", None)
-    pvalue = np.nan
-    if isinstance(curves, pd.DataFrame):
-        tables, counts, pvalue, title = _from_result(data, curves, signature)
-        frame = None
-    else:
-        from lifelines.statistics import multivariate_logrank_test
-
-        frame, title = _groups_from_scores(data, metadata, time, event, signature, group, split)
-        present = set(frame["group"])
-        if group is None:
-            canonical = _split_labels(_SPLITS[split]) if isinstance(split, str) else ["low", "high"]
-            order = [g for g in canonical if g in present]
-        else:
-            order = sorted(present)
-        tables = {
-            g: km_table(frame.loc[frame["group"] == g, "time"], frame.loc[frame["group"] == g, "event"])
-            for g in order
-        }
-        counts = {g: int((frame["group"] == g).sum()) for g in order}
-        if len(order) > 1:
-            pvalue = float(multivariate_logrank_test(frame["time"], frame["group"], frame["event"]).p_value)
+    tables, counts, pvalue, title, frame = _curves(data, metadata, time, event, signature, group, split)
+    if palette is None and group is not None:
+        palette = uns_palette(obs_source(data, metadata), group)
     colours = categorical_colors(list(tables), palette)
     with theme():
         ax = new_axes(ax, (3.8, 3.2 + (0.15 * len(tables) if at_risk else 0)))
         for g, tab in tables.items():
-            label = f"{g} (n={counts[g]})" if counts[g] is not None else g
-            ax.step(tab["time"], tab["survival"], where="post", color=colours[g], label=label)
-            if ci and {"ci_low", "ci_high"} <= set(tab.columns):
-                ax.fill_between(
-                    tab["time"],
-                    tab["ci_low"],
-                    tab["ci_high"],
-                    step="post",
-                    color=colours[g],
-                    alpha=0.15,
-                    linewidth=0,
-                )
-            if "censored" in tab.columns:
-                cens = tab[tab["censored"] > 0]
-                ax.plot(
-                    cens["time"],
-                    cens["survival"],
-                    linestyle="none",
-                    marker="|",
-                    markersize=5,
-                    color=colours[g],
-                )
+            _draw_curve(ax, tab, f"{g} (n={counts[g]})" if counts[g] is not None else g, colours[g], ci)
         ax.set_ylim(0, 1.05)
         ax.set_xlim(left=0)
         ax.set_ylabel("survival probability")
@@ -315,41 +281,78 @@ def kaplan_meier(
             ax.text(0.98, 0.98, f"log-rank {format_p(pvalue)}", transform=ax.transAxes, ha="right", va="top")
         ax.legend(loc="lower left", frameon=False)
         if at_risk:
-            xmax = ax.get_xlim()[1]
-            ticks = [t for t in ax.get_xticks() if 0 <= t <= xmax]
-            ax.set_xticks(ticks)
-            trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
-            dy = 0.075
-            base = -0.24
+            _at_risk(ax, tables, frame, colours)
+    return finish(ax, save)
+
+
+def _curves(
+    data: Any, metadata: Any, time: str, event: str, signature: str | None, group: str | None, split: Any
+) -> tuple[dict[str, pd.DataFrame], dict[str, int | None], float, str | None, pd.DataFrame | None]:
+    """Curves per group, group sizes, log-rank p, title and the per-sample frame (None for a result)."""
+    curves = getattr(data, "km", None)
+    if not isinstance(curves, pd.DataFrame):
+        curves = getattr(data, "curves", None)
+    if isinstance(curves, pd.DataFrame):
+        tables, counts, pvalue, title = _from_result(data, curves, signature)
+        return tables, counts, pvalue, title, None
+    from lifelines.statistics import multivariate_logrank_test
+
+    frame, title = _groups_from_scores(data, metadata, time, event, signature, group, split)
+    present = set(frame["group"])
+    if group is None:
+        canonical = _split_labels(_SPLITS[split]) if isinstance(split, str) else ["low", "high"]
+        order = [g for g in canonical if g in present]
+    else:
+        order = sorted(present)
+    tables = {
+        g: km_table(frame.loc[frame["group"] == g, "time"], frame.loc[frame["group"] == g, "event"])
+        for g in order
+    }
+    counts: dict[str, int | None] = {g: int((frame["group"] == g).sum()) for g in order}
+    pvalue = np.nan
+    if len(order) > 1:
+        pvalue = float(multivariate_logrank_test(frame["time"], frame["group"], frame["event"]).p_value)
+    return tables, counts, pvalue, title, frame
+
+
+def _draw_curve(ax: Axes, tab: pd.DataFrame, label: str, colour: str, ci: bool) -> None:
+    """One step curve, its confidence band and its censoring ticks."""
+    ax.step(tab["time"], tab["survival"], where="post", color=colour, label=label)
+    if ci and {"ci_low", "ci_high"} <= set(tab.columns):
+        ax.fill_between(
+            tab["time"], tab["ci_low"], tab["ci_high"], step="post", color=colour, alpha=0.15, linewidth=0
+        )
+    if "censored" in tab.columns:
+        cens = tab[tab["censored"] > 0]
+        ax.plot(cens["time"], cens["survival"], linestyle="none", marker="|", markersize=5, color=colour)
+
+
+def _at_risk(ax: Axes, tables: dict[str, pd.DataFrame], frame: pd.DataFrame | None, colours: dict) -> None:
+    """The number at risk of every group under the ticks of the time axis."""
+    xmax = ax.get_xlim()[1]
+    ticks = [t for t in ax.get_xticks() if 0 <= t <= xmax]
+    ax.set_xticks(ticks)
+    trans = mtransforms.blended_transform_factory(ax.transData, ax.transAxes)
+    dy, base = 0.075, -0.24
+    ax.text(
+        0, base + dy, "at risk", transform=trans, ha="right", va="center", fontsize="small", fontweight="bold"
+    )
+    for k, (g, tab) in enumerate(tables.items()):
+        for t in ticks:
+            if frame is not None:
+                n = int((frame.loc[frame["group"] == g, "time"] >= t).sum())
+            elif "at_risk" in tab.columns:
+                later = tab[tab["time"] >= t]
+                n = int(later["at_risk"].iloc[0]) if len(later) else 0
+            else:
+                continue
             ax.text(
-                0,
-                base + dy,
-                "at risk",
+                t,
+                base - k * dy,
+                str(n),
                 transform=trans,
-                ha="right",
+                ha="center",
                 va="center",
                 fontsize="small",
-                fontweight="bold",
+                color=colours[g],
             )
-            for k, (g, tab) in enumerate(tables.items()):
-                yk = base - k * dy
-                for t in ticks:
-                    if frame is not None:
-                        sub = frame[frame["group"] == g]
-                        n = int((sub["time"] >= t).sum())
-                    elif "at_risk" in tab.columns:
-                        later = tab[tab["time"] >= t]
-                        n = int(later["at_risk"].iloc[0]) if len(later) else 0
-                    else:
-                        continue
-                    ax.text(
-                        t,
-                        yk,
-                        str(n),
-                        transform=trans,
-                        ha="center",
-                        va="center",
-                        fontsize="small",
-                        color=colours[g],
-                    )
-    return finish(ax, save)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +208,97 @@ def save_figure(obj: Any, path: str | os.PathLike[str], *, dpi: float | None = N
     with theme(), atomic_path(path) as tmp:
         fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
     return path
+
+
+def uns_palette(source: Any, column: str | None) -> dict[Any, str] | None:
+    """scanpy's colours of a categorical obs column (``uns["<column>_colors"]``), or ``None``.
+
+    The colours are aligned with the column's categories (sorted levels of a non-categorical column),
+    as scanpy stores them; keys are the levels and their text form.
+
+    Examples
+    --------
+    >>> import anndata as ad, pandas as pd
+    >>> adata = ad.AnnData(obs=pd.DataFrame({"arm": pd.Categorical(["b", "a", "b"])}, index=list("xyz")))
+    >>> adata.uns["arm_colors"] = ["#111111", "#222222"]
+    >>> uns_palette(adata, "arm")
+    {'a': '#111111', 'b': '#222222'}
+    """
+    if column is None or not is_anndata(source) or column not in source.obs.columns:
+        return None
+    colours = source.uns.get(f"{column}_colors")
+    if colours is None or isinstance(colours, (str, bytes)):
+        return None
+    values = source.obs[column]
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        levels = list(values.cat.categories)
+    else:
+        levels = sorted(values.dropna().unique().tolist(), key=str)
+    colours = list(colours)
+    if len(colours) < len(levels):  # stale colours (scanpy would make new ones): ignore them
+        return None
+    import matplotlib.colors as mcolors
+
+    out: dict[Any, str] = {}
+    for level, colour in zip(levels, colours):
+        out[level] = out[str(level)] = mcolors.to_hex(colour)
+    return out
+
+
+def unit_of_test(stats: Any) -> str | None:
+    """The column of the replicate a statistics result was computed on (its ``params["sample_key"]``).
+
+    Per-replicate means (pseudobulk) and mixed models with a random effect per replicate are tested at
+    the replicate level; ``None`` when the rows of the test were the samples themselves, or cells
+    taken as replicates (``unit="cell"``).
+    """
+    params = getattr(stats, "params", None)
+    if not isinstance(params, Mapping):
+        return None
+    key = params.get("sample_key")
+    cells = str(params.get("unit", "sample")) == "cell"
+    if cells and params.get("model") != "mixed":  # cells as replicates (unit="cell"): cells were tested
+        return None
+    return key if isinstance(key, str) else None
+
+
+def obs_source(*candidates: Any) -> Any:
+    """The first AnnData among ``candidates`` (the owner of ``obs`` and of scanpy's ``uns`` colours)."""
+    return next((c for c in candidates if is_anndata(c)), None)
+
+
+def unit_means(
+    scores: pd.DataFrame, meta: pd.DataFrame, keys: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean score per unit (e.g. patient, or patient x group) and the metadata of the units.
+
+    Metadata columns constant within every unit are kept; numeric columns that vary within a unit
+    (a per-cell measure) are averaged; other columns are dropped. Units are named by their keys
+    joined with ``"|"``.
+    """
+    for key in keys:
+        if key not in meta.columns:
+            raise ResistScoreError(
+                f"`sample_key` {key!r} is not a metadata column; available: {list(meta.columns)[:20]}."
+            )
+        if meta[key].isna().any():
+            raise ResistScoreError(
+                f"`sample_key` {key!r} has missing values; every cell needs its replicate."
+            )
+    unit = meta[keys[0]].astype(str)
+    for key in keys[1:]:
+        unit = unit.str.cat(meta[key].astype(str), sep="|")
+    agg = scores.groupby(unit, sort=True).mean()
+    grouped = meta.groupby(unit, sort=True)
+    others = [c for c in meta.columns if c not in keys]
+    constant = [c for c in others if (grouped[c].nunique(dropna=False) <= 1).all()]
+    varying = [c for c in others if c not in constant and pd.api.types.is_numeric_dtype(meta[c])]
+    first = grouped[[*keys, *constant]].first()
+    unit_meta = first.join(grouped[varying].mean()) if varying else first
+    unit_meta = unit_meta[[c for c in meta.columns if c in unit_meta.columns]]
+    agg.index = agg.index.astype(str)
+    unit_meta.index = unit_meta.index.astype(str)
+    return agg, unit_meta
 
 
 def finish(obj: Any, save: str | os.PathLike[str] | None) -> Any:

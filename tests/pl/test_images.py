@@ -83,6 +83,12 @@ def test_image_response(scores, metadata, tmp_path):
     plt.close(ax.figure)
 
 
+def test_image_matrixplot(scores, metadata, group_table, tmp_path):
+    ax = rspl.matrixplot(scores, metadata, groupby="group", stats=group_table)
+    check_image(ax.figure, "matrixplot", tmp_path)
+    plt.close(ax.figure)
+
+
 def test_image_embedding(tmp_path):
     rng = np.random.default_rng(5)
     adata = ad.AnnData(np.zeros((200, 3), dtype=np.float32))

@@ -399,16 +399,100 @@ def test_response(scores, metadata):
     rho, p = st.spearmanr(scores["efflux_abc"], metadata["log_gi50"])
     assert ax.texts[0].get_text().startswith(f"Spearman rho={rho:.2f}, p=")
     assert ax.texts[0].get_text().endswith("n=24")
+    # the guide line is a LOWESS smoother over the points (x sorted), not a least-squares line
     fit = [line for line in ax.get_lines() if line.get_linestyle() == "--"][0]
+    np.testing.assert_allclose(fit.get_xdata(), np.sort(scores["efflux_abc"].to_numpy()))
     slope, intercept = np.polyfit(scores["efflux_abc"], metadata["log_gi50"], 1)
-    x = fit.get_xdata()
-    np.testing.assert_allclose(fit.get_ydata(), intercept + slope * x)
+    assert not np.allclose(fit.get_ydata(), intercept + slope * fit.get_xdata(), atol=0.05)
     plt.close(ax.figure)
     ax = rspl.response(scores, metadata["log_gi50"], signature="efflux_abc", metadata=metadata, hue="tissue")
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["breast", "lung", "ovary"]
     plt.close(ax.figure)
     with pytest.raises(ResistScoreError, match="at least 3"):
         rspl.response(scores.iloc[:2], metadata["log_gi50"], signature="efflux_abc")
+    with pytest.raises(ResistScoreError, match="`fit`"):
+        rspl.response(scores, "log_gi50", signature="efflux_abc", metadata=metadata, fit="ols")
+
+
+def _guide(ax):
+    line = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"][0]
+    return line.get_xdata(), line.get_ydata()
+
+
+@pytest.mark.parametrize("fit", ["lowess", "theilsen"])
+def test_response_line_is_robust_to_an_outlier(fit):
+    # a monotone relation with one extreme response: a least-squares line is pulled far off the other points
+    x = np.arange(1.0, 21.0)
+    y = x.copy()
+    y[-1] = 200.0
+    idx = [f"s{i}" for i in range(20)]
+    ax = rspl.response(pd.DataFrame({"sig": x}, index=idx), pd.Series(y, index=idx), signature="sig", fit=fit)
+    xs, ys = _guide(ax)
+    plt.close(ax.figure)
+    at10 = np.interp(10.0, xs, ys)
+    assert abs(at10 - 10.0) < 0.5  # least squares: 2.0 + 0.62 * ... gives about 17 at x = 10
+    slope, intercept = np.polyfit(x, y, 1)
+    assert abs(intercept + slope * 10 - 10.0) > 5
+
+
+def test_response_theil_sen_is_the_median_of_pairwise_slopes():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=15), rng.normal(size=15)
+    idx = [f"s{i}" for i in range(15)]
+    ax = rspl.response(
+        pd.DataFrame({"sig": x}, index=idx), pd.Series(y, index=idx), signature="sig", fit="theilsen"
+    )
+    xs, ys = _guide(ax)
+    plt.close(ax.figure)
+    i, j = np.triu_indices(15, 1)
+    slope = np.median((y[j] - y[i]) / (x[j] - x[i]))  # by hand (Sen 1968)
+    np.testing.assert_allclose((ys[1] - ys[0]) / (xs[1] - xs[0]), slope)
+    np.testing.assert_allclose(xs, [x.min(), x.max()])
+
+
+def test_response_lowess_reproduces_a_straight_line():
+    x = np.linspace(0, 1, 12)
+    idx = [f"s{i}" for i in range(12)]
+    ax = rspl.response(pd.DataFrame({"sig": x}, index=idx), pd.Series(3 * x - 1, index=idx), signature="sig")
+    xs, ys = _guide(ax)
+    plt.close(ax.figure)
+    np.testing.assert_allclose(ys, 3 * xs - 1, atol=1e-9)
+
+
+def test_response_draws_the_tested_unit_and_statistic(scores, metadata):
+    import resistscore as rs
+
+    # 4 cells per patient: the association was tested on patient means, so the figure draws 6 points
+    meta = metadata.assign(patient=[f"P{i // 4}" for i in range(len(scores))])
+    meta["log_gi50"] = meta.groupby("patient")["log_gi50"].transform("mean")  # one response per patient
+    tested = rs.tl.associate(scores, "log_gi50", metadata=meta, sample_key="patient")
+    ax = rspl.response(scores, "log_gi50", signature="efflux_abc", metadata=meta, stats=tested)
+    points = np.concatenate([c.get_offsets() for c in ax.collections])
+    means = scores["efflux_abc"].groupby(meta["patient"]).mean()
+    np.testing.assert_allclose(np.sort(points[:, 0]), np.sort(means.to_numpy()))
+    row = tested.table.set_index("signature").loc["efflux_abc"]
+    text = ax.texts[0].get_text()
+    assert text.startswith(
+        f"Spearman rho={row['effect']:.2f} [{row['ci_low']:.2f}, {row['ci_high']:.2f}], FDR="
+    )
+    assert text.endswith(", n=6") and int(row["n"]) == 6
+    assert ax.get_xlabel() == "efflux_abc score (mean per patient)"
+    plt.close(ax.figure)
+
+
+def test_response_marks_censored_observations(scores, metadata):
+    flags = pd.Series("", index=scores.index)
+    flags.iloc[:3] = "upper"
+    flags.iloc[3] = "lower"
+    ax = rspl.response(scores, "log_gi50", signature="efflux_abc", metadata=metadata, censored=flags)
+    markers = {c.get_label(): len(c.get_offsets()) for c in ax.collections}
+    assert markers["censored (upper limit)"] == 3 and markers["censored (lower limit)"] == 1
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "censored (upper limit)",
+        "censored (lower limit)",
+    ]
+    assert sum(markers.values()) == len(scores)  # every sample drawn once
+    plt.close(ax.figure)
 
 
 # ---------------------------------------------------------------- embedding
@@ -501,7 +585,7 @@ def test_save_all(scores, metadata, group_table, coverage_table, tmp_path):
         km_signature="efflux_abc",
     )
     names = [f.name for f in files]
-    expected = ["heatmap", "coverage", "profile", "groups", "forest", "volcano", "kaplan_meier"]
+    expected = ["heatmap", "coverage", "profile", "groups", "matrixplot", "forest", "volcano", "kaplan_meier"]
     assert names == [f"{n}.{ext}" for n in expected for ext in ("png", "pdf")]
     assert all(f.stat().st_size > 1000 for f in files)
     assert plt.get_fignums() == []
