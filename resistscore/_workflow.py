@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from resistscore._atomic import atomic_dir, check_output_file, check_output_folder
+from resistscore._design import Design, api_label
 from resistscore._errors import (
     InputFormatError,
     ResistScoreError,
@@ -42,31 +43,11 @@ __all__ = ["AnalysisOutputs", "analyze"]
 
 #: suffixes of the single-table outputs (``score --out``, ``test --out``)
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
-#: event spellings read as 1 (event) / 0 (censored), case-insensitive
-_EVENT_VALUES = {
-    "1": 1,
-    "0": 0,
-    "1.0": 1,
-    "0.0": 0,
-    "true": 1,
-    "false": 0,
-    "t": 1,
-    "f": 0,
-    "yes": 1,
-    "no": 0,
-    "y": 1,
-    "n": 0,
-}
 
 
 def _cli(name: str) -> str:
     """How the command line names an option (``gene_column`` -> ``--gene-column``)."""
     return "--" + name.replace("_", "-")
-
-
-def _api(name: str) -> str:
-    """How the Python API names an argument."""
-    return f"`{name}`"
 
 
 @dataclass
@@ -309,104 +290,6 @@ def _join_metadata(
     return meta
 
 
-def _event_as_int(meta: pd.DataFrame, event: str, label: Callable[[str], str]) -> pd.DataFrame:
-    """Read an event column written as 1/0, True/False or yes/no (any case) as 1 / 0."""
-    col = meta[event]
-    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
-        return meta
-    text = col.dropna().astype(str).str.strip().str.lower()
-    unknown = sorted(set(text) - set(_EVENT_VALUES))
-    if unknown:
-        raise StatisticsError(
-            f"{label('event')} column {event!r} must say for each sample whether the event happened: 1/0, "
-            f"True/False or yes/no; found {unknown[:5]}."
-        )
-    out = meta.copy()
-    out[event] = col.map(
-        lambda v: _EVENT_VALUES[str(v).strip().lower()] if pd.notna(v) else np.nan, na_action=None
-    ).astype(float)
-    return out
-
-
-@dataclass(frozen=True)
-class Design:
-    """The statistics asked for: metadata columns (``None``: not asked), covariates and the group test."""
-
-    group: str | None = None
-    response: str | None = None
-    time: str | None = None
-    event: str | None = None
-    covariates: tuple[str, ...] = ()
-    sample_key: str | None = None
-    test: str | None = None
-
-    def columns(self) -> list[tuple[str, str]]:
-        """``(argument, column)`` of every metadata column asked for."""
-        named = [(k, getattr(self, k)) for k in ("group", "response", "time", "event", "sample_key")]
-        return [(k, v) for k, v in named if v is not None] + [("covariates", c) for c in self.covariates]
-
-
-def _check_options(design: Design, has_metadata: bool, label: Callable[[str], str] = _cli) -> None:
-    """Checks of the statistics options that need no data: ``time`` with ``event``, metadata given."""
-    if (design.time is None) != (design.event is None):
-        missing = "event" if design.event is None else "time"
-        raise StatisticsError(
-            f"survival needs both {label('time')} and {label('event')}; {label(missing)} is missing "
-            "(give both, or neither)."
-        )
-    asked = dict.fromkeys(k for k, _ in design.columns())
-    if not has_metadata and asked:
-        raise StatisticsError(
-            f"{', '.join(map(label, asked))} need sample metadata; give it with {label('metadata')}."
-        )
-
-
-def check_design(
-    meta: pd.DataFrame | None,
-    design: Design,
-    *,
-    id_column: str | None = None,
-    label: Callable[[str], str] = _cli,
-) -> pd.DataFrame | None:
-    """Check every statistics option against the metadata before any work; return the metadata to use.
-
-    Columns must exist; ``time`` and ``event`` come together; times are finite non-negative numbers;
-    the event column is read as 1 / 0 (see :data:`_EVENT_VALUES`).
-    """
-    _check_options(design, meta is not None, label)
-    if meta is None:
-        return None
-    columns = list(map(str, meta.columns))
-    available = ", ".join(columns[:20]) + (" ..." if len(columns) > 20 else "") or "(none)"
-    for key, col in design.columns():
-        if col not in meta.columns:
-            where = f" (the id column {id_column!r} holds the sample ids)" if col == id_column else ""
-            raise StatisticsError(
-                f"{label(key)} {col!r} is not a column of the metadata{where}; available columns: {available}."
-            )
-    time = design.time
-    if time is not None:
-        t = meta[time]
-        values = pd.to_numeric(t, errors="coerce")
-        text = t.notna() & values.isna()
-        if text.any():
-            raise StatisticsError(
-                f"{label('time')} column {time!r} must hold follow-up times as numbers; found {t[text].iloc[0]!r}."
-            )
-        if np.isinf(values).any():
-            raise StatisticsError(
-                f"{label('time')} column {time!r} holds an infinite time (sample {values.index[np.isinf(values)][0]!r}); "
-                "give every follow-up time as a finite number (or leave it empty if unknown)."
-            )
-        if (values < 0).any():
-            raise StatisticsError(
-                f"{label('time')} column {time!r} holds a negative time (sample {values.index[values < 0][0]!r}); "
-                "follow-up times are >= 0."
-            )
-        meta = _event_as_int(meta, design.event, label)
-    return meta
-
-
 def _require_scores(result, *, label: Callable[[str], str] = _cli) -> None:
     """Refuse a result where nothing could be scored (every score NaN), with the reasons."""
     scores = result.scores
@@ -429,14 +312,19 @@ def _require_scores(result, *, label: Callable[[str], str] = _cli) -> None:
 
 # -------------------------------------------------------------------------------------- statistics
 def _stats_tables(result, metadata: pd.DataFrame, design: Design) -> dict[str, object]:
-    """Run the statistics asked for; each is skipped when its column is not given."""
+    """Run the statistics the design asks for; each is skipped when its column is not given."""
     from resistscore import tl
 
     common = {"covariates": list(design.covariates) or None, "sample_key": design.sample_key}
     stats: dict[str, object] = {}
     if design.group is not None:
         stats["groups"] = tl.compare_groups(
-            result, metadata, group=design.group, test=design.test or "welch", **common
+            result,
+            metadata,
+            group=design.group,
+            test=design.test or "welch",
+            paired_by=design.paired_by,
+            **common,
         )
     if design.response is not None:
         stats["response"] = tl.associate(result, design.response, metadata=metadata, **common)
@@ -451,30 +339,25 @@ def analyze(
     outdir: str | Path,
     *,
     metadata: pd.DataFrame | None = None,
+    design: Design | None = None,
     signatures=None,
     method: str | None = None,
-    group: str | None = None,
-    response: str | None = None,
-    time: str | None = None,
-    event: str | None = None,
-    covariates: list[str] | None = None,
-    sample_key: str | None = None,
-    test: str | None = None,
     seed: int = 0,
     pvalues: bool = True,
     n_controls: int | None = None,
     formats: tuple[str, ...] = ("png", "pdf"),
     title: str = "resistscore analysis",
     progress: bool | None = None,
+    **design_fields: Any,
 ) -> AnalysisOutputs:
     """Score, test, plot and report in one call; write everything into ``outdir``.
 
-    Every option is checked (metadata columns exist, ``time`` with ``event``, finite non-negative
-    times) before any scoring, and everything is computed before anything is written. The outputs are
-    written into a temporary folder beside ``outdir`` that replaces ``outdir`` only when complete: a
-    failed call leaves ``outdir`` exactly as it was, and a finished one never mixes with an earlier run.
-    ``outdir`` must therefore be new, empty, or the output of an earlier run (listed in its
-    ``.resistscore-run.json``); a folder holding other files is refused, naming them.
+    The design (:class:`resistscore.Design`: groups, response, survival, covariates, sample key ...) is
+    checked against the metadata before any scoring, and everything is computed before anything is
+    written. The outputs are written into a temporary folder beside ``outdir`` that replaces ``outdir``
+    only when complete: a failed call leaves ``outdir`` exactly as it was, and a finished one never mixes
+    with an earlier run. ``outdir`` must therefore be new, empty, or the output of an earlier run (listed
+    in its ``.resistscore-run.json``); a folder holding other files is refused, naming them.
 
     Parameters
     ----------
@@ -486,21 +369,25 @@ def analyze(
         ``.resistscore-run.json`` (the files written, the version, the warnings).
     metadata
         Sample metadata indexed like the samples (default: ``data.obs`` for AnnData).
+    design
+        The :class:`resistscore.Design` of the statistics, figures and report: a group comparison
+        (:func:`resistscore.tl.compare_groups`) for ``group``, an association
+        (:func:`resistscore.tl.associate`) for ``response``, survival (:func:`resistscore.tl.survival`)
+        for ``time`` and ``event``; each is skipped when not given. For single-cell data its
+        ``sample_key`` (the obs column of the biological replicate) makes the tests run on one mean
+        score per replicate, and the figures draw those means.
     signatures, method, seed, pvalues, n_controls
         Passed to :func:`resistscore.tl.score` (defaults: every shipped mechanism signature; singscore
         for bulk, UCell for single cell; p-values with the default number of control sets).
-    group, response, time, event, covariates, test
-        Metadata columns for the statistics (:func:`resistscore.tl.compare_groups`,
-        :func:`resistscore.tl.associate`, :func:`resistscore.tl.survival`); each is skipped when ``None``.
-    sample_key
-        For single-cell data: the obs column of the biological replicate (e.g. ``"patient"``); tests then run
-        on per-sample pseudobulk scores.
     formats
         Figure formats (vector formats such as ``"pdf"`` or ``"svg"`` for publication).
     title
         Title of the HTML report.
     progress
         Show a progress bar (``None``: only when writing to a terminal).
+    **design_fields
+        The fields of the design as keywords instead of ``design``: ``rs.analyze(adata, "out",
+        group="group")`` is ``rs.analyze(adata, "out", design=rs.Design(group="group"))``.
 
     Returns
     -------
@@ -514,11 +401,11 @@ def analyze(
     OutputError
         If ``outdir`` is a file, holds an input or files resistscore did not write.
     """
-    design = Design(group, response, time, event, tuple(covariates or ()), sample_key, test)
+    design = Design.resolve(design, **design_fields)
     scoring = {"signatures": signatures, "method": method, "seed": seed, "pvalues": pvalues}
     scoring.update({"n_controls": n_controls, "progress": progress})
     return _analyze(
-        data, outdir, design, scoring, metadata=metadata, formats=formats, title=title, label=_api
+        data, outdir, design, scoring, metadata=metadata, formats=formats, title=title, label=api_label
     )
 
 
@@ -537,58 +424,76 @@ def _analyze(
     input_path: Path | None = None,
 ) -> AnalysisOutputs:
     """:func:`analyze` with its options grouped: ``design`` (statistics), ``scoring`` (``rs.tl.score``)."""
-    from resistscore import pl, pp, report, tl
-
     option = label("out") if label is _cli else label("outdir")
     check_output_folder(outdir, inputs, option=option)
     fmts = _figure_formats(formats, label)
     if metadata is None and isinstance(data, ad.AnnData):
         metadata = data.obs
-    metadata = check_design(metadata, design, label=label)
+    metadata = design.check(metadata, label=label)
     scoring = {k: v for k, v in scoring.items() if v is not None or k not in ("n_controls",)}
     record: dict[str, Any] = {"inputs": [str(p) for p in inputs if p is not None]}
     # the temporary folder is made first: an unwritable output fails before any work
     with _logging(log) as log, atomic_dir(outdir, inputs, option=option, record=record) as stage:
-        qc = [pp.qc(data)]
-        if isinstance(data, ad.AnnData) and data.uns.get("resistscore", {}).get("gene_mapping") is not None:
-            qc.append(pp.GeneMappingReport.from_dict(data.uns["resistscore"]["gene_mapping"]))
-        result = tl.score(data, return_result=True, **scoring)
-        _require_scores(result, label=label)
-        stats = _stats_tables(result, metadata, design) if metadata is not None else {}
+        result, stats = _compute(data, metadata, design, scoring, label)
         outputs = AnalysisOutputs(outdir=stage, result=result, stats=stats)
-        outputs.add("scores", write_table(result.scores, stage / "scores.csv"))
-        outputs.add(
-            "scores (tidy, with p-values and FDR)",
-            write_table(result.tidy(), stage / "scores_tidy.csv", index=False),
-        )
-        outputs.add("coverage", write_table(result.coverage, stage / "coverage.csv"))
-        for name, st in stats.items():
-            outputs.add("statistics", write_table(st.table, stage / f"stats_{name}.csv", index=False))
-        common = {"metadata": metadata, "stats": stats}
-        figures = pl.save_all(
-            result,
-            stage / "figures",
-            group=design.group,
-            response=design.response,
-            formats=fmts,
-            sample_key=design.sample_key,
-            adata=data if isinstance(data, ad.AnnData) else None,
-            **common,
-        )
-        outputs.add("figures", *figures)
-        html = report.write(
-            result,
-            stage / "report.html",
-            qc=qc,
-            title=title,
-            input_path=input_path,
-            warnings=log.messages,
-            **common,
-        )
+        _write_tables(outputs, stage)
+        common = {"metadata": metadata, "design": design, "stats": stats}
+        adata = data if isinstance(data, ad.AnnData) else None
+        outputs.add("figures", *_figures(result, stage / "figures", fmts, adata=adata, **common))
+        html = _report(result, stage / "report.html", data, scoring, log, title, input_path, **common)
         outputs.add("report", html)
         outputs.warnings = list(log.messages)
         record["warnings"] = list(log.messages)
     return outputs.moved(stage, Path(outdir))
+
+
+def _compute(data, metadata, design: Design, scoring: dict[str, Any], label) -> tuple[Any, dict[str, Any]]:
+    """Score the data and run the statistics of the design."""
+    from resistscore import tl
+
+    result = tl.score(data, return_result=True, **scoring)
+    _require_scores(result, label=label)
+    stats = _stats_tables(result, metadata, design) if metadata is not None else {}
+    return result, stats
+
+
+def _write_tables(outputs: AnalysisOutputs, stage: Path) -> None:
+    """The scores (wide and tidy), the coverage and one table per statistical analysis."""
+    result = outputs.result
+    outputs.add("scores", write_table(result.scores, stage / "scores.csv"))
+    outputs.add(
+        "scores (tidy, with p-values and FDR)",
+        write_table(result.tidy(), stage / "scores_tidy.csv", index=False),
+    )
+    outputs.add("coverage", write_table(result.coverage, stage / "coverage.csv"))
+    for name, st in outputs.stats.items():
+        outputs.add("statistics", write_table(st.table, stage / f"stats_{name}.csv", index=False))
+
+
+def _figures(result, folder: Path, formats, **kwargs) -> list[Path]:
+    from resistscore import pl
+
+    return pl.save_all(result, folder, formats=formats, **kwargs)
+
+
+def _report(result, path: Path, data, scoring, log: WarningLog, title, input_path, **common) -> Path:
+    """The HTML report, with the QC and gene mapping of the data and the signatures that were scored."""
+    from resistscore import pp, report, sig
+
+    qc = [pp.qc(data)]
+    if isinstance(data, ad.AnnData) and data.uns.get("resistscore", {}).get("gene_mapping") is not None:
+        qc.append(pp.GeneMappingReport.from_dict(data.uns["resistscore"]["gene_mapping"]))
+    signatures = scoring.get("signatures")
+    return report.write(
+        result,
+        path,
+        qc=qc,
+        title=title,
+        input_path=input_path,
+        warnings=log.messages,
+        signatures=signatures if signatures is not None else sig.load(),
+        **common,
+    )
 
 
 def run_demo(outdir: str | Path, *, kind: str = "bulk", seed: int = 0) -> AnalysisOutputs:
@@ -690,6 +595,13 @@ def export_signatures(out: Path, *, fmt=None, ids=None, drug=None) -> Path:
     return out
 
 
+def _cli_design(group, response, time, event, covariates, test) -> Design:
+    """The design of the command line's options (``--covariates`` separated by commas)."""
+    return Design(
+        group=group, response=response, time=time, event=event, covariates=_split(covariates), test=test
+    )
+
+
 def stats_file(
     scores_path,
     metadata_path,
@@ -706,13 +618,14 @@ def stats_file(
     """Run the statistics of :func:`analyze` on a scores table and a metadata table."""
     out = Path(out)
     _check_table_suffix(out)
-    design = Design(group, response, time, event, tuple(_split(covariates)), None, test)
-    if all(getattr(design, k) is None for k in ("group", "response", "time", "event")):
+    design = _cli_design(group, response, time, event, covariates, test)
+    if not design.has_tests:
         raise StatisticsError("nothing to test: give --group, --response, or --time with --event.")
-    _check_options(design, True)
+    design.check_options(True, _cli)
     check_output_file(out, [scores_path, metadata_path])
     scores = read_scores(Path(scores_path))
-    meta = check_design(_join_metadata(Path(metadata_path), scores, id_column), design, id_column=id_column)
+    meta = _join_metadata(Path(metadata_path), scores, id_column)
+    meta = design.check(meta, label=_cli, id_column=id_column)
     stats = _stats_tables(scores, meta, design)
     table = pd.concat([st.table.assign(analysis=name) for name, st in stats.items()], ignore_index=True)
     outputs = AnalysisOutputs(outdir=out.parent, stats=stats)
@@ -729,14 +642,15 @@ def plot_file(
     fmts = _figure_formats(formats)
     inputs = [scores_path, metadata]
     design = Design(group=group, response=response)
-    _check_options(design, metadata is not None)
+    design.check_options(metadata is not None, _cli)
     check_output_folder(outdir, inputs)
     scores = read_scores(Path(scores_path))
     meta = None
     if metadata is not None:
-        meta = check_design(_join_metadata(Path(metadata), scores, id_column), design, id_column=id_column)
+        meta = _join_metadata(Path(metadata), scores, id_column)
+        meta = design.check(meta, label=_cli, id_column=id_column)
     with atomic_dir(outdir, inputs, record={"inputs": [str(p) for p in inputs if p is not None]}) as stage:
-        files = pl.save_all(scores, stage, metadata=meta, group=group, response=response, formats=fmts)
+        files = pl.save_all(scores, stage, metadata=meta, design=design, formats=fmts)
         outputs = AnalysisOutputs(outdir=stage)
         outputs.add("figures", *files)
     return outputs.moved(stage, Path(outdir))
@@ -763,13 +677,12 @@ def analyze_file(
     **read_kwargs,
 ) -> AnalysisOutputs:
     """Read an expression file (and optional metadata) and run :func:`analyze` on it."""
-    design = Design(group, response, time, event, tuple(_split(covariates)), None, test)
+    design = _cli_design(group, response, time, event, covariates, test)
     fmts = _figure_formats(formats)
     sigs, sig_path = parse_signatures(signatures)
     inputs = [Path(input_path), Path(metadata) if metadata is not None else None, sig_path]
-    _check_options(
-        design, True
-    )  # time with event; whether there are metadata is known once the data are read
+    # time with event; whether there are metadata is known once the data are read
+    design.check_options(True, _cli)
     check_output_folder(outdir, inputs)
     scoring = {
         "signatures": sigs,
@@ -784,7 +697,7 @@ def analyze_file(
         meta = adata.obs if adata.obs.shape[1] else None
         if metadata is not None:
             meta = _join_metadata(Path(metadata), adata, id_column)
-        meta = check_design(meta, design, id_column=id_column)
+        meta = design.check(meta, label=_cli, id_column=id_column)
         return _analyze(
             adata,
             outdir,

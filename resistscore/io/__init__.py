@@ -2,12 +2,13 @@
 
 from resistscore.io._metadata import MetadataJoinReport, normalize_sample_id, read_metadata, read_table
 from resistscore.io._read import FORMATS, ORIENTATIONS, read
-from resistscore.io._write import write
+from resistscore.io._write import neutralize_formulas, write
 
 __all__ = [
     "FORMATS",
     "ORIENTATIONS",
     "MetadataJoinReport",
+    "neutralize_formulas",
     "normalize_sample_id",
     "read",
     "read_metadata",

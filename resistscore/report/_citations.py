@@ -96,6 +96,12 @@ CITATIONS: dict[str, Citation] = {
             "10.1111/j.2517-6161.1995.tb02031.x",
         ),
         Citation(
+            "lowess",
+            "Cleveland WS. Robust locally weighted regression and smoothing scatterplots. J Am Stat Assoc. "
+            "1979;74(368):829-836.",
+            "10.1080/01621459.1979.10481038",
+        ),
+        Citation(
             "okabe_ito",
             "Okabe M, Ito K. Color Universal Design (CUD): how to make figures and presentations that are "
             "friendly to colorblind people. 2008. https://jfly.uni-koeln.de/color/",

@@ -1,4 +1,9 @@
-"""One self-contained HTML report of a scoring analysis (figures embedded, no external resources)."""
+"""One self-contained HTML report of a scoring analysis that answers first (figures embedded, nothing loaded).
+
+Order: a generated summary with the heatmap and the group figures; the statistics (sortable, searchable
+tables and their figures); the scores; quality control and gene mapping in plain words; coverage; a
+methods paragraph with references and the FDR families; versions and parameters last.
+"""
 
 from __future__ import annotations
 
@@ -9,29 +14,31 @@ import html
 import importlib.metadata
 import importlib.resources
 import io
-import json
 import os
 import platform
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
 from resistscore._atomic import atomic_write
+from resistscore._design import Design, named_results
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
-from resistscore._validate import check_choice, check_int
+from resistscore._validate import check_choice, check_int, check_probability
 from resistscore._version import __version__
-from resistscore.io._write import neutralize_formulas
-from resistscore.report._citations import CITATIONS, METHOD_CITATION, Citation, doi_of
+from resistscore.report._format import plural, test_name
+from resistscore.report._inputs import ResultView, result_view
+from resistscore.report._methods import fdr_families, methods_paragraph
+from resistscore.report._qc import qc_sections
+from resistscore.report._summary import findings, unit_one
+from resistscore.report._tables import MAX_DOWNLOAD_VALUES, data_table, kv_table, stats_view, table_view
 
 __all__ = ["html_report", "write"]
-
-#: the scores are embedded as a TSV download up to this many values (about 20 MB of HTML)
-MAX_DOWNLOAD_VALUES = 2_000_000
 
 _PACKAGES = (
     "numpy",
@@ -47,362 +54,187 @@ _PACKAGES = (
 )
 _SECTIONS = (
     ("summary", "Summary"),
-    ("qc", "QC and gene mapping"),
-    ("coverage", "Coverage per signature"),
+    ("statistics", "Statistics"),
     ("scores", "Scores"),
-    ("statistics", "Statistical tests"),
+    ("qc", "Quality control"),
+    ("coverage", "Coverage"),
     ("methods", "Methods"),
     ("versions", "Versions and parameters"),
 )
 _KIND_TEXT = {
-    "compare_groups": "comparison of groups",
-    "fit_model": "linear / mixed model",
-    "associate": "association with drug response",
-    "survival": "survival analysis",
+    "compare_groups": "Comparison of groups",
+    "fit_model": "Linear / mixed model",
+    "associate": "Association with drug response",
+    "survival": "Survival",
     "roc": "ROC analysis",
 }
+#: figures of the summary, in this order; the others go to the section of what they show
+_SUMMARY_FIGURES = ("heatmap", "matrixplot", "groups")
+_WIDE = {"heatmap", "matrixplot", "groups", "embedding"}
 
 
-def _result_info(result: Any) -> dict[str, Any]:
-    """Method, parameters, versions, coverage and QC of a ScoreResult, scored AnnData or DataFrame."""
-    info: dict[str, Any] = {
-        "method": None,
-        "params": {},
-        "seed": None,
-        "versions": {},
-        "coverage": None,
-        "qc": None,
-    }
-    if is_anndata(result):
-        uns = dict(result.uns.get("resistscore") or {})
-        info.update({k: uns.get(k, info[k]) for k in ("method", "params", "seed", "versions")})
-        stored = [uns[k] for k in ("qc", "gene_mapping") if uns.get(k) is not None]
-        info["qc"] = stored or None
-        if uns.get("n_controls") is not None:
-            info["params"] = {**dict(info["params"] or {}), "n_controls": uns["n_controls"]}
-        if uns.get("coverage") is not None:
-            info["coverage"] = pd.DataFrame(uns["coverage"])
-        info["kind"] = "AnnData"
-    elif isinstance(result, pd.DataFrame):
-        info["kind"] = "DataFrame"
-    else:
-        for key in ("method", "params", "seed", "versions", "qc"):
-            value = getattr(result, key, None)
-            if value is not None:
-                info[key] = value
-        cov = getattr(result, "coverage", None)
-        info["coverage"] = cov if isinstance(cov, pd.DataFrame) else None
-        info["kind"] = type(result).__name__
-    if isinstance(info["coverage"], pd.DataFrame) and "signature" in info["coverage"].columns:
-        info["coverage"] = info["coverage"].set_index("signature")
-    info["params"] = dict(info["params"] or {})
-    info["versions"] = dict(info["versions"] or {})
-    return info
+@dataclass
+class _Figures:
+    """Embedded figures by place: the summary, each statistics result, the scores, the coverage."""
+
+    summary: list[Markup] = field(default_factory=list)
+    by_result: dict[str, list[Markup]] = field(default_factory=dict)
+    statistics: list[Markup] = field(default_factory=list)
+    scores: list[Markup] = field(default_factory=list)
+    coverage: list[Markup] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, (float, np.floating)):
-        return "NA" if not np.isfinite(value) else f"{value:.4g}"
-    if isinstance(value, (dict, list, tuple)):
-        try:
-            return json.dumps(value, default=str, ensure_ascii=False)
-        except (TypeError, ValueError):  # pragma: no cover - exotic content
-            return str(value)
-    return str(value)
+def _slug(text: str) -> str:
+    """As the figure names of ``rs.pl.standard_figures`` ('resistant vs sensitive' -> 'resistant-vs-sensitive')."""
+    return re.sub(r"[^A-Za-z0-9_.]+", "-", str(text)).strip("-") or "x"
 
 
-def _kv_table(items: Mapping[str, Any] | Sequence[tuple[str, Any]]) -> Markup:
-    rows = items.items() if isinstance(items, Mapping) else items
-    body = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>" for k, v in rows)
-    return Markup(f'<table class="kv">{body}</table>')
-
-
-def _cell(value: Any, limit: int = 12) -> Any:
-    """Show list-like cells (e.g. the missing genes of a signature) as a short comma-separated text."""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        items = [str(v) for v in value]
-        more = f" ... (+{len(items) - limit})" if len(items) > limit else ""
-        return ", ".join(items[:limit]) + more
-    return value
-
-
-def _df_html(df: pd.DataFrame, *, index: bool = True, max_rows: int | None = None) -> Markup:
-    shown = df if max_rows is None else df.head(max_rows)
-    listy = [c for c in shown.columns if shown[c].dtype == object and shown[c].map(np.ndim).gt(0).any()]
-    if listy:
-        shown = shown.assign(**{c: shown[c].map(_cell) for c in listy})
-    out = shown.to_html(
-        index=index, border=0, na_rep="NA", float_format=lambda v: f"{v:.4g}", escape=True, classes="data"
-    )
-    return Markup(out)
-
-
-def _short(value: Any, limit: int = 20) -> Any:
-    """Lists longer than ``limit`` are cut (with the count of the rest) so that QC stays readable."""
-    if isinstance(value, (list, tuple)) and len(value) > limit:
-        return [*list(value[:limit]), f"... (+{len(value) - limit})"]
-    if isinstance(value, Mapping):
-        return {k: _short(v, limit) for k, v in value.items()}
-    return value
-
-
-def _mapping_html(d: Mapping[str, Any], steps: pd.Series | None) -> Markup:
-    """A gene-mapping report (``rs.pp.harmonize_genes``) or its stored dict form."""
-    keys = (
-        "n_input",
-        "n_mapped",
-        "n_genes",
-        "species",
-        "collapse_rule",
-        "collapse_rule_description",
-        "source",
-    )
-    out = str(_kv_table({k.replace("_", " "): d[k] for k in keys if d.get(k) is not None}))
-    table = d.get("table")
-    if steps is None and isinstance(table, Mapping) and "step" in table:
-        steps = pd.Series(table["step"]).value_counts().rename("n")
-    if steps is not None:
-        out += "<p>Input identifiers per mapping step:</p>" + str(
-            _df_html(steps.rename_axis("step").to_frame())
-        )
-    if isinstance(table, Mapping) and {"input_id", "step"} <= set(table):
-        t = pd.DataFrame({k: list(v) for k, v in table.items()})
-        for step in ("ambiguous", "unmapped"):
-            ids = t.loc[t["step"] == step, "input_id"].astype(str).tolist()
-            if ids:
-                out += f"<p>{len(ids)} {step} identifier(s): {html.escape(', '.join(_short(ids, 30)))}</p>"
-    return Markup(out)
-
-
-def _qc_part(qc: Any) -> Markup:
-    if isinstance(qc, pd.DataFrame):
-        return _df_html(qc)
-    # a gene-mapping report object: summary per step instead of its per-identifier table
-    if (
-        callable(getattr(qc, "summary", None))
-        and hasattr(qc, "n_mapped")
-        and callable(getattr(qc, "to_dict", None))
-    ):
-        return Markup("<h3>Gene mapping</h3>") + _mapping_html(qc.to_dict(), qc.summary())
-    problems = getattr(qc, "problems", None)
-    if not isinstance(qc, Mapping) and callable(getattr(qc, "to_dict", None)):
-        qc = qc.to_dict()
-    if isinstance(qc, Mapping):
-        if "n_mapped" in qc and "table" in qc:
-            return Markup("<h3>Gene mapping</h3>") + _mapping_html(qc, None)
-        qc = dict(qc)
-        problems = qc.pop("problems", problems)
-        actions = qc.pop("actions", None)
-        out = "<h3>Data QC</h3>"
-        if problems is not None:
-            items = (
-                "".join(f"<li>{html.escape(str(p))}</li>" for p in problems) or "<li>no problems found</li>"
-            )
-            out += f"<ul>{items}</ul>"
-        flat: dict[str, Any] = {}
-        for k, v in qc.items():
-            if isinstance(v, Mapping):
-                flat.update({f"{k}: {kk}": _short(vv) for kk, vv in v.items()})
-            else:
-                flat[str(k)] = _short(v)
-        out += str(_kv_table(flat))
-        if actions:
-            out += (
-                "<p>Actions:</p><ul>" + "".join(f"<li>{html.escape(str(a))}</li>" for a in actions) + "</ul>"
-            )
-        return Markup(out)
-    return Markup(f"<pre>{html.escape(str(qc))}</pre>")
-
-
-def _qc_html(qc: Any) -> Markup | None:
-    """QC reports (``rs.pp.qc``), gene-mapping reports (``rs.pp.harmonize_genes``), dicts or tables."""
-    if qc is None:
-        return None
-    parts = qc if isinstance(qc, (list, tuple)) else [qc]
-    return Markup("".join(str(_qc_part(p)) for p in parts if p is not None)) or None
-
-
-def _figure_html(fig: Any, name: str, caption: str, fmt: str, dpi: int) -> Markup:
-    buf = io.BytesIO()
-    from resistscore.pl._theme import theme
-
-    with theme():
-        if fmt == "svg":
-            fig.savefig(buf, format="svg", metadata={"Date": None})
-            svg = buf.getvalue().decode("utf-8")
-            svg = svg[svg.index("<svg") :]  # drop the XML prolog and DOCTYPE (not allowed inside HTML)
-            body = svg
-        else:
-            fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-            data = base64.b64encode(buf.getvalue()).decode("ascii")
-            body = f'<img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
-    return Markup(
-        f'<figure id="fig-{html.escape(name)}">{body}<figcaption><b>{html.escape(name)}.</b> '
-        f"{html.escape(caption)}</figcaption></figure>"
-    )
-
-
-def _figures(
-    result: Any, metadata: Any, fig_kwargs: dict[str, Any], fmt: str, dpi: int
-) -> tuple[dict, list[str]]:
+def _embed(figure: Any, fmt: str, dpi: int) -> Markup:
+    """One standard figure as ``<figure>``: base64 PNG or inline SVG, with its caption."""
     import matplotlib.pyplot as plt
 
-    from resistscore.pl._save_all import standard_figures
-    from resistscore.pl._utils import figure_of
+    from resistscore import pl
 
-    section_of = {"coverage": "coverage", "heatmap": "scores", "profile": "scores", "groups": "scores"}
-    out: dict[str, list[Markup]] = {"coverage": [], "scores": [], "statistics": []}
-    notes: list[str] = []
-    for name, caption, draw in standard_figures(result, metadata, **fig_kwargs):
-        section = section_of.get(name, "scores" if name == "embedding" else "statistics")
-        try:
-            fig = figure_of(draw())
-        except ResistScoreError as exc:
-            notes.append(f"Figure {name!r} was not drawn: {exc}")
-            continue
-        try:
-            out[section].append(_figure_html(fig, name, caption, fmt, dpi))
-        finally:
-            plt.close(fig)
-    return out, notes
-
-
-def _stats_items(stats: Any) -> list[tuple[str, Any]]:
-    from resistscore.pl._save_all import _stats_items as items
-
-    return items(stats)
-
-
-def _stats_description(obj: Any, table: pd.DataFrame) -> str:
-    kind = getattr(obj, "kind", None)
-    parts = [_KIND_TEXT.get(kind, kind or "statistics table")]
-    if "test" in table.columns:
-        tests = sorted({str(t) for t in table["test"].dropna().unique()})
-        if tests:
-            parts.append("tests: " + ", ".join(tests))
-    params = getattr(obj, "params", None)
-    if isinstance(params, Mapping):
-        shown = {k: v for k, v in params.items() if isinstance(v, (str, int, float, bool)) and v is not None}
-        if shown:
-            parts.append("parameters: " + ", ".join(f"{k}={v}" for k, v in list(shown.items())[:12]))
-    if "fdr" in table.columns:
-        n_sig = int((pd.to_numeric(table["fdr"], errors="coerce") < 0.05).sum())
-        parts.append(f"{n_sig} of {len(table)} rows with FDR < 0.05")
-    return "; ".join(parts) + "."
-
-
-class _Refs:
-    """Numbered references in order of first citation."""
-
-    def __init__(self) -> None:
-        self.items: list[Citation] = []
-
-    def cite(self, citation: Citation) -> str:
-        if citation not in self.items:
-            self.items.append(citation)
-        n = self.items.index(citation) + 1
-        return f'<a href="#ref-{html.escape(citation.key)}">[{n}]</a>'
-
-
-def _method_citation(method: str | None) -> Citation | None:
-    if not method:
-        return None
-    key = METHOD_CITATION.get(str(method).lower())
-    if key:
-        return CITATIONS[key]
+    fig = figure.render()
+    buf = io.BytesIO()
     try:
-        from resistscore.tl.methods import registry
-
-        info = registry.get(method)
-    except ImportError:  # pragma: no cover - partial installation
-        info = None
-    if info is not None and info.reference:
-        return Citation(f"method-{method}", info.reference, doi_of(info.reference))
-    return None
-
-
-def _methods_paragraph(
-    info: dict[str, Any], n_signatures: int, stats: list[tuple[str, Any]], anndata: bool, survival: bool
-) -> tuple[Markup, list[Citation]]:
-    refs = _Refs()
-    esc = html.escape
-    method = info.get("method")
-    versions = info.get("versions") or {}
-    sig_version = versions.get("signatures")
-    version = esc(str(versions.get("resistscore", __version__)))
-    review = refs.cite(CITATIONS["review"])
-    if sig_version and "resistscore" in str(sig_version).lower():
-        first = (
-            f"Gene-expression profiles were scored for {n_signatures} drug-resistance signature(s) curated from "
-            f"the mechanisms reviewed by Mansoori et al. {review}, with resistscore {version} (signature set "
-            f"{esc(str(sig_version))})."
-        )
-    else:
-        first = (
-            f"Gene-expression profiles were scored for {n_signatures} user-supplied gene signature(s) of "
-            f"drug-resistance mechanisms (reviewed by Mansoori et al. {review}) with resistscore {version}"
-            + (f" (signatures: {esc(str(sig_version))})" if sig_version else "")
-            + "."
-        )
-    text = [first]
-    cit = _method_citation(method)
-    if method:
-        text.append(
-            f"Scores were computed with the {esc(str(method))} method"
-            + (f" {refs.cite(cit)}" if cit else "")
-            + (f" (random seed {esc(str(info['seed']))})" if info.get("seed") is not None else "")
-            + "."
-        )
-    min_cov = (info.get("params") or {}).get("min_coverage")
-    coverage = info.get("coverage")
-    if min_cov is None and isinstance(coverage, pd.DataFrame) and "min_coverage" in coverage.columns:
-        values = sorted({float(v) for v in coverage["min_coverage"].dropna()})
-        min_cov = values[0] if len(values) == 1 else (f"{values[0]:g}-{values[-1]:g}" if values else None)
-    text.append(
-        "A signature was reported only when the measured genes carried at least "
-        + (f"{esc(str(min_cov))} of" if min_cov is not None else "its minimal share (default 0.5) of")
-        + " its total absolute weight; other scores are missing."
+        with pl.theme():
+            if fmt == "svg":
+                fig.savefig(buf, format="svg", metadata={"Date": None})
+                svg = buf.getvalue().decode("utf-8")
+                body = svg[svg.index("<svg") :]  # no XML prolog or DOCTYPE inside HTML
+            else:
+                fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+                data = base64.b64encode(buf.getvalue()).decode("ascii")
+                body = f'<img alt="{html.escape(figure.caption)}" src="data:image/png;base64,{data}">'
+    finally:
+        plt.close(fig)
+    wide = ' class="wide"' if figure.name.split("_")[0] in _WIDE else ""
+    return Markup(
+        f'<figure id="fig-{html.escape(figure.name)}"{wide}>{body}<figcaption><b>{html.escape(figure.name)}.</b> '
+        f"{html.escape(figure.caption)}</figcaption></figure>"
     )
-    if anndata:
-        text.append(f"Data were handled as AnnData objects with scanpy {refs.cite(CITATIONS['scanpy'])}.")
-    kinds = {getattr(obj, "kind", None) for _, obj in stats}
-    clauses = []
-    if stats and (kinds - {"survival", "roc"} or not kinds & {"survival", "roc"}):
-        clauses.append(
-            f"statistical tests and models used scipy and statsmodels {refs.cite(CITATIONS['statsmodels'])}"
-        )
-    if "survival" in kinds or survival:
-        clauses.append(
-            "Cox models, Kaplan-Meier estimates and log-rank tests used lifelines "
-            f"{refs.cite(CITATIONS['lifelines'])}"
-        )
-    if stats:
-        clauses.append(
-            "p-values were adjusted across signatures with the Benjamini-Hochberg false discovery rate "
-            f"{refs.cite(CITATIONS['bh'])}"
-        )
-    if clauses:
-        sentence = "; ".join(clauses)
-        text.append(sentence[0].upper() + sentence[1:] + ".")
-    text.append(
-        f"Figures use the colour-blind-safe Okabe-Ito palette {refs.cite(CITATIONS['okabe_ito'])} and "
-        "perceptually uniform colour maps."
+
+
+def _owner(name: str, items: Sequence[tuple[str, Any]]) -> str | None:
+    """The statistics result a figure belongs to (forest/volcano/roc by suffix, KM and response by kind)."""
+    for result_name, _ in items:
+        suffix = "" if result_name == "stats" else "_" + _slug(result_name)
+        if name in (f"forest{suffix}", f"volcano{suffix}", f"roc{suffix}"):
+            return result_name
+    kind = (
+        "survival"
+        if name.startswith("kaplan_meier")
+        else "associate"
+        if name.startswith("response_")
+        else None
     )
-    return Markup(" ".join(text)), refs.items
+    return next((n for n, obj in items if kind and getattr(obj, "kind", None) == kind), None)
 
 
-def _fdr_frame(result: Any) -> pd.DataFrame | None:
-    """Per-sample FDR of the scores (ScoreResult ``.fdr`` or ``obsm["resistscore_fdr"]``), if computed."""
-    if is_anndata(result):
-        fdr = result.obsm.get("resistscore_fdr", None)
-    else:
-        fdr = getattr(result, "fdr", None)
-    return fdr if isinstance(fdr, pd.DataFrame) else None
+def _figures(result, metadata, design, stats, survival, adata, items, fmt: str, dpi: int) -> _Figures:
+    from resistscore import pl
+
+    out = _Figures()
+    figures = pl.standard_figures(
+        result, metadata, design=design, stats=stats, survival=survival, adata=adata
+    )
+    for figure in figures:
+        try:
+            block = _embed(figure, fmt, dpi)
+        except ResistScoreError as exc:
+            out.notes.append(f"Figure {figure.name!r} was not drawn: {exc}")
+            continue
+        out.names.append(figure.name)
+        if figure.name in _SUMMARY_FIGURES:
+            out.summary.append(block)
+        elif figure.name == "coverage":
+            out.coverage.append(block)
+        elif figure.name in ("profile", "embedding"):
+            out.scores.append(block)
+        elif (owner := _owner(figure.name, items)) is not None:
+            out.by_result.setdefault(owner, []).append(block)
+        else:
+            out.statistics.append(block)
+    out.summary.sort(key=lambda m: next(i for i, n in enumerate(_SUMMARY_FIGURES) if f'id="fig-{n}"' in m))
+    return out
 
 
-def _score_summary(
-    scores: pd.DataFrame, coverage: pd.DataFrame | None, fdr: pd.DataFrame | None = None
-) -> pd.DataFrame:
+def _describe(obj: Any, table: pd.DataFrame, alpha: float) -> str:
+    """One sentence on a statistics result: what was tested, on what unit, how many rows pass the FDR."""
+    params = getattr(obj, "params", None) or {}
+    text = _KIND_TEXT.get(getattr(obj, "kind", None), "Statistics")
+    tests = sorted(
+        {
+            test_name(t)
+            for col in ("test", "method", "model")
+            if col in table.columns
+            for t in table[col].dropna().unique()
+        }
+    )
+    if tests:
+        text += f" ({', '.join(tests)})"
+    if params.get("covariates"):
+        text += f", adjusted for {', '.join(map(str, params['covariates']))}"
+    text += f"; one observation per {unit_one(params)}"
+    if "fdr" in table.columns:
+        n_sig = int((pd.to_numeric(table["fdr"], errors="coerce") < alpha).sum())
+        text += f"; {n_sig} of {plural(len(table), 'row')} with FDR < {alpha:g}"
+    return text + ". Rows are sorted by FDR; click a column header to sort, type in the box to filter."
+
+
+def _stats_blocks(items: Sequence[tuple[str, Any]], figs: _Figures, alpha: float) -> list[dict[str, Any]]:
+    blocks = []
+    for i, (name, obj) in enumerate(items):
+        table = obj if isinstance(obj, pd.DataFrame) else getattr(obj, "table", None)
+        if not isinstance(table, pd.DataFrame):
+            raise ResistScoreError(
+                f"`stats` item {name!r} is not a statistics result with a `.table` nor a DataFrame "
+                f"({type(obj).__name__})."
+            )
+        view = stats_view(table, getattr(obj, "kind", None))
+        blocks.append(
+            {
+                "name": name,
+                "id": f"stats-{_slug(name)}",
+                "description": _describe(obj, table, alpha),
+                "table": data_table(
+                    view,
+                    table_id=f"table-{i + 1}-{_slug(name)}",
+                    label=f"the statistics {name}",
+                    download=table,
+                    filename=f"stats_{_slug(name)}.csv",
+                ),
+                "figures": figs.by_result.get(name, []),
+            }
+        )
+    return blocks
+
+
+def _overlap(signatures: Any, view: ResultView) -> pd.DataFrame | None:
+    """Pairs of reported signatures that share genes (parent and child excluded: they always do)."""
+    if signatures is None:
+        return None
+    from resistscore import sig
+
+    table = sig.overlap(signatures)
+    if table.empty:
+        return None
+    reported = set(view.reported)
+    keep = (
+        table["signature_a"].isin(reported)
+        & table["signature_b"].isin(reported)
+        & (table["n_shared"] > 0)
+        & (table["relation"] != "parent-child")
+    )
+    table = table[keep].sort_values(["n_shared", "jaccard"], ascending=False, kind="mergesort")
+    return table.reset_index(drop=True) if len(table) else None
+
+
+def _score_summary(view: ResultView, alpha: float) -> pd.DataFrame:
+    scores = view.scores
     summary = pd.DataFrame(
         {
             "n": scores.notna().sum(),
@@ -414,16 +246,39 @@ def _score_summary(
         }
     )
     summary.index.name = "signature"
-    if fdr is not None:
-        f = fdr.reindex(index=scores.index, columns=scores.columns)
-        summary["n FDR < 0.05"] = (f < 0.05).sum().astype(int)
-    if coverage is not None and "reported" in coverage.columns:
+    if view.fdr is not None:
+        f = view.fdr.reindex(index=scores.index, columns=scores.columns)
+        summary[f"n FDR < {alpha:g}"] = (f < alpha).sum().astype(int)
+    cov = view.coverage
+    if cov is not None and "reported" in cov.columns:
         summary["reported"] = (
-            coverage["reported"]
+            cov["reported"]
             .reindex(summary.index)
             .map(lambda v: "NA" if pd.isna(v) else ("yes" if bool(v) else "no"))
         )
     return summary
+
+
+def _coverage_text(view: ResultView) -> str:
+    cov = view.coverage
+    if cov is not None and "reported" in cov.columns:
+        missing = [str(s) for s, ok in cov["reported"].items() if not (pd.notna(ok) and bool(ok))]
+    else:
+        missing = [c for c in view.scores.columns if c not in view.reported]
+    n = view.scores.shape[1]
+    text = f"{n - len(missing)} of {plural(n, 'signature')} were reported."
+    if cov is not None and "weight_covered" in cov.columns:
+        share = pd.to_numeric(cov["weight_covered"], errors="coerce")
+        text += (
+            f" The measured genes carry {share.min():.0%} to {share.max():.0%} of a signature's gene weight."
+        )
+    if missing:
+        why = cov["reason"] if cov is not None and "reason" in cov.columns else pd.Series(dtype=object)
+        text += " Not reported: " + "; ".join(
+            f"{s} ({why[s]})" if isinstance(why.get(s), str) and why.get(s) else s for s in missing[:10]
+        )
+        text += f" and {len(missing) - 10} more." if len(missing) > 10 else "."
+    return text
 
 
 def _file_sha256(path: str | os.PathLike[str]) -> str:
@@ -432,6 +287,22 @@ def _file_sha256(path: str | os.PathLike[str]) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def _input_sha256(input_path: Any, input_sha256: str | None) -> str | None:
+    if input_path is not None:
+        if not Path(input_path).is_file():
+            raise ResistScoreError(
+                f"`input_path` {str(input_path)!r} is not a file; give the input expression file."
+            )
+        return _file_sha256(input_path)
+    if input_sha256 is not None and not (
+        isinstance(input_sha256, str)
+        and len(input_sha256) == 64
+        and all(c in "0123456789abcdef" for c in input_sha256)
+    ):
+        raise ResistScoreError("`input_sha256` must be 64 lower-case hexadecimal digits (a sha256 digest).")
+    return input_sha256
 
 
 def _package_versions() -> dict[str, str]:
@@ -444,40 +315,62 @@ def _package_versions() -> dict[str, str]:
     return out
 
 
+def _versions_and_parameters(view: ResultView, design: Design, alpha: float) -> tuple[Markup, Markup]:
+    versions = {"resistscore": __version__}
+    versions.update({f"{k} (at scoring)": v for k, v in view.versions.items()})
+    versions.update(_package_versions())
+    params: dict[str, Any] = {
+        "method": view.method,
+        "seed": view.seed,
+        "control gene sets per signature": view.n_controls,
+        "null distribution": view.null,
+    }
+    params.update({k.replace("_", " "): v for k, v in view.params.items() if k != "n_controls"})
+    params.update({f"design: {k.replace('_', ' ')}": v for k, v in design.to_dict().items()})
+    params["report: significance level"] = alpha
+    return kv_table(versions), kv_table({k: v for k, v in params.items() if v is not None and v != ""})
+
+
+def _check_warnings(warnings: Any) -> list[str]:
+    if isinstance(warnings, str) or not all(isinstance(w, str) for w in warnings or ()):
+        raise ResistScoreError("`warnings` must be a list of texts (one warning each).")
+    return list(warnings or ())
+
+
 def html_report(
     result: Any,
     path: str | os.PathLike[str] | None = None,
     *,
     metadata: pd.DataFrame | None = None,
+    design: Design | None = None,
     stats: Any = None,
     survival: Any = None,
     qc: Any = None,
-    group: str | None = None,
-    annotation: Sequence[str] | None = None,
-    time: str | None = None,
-    event: str | None = None,
-    km_signature: str | None = None,
-    response: Any = None,
-    sample_key: str | None = None,
     adata: Any = None,
+    signatures: Any = None,
     title: str = "resistscore report",
     input_path: str | os.PathLike[str] | None = None,
     input_sha256: str | None = None,
     figure_format: str = "png",
     dpi: int = 110,
     max_rows: int = 500,
+    alpha: float = 0.05,
     date: str | None = None,
     warnings: Sequence[str] | None = None,
+    **design_fields: Any,
 ) -> str:
-    """Build one self-contained HTML report of a scoring analysis.
+    """Build one self-contained HTML report of a scoring analysis, answers first.
 
-    The report has the sections *Summary*, *QC and gene mapping*, *Coverage per signature*,
-    *Scores* (summary table, heatmap, profile, group plots, full table with a TSV download),
-    *Statistical tests* (tables, forest and volcano plots, Kaplan-Meier curves), *Methods* (a
-    paragraph with numbered citations: the review, the scoring method's paper, scanpy,
-    statsmodels, lifelines, Benjamini-Hochberg) and *Versions and parameters*. Figures are
-    embedded (base64 PNG or inline SVG) and no CSS, script or font is loaded from outside the file;
-    the only web links are the references' DOIs. Attach it to a lab notebook or a supplement.
+    The report opens with a generated summary - which signatures are higher or lower in which groups,
+    associated with the response or survival, and called in which samples, each with its effect size, CI
+    and FDR - beside the heatmap, the group x signature matrix and the group box plots. Then come the
+    statistics (sortable, searchable tables with a CSV download, and their forest, volcano, Kaplan-Meier
+    and response figures; the genes shared by the signatures compared), the scores, quality control and
+    gene mapping in plain words (samples without expression, identifiers that matched several genes, the
+    collapse rule, samples not scored, the warnings of the run), coverage, a methods paragraph with
+    numbered references and the FDR families, and versions and parameters last. Figures are embedded
+    (base64 PNG or inline SVG); the only script is inline; nothing is loaded from outside the file (the
+    only web links are the references' DOIs).
 
     Parameters
     ----------
@@ -488,25 +381,22 @@ def html_report(
         the path back.
     metadata
         Sample annotations (default ``adata.obs`` for an AnnData).
+    design
+        The :class:`resistscore.Design` of the analysis (group, response, time and event, sample key, ...),
+        used for the figures and to say per group in how many samples a signature is called.
     stats
         A statistics result (``rs.tl.compare_groups`` ...), a list of them or a dict name -> result.
     survival
-        Result of ``rs.tl.survival`` (drawn as Kaplan-Meier curves; add it to ``stats`` as well to
-        list its table).
+        Result of ``rs.tl.survival`` for the Kaplan-Meier curves (default: the survival result in ``stats``).
     qc
-        QC and gene-mapping reports: the report of ``rs.pp.qc`` / ``rs.pp.clean``, the
-        ``GeneMappingReport`` of ``rs.pp.harmonize_genes`` (summarised per mapping step, with the
-        ambiguous and unmapped identifiers), a dict, a DataFrame, or a list of these. Default: what is
-        stored in ``adata.uns["resistscore"]`` (``qc``, ``gene_mapping``) or the result's ``.qc``.
-    group
-        Metadata column of the groups (profile, box plots, heatmap annotation).
-    annotation
-        Metadata columns for the heatmap colour bars (default ``[group]``).
-    time, event
-        Metadata columns for Kaplan-Meier curves computed here (when ``survival`` is not given).
-    km_signature, response, sample_key, adata
-        As in :func:`resistscore.pl.save_all` (Kaplan-Meier signature, drug-response scatter plots,
-        per-replicate figures for single-cell data, the scored AnnData of a ``ScoreResult``).
+        QC and gene-mapping reports: the report of ``rs.pp.qc`` / ``rs.pp.clean``, the mapping report
+        of ``rs.pp.harmonize_genes``, their dict forms, or a list of these. Default: what is stored in
+        ``adata.uns["resistscore"]`` (``qc``, ``gene_mapping``) or the result's ``.qc``.
+    adata
+        The scored AnnData, when ``result`` is a ``ScoreResult`` (its embedding, ``obs`` and colours).
+    signatures
+        The signatures that were scored (anything ``rs.sig.load`` reads): the pairs that share genes are
+        listed, since their results are not independent.
     title
         Title of the report.
     input_path
@@ -518,12 +408,16 @@ def html_report(
     dpi
         Resolution of PNG figures.
     max_rows
-        Maximum number of samples in the HTML score table (the TSV download always has all).
+        Maximum number of samples in the HTML score table (the CSV download has all).
+    alpha
+        FDR threshold of the summary's sentences.
     date
-        Date printed in the report (default: now, UTC, ISO 8601).
+        Date printed in the report (default: now, UTC).
     warnings
         Warnings raised while the data were read and scored (e.g. low coverage, an unexpected
-        scale); each is listed in the summary. ``rs.analyze`` and the command line pass them.
+        scale); each is listed under quality control. ``rs.analyze`` and the command line pass them.
+    **design_fields
+        The fields of the design as keywords instead of ``design`` (``group="group"``).
 
     Returns
     -------
@@ -542,158 +436,110 @@ def html_report(
     >>> doc.startswith("<!DOCTYPE html>") and 'id="methods"' in doc
     True
     """
-    import jinja2
-
-    from resistscore.pl._utils import scores_frame
-
     check_choice("figure_format", figure_format, ("png", "svg"))
     dpi = check_int("dpi", dpi, minimum=20, maximum=600)
     max_rows = check_int("max_rows", max_rows, minimum=1)
-    scores = scores_frame(result, name="result")
-    info = _result_info(result)
-    if qc is None:
-        qc = info["qc"]
-    if metadata is None and is_anndata(result):
-        metadata = result.obs
-    if metadata is None and is_anndata(adata):
-        metadata = adata.obs
-    if input_path is not None:
-        if not Path(input_path).is_file():
-            raise ResistScoreError(
-                f"`input_path` {str(input_path)!r} is not a file; give the input expression file."
-            )
-        input_sha256 = _file_sha256(input_path)
-    if input_sha256 is not None and not (
-        isinstance(input_sha256, str)
-        and len(input_sha256) == 64
-        and all(c in "0123456789abcdef" for c in input_sha256)
-    ):
-        raise ResistScoreError("`input_sha256` must be 64 lower-case hexadecimal digits (a sha256 digest).")
-    stats_items = _stats_items(stats)
-    if isinstance(warnings, str) or not all(isinstance(w, str) for w in warnings or ()):
-        raise ResistScoreError("`warnings` must be a list of texts (one warning each).")
-    if date is None:
-        date = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    alpha = check_probability("alpha", alpha)
+    warnings = _check_warnings(warnings)
+    design = Design.resolve(design, **design_fields)
+    view = result_view(result)
+    if metadata is None:
+        source = next((x for x in (result, adata) if is_anndata(x)), None)
+        metadata = source.obs if source is not None else None
+    sha = _input_sha256(input_path, input_sha256)
+    items = named_results(stats)
+    figs = _figures(result, metadata, design, stats, survival, adata, items, figure_format, dpi)
+    context = _context(view, design, metadata, items, figs, qc, signatures, warnings, max_rows, alpha)
+    context.update(title=title, sha=sha, version=__version__, toc=_SECTIONS)
+    context["date"] = date or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    doc = _render(context)
+    if path is not None:
+        with atomic_write(path, encoding="utf-8") as fh:
+            fh.write(doc)
+    return doc
 
-    figs, notes = _figures(
-        result,
-        metadata,
-        {
-            "group": group,
-            "annotation": annotation,
-            "stats": stats,
-            "survival": survival,
-            "time": time,
-            "event": event,
-            "km_signature": km_signature,
-            "response": response,
-            "sample_key": sample_key,
-            "adata": adata,
-        },
-        figure_format,
-        dpi,
-    )
-    coverage = info["coverage"]
-    n_reported = int(scores.notna().any().sum())
-    summary = {
-        "input": info["kind"],
-        "samples": scores.shape[0],
-        "signatures scored": scores.shape[1],
-        "signatures reported": n_reported,
-        "scoring method": info["method"] or "not recorded",
-        "seed": info["seed"] if info["seed"] is not None else "not recorded",
-        "statistical analyses": len(stats_items),
-        "input sha256": input_sha256 or "not given",
-    }
-    highlights = []
-    for name, obj in stats_items:
-        table = obj if isinstance(obj, pd.DataFrame) else getattr(obj, "table", None)
-        if isinstance(table, pd.DataFrame) and {"fdr", "signature"} <= set(table.columns):
-            sig = table[pd.to_numeric(table["fdr"], errors="coerce") < 0.05]
-            names = ", ".join(pd.unique(sig["signature"].astype(str))[:10])
-            highlights.append(
-                f"{name}: {len(sig)} of {len(table)} tests with FDR < 0.05"
-                + (f" ({names})." if names else ".")
-            )
-    notes.extend(f"Warning: {w}" for w in warnings or ())
-    if n_reported < scores.shape[1]:
-        notes.append(
-            f"{scores.shape[1] - n_reported} signature(s) were not reported (insufficient gene coverage); "
-            "see the coverage section."
-        )
-    stats_blocks = []
-    for name, obj in stats_items:
-        table = obj if isinstance(obj, pd.DataFrame) else getattr(obj, "table", None)
-        if not isinstance(table, pd.DataFrame):
-            raise ResistScoreError(
-                f"`stats` item {name!r} is not a statistics result with a `.table` nor a DataFrame "
-                f"({type(obj).__name__})."
-            )
-        stats_blocks.append(
-            {
-                "name": name,
-                "description": _stats_description(obj, table),
-                "table": _df_html(table, index=False),
-            }
-        )
-    methods, references = _methods_paragraph(
-        info,
-        n_reported,
-        stats_items,
-        is_anndata(result),
-        survival is not None or bool(time and event) or any(hasattr(o, "km") for _, o in stats_items),
-    )
-    versions = {"resistscore": __version__}
-    versions.update({f"{k} (at scoring)": v for k, v in info["versions"].items()})
-    versions.update(_package_versions())
-    params: dict[str, Any] = {"method": info["method"], "seed": info["seed"], **info["params"]}
-    params.update({"report: group": group, "report: time": time, "report: event": event})
-    params = {k: v for k, v in params.items() if v is not None}
 
-    download = None
-    if scores.size <= MAX_DOWNLOAD_VALUES:
-        tsv = neutralize_formulas(scores).to_csv(sep="\t", float_format="%.6g").encode("utf-8")
-        download = "data:text/tab-separated-values;base64," + base64.b64encode(tsv).decode("ascii")
-    else:
+def _context(
+    view, design, metadata, items, figs, qc, signatures, warnings, max_rows, alpha
+) -> dict[str, Any]:
+    """Everything the template shows, section by section."""
+    overlap = _overlap(signatures, view)
+    scores = view.scores
+    notes = list(figs.notes)
+    if scores.size > MAX_DOWNLOAD_VALUES:
         notes.append(
             f"The scores ({scores.shape[0]} x {scores.shape[1]}) are too many to embed in the report; "
             "save them with result.tidy().to_csv(...) or rs.io.write."
         )
+    methods, references = methods_paragraph(
+        view,
+        items,
+        survival=any(n.startswith("kaplan_meier") for n in figs.names),
+        response_figures=any(n.startswith("response_") for n in figs.names),
+    )
+    versions, params = _versions_and_parameters(view, design, alpha)
+    unit = "cells" if view.data_kind == "single_cell" else "samples"
+    return {
+        "subtitle": f"{plural(scores.shape[0], unit[:-1])} · {len(view.reported)} of "
+        f"{plural(scores.shape[1], 'signature')} reported"
+        + (f" · method {view.method}" if view.method else ""),
+        "findings": findings(
+            view, items, design, metadata, alpha=alpha, overlap=overlap, n_warnings=len(warnings)
+        ),
+        "figures": figs,
+        "notes": notes,
+        "stats_blocks": _stats_blocks(items, figs, alpha),
+        "overlap": None
+        if overlap is None
+        else data_table(
+            table_view(overlap, "overlap"),
+            download=overlap,
+            table_id="table-shared-genes",
+            label="the genes shared by signatures",
+            filename="shared_genes.csv",
+        ),
+        "score_summary": data_table(
+            _score_summary(view, alpha), table_id="table-score-summary", label="the score summary", index=True
+        ),
+        "scores_table": data_table(
+            scores,
+            table_id="table-scores",
+            label="the scores",
+            index=True,
+            max_rows=max_rows,
+            filename="scores.csv" if scores.size <= MAX_DOWNLOAD_VALUES else None,
+        ),
+        "qc_sections": qc_sections(qc if qc is not None else view.qc, view.unscored, warnings),
+        "coverage_text": _coverage_text(view),
+        "coverage_table": None
+        if view.coverage is None
+        else data_table(
+            table_view(view.coverage, "coverage"),
+            download=view.coverage,
+            table_id="table-coverage",
+            label="the coverage",
+            index=True,
+            filename="coverage.csv",
+        ),
+        "methods": methods,
+        "references": references,
+        "fdr_families": fdr_families(view, items),
+        "versions_table": versions,
+        "params_table": params,
+    }
+
+
+def _render(context: dict[str, Any]) -> str:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FunctionLoader(_load_template),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
-    doc = env.get_template("report.html.j2").render(
-        title=title,
-        date=date,
-        version=__version__,
-        method=info["method"],
-        toc=_SECTIONS,
-        summary_table=_kv_table(summary),
-        highlights=highlights,
-        notes=notes,
-        qc_html=_qc_html(qc),
-        coverage_html=_df_html(coverage) if isinstance(coverage, pd.DataFrame) else None,
-        figures=figs,
-        score_summary=_df_html(_score_summary(scores, coverage, _fdr_frame(result))),
-        scores_download=download,
-        scores_truncated=scores.shape[0] > max_rows,
-        max_rows=max_rows,
-        n_samples=scores.shape[0],
-        scores_table=_df_html(scores, max_rows=max_rows),
-        stats_blocks=stats_blocks,
-        methods=methods,
-        references=references,
-        versions_table=_kv_table(versions),
-        params_table=_kv_table(params),
-        input_sha256=input_sha256,
-    )
-    if path is not None:
-        with atomic_write(path, encoding="utf-8") as fh:
-            fh.write(doc)
-    return doc
+    env.globals.update(style=Markup(_load_template("report.css")), script=Markup(_load_template("report.js")))
+    return env.get_template("report.html.j2").render(**context)
 
 
 def write(result: Any, path: str | os.PathLike[str], **kwargs: Any) -> Path:

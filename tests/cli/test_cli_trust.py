@@ -239,12 +239,14 @@ def test_every_text_export_neutralises_formulas(runner, evil_cohort, tmp_path):
     assert {p.name for p in written} >= {"scores.csv", "scores_tidy.csv", "coverage.csv", "stats_groups.csv"}
     for path in written:
         assert _formula_cells(path) == [], path
-    # the download embedded in the report too
+    # the downloads embedded in the report too (scores, statistics, coverage)
     html = (rep / "report.html").read_text(encoding="utf-8")
-    b64 = re.search(r"data:text/tab-separated-values;base64,([A-Za-z0-9+/=]+)", html).group(1)
-    download = tmp_path / "download.tsv"
-    download.write_bytes(base64.b64decode(b64))
-    assert _formula_cells(download) == []
+    downloads = re.findall(r"data:text/csv;base64,([A-Za-z0-9+/=]+)", html)
+    assert len(downloads) >= 3
+    for i, b64 in enumerate(downloads):
+        download = tmp_path / f"download{i}.csv"
+        download.write_bytes(base64.b64decode(b64))
+        assert _formula_cells(download) == [], download.read_text(encoding="utf-8")[:200]
 
 
 def test_neutralised_scores_still_join_their_metadata(runner, evil_cohort, tmp_path):
@@ -654,7 +656,8 @@ def test_api_warnings_are_lines_on_stderr_and_in_the_report(runner, cohort, tmp_
     assert len(lines) == 1 and lines[0].startswith("warning: "), result.stderr
     assert "Warning" not in lines[0] and ".py:" not in result.stderr
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert "Warning: " in html and "lost" in html.split("Warning: ", 1)[1]
+    qc = html[html.index('<section id="qc">') :]
+    assert "Warnings raised during the run" in qc and "lost" in qc.split("Warnings raised during the run", 1)[1]
     manifest = json.loads((out / ".resistscore-run.json").read_text())
     assert any("lost" in w for w in manifest["warnings"])
 

@@ -37,15 +37,20 @@ def test_anndata_result_figures_and_report(scored, tmp_path):
     np.testing.assert_allclose(drawn, np.sort(scores[efflux].dropna().to_numpy()))
     plt.close(ax.figure)
     stats = rs.tl.survival(adata, time="survival_months", event="event", signatures=[efflux])
-    files = rs.pl.save_all(
-        adata, outdir=tmp_path / "figs", group="group", stats=stats, survival=stats, formats=("png",)
-    )
-    assert {f.stem for f in files} >= {"heatmap", "coverage", "profile", "groups", "forest", "kaplan_meier"}
-    doc = rs.report.html_report(
-        adata, group="group", stats={"survival": stats}, survival=stats, date="2024-01-01"
-    )
+    design = rs.Design(group="group")
+    files = rs.pl.save_all(adata, outdir=tmp_path / "figs", design=design, stats=stats, formats=("png",))
+    assert {f.stem for f in files} >= {
+        "heatmap",
+        "coverage",
+        "profile",
+        "groups",
+        "matrixplot",
+        "forest",
+        "kaplan_meier",
+    }
+    doc = rs.report.html_report(adata, design=design, stats={"survival": stats}, date="2024-01-01")
     method = adata.uns["resistscore"]["method"]
-    assert f"method <code>{method}</code>" in doc
+    assert f"method {method} · generated" in doc
     assert adata.uns["resistscore"]["versions"]["signatures"] in doc
     assert len(re.findall(r'<figure id="fig-', doc)) >= 6
     assert plt.get_fignums() == []
@@ -72,5 +77,6 @@ def test_score_result_contributions_and_response():
 
     rho = spearmanr(result.scores["efflux_abc"], adata.obs["log10_ic50"]).statistic
     assert ax.texts[0].get_text().startswith(f"Spearman rho={rho:.2f}")
+    assert [ln.get_linestyle() for ln in ax.get_lines()] == ["--"]  # one LOWESS guide line
     assert rho > 0.5  # the planted efflux programme raises IC50 in the toy cohort
     plt.close(ax.figure)

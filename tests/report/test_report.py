@@ -19,7 +19,12 @@ import pytest
 import resistscore as rs
 from resistscore._errors import ResistScoreError
 
-SECTIONS = ["summary", "qc", "coverage", "scores", "statistics", "methods", "versions"]
+#: the sections, in the order of the report: answers first, versions and parameters last
+SECTIONS = ["summary", "statistics", "scores", "qc", "coverage", "methods", "versions"]
+#: what a reader must never see: internal class names
+INTERNAL = re.compile(
+    r"ScoreResult|StatsResult|SurvivalResult|RocResult|GeneMappingReport|QCReport|ScaleReport"
+)
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -141,6 +146,32 @@ def stats_table():
     )
 
 
+def _visible(doc: str) -> str:
+    """The text a reader sees: no style, script, image data or tags."""
+    text = re.sub(r"<(style|script)>.*?</\1>", " ", doc, flags=re.S)
+    text = re.sub(r"<svg.*?</svg>", " ", text, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", text))
+
+
+def _section(doc: str, name: str) -> str:
+    start = doc.index(f'<section id="{name}">')
+    return doc[start : doc.index("</section>", start)]
+
+
+def _table(doc: str, table_id: str) -> tuple[list[str], list[list[str]], list[list[str]]]:
+    """Headers, shown cells and ``data-v`` values (or text) of one table of the report."""
+    start = doc.index(f'id="{table_id}"')
+    body = doc[start : doc.index("</table>", start)]
+    headers = [html.unescape(h) for h in re.findall(r"<th[^>]*>([^<]*)</th>", body)]
+    rows = re.findall(r"<tr>(.*?)</tr>", body[body.index("<tbody>") :], flags=re.S)
+    cells = [re.findall(r"<td[^>]*>([^<]*)</td>", r) for r in rows]
+    values = [
+        [v or t for v, t in re.findall(r'<td(?: class="[^"]*")?(?: data-v="([^"]*)")?>([^<]*)</td>', r)]
+        for r in rows
+    ]
+    return headers, cells, values
+
+
 def test_report_is_self_contained_and_complete(result, metadata, stats_table, tmp_path):
     infile = tmp_path / "expr.tsv"
     infile.write_bytes(b"gene\tS00\nABCB1\t1.0\n")
@@ -149,9 +180,7 @@ def test_report_is_self_contained_and_complete(result, metadata, stats_table, tm
         result,
         metadata=metadata,
         stats={"resistant vs sensitive": stats_table},
-        group="group",
-        time="survival_time",
-        event="event",
+        design=rs.Design(group="group", time="survival_time", event="event"),
         title="Test <report>",
         input_path=infile,
         date="2024-05-01 12:00 UTC",
@@ -160,9 +189,11 @@ def test_report_is_self_contained_and_complete(result, metadata, stats_table, tm
     assert out.read_text(encoding="utf-8") == doc
     assert sorted(p.name for p in tmp_path.iterdir()) == ["expr.tsv", "report.html"]  # atomic, no leftovers
     parsed = _parse(doc)
-    assert set(SECTIONS) <= parsed.ids
-    # self-contained: no stylesheet/script files, every src is inline data, external links only DOIs
-    assert "link" not in parsed.tags and "script" not in parsed.tags and "iframe" not in parsed.tags
+    ids = re.findall(r'<section id="([^"]+)">', doc)
+    assert ids == SECTIONS  # answers first, versions last
+    # self-contained: no stylesheet or script files, every src is inline data, external links only DOIs
+    assert "link" not in parsed.tags and "iframe" not in parsed.tags
+    assert re.findall(r"<script[^>]*>", doc) == ["<script>"]  # one inline script, no src
     for tag, key, url in parsed.urls:
         if key == "src":
             assert url.startswith("data:image/"), (tag, url[:40])
@@ -177,14 +208,25 @@ def test_report_is_self_contained_and_complete(result, metadata, stats_table, tm
     for pkg in ("numpy", "pandas", "matplotlib", "lifelines"):
         assert f"<th>{pkg}</th><td>{version(pkg)}</td>" in doc
     assert f"<th>resistscore</th><td>{rs.__version__}</td>" in doc
-    assert "sigs-2024.1" in doc and "n_controls" in doc and "2024-05-01 12:00 UTC" in doc
-    # QC and coverage content
-    assert "genes mapped to HGNC" in doc and "18250" in doc
-    assert "coverage 0.30 &lt; 0.50" in doc
-    assert "1 signature(s) were not reported" not in doc  # the scores themselves are all present here
-    # statistics table and the highlight line
-    assert "resistant vs sensitive: 1 of 3 tests with FDR &lt; 0.05 (efflux_abc)." in doc
-    assert "0.0093" in doc
+    assert "sigs-2024.1" in doc and "control gene sets per signature" in doc and "2024-05-01 12:00 UTC" in doc
+    assert "<th>design: group</th><td>group</td>" in doc
+    # QC (a free-form dict: one plain sentence per entry) and coverage
+    assert "genes mapped to HGNC: 18250." in _visible(_section(doc, "qc"))
+    assert "apoptosis (coverage 0.30 &lt; 0.50)" in _section(doc, "coverage")
+    # the summary answers in words and numbers: the significant signature, its effect, CI and FDR
+    summary = _visible(_section(doc, "summary"))
+    assert (
+        "resistant vs sensitive (Welch's t test on samples): 1 of 3 signatures differ at FDR < 0.05; "
+        "higher in resistant: efflux_abc (Hedges' g 1.10 [0.300, 1.90], FDR 0.0093)."
+        in " ".join(summary.split())
+    )
+    # per-sample calls from the result's FDR, per group: 3 samples of the resistant group
+    assert "efflux_abc in 3 of 20 samples (3 of 10 resistant, 0 of 10 sensitive)" in " ".join(summary.split())
+    # the statistics table: renamed columns, exact values kept for sorting, sorted by FDR
+    headers, cells, values = _table(doc, "table-1-resistant-vs-sensitive")
+    assert headers == ["signature", "group", "vs", "Hedges' g", "95% CI", "p", "FDR"]
+    assert [c[0] for c in cells] == ["efflux_abc", "dna_repair", "apoptosis"]
+    assert float(values[0][headers.index("FDR")]) == 0.0093
     # methods: the review, the method's paper, BH, lifelines (KM) with DOI links
     for doi in (
         "10.15171/apb.2017.041",
@@ -193,41 +235,45 @@ def test_report_is_self_contained_and_complete(result, metadata, stats_table, tm
         "10.21105/joss.01317",
     ):
         assert f'href="https://doi.org/{doi}"' in doc
-    methods = doc[doc.index('<section id="methods">') : doc.index('<section id="versions">')]
-    assert "singscore" in methods and "random seed 7" in methods and "0.5 of" in methods
-    # every figure decodes as a PNG image
-    images = re.findall(r'src="data:image/png;base64,([^"]+)"', doc)
+    methods = _section(doc, "methods")
+    assert "singscore" in methods and "random seed 7" in methods and "at least 0.5 of" in methods
+    assert (
+        "resistant vs sensitive: Benjamini-Hochberg across signatures" not in methods
+    )  # a table, not a result
+    # figures: the summary's first (heatmap, matrix, box plots), then those of the tests
     names = re.findall(r'<figure id="fig-([^"]+)"', doc)
     assert names == [
-        "coverage",
         "heatmap",
-        "profile",
+        "matrixplot",
         "groups",
         "forest_resistant-vs-sensitive",
         "volcano_resistant-vs-sensitive",
         "kaplan_meier",
+        "profile",
+        "coverage",
     ]
+    assert doc.index('id="fig-groups"') < doc.index('id="table-1-resistant-vs-sensitive"')
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', doc)
     assert len(images) == len(names)
-    # per-signature count of samples with FDR < 0.05 (the result's .fdr)
-    assert "<th>n FDR &lt; 0.05</th>" in doc
-    per_sig = doc[doc.index("<h3>Per signature</h3>") : doc.index("<h3>All scores</h3>")]
-    header = re.findall(r"<th>([^<]*)</th>", per_sig[: per_sig.index("</thead>")])
-    rows = {
-        m.group(1): re.findall(r"<td>([^<]*)</td>", m.group(2))
-        for m in re.finditer(r"<tr>\s*<th>([^<]+)</th>(.*?)</tr>", per_sig, flags=re.S)
-    }
-    col = header.index("n FDR &lt; 0.05") - 1  # first header cell is the index name
-    assert [rows[s][col] for s in ("efflux_abc", "dna_repair", "apoptosis")] == ["3", "0", "0"]
-    np.testing.assert_allclose(
-        float(rows["efflux_abc"][header.index("mean") - 1]), result.scores["efflux_abc"].mean(), rtol=1e-3
-    )
     for b64 in images:
         img = mpimg.imread(io.BytesIO(base64.b64decode(b64)), format="png")
         assert img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 100
-    # the TSV download carries every score
-    tsv = re.search(r'href="data:text/tab-separated-values;base64,([^"]+)"', doc).group(1)
-    back = pd.read_csv(io.StringIO(base64.b64decode(tsv).decode()), sep="\t", index_col=0)
+    # per-signature count of samples with FDR < 0.05 (the result's .fdr)
+    headers, cells, values = _table(doc, "table-score-summary")
+    rows = {c[0]: c for c in cells}
+    col = headers.index("n FDR < 0.05")
+    assert [rows[s][col] for s in ("efflux_abc", "dna_repair", "apoptosis")] == ["3", "0", "0"]
+    assert float(values[[c[0] for c in cells].index("efflux_abc")][headers.index("mean")]) == pytest.approx(
+        result.scores["efflux_abc"].mean()
+    )
+    # the CSV download carries every score
+    csv = re.search(r'download="scores.csv" href="data:text/csv;base64,([^"]+)"', doc).group(1)
+    back = pd.read_csv(io.StringIO(base64.b64decode(csv).decode()), index_col=0)
     np.testing.assert_allclose(back.to_numpy(), result.scores.to_numpy(), rtol=1e-5)
+    # no internal class name, no raw JSON anywhere a reader looks
+    visible = _visible(doc)
+    assert not INTERNAL.search(visible), INTERNAL.search(visible)
+    assert '{"' not in visible and "{'" not in visible
     assert plt.get_fignums() == []
 
 
@@ -237,7 +283,8 @@ def test_report_svg_figures_and_minimal_input(scores):
     assert "svg" in parsed.tags and "<?xml" not in doc and "<!DOCTYPE svg" not in doc
     assert "No statistical analysis was given" in doc and "No QC report was given" in doc
     assert "img" not in parsed.tags  # figures are inline <svg> (colour bars inside them may embed bitmaps)
-    assert set(SECTIONS) <= parsed.ids
+    assert re.findall(r'<section id="([^"]+)">', doc) == SECTIONS
+    assert "significance was not computed" in _visible(_section(doc, "summary"))
     assert plt.get_fignums() == []
 
 
@@ -262,13 +309,22 @@ def test_report_anndata_and_real_statistics(scores, metadata):
         "qc": {"cells": 20},
     }
     stats = {"survival": rs.tl.survival(adata, time="survival_time", event="event")}
-    doc = rs.report.html_report(adata, stats=stats, survival=stats["survival"], date="2024-01-01")
+    doc = rs.report.html_report(adata, stats=stats, date="2024-01-01")
     _parse(doc)
     assert "10.1016/j.csbj.2021.06.043" in doc  # UCell
     assert "10.1186/s13059-017-1382-0" in doc  # scanpy, AnnData input
-    assert "max_rank" in doc and "v9" in doc
-    if stats is not None:
-        assert 'id="fig-kaplan_meier' in doc and "hazard_ratio_per_sd" in doc
+    assert "<th>max rank</th><td>1500</td>" in doc and "v9" in doc
+    # the survival result brings its Kaplan-Meier curves; its table shows the hazard ratio per SD
+    assert 'id="fig-kaplan_meier' in doc
+    headers, _, _ = _table(doc, "table-1-survival")
+    assert headers[:4] == ["signature", "n", "events", "hazard ratio per SD"]
+    table = stats["survival"].table.sort_values("fdr", kind="mergesort")
+    row = table.iloc[0]
+    summary = " ".join(_visible(_section(doc, "summary")).split())
+    assert (
+        f"{row['signature']} (hazard ratio per SD {row['effect']:.3g}" in summary
+        or "no signature at FDR" in summary
+    )
 
 
 def test_write_and_errors(scores, tmp_path):
@@ -284,30 +340,55 @@ def test_write_and_errors(scores, tmp_path):
         rs.report.html_report(scores, figure_format="jpg")
     with pytest.raises(ResistScoreError, match="must be a samples x signatures"):
         rs.report.html_report([1, 2, 3])
+    with pytest.raises(ResistScoreError, match="`alpha`"):
+        rs.report.html_report(scores, alpha=5)
+    with pytest.raises(ResistScoreError, match="not both"):
+        rs.report.html_report(scores, design=rs.Design(group="group"), group="group")
 
 
-def test_report_renders_qc_and_gene_mapping_reports(scores):
+def test_report_says_qc_and_gene_mapping_in_plain_words(scores):
     rng = np.random.default_rng(0)
-    genes = ["ABCB1", "abcc1", "MDR1", "NOT_A_GENE_XYZ", "BAX", "TP53"]
+    genes = ["ABCB1", "abcc1", "MDR1", "NOT_A_GENE_XYZ", "BAX", "TP53", "BAX"]
     expr = pd.DataFrame(rng.normal(5, 1, size=(len(scores), len(genes))), index=scores.index, columns=genes)
     expr.iloc[0, 0] = np.nan
+    expr.iloc[[3, 5]] = 0.0  # two samples without expression
     qc_report = rs.pp.qc(expr)
     _, mapping = rs.pp.harmonize_genes(expr)
     doc = rs.report.html_report(scores, qc=[qc_report, mapping], date="2024-01-01")
     _parse(doc)
-    section = doc[doc.index('<section id="qc">') : doc.index('<section id="coverage">')]
-    assert "<h3>Data QC</h3>" in section and "<h3>Gene mapping</h3>" in section
-    for problem in qc_report.problems:
-        assert html.escape(problem) in section
-    assert f"<th>n mapped</th><td>{mapping.n_mapped}</td>" in section
-    for step, n in mapping.summary().items():
-        assert f"<th>{step}</th>\n      <td>{n}</td>" in section
-    if len(mapping.unmapped):
-        assert "NOT_A_GENE_XYZ" in section
-    # the stored dict forms (AnnData uns) render the same summary
+    words = " ".join(_visible(_section(doc, "qc")).split())
+    assert f"The data hold {len(scores)} samples and {len(genes)} genes" in words
+    assert "2 samples had no expression (all values missing or zero): S03, S05." in words
+    assert "1 gene appeared more than once: BAX." in words
+    assert (
+        f"{mapping.n_input} identifiers were read; {mapping.n_mapped} were mapped to {mapping.n_genes} HGNC genes"
+        in words
+    )
+    if len(mapping.ambiguous):
+        ids = ", ".join(mapping.ambiguous["input_id"])
+        assert f"matched several genes and were left unmapped (resolve them with mapping=): {ids}." in words
+    assert "matched no gene and were kept under their own name: NOT_A_GENE_XYZ." in words
+    assert mapping.collapse_description in words and "never depend on the other samples" in words
+    assert not INTERNAL.search(words)
+    # the stored dict forms (AnnData uns) say the same
     doc2 = rs.report.html_report(scores, qc=[qc_report.to_dict(), mapping.to_dict()], date="2024-01-01")
-    section2 = doc2[doc2.index('<section id="qc">') : doc2.index('<section id="coverage">')]
-    assert f"<th>n mapped</th><td>{mapping.n_mapped}</td>" in section2
+    assert " ".join(_visible(_section(doc2, "qc")).split()) == words
+
+
+def test_report_lists_unscored_samples_and_warnings(scores, result):
+    result.unscored = pd.DataFrame(
+        {"reason": ["all values are zero", "all values are zero", "one value for every gene"]},
+        index=["S01", "S02", "S09"],
+    )
+    doc = rs.report.html_report(result, warnings=["low coverage of apoptosis (0.30)"], date="2024-01-01")
+    words = " ".join(_visible(_section(doc, "qc")).split())
+    assert (
+        "3 samples were not scored (their scores are missing): S01, S02 (all values are zero); S09 (one value for every gene)."
+        in words
+    )
+    assert "Warnings raised during the run" in words and "low coverage of apoptosis (0.30)" in words
+    summary = " ".join(_visible(_section(doc, "summary")).split())
+    assert "1 warning was raised during the run" in summary
 
 
 def test_methods_citations_are_numbered_in_order(result, scores):
@@ -317,9 +398,11 @@ def test_methods_citations_are_numbered_in_order(result, scores):
     assert "curated from the mechanisms reviewed by Mansoori et al." in methods
     cited = re.findall(r'<a href="#ref-([^"]+)">\[(\d+)\]</a>', methods)
     refs = re.findall(r'<li id="ref-([^"]+)">', doc)
-    assert [int(n) for _, n in cited] == list(range(1, len(refs) + 1))  # first citations in order
-    assert [k for k, _ in cited] == refs
+    first = list(dict.fromkeys(k for k, _ in cited))
+    assert first == refs  # numbered in order of first citation
+    assert all(int(n) == refs.index(k) + 1 for k, n in cited)
     assert refs[:2] == ["review", "singscore"]
+    assert "100 random gene sets" in methods and "Benjamini-Hochberg over all samples x signatures" in methods
     # user-supplied signatures are not presented as the curated set
     user = rs.report.html_report(scores, date="2024-01-01")
     assert "curated from" not in user and "user-supplied gene signature(s)" in user
@@ -327,15 +410,52 @@ def test_methods_citations_are_numbered_in_order(result, scores):
 
 def test_large_score_tables_are_not_embedded(monkeypatch, scores):
     import resistscore.report._html as report_html
+    import resistscore.report._tables as report_tables
 
     monkeypatch.setattr(report_html, "MAX_DOWNLOAD_VALUES", 10)
-    monkeypatch.setattr(
-        report_html, "_figures", lambda *a, **k: ({"coverage": [], "scores": [], "statistics": []}, [])
-    )
+    monkeypatch.setattr(report_tables, "MAX_DOWNLOAD_VALUES", 10)
+    monkeypatch.setattr(report_html, "_figures", lambda *a, **k: report_html._Figures())
     doc = rs.report.html_report(scores, max_rows=5, date="2024-01-01")
-    assert "data:text/tab-separated-values" not in doc
+    assert 'download="scores.csv"' not in doc
     assert "too many to embed" in doc
-    start = doc.index('<div class="scroll">')
-    table = doc[start : doc.index("</div>", start)]
-    body = table[table.index("<tbody>") :]
-    assert body.count("<tr>") == 5 and "S04" in body and "S05" not in body
+    _, cells, _ = _table(doc, "table-scores")
+    assert [c[0] for c in cells] == ["S00", "S01", "S02", "S03", "S04"]
+    assert "5 rows (first 5 of 20)" in doc
+
+
+def test_summary_of_a_per_patient_test_and_shared_genes():
+    rng = np.random.default_rng(4)
+    patients = np.repeat([f"P{i}" for i in range(8)], 6)
+    arm = np.where(np.isin(patients, ["P0", "P1", "P2", "P3"]), "treated", "control")
+    idx = [f"c{i:02d}" for i in range(len(patients))]
+    scores = pd.DataFrame(
+        rng.normal(size=(len(idx), 3)), index=idx, columns=["efflux_abc", "cancer_stem_cells", "dna_repair"]
+    )
+    scores.loc[arm == "treated", "efflux_abc"] += 3.0
+    meta = pd.DataFrame({"patient": patients, "arm": arm}, index=idx)
+    design = rs.Design(group="arm", sample_key="patient")
+    cmp = rs.tl.compare_groups(scores, meta, group="arm", sample_key="patient", reference="control")
+    doc = rs.report.html_report(
+        scores,
+        metadata=meta,
+        design=design,
+        stats={"treated vs control": cmp},
+        signatures=rs.sig.load(),
+        date="2024-01-01",
+    )
+    summary = " ".join(_visible(_section(doc, "summary")).split())
+    row = cmp.table.set_index("signature").loc["efflux_abc"]
+    assert (
+        "treated vs control (Welch's t test on 4 vs 4 patients (mean of their cells per patient))" in summary
+    )
+    assert f"higher in treated: efflux_abc (Hedges' g {row['effect']:.3g}" in summary
+    assert "one observation per patient (mean of its cells)" in _visible(_section(doc, "statistics"))
+    # efflux_abc and cancer_stem_cells share ABC transporters: the overlap table says which
+    overlap = rs.sig.overlap(rs.sig.load()).set_index(["signature_a", "signature_b"])
+    pair = overlap.loc[("cancer_stem_cells", "efflux_abc")]
+    headers, cells, _ = _table(doc, "table-shared-genes")
+    assert [c[:2] for c in cells] == [["cancer_stem_cells", "efflux_abc"]]
+    assert cells[0][headers.index("shared genes")] == str(pair["n_shared"])
+    assert pair["shared_genes"].split(", ")[0] in cells[0][headers.index("genes")]
+    # the group figure draws the 8 patient means, not the 48 cells
+    assert 'id="fig-groups"' in doc
