@@ -17,15 +17,16 @@
 #
 # Data: the single-cell toy cohort `rs.ds.toy("sc")`: 6 patients (3 resistant, 3 sensitive), 300 cells each,
 # raw UMI counts for ~19,000 genes, three cell types (tumour, fibroblast, T cell). In resistant patients the
-# efflux and apoptosis programmes of the bulk toy cohort are active in 70% of **tumour** cells; a DNA-repair
-# programme is active in the tumour cells of 2 patients, one in each group and of different tissues
-# (`adata.obs["dna_repair"]`).
+# efflux and apoptosis programmes of the bulk toy cohort are active in 70% of **tumour** cells (by construction:
+# `help(rs.ds.toy)`); a DNA-repair programme is active in the tumour cells of 2 patients, one in each group and
+# of different tissues (`adata.obs["dna_repair"]`, the table below).
 
 # %%
 import warnings
 from importlib.metadata import version
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import scanpy as sc
 
@@ -33,6 +34,7 @@ import resistscore as rs
 
 pd.set_option("display.width", 160)
 pd.set_option("display.max_columns", 22)
+pd.set_option("display.max_colwidth", 100)
 sc.settings.verbosity = 0
 print("resistscore", rs.__version__, "| scanpy", version("scanpy"))
 
@@ -41,7 +43,9 @@ adata = rs.ds.toy("sc")
 adata
 
 # %%
-adata.obs.groupby(["patient", "group", "dna_repair"], observed=True).size().rename("cells").reset_index()
+adata.obs.groupby(["patient", "group", "tissue", "dna_repair"], observed=True).size().rename(
+    "cells"
+).reset_index()
 
 # %% [markdown]
 # ## 1. Standard preprocessing with scanpy
@@ -63,16 +67,22 @@ plt.show()
 # %% [markdown]
 # ## 2. Score every cell
 #
-# For single-cell data (sparse matrices, or more than 5,000 observations) the default method is **UCell**
-# (Andreatta & Carmona 2021): a rank-based score computed from the top `max_rank` genes of each cell, which is
-# robust to drop-outs and to the cell's library size. Per-cell p-values use 100 expression-matched control
-# sets per signature. The results are written into the AnnData (`obsm["resistscore_scores"]`, `...pvalues`,
-# `...fdr`, and `uns["resistscore"]` with the parameters and versions).
+# For single-cell data the default method is **UCell** (Andreatta & Carmona 2021): a rank-based score computed
+# from the top `max_rank` genes of each cell, which is robust to drop-outs and to the cell's library size.
+# Single cell or bulk is judged on the data (cell annotations such as scanpy's QC columns or clusters, or mostly
+# zeros), not on how the matrix is stored. Per-cell p-values compare each score with expression-matched control
+# sets; for single cells the default is a **pooled** null (the control scores of all cells, standardised, form
+# one reference distribution, so p-values are not limited to 1 / (1 + number of control sets)). The results are
+# written into the AnnData (`obsm["resistscore_scores"]`, `...pvalues`, `...fdr`, and `uns["resistscore"]` with
+# the parameters and versions).
 
 # %%
 rs.tl.score(adata)
 params = adata.uns["resistscore"]
-print(params["method"], "| control sets:", params["n_controls"])
+print(
+    f"{params['data_kind']} data: method {params['method']}, {params['n_controls']} control sets, {params['null']} null"
+)
+assert params["data_kind"] == "single_cell" and params["method"] == "ucell"
 scores = adata.obsm["resistscore_scores"]
 scores.iloc[:5, :6]
 
@@ -81,12 +91,30 @@ SIGS = ["efflux_abc", "apoptosis", "dna_repair.ner", "microenvironment"]
 pv = adata.obsm["resistscore_pvalues"][SIGS]
 (pv < 0.05).groupby([adata.obs["group"], adata.obs["cell_type"]], observed=True).mean().round(3)
 
+# %%
+share = (pv < 0.05).groupby([adata.obs["group"], adata.obs["cell_type"]], observed=True).mean()
+planted = share.loc[("resistant", "tumour"), ["efflux_abc", "apoptosis"]]
+elsewhere = share.drop(index=("resistant", "tumour")).to_numpy().max()
+fdr = adata.obsm["resistscore_fdr"]
+n_tests, n_called = int(fdr.notna().sum().sum()), int((fdr < 0.05).sum().sum())
+p_min = float(np.nanmin(adata.obsm["resistscore_pvalues"]))
+print(
+    f"share with p < 0.05: {planted.min():.0%}-{planted.max():.0%} in resistant tumour cells for efflux and apoptosis;"
+)
+print(f"  at most {elsewhere:.0%} in any other group of cells or signature above")
+print(
+    f"smallest p-value: {p_min:.1e} (1 / (1 + {params['n_controls']}) = {1 / (1 + params['n_controls']):.1e})"
+)
+print(f"cell x signature tests with FDR < 0.05: {n_called} of {n_tests:,}")
+assert planted.min() > 0.1 and elsewhere < 0.075
+assert p_min < 1 / (1 + params["n_controls"]) and n_called < 0.01 * n_tests
+
 # %% [markdown]
 # The share of cells with p < 0.05 is near the nominal 5% (or lower) everywhere except in resistant tumour cells
-# for efflux and apoptosis - where the programme was planted. With 100 controls the smallest per-cell p-value is
-# 1/101, so per-cell FDR over 1,800 cells x 54 signatures is, by design, conservative: single cells are noisy, and
-# the value of single-cell data lies in *where* a programme is (which cell type, which patient) rather than in
-# per-cell calls.
+# for efflux and apoptosis - where the programme was planted. The pooled null resolves p-values far below
+# 1 / (1 + number of control sets), yet only a handful of the cell x signature tests pass FDR < 0.05 (the
+# numbers above): a single cell holds a few thousand transcripts, and one cell is weak evidence. The value of
+# single-cell data lies in *where* a programme is (which cell type, which patient) rather than in per-cell calls.
 #
 # ## 3. Scores on the embedding
 
@@ -119,7 +147,7 @@ pb.table[
 # %% [markdown]
 # ### (b) Cells as replicates (wrong, for demonstration)
 #
-# `unit="cell"` treats the ~1,250 tumour cells as independent samples. resistscore warns
+# `unit="cell"` treats the tumour cells (their number is the `n1` + `n2` of the table below) as independent samples. resistscore warns
 # (`CellsAsReplicatesWarning`), because cells of one patient share that patient's biology and technical
 # batch: they are pseudo-replicates. We catch the warning to show it.
 
@@ -148,13 +176,58 @@ side = pd.DataFrame(
 )
 side
 
+# %%
+est = pb.table.set_index("signature")
+cell_p = cells.table.set_index("signature")["pvalue"]
+cell_est = cells.table.set_index("signature")["estimate"]
+for sig in ("efflux_abc", "apoptosis"):  # same effect, p-values orders of magnitude smaller
+    assert abs(cell_est[sig] - est.loc[sig, "estimate"]) < 0.01 * abs(est.loc[sig, "estimate"])
+    assert cell_p[sig] < est.loc[sig, "pvalue"] * 1e-6
+assert (
+    est.loc["dna_repair.ner", "pvalue"] > 0.05 and cell_p["dna_repair.ner"] > 0.05
+)  # carriers in both groups
+
 # %% [markdown]
 # The estimated difference is the same, but the cell-level p-values are smaller by many orders of magnitude,
 # and that inflation grows with the number of cells sequenced, not with the evidence. For a real effect
-# (efflux, apoptosis) this is merely overconfident; for a null one the cell-level test declares
-# "significance" whenever patients differ for any reason. The DNA-repair NER row shows the danger: it is a
-# patient-level programme unrelated to the resistance groups, and a cell-level test, fed patient-to-patient
-# variation as if it were a group effect, is far more likely to call it than the patient-level test is.
+# (efflux, apoptosis) this is merely overconfident. For anything that differs between *patients* it is
+# worse: the cell-level test reads patient-to-patient variation as a group effect. The DNA-repair programme
+# shows it. Here its two carriers sit one in each group, so neither test sees a difference. But suppose the six
+# patients had been split differently - say by the hospital that treated them, P001, P002 and P006 against
+# P003, P004 and P005 - so that both carriers fall on one side:
+
+# %%
+split = tumour.obs.assign(hospital=np.where(tumour.obs["patient"].isin(["P001", "P002", "P006"]), "A", "B"))
+by_patient = rs.tl.compare_groups(
+    tumour, split, group="hospital", reference="B", sample_key="patient", signatures="dna_repair.ner"
+)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", rs.CellsAsReplicatesWarning)  # shown above
+    by_cell = rs.tl.compare_groups(
+        tumour,
+        split,
+        group="hospital",
+        reference="B",
+        sample_key="patient",
+        unit="cell",
+        signatures="dna_repair.ner",
+    )
+hospital = pd.concat(
+    {"patients (3 + 3)": by_patient.table, "cells as replicates": by_cell.table}, names=["unit"]
+)
+hospital = hospital.droplevel(1)[["signature", "n1", "n2", "estimate", "pvalue"]]
+hospital
+
+# %%
+assert (
+    hospital.loc["patients (3 + 3)", "pvalue"] > 0.05
+    and hospital.loc["cells as replicates", "pvalue"] < 1e-10
+)
+
+# %% [markdown]
+# Two of three patients against none of three is what a study of six patients can say about the programme,
+# and the patient-level test says so (p > 0.05). The cell-level test turns the same two patients into an
+# astronomically small p-value.
 #
 # ### (c) Mixed model: keep the cells, model the patient
 #
@@ -172,20 +245,24 @@ with warnings.catch_warnings():
 mixed.table[["signature", "test", "estimate", "estimate_ci_low", "estimate_ci_high", "pvalue", "note"]]
 
 # %% [markdown]
-# Read the notes. When they report that the optimiser did not converge or that the random-effect covariance is
-# singular (at the time of writing, for most signatures here), the between-patient variance was estimated at zero (in the toy data the patients of one
-# group differ little beyond the planted group effect). At that boundary the fit is unreliable - absurdly wide
-# intervals for some signatures - or it collapses to the cells-as-replicates analysis, with the same tiny
-# p-values. **None of these rows should be reported.** This is why resistscore's default is the pseudobulk:
-# with few patients it is the analysis that stays valid, and its effect estimates match the other two.
+#
+# %%
+n_fitted = int(mixed.table["estimate"].notna().sum())
+print(f"signatures with a mixed-model estimate: {n_fitted} of {len(mixed.table)}")
+assert n_fitted == 0 and mixed.table["note"].str.len().gt(0).all()
+
+# %% [markdown]
+# Read the notes. Here the mixed model gives no estimate at all (the count above): for each signature the
+# random-effect covariance is singular - the between-patient variance is estimated at zero, a boundary at which
+# the model cannot be fitted as asked - or the optimiser does not converge, and the note says which. This is why
+# resistscore's default is the pseudobulk: with few patients it is the analysis that stays valid.
 
 # %% [markdown]
 # ### The DNA-repair programme, at the right level
 #
 # The DNA-repair programme varies between patients, not between the resistance groups. Compared at the
-# patient level between carriers and non-carriers, the NER signature shows the expected difference (with two
-# carriers against four non-carriers the test has very little power, which is the honest state of affairs
-# with six patients).
+# patient level between its two carriers and the four non-carriers, the NER signature shows the expected
+# difference.
 
 # %%
 repair = rs.tl.compare_groups(
@@ -196,14 +273,18 @@ repair.table[
 ]
 
 # %%
-est = pb.table.set_index("signature")
 assert est.loc["efflux_abc", "estimate"] > 0 and est.loc["efflux_abc", "pvalue"] < 0.05
 assert est.loc["apoptosis", "estimate"] > 0 and est.loc["apoptosis", "pvalue"] < 0.05
-assert est.loc["microenvironment", "pvalue"] > 0.05
-cell_p = cells.table.set_index("signature")["pvalue"]
-for sig in ("efflux_abc", "apoptosis"):  # the inflation: same effect, p-values orders of magnitude smaller
-    assert cell_p[sig] < est.loc[sig, "pvalue"] * 1e-6
-assert repair.table.set_index("signature").loc["dna_repair.ner", "estimate"] > 0
+assert est.loc["microenvironment", "pvalue"] > 0.05 and est.loc["dna_repair.ner", "pvalue"] > 0.05
+ner = repair.table.set_index("signature").loc["dna_repair.ner"]
+assert ner["estimate"] > 0 and ner["pvalue"] < 0.05
+others = repair.table.set_index("signature").drop(index="dna_repair.ner")
+assert (others["pvalue"] > 0.05).all()
+
+# %% [markdown]
+# NER is the only one of the four signatures that separates the carriers (p < 0.05 with 2 against 4 patients:
+# the programme shifts every carrier's tumour cells by the same planted amount, an effect large against the
+# patient-to-patient spread), while efflux, apoptosis and the microenvironment do not.
 
 # %% [markdown]
 # ## Summary
