@@ -155,6 +155,7 @@ if not os.environ.get("RESISTSCORE_DOCS_EXECUTED"):
 
     matplotlib.use("Agg")  # this process (autodoc) draws nothing; the kernels below draw inline
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures are cell outputs
+    os.environ["PYTHONWARNINGS"] = "ignore:IProgress not found"  # tqdm.auto's call for ipywidgets
 
 
 # -- files of the repository included into pages ---------------------------------------------------------

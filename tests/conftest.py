@@ -31,6 +31,8 @@ def nci60_dir() -> Path:
 NOTEBOOK_DIR = REPO / "notebooks"
 REAL_DATA_NOTEBOOKS = {"02_nci60_bulk"}
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+# tqdm.auto asks for ipywidgets, which a kernel run headless does not need: not a message for the reader
+KERNEL_WARNINGS = "ignore:IProgress not found"
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +76,7 @@ def executed_notebook(tmp_path_factory, request):
             # the kernel's "python" must be the interpreter running the tests (the project's environment)
             mp.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
             mp.setenv("MPLBACKEND", INLINE_BACKEND)  # figures are outputs of their cells, as in Jupyter
+            mp.setenv("PYTHONWARNINGS", KERNEL_WARNINGS)
             client = nbclient.NotebookClient(nb, timeout=900, kernel_name="python3")
             client.execute(cwd=str(workdir))
         out = folder / f"{name}.ipynb"

@@ -18,11 +18,14 @@ from pathlib import Path
 
 import pytest
 
+import resistscore as rs
+
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
+# the top level on docs/api/index.rst, every namespace of `rs` (rs.io, rs.pp, ...) on docs/api/<name>.rst
 NAMESPACES = {
     "resistscore": "index",
-    **{f"resistscore.{m}": m for m in ("io", "pp", "sig", "tl", "pl", "ds", "report")},
+    **{f"resistscore.{m}": m for m in rs.__all__ if inspect.ismodule(getattr(rs, m))},
 }
 
 
