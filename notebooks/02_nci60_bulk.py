@@ -45,8 +45,8 @@ print("resistscore", rs.__version__, "| data:", DATA)
 # %% [markdown]
 # ## 1. Load and join the three files
 #
-# `rs.ds.nci60` reads the U133A expression (GCRMA log2, probe sets collapsed to HGNC genes), the DTP GI50
-# table and the ABC-transporter qPCR table, and matches the cell lines whose names differ between files
+# `rs.ds.nci60` reads the U133A expression (GCRMA log2, probe sets of one HGNC gene averaged within each line;
+# probe sets without a gene kept under their id), the DTP GI50 table and the ABC-transporter qPCR table, and matches the cell lines whose names differ between files
 # (`OV:NCI_ADR_RES`, `NCI/ADR-RES`, `MCF7ADRr`). The join report says what was matched and what was not.
 
 # %%
@@ -239,30 +239,34 @@ print(f"rho {broad.loc[strongest, 'spearman_rho']:.2f}")
 print("rows with FDR < 0.05:", int((every.table["fdr"] < 0.05).sum()), "of", len(every.table), "tests")
 # the discussion below describes these facts; if a check fails, the data or signatures changed: update the text
 assert (pgp.loc[SUBSTRATES, "spearman_rho"] < 0).all() and abs(pgp.loc["cisplatin", "spearman_rho"]) < 0.15
-assert (pgp.loc[SUBSTRATES, "spearman_rho"].abs() < 0.3).all()
-assert (pgp.loc[SUBSTRATES, "ci_low"] < 0).all() and (pgp.loc[SUBSTRATES, "ci_high"] > 0).all()
+assert (pgp.loc[SUBSTRATES, "spearman_rho"].abs() < 0.35).all()
+excludes_zero = pgp.index[(pgp["ci_high"] < 0) | (pgp["ci_low"] > 0)].tolist()
+print("P-gp score, intervals that exclude zero:", excludes_zero)
+assert excludes_zero == ["docetaxel"]
 assert (every.table["fdr"] >= 0.05).all()
 assert strongest == "cisplatin" and broad.loc["cisplatin", "fdr"] >= 0.05
+assert broad.loc["doxorubicin", "spearman_rho"] > pgp.loc["doxorubicin", "spearman_rho"]
 assert (broad.loc[["paclitaxel", "docetaxel", "vinblastine"], "spearman_rho"] > -0.05).all()
-assert (specific.loc[["doxorubicin", "vinblastine"], "spearman_rho"] < -0.15).all()
-assert (specific.loc[["paclitaxel", "docetaxel", "cisplatin"], "spearman_rho"].abs() < 0.15).all()
+rho_specific = specific.loc[SUBSTRATES, "spearman_rho"]
+assert rho_specific.between(-0.3, -0.1).all() and rho_specific.idxmin() == "doxorubicin"
+assert abs(specific.loc["cisplatin", "spearman_rho"]) < 0.15
 
 # %% [markdown]
 # ### What this shows (and does not)
 #
 # * **P-gp sub-signature.** Its rho is negative for all four P-gp substrates and close to zero for cisplatin,
-#   the direction P-gp biology predicts, but the associations are weak (|rho| below 0.3; the range is printed
-#   above) and their confidence intervals include zero; after FDR correction none is significant. A handful of
+#   the direction P-gp biology predicts, but the associations are weak (|rho| below 0.35; the range is printed
+#   above): only docetaxel's confidence interval excludes zero, and after FDR correction none is significant. A handful of
 #   P-gp-high lines (NCI/ADR-RES, HCT-15, renal lines) cannot dominate a rank correlation over the whole panel,
 #   whose sensitivity is set mostly by tissue of origin and proliferation.
-# * **Broad efflux signature.** Diluting ABCB1 among the other measured transporters removes even this weak
-#   signal for the substrates. Its largest association is with cisplatin (the negative control for P-gp); it does
+# * **Broad efflux signature.** Diluting ABCB1 among the other measured transporters weakens this signal for
+#   doxorubicin and removes it for the taxanes and vinblastine. Its largest association is with cisplatin (the negative control for P-gp); it does
 #   not survive FDR correction and is not evidence of efflux biology. The broad signature does include MRP
 #   transporters such as ABCC2 that export platinum-glutathione conjugates, so it is at most a hypothesis for a
 #   targeted test.
 # * **Drug-specific signatures** combine efflux, target, apoptosis, DNA-repair and other genes linked to each
-#   drug by the review. They give weak negative associations of similar size to the P-gp score for doxorubicin
-#   and vinblastine and none of note for the taxanes or cisplatin.
+#   drug by the review. They give weak negative associations for the four substrates (rho between -0.3 and -0.1,
+#   strongest for doxorubicin) and close to zero for cisplatin, none significant after correction.
 # * **No tuning.** Signatures, weights and the scoring method are the shipped defaults; nothing was selected
 #   on these data. Weak associations are the expected, honest outcome on a cross-tissue panel: a gene-set score is
 #   a hypothesis about mechanism, not a drug-response predictor, and stronger tests need within-tissue designs,
