@@ -38,7 +38,7 @@ from resistscore.report._qc import qc_sections
 from resistscore.report._summary import findings, unit_one
 from resistscore.report._tables import MAX_DOWNLOAD_VALUES, data_table, kv_table, stats_view, table_view
 
-__all__ = ["html_report", "write"]
+__all__ = ["content_security_policy", "html_report", "script_hash", "write"]
 
 _PACKAGES = (
     "numpy",
@@ -562,6 +562,52 @@ def write(result: Any, path: str | os.PathLike[str], **kwargs: Any) -> Path:
         raise ResistScoreError(f"the report is HTML: give `path` a .html suffix (got {path.name!r}).")
     html_report(result, path=path, **kwargs)
     return path
+
+
+def script_hash() -> str:
+    """The Content-Security-Policy source that allows the report's one inline script.
+
+    The report's only script (sorting and filtering of the tables) is inline, so a page served under a
+    strict Content-Security-Policy runs it only when the policy names its hash. Without it the report
+    reads the same: the tables are shown, in their order, without the filter boxes.
+
+    Returns
+    -------
+    str
+        ``'sha256-<base64 digest>'`` of the script exactly as the report embeds it.
+
+    Examples
+    --------
+    >>> import resistscore as rs
+    >>> rs.report.script_hash().startswith("'sha256-")
+    True
+    """
+    digest = hashlib.sha256(_load_template("report.js").encode("utf-8")).digest()
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+def content_security_policy() -> str:
+    """The strictest Content-Security-Policy under which the report works fully, for a server to send.
+
+    Nothing may load (``default-src 'none'``); the embedded styles and ``data:`` images are allowed, and
+    the one inline script by its hash (:func:`script_hash`). A server may add ``sandbox allow-scripts
+    allow-downloads`` (the CSV downloads are ``data:`` links) and ``frame-ancestors``.
+
+    Returns
+    -------
+    str
+        The policy, e.g. for the ``Content-Security-Policy`` header.
+
+    Examples
+    --------
+    >>> import resistscore as rs
+    >>> "default-src 'none'" in rs.report.content_security_policy()
+    True
+    """
+    return (
+        f"default-src 'none'; script-src {script_hash()}; style-src 'unsafe-inline'; img-src data:; "
+        "base-uri 'none'; form-action 'none'"
+    )
 
 
 def _load_template(name: str) -> str:

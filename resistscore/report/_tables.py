@@ -110,7 +110,7 @@ def data_table(
     more = f" (first {len(shown):,} of {total:,})" if len(shown) < total else ""
     link = csv_link(download if download is not None else df, filename, index=index) if filename else None
     tools = (
-        f'<div class="table-tools"><input type="search" placeholder="Filter rows" '
+        f'<div class="table-tools"><input type="search" hidden placeholder="Filter rows" '
         f'aria-label="Filter the rows of {html.escape(label)}" aria-controls="{tid}">'
         f'<span class="count" aria-live="polite">{len(shown):,} rows{more}</span>'
         + (f" {link}" if link else "")

@@ -657,7 +657,9 @@ def test_api_warnings_are_lines_on_stderr_and_in_the_report(runner, cohort, tmp_
     assert "Warning" not in lines[0] and ".py:" not in result.stderr
     html = (out / "report.html").read_text(encoding="utf-8")
     qc = html[html.index('<section id="qc">') :]
-    assert "Warnings raised during the run" in qc and "lost" in qc.split("Warnings raised during the run", 1)[1]
+    assert (
+        "Warnings raised during the run" in qc and "lost" in qc.split("Warnings raised during the run", 1)[1]
+    )
     manifest = json.loads((out / ".resistscore-run.json").read_text())
     assert any("lost" in w for w in manifest["warnings"])
 

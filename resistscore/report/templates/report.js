@@ -23,6 +23,7 @@
     var rows = Array.prototype.slice.call(body.rows);
     var total = count ? count.textContent : "";
     if (input) {
+      input.hidden = false;  // shown only where the script runs (a strict policy may block it)
       input.addEventListener("input", function () {
         var q = input.value.trim().toLowerCase();
         var shown = 0;
@@ -34,6 +35,7 @@
         if (count) { count.textContent = q ? shown + " of " + rows.length + " rows match" : total; }
       });
     }
+    table.classList.add("sortable");
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, col) {
       th.tabIndex = 0;
       function sort() {
