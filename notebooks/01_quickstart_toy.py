@@ -459,22 +459,35 @@ plt.show()
 # %% [markdown]
 # ## 9. A self-contained HTML report
 #
-# `rs.report.html_report` assembles the scores, coverage, statistics, figures, a methods paragraph with the
-# references to cite and the versions of everything into one HTML file with no external resources, suitable
-# for a lab notebook or a supplement. It is written to the current directory.
+# `rs.report.html_report` opens with the answers - a generated summary of which mechanisms are higher or
+# lower in which groups, associated with the response or with survival, with effect sizes, confidence
+# intervals and FDR - beside the heatmap and the group figures; then the statistics as sortable, searchable
+# tables, the genes the signatures share, quality control in plain words, coverage, a methods paragraph with
+# the references to cite and the versions of everything. One HTML file with no external resources, suitable
+# for a lab notebook or a supplement; it is written to the current directory. One `rs.Design` names the
+# metadata columns of the analysis for the figures and the report (and for `rs.analyze`).
 
 # %%
+design = rs.Design(
+    group="group",
+    response="log10_ic50",
+    time="survival_months",
+    event="event",
+    covariates="tissue",
+    annotation=["group", "tissue"],
+)
 html = rs.report.html_report(
     res,
     "toy_report.html",
     metadata=meta,
-    group="group",
+    design=design,
     stats={"resistant vs sensitive (adjusted for tissue)": groups, "log10 IC50": assoc, "survival": surv},
-    survival=surv,
-    annotation=["group", "tissue"],
+    signatures=rs.sig.load(),
     title="Toy cohort: resistance mechanisms",
 )
 print(f"toy_report.html: {Path('toy_report.html').stat().st_size / 1e6:.1f} MB")
+summary = html[html.index('<ul class="findings">') : html.index("</ul>", html.index('<ul class="findings">'))]
+assert "resistant vs sensitive" in summary and "adjusted for tissue" in summary and "efflux_abc" in summary
 
 # %% [markdown]
 # ## Summary

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["CITATIONS", "METHOD_CITATION", "Citation", "doi_of"]
+__all__ = ["CITATIONS", "METHOD_CITATION", "Citation", "doi_of", "method_citation"]
 
 
 @dataclass(frozen=True)
@@ -136,3 +136,32 @@ def doi_of(text: str) -> str | None:
     """
     m = _DOI.search(text or "")
     return m.group(0) if m else None
+
+
+def method_citation(method: str | None) -> Citation | None:
+    """Return the citation of the scoring method ``method``, or None if unknown.
+
+    Read from the method's own module first (``MethodInfo.reference`` in
+    :data:`resistscore.tl.methods.registry`, its DOI linked); the table above is used only for a method
+    the registry does not know (e.g. ``score_genes``, scanpy's name of module scores).
+
+    Examples
+    --------
+    >>> method_citation("ucell").doi
+    '10.1016/j.csbj.2021.06.043'
+    """
+    if not method:
+        return None
+    from resistscore.tl.methods import registry
+
+    info = registry.get(str(method).lower())
+    if info is not None and info.reference:
+        doi = doi_of(info.reference)
+        text = (
+            re.sub(r",?\s*doi:\s*" + re.escape(doi), "", info.reference).strip(" ,;")
+            if doi
+            else info.reference
+        )
+        return Citation(f"method-{info.name}", text.rstrip(".") + ".", doi)
+    key = METHOD_CITATION.get(str(method).lower())
+    return CITATIONS[key] if key else None

@@ -10,7 +10,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from resistscore._version import __version__
-from resistscore.report._citations import CITATIONS, METHOD_CITATION, Citation, doi_of
+from resistscore.report._citations import CITATIONS, Citation, method_citation
 from resistscore.report._format import test_name
 from resistscore.report._inputs import ResultView
 from resistscore.report._summary import fdr_family_words
@@ -40,20 +40,6 @@ class _Refs:
         return f'<a href="#ref-{html.escape(citation.key)}">[{n}]</a>'
 
 
-def _method_citation(method: str | None) -> Citation | None:
-    if not method:
-        return None
-    key = METHOD_CITATION.get(str(method).lower())
-    if key:
-        return CITATIONS[key]
-    from resistscore.tl.methods import registry
-
-    info = registry.get(method)
-    if info is not None and info.reference:
-        return Citation(f"method-{method}", info.reference, doi_of(info.reference))
-    return None
-
-
 def _scoring(view: ResultView, refs: _Refs) -> list[str]:
     esc = html.escape
     versions = view.versions or {}
@@ -76,7 +62,7 @@ def _scoring(view: ResultView, refs: _Refs) -> list[str]:
         )
     text = [first]
     if view.method:
-        cit = _method_citation(view.method)
+        cit = method_citation(view.method)
         text.append(
             f"Scores were computed with the {esc(str(view.method))} method"
             + (f" {refs.cite(cit)}" if cit else "")

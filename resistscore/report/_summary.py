@@ -103,11 +103,17 @@ def _direction(rows: pd.DataFrame) -> pd.Series:
     return np.sign(est.fillna(eff)) if est is not None else np.sign(eff)
 
 
+def _adjusted(params: dict[str, Any]) -> str:
+    covs = params.get("covariates") or []
+    return f", adjusted for {', '.join(map(str, covs))}" if covs else ""
+
+
 def _group_findings(name: str, obj: Any, table: pd.DataFrame, alpha: float) -> list[str]:
     params = getattr(obj, "params", {}) or {}
     out = []
     for (g1, g2), rows in table.groupby(["group1", "group2"], dropna=False, sort=False):
         test = test_name(rows["test"].dropna().iloc[0]) if rows["test"].notna().any() else "test"
+        test += _adjusted(params)
         if pd.isna(g2):  # omnibus: no direction
             n = rows["n1"].dropna().max() if "n1" in rows else None
             head = f"<b>{_esc(name)}: {_esc(g1)}</b> ({_esc(test)} on {_esc(unit_words(params, n))})"
@@ -147,8 +153,7 @@ def _association_findings(obj: Any, table: pd.DataFrame, alpha: float) -> list[s
     for response, rows in table.groupby("response", sort=False):
         method = rows["method"].dropna().iloc[0] if rows["method"].notna().any() else ""
         n = rows["n"].dropna().max() if "n" in rows else None
-        covs = params.get("covariates") or []
-        adj = f", adjusted for {', '.join(map(str, covs))}" if covs else ""
+        adj = _adjusted(params)
         head = (
             f"<b>{_esc(response)}</b> ({_esc(test_name(method))}{_esc(adj)} on {_esc(unit_words(params, n))})"
         )
@@ -173,8 +178,7 @@ def _association_findings(obj: Any, table: pd.DataFrame, alpha: float) -> list[s
 def _survival_findings(obj: Any, table: pd.DataFrame, alpha: float) -> list[str]:
     params = getattr(obj, "params", {}) or {}
     n = table["n"].dropna().max() if "n" in table else None
-    covs = params.get("covariates") or []
-    adj = f", adjusted for {', '.join(map(str, covs))}" if covs else ""
+    adj = _adjusted(params)
     head = f"<b>Survival</b> (Cox proportional hazards{_esc(adj)} on {_esc(unit_words(params, n))})"
     sig = _significant(table, alpha)
     if not len(sig):
