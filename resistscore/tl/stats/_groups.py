@@ -336,15 +336,7 @@ def compare_groups(
         covariates = [covariates]
     covariates = list(covariates or [])
     if covariates or model == "mixed":
-        if paired_by is not None:
-            raise StatisticsError(
-                "`paired_by` cannot be combined with `covariates` or `model='mixed'`; add the pairing "
-                "column as a covariate instead (e.g. covariates=['patient'])."
-            )
-        if test not in ("welch", "anova"):
-            raise StatisticsError(
-                f"test={test!r} cannot adjust for covariates or use a mixed model; use test='welch' (linear model)."
-            )
+        _check_model_test(test, paired_by)
         from resistscore.tl.stats._models import _group_model
 
         return _group_model(
@@ -374,19 +366,65 @@ def compare_groups(
         replicate=paired_by,
         caller="compare_groups",
     )
-    g = meta[group]
-    if groups is not None:
-        wanted = [str(x) for x in groups]
-        present = set(g.dropna().astype(str))
-        missing = [x for x in wanted if x not in present]
-        if missing:
-            raise StatisticsError(
-                f"`groups`: level(s) {missing} absent from column {group!r}; present: {sorted(present)}."
-            )
-        keep = g.astype(str).isin(wanted) & g.notna()
-        df, meta, g = df[keep], meta[keep], g[keep]
+    df, meta, g = _select_groups(df, meta, group, groups)
     labels = _levels(g)
     gs = g.astype(str).where(g.notna())
+    reference = _check_levels(labels, gs, group, reference)
+    if paired_by is not None:
+        rows = _paired_rows(df, gs, meta[paired_by], labels, group, paired_by, reference, test, level)
+    elif test in ("anova", "kruskal"):
+        rows = [_omnibus(sig, _values(df[sig], gs, labels), labels, test, level) for sig in df.columns]
+    else:
+        rows = [
+            _two_sample(sig, *_values(df[sig], gs, [g1, g2]), g1, g2, test, level)
+            for g1, g2 in _contrasts(labels, reference)
+            for sig in df.columns
+        ]
+    table = _compare_table(rows, df)
+    params = {
+        "group": group,
+        "test": test,
+        "reference": reference,
+        "paired_by": paired_by,
+        "level": level,
+        **info,
+    }
+    return StatsResult("compare_groups", table, params)
+
+
+def _check_model_test(test: str, paired_by: str | None) -> None:
+    """Covariates or a mixed model: a linear model, which neither pairs nor ranks."""
+    if paired_by is not None:
+        raise StatisticsError(
+            "`paired_by` cannot be combined with `covariates` or `model='mixed'`; add the pairing "
+            "column as a covariate instead (e.g. covariates=['patient'])."
+        )
+    if test not in ("welch", "anova"):
+        raise StatisticsError(
+            f"test={test!r} cannot adjust for covariates or use a mixed model; use test='welch' (linear model)."
+        )
+
+
+def _select_groups(
+    df: pd.DataFrame, meta: pd.DataFrame, group: str, groups: Sequence[Any] | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    """The rows of the levels in ``groups`` (all rows when ``None``) and their group labels."""
+    g = meta[group]
+    if groups is None:
+        return df, meta, g
+    wanted = [str(x) for x in groups]
+    present = set(g.dropna().astype(str))
+    missing = [x for x in wanted if x not in present]
+    if missing:
+        raise StatisticsError(
+            f"`groups`: level(s) {missing} absent from column {group!r}; present: {sorted(present)}."
+        )
+    keep = g.astype(str).isin(wanted) & g.notna()
+    return df[keep], meta[keep], g[keep]
+
+
+def _check_levels(labels: list[str], gs: pd.Series, group: str, reference: Any) -> str | None:
+    """At least 2 levels of at least 2 samples each; the reference (as text) is one of them."""
     if len(labels) < 2:
         raise StatisticsError(
             f"column {group!r} has {len(labels)} level(s) ({labels}); at least 2 groups are needed to compare."
@@ -398,65 +436,71 @@ def compare_groups(
             f"group(s) {small.index.tolist()} of {group!r} have a single sample; a test needs at least 2 per group. "
             "Drop or merge those levels (e.g. `groups=[...]`)."
         )
+    if reference is None:
+        return None
+    reference = str(reference)
+    if reference not in labels:
+        raise StatisticsError(f"`reference`={reference!r} is not a level of {group!r}; levels: {labels}.")
+    return reference
+
+
+def _values(s: pd.Series, gs: pd.Series, labels: Sequence[str]) -> list[np.ndarray]:
+    """The non-missing scores of each group of ``labels``."""
+    return [s[(gs == lab) & s.notna()].to_numpy() for lab in labels]
+
+
+def _contrasts(labels: list[str], reference: str | None) -> list[tuple[str, str]]:
+    """``(group1, group2)`` pairs: each level against the reference, the 2 levels, or all pairs."""
     if reference is not None:
-        reference = str(reference)
-        if reference not in labels:
-            raise StatisticsError(f"`reference`={reference!r} is not a level of {group!r}; levels: {labels}.")
+        return [(lab, reference) for lab in labels if lab != reference]
+    if len(labels) == 2:
+        return [(labels[1], labels[0])]
+    return [(b, a) for a, b in itertools.combinations(labels, 2)]
+
+
+def _paired_rows(
+    df: pd.DataFrame,
+    gs: pd.Series,
+    units: pd.Series,
+    labels: list[str],
+    group: str,
+    paired_by: str,
+    reference: str | None,
+    test: str,
+    level: float,
+) -> list[dict[str, Any]]:
+    """Paired tests of 2 groups: one pair of samples per unit of ``paired_by``."""
+    if len(labels) != 2:
+        raise StatisticsError(
+            f"paired tests compare exactly 2 groups; {group!r} has {len(labels)} ({labels}). Restrict with "
+            "`groups=[...]`, or use `fit_model` with the pairing column as a covariate."
+        )
+    ref = reference if reference is not None else labels[0]
+    other = labels[1] if ref == labels[0] else labels[0]
+    dup = pd.crosstab(units, gs)
+    if (dup > 1).any().any():
+        bad = dup.index[(dup > 1).any(axis=1)][:3].tolist()
+        raise StatisticsError(
+            f"`paired_by`={paired_by!r}: unit(s) {bad} have more than one sample in a group; pairs need one "
+            "sample per unit and group (for cells, pass `sample_key=` the column naming their sample: cells are "
+            "then averaged per sample and group first)."
+        )
     rows = []
-    if paired_by is not None:
-        if len(labels) != 2:
-            raise StatisticsError(
-                f"paired tests compare exactly 2 groups; {group!r} has {len(labels)} ({labels}). Restrict with "
-                "`groups=[...]`, or use `fit_model` with the pairing column as a covariate."
-            )
-        ref = reference if reference is not None else labels[0]
-        other = labels[1] if ref == labels[0] else labels[0]
-        units = meta[paired_by]
-        dup = pd.crosstab(units, gs)
-        if (dup > 1).any().any():
-            bad = dup.index[(dup > 1).any(axis=1)][:3].tolist()
-            raise StatisticsError(
-                f"`paired_by`={paired_by!r}: unit(s) {bad} have more than one sample in a group; pairs need one "
-                "sample per unit and group (for cells, pass `sample_key=` the column naming their sample: cells are "
-                "then averaged per sample and group first)."
-            )
-        for sig in df.columns:
-            wide = pd.DataFrame({"u": units.to_numpy(), "g": gs.to_numpy(), "s": df[sig].to_numpy()}).dropna()
-            wide = wide.pivot(index="u", columns="g", values="s").dropna()
-            x = wide[other].to_numpy() if other in wide else np.array([])
-            y = wide[ref].to_numpy() if ref in wide else np.array([])
-            rows.append(_paired(sig, x, y, other, ref, test, level))
-        contrasts = [(other, ref)]
-    elif test in ("anova", "kruskal"):
-        for sig in df.columns:
-            s = df[sig]
-            vals = [s[(gs == lab) & s.notna()].to_numpy() for lab in labels]
-            rows.append(_omnibus(sig, vals, labels, test, level))
-    else:
-        if reference is not None:
-            contrasts = [(lab, reference) for lab in labels if lab != reference]
-        elif len(labels) == 2:
-            contrasts = [(labels[1], labels[0])]
-        else:
-            contrasts = [(b, a) for a, b in itertools.combinations(labels, 2)]
-        for g1, g2 in contrasts:
-            for sig in df.columns:
-                s = df[sig]
-                x = s[(gs == g1) & s.notna()].to_numpy()
-                y = s[(gs == g2) & s.notna()].to_numpy()
-                rows.append(_two_sample(sig, x, y, g1, g2, test, level))
+    for sig in df.columns:
+        wide = pd.DataFrame({"u": units.to_numpy(), "g": gs.to_numpy(), "s": df[sig].to_numpy()}).dropna()
+        wide = wide.pivot(index="u", columns="g", values="s").dropna()
+        x = wide[other].to_numpy() if other in wide else np.array([])
+        y = wide[ref].to_numpy() if ref in wide else np.array([])
+        rows.append(_paired(sig, x, y, other, ref, test, level))
+    return rows
+
+
+def _compare_table(rows: list[dict[str, Any]], df: pd.DataFrame) -> pd.DataFrame:
+    """The rows as the table of :func:`compare_groups`: BH FDR per contrast, unreported signatures noted."""
     table = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
     for _, idx in table.groupby(["group1", "group2"], dropna=False).groups.items():
         table.loc[idx, "fdr"] = bh_fdr(table.loc[idx, "pvalue"])
     for c in ("n1", "n2"):
         table[c] = table[c].astype("Int64")
     table.loc[table["signature"].isin(df.columns[df.isna().all()]), "note"] = "score not reported (all NaN)"
-    params = {
-        "group": group,
-        "test": test,
-        "reference": reference,
-        "paired_by": paired_by,
-        "level": level,
-        **info,
-    }
-    return StatsResult("compare_groups", table, params)
+    return table

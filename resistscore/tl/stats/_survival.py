@@ -166,97 +166,35 @@ def survival(
     >>> bool(res.table.loc[0, "effect"] > 1)
     True
     """
-    from lifelines import CoxPHFitter
-    from lifelines.statistics import logrank_test
-
     check_choice("per", per, ("sd", "unit"))
     check_probability("level", level)
-    if isinstance(split, str):
-        check_choice("split", split, ("median",))
-        q = 0.5
-    else:
-        q = check_probability("split", split)
+    q = _split_quantile(split)
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates or [])
-    cols = [time, event, *covariates]
     df, meta, info = prepare(
         scores,
         metadata,
-        columns=cols,
+        columns=[time, event, *covariates],
         arg_names=["time", "event"] + ["covariates"] * len(covariates),
         signatures=signatures,
         sample_key=sample_key,
         unit=unit,
         caller="survival",
     )
-    t_all = meta[time]
-    if (
-        not pd.api.types.is_numeric_dtype(t_all)
-        or pd.api.types.is_bool_dtype(t_all)
-        or (t_all.dropna() < 0).any()
-    ):
-        raise StatisticsError(
-            f"`time` column {time!r} must hold non-negative numbers (follow-up time); convert it with "
-            "pd.to_numeric and drop negative times."
-        )
+    t_all = _follow_up_times(meta[time], time)
     e_all = _event_indicator(meta[event], event)
     cov_design = _design(meta[covariates]) if covariates else pd.DataFrame(index=meta.index)
     rows, kms = [], []
     for sig in df.columns:
-        row = dict.fromkeys(SURVIVAL_COLUMNS, np.nan)
-        row.update(signature=sig, effect_type=f"hazard_ratio_per_{per}", note="")
         ok = df[sig].notna() & t_all.notna() & e_all.notna()
         if covariates:
             ok &= meta[covariates].notna().all(axis=1)
-        s = df.loc[ok, sig].astype(float)
-        t, e = t_all[ok].astype(float), e_all[ok]
-        row.update(n=int(ok.sum()), n_events=int(e.sum()))
-        if ok.sum() == 0:
-            row["note"] = "score not reported (all NaN)"
-            rows.append(row)
-            continue
-        if ok.sum() < 4 or e.sum() < 1 or np.ptp(s.to_numpy()) == 0:
-            row["note"] = "constant scores" if np.ptp(s.to_numpy()) == 0 else "too few samples or no event"
-            rows.append(row)
-            continue
-        x = s / s.std(ddof=1) if per == "sd" else s
-        data = pd.concat([pd.DataFrame({"_t": t, "_e": e, "_score": x}), cov_design.loc[ok]], axis=1)
-        notes = []
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                cph = CoxPHFitter(alpha=1 - level).fit(data, duration_col="_t", event_col="_e")
-            if caught:
-                notes.append("cox: " + str(caught[0].message).split("\n")[0][:120])
-            summ = cph.summary.loc["_score"]
-            ci = cph.confidence_intervals_.loc["_score"]
-            row.update(
-                effect=float(np.exp(summ["coef"])),
-                ci_low=float(np.exp(ci.iloc[0])),
-                ci_high=float(np.exp(ci.iloc[1])),
-                statistic=float(summ["z"]),
-                pvalue=float(summ["p"]),
-            )
-        except Exception as exc:  # lifelines raises ConvergenceError on separation / collinearity
-            notes.append(f"cox model failed: {type(exc).__name__}")
-        cut = float(np.quantile(s, q))
-        high = (s > cut).to_numpy()
-        row.update(n_high=int(high.sum()), n_low=int((~high).sum()))
-        if high.sum() and (~high).sum():
-            lr = logrank_test(t[high], t[~high], e[high], e[~high])
-            row.update(logrank_statistic=float(lr.test_statistic), logrank_pvalue=float(lr.p_value))
-            for label, m in (("high", high), ("low", ~high)):
-                curve, med = _km(sig, label, t[m].to_numpy(), e[m].to_numpy(), level)
-                kms.append(curve)
-                row[f"median_{label}"] = med
-        row["note"] = "; ".join(notes)
+        s, t, e = df.loc[ok, sig].astype(float), t_all[ok].astype(float), e_all[ok]
+        row, curves = _signature_row(sig, s, t, e, cov_design.loc[ok], per=per, q=q, level=level)
         rows.append(row)
-    table = pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
-    table["fdr"] = bh_fdr(table["pvalue"])
-    table["logrank_fdr"] = bh_fdr(table["logrank_pvalue"])
-    for c in ("n", "n_events", "n_high", "n_low"):
-        table[c] = table[c].astype("Int64")
+        kms.extend(curves)
+    table = _survival_table(rows)
     km = pd.concat(kms, ignore_index=True) if kms else pd.DataFrame(columns=KM_COLUMNS)
     params = {
         "time": time,
@@ -268,3 +206,110 @@ def survival(
         **info,
     }
     return SurvivalResult("survival", table, params, km)
+
+
+def _split_quantile(split: str | float) -> float:
+    """The quantile of the high/low split: 0.5 for ``"median"``, else ``split`` (a probability)."""
+    if isinstance(split, str):
+        check_choice("split", split, ("median",))
+        return 0.5
+    return check_probability("split", split)
+
+
+def _follow_up_times(t_all: pd.Series, time: str) -> pd.Series:
+    """The follow-up times, checked: non-negative numbers."""
+    if (
+        not pd.api.types.is_numeric_dtype(t_all)
+        or pd.api.types.is_bool_dtype(t_all)
+        or (t_all.dropna() < 0).any()
+    ):
+        raise StatisticsError(
+            f"`time` column {time!r} must hold non-negative numbers (follow-up time); convert it with "
+            "pd.to_numeric and drop negative times."
+        )
+    return t_all
+
+
+def _signature_row(
+    sig: str,
+    s: pd.Series,
+    t: pd.Series,
+    e: pd.Series,
+    covs: pd.DataFrame,
+    *,
+    per: str,
+    q: float,
+    level: float,
+) -> tuple[dict[str, Any], list[pd.DataFrame]]:
+    """The row of one signature (Cox model, log-rank test of high vs low) and its Kaplan-Meier curves."""
+    row = dict.fromkeys(SURVIVAL_COLUMNS, np.nan)
+    row.update(signature=sig, effect_type=f"hazard_ratio_per_{per}", note="")
+    row.update(n=len(s), n_events=int(e.sum()))
+    if len(s) == 0:
+        row["note"] = "score not reported (all NaN)"
+        return row, []
+    if len(s) < 4 or e.sum() < 1 or np.ptp(s.to_numpy()) == 0:
+        row["note"] = "constant scores" if np.ptp(s.to_numpy()) == 0 else "too few samples or no event"
+        return row, []
+    x = s / s.std(ddof=1) if per == "sd" else s
+    data = pd.concat([pd.DataFrame({"_t": t, "_e": e, "_score": x}), covs], axis=1)
+    notes = _cox(row, data, level)
+    curves = _high_low(row, sig, s, t, e, q, level)
+    row["note"] = "; ".join(notes)
+    return row, curves
+
+
+def _cox(row: dict[str, Any], data: pd.DataFrame, level: float) -> list[str]:
+    """Fit the Cox model of ``data`` into ``row`` (hazard ratio, CI, z, p); return its notes."""
+    from lifelines import CoxPHFitter
+
+    notes = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            cph = CoxPHFitter(alpha=1 - level).fit(data, duration_col="_t", event_col="_e")
+        if caught:
+            notes.append("cox: " + str(caught[0].message).split("\n")[0][:120])
+        summ = cph.summary.loc["_score"]
+        ci = cph.confidence_intervals_.loc["_score"]
+        row.update(
+            effect=float(np.exp(summ["coef"])),
+            ci_low=float(np.exp(ci.iloc[0])),
+            ci_high=float(np.exp(ci.iloc[1])),
+            statistic=float(summ["z"]),
+            pvalue=float(summ["p"]),
+        )
+    except Exception as exc:  # lifelines raises ConvergenceError on separation / collinearity
+        notes.append(f"cox model failed: {type(exc).__name__}")
+    return notes
+
+
+def _high_low(
+    row: dict[str, Any], sig: str, s: pd.Series, t: pd.Series, e: pd.Series, q: float, level: float
+) -> list[pd.DataFrame]:
+    """Split at the ``q`` quantile: log-rank test and medians into ``row``; return the two KM curves."""
+    from lifelines.statistics import logrank_test
+
+    cut = float(np.quantile(s, q))
+    high = (s > cut).to_numpy()
+    row.update(n_high=int(high.sum()), n_low=int((~high).sum()))
+    if not (high.sum() and (~high).sum()):
+        return []
+    lr = logrank_test(t[high], t[~high], e[high], e[~high])
+    row.update(logrank_statistic=float(lr.test_statistic), logrank_pvalue=float(lr.p_value))
+    curves = []
+    for label, m in (("high", high), ("low", ~high)):
+        curve, med = _km(sig, label, t[m].to_numpy(), e[m].to_numpy(), level)
+        curves.append(curve)
+        row[f"median_{label}"] = med
+    return curves
+
+
+def _survival_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The rows as the table of :func:`survival`, with the FDR of the Cox and the log-rank p-values."""
+    table = pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
+    table["fdr"] = bh_fdr(table["pvalue"])
+    table["logrank_fdr"] = bh_fdr(table["logrank_pvalue"])
+    for c in ("n", "n_events", "n_high", "n_low"):
+        table[c] = table[c].astype("Int64")
+    return table
