@@ -401,7 +401,7 @@ def test_methods_citations_are_numbered_in_order(result, scores):
     first = list(dict.fromkeys(k for k, _ in cited))
     assert first == refs  # numbered in order of first citation
     assert all(int(n) == refs.index(k) + 1 for k, n in cited)
-    assert refs[:2] == ["review", "singscore"]
+    assert refs[:2] == ["review", "method-singscore"]
     assert "100 random gene sets" in methods and "Benjamini-Hochberg over all samples x signatures" in methods
     # user-supplied signatures are not presented as the curated set
     user = rs.report.html_report(scores, date="2024-01-01")
@@ -459,3 +459,29 @@ def test_summary_of_a_per_patient_test_and_shared_genes():
     assert pair["shared_genes"].split(", ")[0] in cells[0][headers.index("genes")]
     # the group figure draws the 8 patient means, not the 48 cells
     assert 'id="fig-groups"' in doc
+
+
+def test_methods_cite_the_scoring_method_from_its_module(monkeypatch, result):
+    """The method's reference is read from the registry (MethodInfo.reference), not a second table."""
+    import dataclasses
+
+    from resistscore.tl.methods import registry
+
+    info = registry["singscore"]
+    fake = "Doe J, Roe R. A made-up scoring paper. J Test. 2099;1:1-2, doi:10.9999/made.up"
+    monkeypatch.setitem(registry, "singscore", dataclasses.replace(info, reference=fake))
+    doc = rs.report.html_report(result, date="2024-01-01")
+    refs = _visible(doc[doc.index('<ol class="refs">') :])
+    assert "Doe J, Roe R. A made-up scoring paper. J Test. 2099;1:1-2. doi:10.9999/made.up" in " ".join(
+        refs.split()
+    )
+    assert 'href="https://doi.org/10.9999/made.up"' in doc
+    assert "Foroutan" not in doc
+
+
+def test_summary_says_what_a_test_was_adjusted_for(scores, metadata):
+    meta = metadata.assign(tissue=(["lung", "breast"] * 10))
+    cmp = rs.tl.compare_groups(scores, meta, group="group", covariates="tissue")
+    doc = rs.report.html_report(scores, metadata=meta, stats={"groups": cmp}, date="2024-01-01")
+    summary = " ".join(_visible(_section(doc, "summary")).split())
+    assert "adjusted for tissue" in summary
