@@ -6,9 +6,11 @@ from collections.abc import Collection
 from numbers import Integral, Real
 from typing import Any
 
+import pandas as pd
+
 from resistscore._errors import ResistScoreError
 
-__all__ = ["check_choice", "check_int", "check_probability", "check_real"]
+__all__ = ["check_choice", "check_int", "check_probability", "check_real", "check_score_table"]
 
 
 def check_choice(name: str, value: Any, choices: Collection[Any]) -> Any:
@@ -52,3 +54,26 @@ def check_real(
 def check_probability(name: str, value: Any) -> float:
     """Return ``value`` if it lies in (0, 1), else raise naming the argument."""
     return check_real(name, value, minimum=0.0, maximum=1.0, inclusive=False)
+
+
+def check_score_table(df: pd.DataFrame, name: str = "scores") -> pd.DataFrame:
+    """A samples x signatures score table, checked (not empty, numeric, unique sample names), as floats.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_score_table(pd.DataFrame({"efflux_abc": [1, 2]}, index=["a", "b"])).dtypes.iloc[0]
+    dtype('float64')
+    """
+    if df.shape[0] == 0 or df.shape[1] == 0:
+        raise ResistScoreError(f"`{name}` is empty ({df.shape[0]} samples x {df.shape[1]} signatures).")
+    non_numeric = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    if non_numeric:
+        raise ResistScoreError(
+            f"`{name}` has non-numeric columns {non_numeric[:5]}; pass only the score columns "
+            "(samples x signatures) and give sample annotations separately as `metadata`."
+        )
+    if df.index.has_duplicates:
+        dup = df.index[df.index.duplicated()].unique()[:5].tolist()
+        raise ResistScoreError(f"`{name}` has duplicated sample names {dup}; make the index unique.")
+    return df.astype(float)

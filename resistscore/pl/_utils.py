@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from resistscore._atomic import atomic_path
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
+from resistscore._validate import check_score_table
 from resistscore.pl._theme import DIVERGING_CMAP, SEQUENTIAL_CMAP, theme
 
 SCORES_KEY = "resistscore_scores"
@@ -42,18 +43,7 @@ def scores_frame(data: Any, *, name: str = "scores") -> pd.DataFrame:
             f"`{name}` must be a samples x signatures DataFrame, a ScoreResult or a scored AnnData; "
             f"got {type(data).__name__}."
         )
-    if df.shape[0] == 0 or df.shape[1] == 0:
-        raise ResistScoreError(f"`{name}` is empty ({df.shape[0]} samples x {df.shape[1]} signatures).")
-    non_numeric = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-    if non_numeric:
-        raise ResistScoreError(
-            f"`{name}` has non-numeric columns {non_numeric[:5]}; pass only the score columns "
-            "(samples x signatures) and give sample annotations separately as `metadata`."
-        )
-    if df.index.has_duplicates:
-        dup = df.index[df.index.duplicated()].unique()[:5].tolist()
-        raise ResistScoreError(f"`{name}` has duplicated sample names {dup}; make the index unique.")
-    return df.astype(float)
+    return check_score_table(df, name)
 
 
 def metadata_frame(

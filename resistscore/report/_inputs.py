@@ -15,6 +15,7 @@ import pandas as pd
 
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
+from resistscore._validate import check_score_table
 
 __all__ = ["ResultView", "result_view"]
 
@@ -53,15 +54,7 @@ def _scores_table(df: Any) -> pd.DataFrame:
             "`result` must be a samples x signatures DataFrame, a ScoreResult or a scored AnnData; "
             f"got {type(df).__name__}."
         )
-    if df.shape[0] == 0 or df.shape[1] == 0:
-        raise ResistScoreError(f"`result` is empty ({df.shape[0]} samples x {df.shape[1]} signatures).")
-    bad = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
-    if bad:
-        raise ResistScoreError(
-            f"`result` has non-numeric columns {bad[:5]}; pass only the score columns (samples x signatures) "
-            "and give sample annotations separately as `metadata`."
-        )
-    return df.astype(float)
+    return check_score_table(df, "result")
 
 
 def _from_anndata(adata: Any) -> ResultView:
@@ -126,9 +119,6 @@ def result_view(result: Any) -> ResultView:
         view.qc = list(qc) if isinstance(qc, (list, tuple)) else ([qc] if qc is not None else [])
     if view.coverage is not None and "signature" in view.coverage.columns:
         view.coverage = view.coverage.set_index("signature")
-    if view.scores.index.has_duplicates:
-        dup = view.scores.index[view.scores.index.duplicated()].unique()[:5].tolist()
-        raise ResistScoreError(f"`result` has duplicated sample names {dup}; make the index unique.")
     if isinstance(view.params, Mapping) and view.n_controls is None and "n_controls" in view.params:
         view.n_controls = view.params["n_controls"]
     return view

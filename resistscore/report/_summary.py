@@ -108,6 +108,25 @@ def _adjusted(params: dict[str, Any]) -> str:
     return f", adjusted for {', '.join(map(str, covs))}" if covs else ""
 
 
+def _sentence(
+    head: str, rows: pd.DataFrame, alpha: float, verb: str, sign: pd.Series, labels: tuple[str, str]
+) -> str:
+    """``head: k of n signatures <verb> at FDR < alpha; <labels[0]>: hits; <labels[1]>: hits.``.
+
+    ``sign`` is the direction of each row (> 0: the first label, < 0: the second).
+    """
+    sig = _significant(rows, alpha)
+    if not len(sig):
+        return f"{head}: {_none_found(rows, alpha)}."
+    sign = sign.reindex(sig.index)
+    parts = [f"{label}: {_hits(sig[m])}" for label, m in zip(labels, (sign > 0, sign < 0)) if m.any()]
+    return (
+        f"{head}: {len(sig)} of {len(rows)} signatures {verb} at FDR &lt; {alpha:g}; "
+        + "; ".join(parts)
+        + "."
+    )
+
+
 def _group_findings(name: str, obj: Any, table: pd.DataFrame, alpha: float) -> list[str]:
     params = getattr(obj, "params", {}) or {}
     out = []
@@ -129,21 +148,8 @@ def _group_findings(name: str, obj: Any, table: pd.DataFrame, alpha: float) -> l
         n2 = rows["n2"].dropna().max() if "n2" in rows else None
         unit = unit_words(params, f"{n1} vs {n2}" if n1 is not None and n2 is not None else None)
         head = f"<b>{_esc(g1)} vs {_esc(g2)}</b> ({_esc(test)} on {_esc(unit)})"
-        sig = _significant(rows, alpha)
-        if not len(sig):
-            out.append(f"{head}: {_none_found(rows, alpha)}.")
-            continue
-        sign = _direction(sig)
-        parts = []
-        if (sign > 0).any():
-            parts.append(f"higher in {_esc(g1)}: {_hits(sig[sign > 0])}")
-        if (sign < 0).any():
-            parts.append(f"lower in {_esc(g1)}: {_hits(sig[sign < 0])}")
-        out.append(
-            f"{head}: {len(sig)} of {len(rows)} signatures differ at FDR &lt; {alpha:g}; "
-            + "; ".join(parts)
-            + "."
-        )
+        labels = (f"higher in {_esc(g1)}", f"lower in {_esc(g1)}")
+        out.append(_sentence(head, rows, alpha, "differ", _direction(rows), labels))
     return out
 
 
@@ -157,21 +163,9 @@ def _association_findings(obj: Any, table: pd.DataFrame, alpha: float) -> list[s
         head = (
             f"<b>{_esc(response)}</b> ({_esc(test_name(method))}{_esc(adj)} on {_esc(unit_words(params, n))})"
         )
-        sig = _significant(rows, alpha)
-        if not len(sig):
-            out.append(f"{head}: {_none_found(rows, alpha)}.")
-            continue
-        sign = np.sign(pd.to_numeric(sig["effect"], errors="coerce"))
-        parts = []
-        if (sign > 0).any():
-            parts.append(f"higher scores with higher {_esc(response)}: {_hits(sig[sign > 0])}")
-        if (sign < 0).any():
-            parts.append(f"higher scores with lower {_esc(response)}: {_hits(sig[sign < 0])}")
-        out.append(
-            f"{head}: {len(sig)} of {len(rows)} signatures are associated at FDR &lt; {alpha:g}; "
-            + "; ".join(parts)
-            + "."
-        )
+        up = np.sign(pd.to_numeric(rows["effect"], errors="coerce"))
+        labels = (f"higher scores with higher {_esc(response)}", f"higher scores with lower {_esc(response)}")
+        out.append(_sentence(head, rows, alpha, "are associated", up, labels))
     return out
 
 
@@ -180,20 +174,9 @@ def _survival_findings(obj: Any, table: pd.DataFrame, alpha: float) -> list[str]
     n = table["n"].dropna().max() if "n" in table else None
     adj = _adjusted(params)
     head = f"<b>Survival</b> (Cox proportional hazards{_esc(adj)} on {_esc(unit_words(params, n))})"
-    sig = _significant(table, alpha)
-    if not len(sig):
-        return [f"{head}: {_none_found(table, alpha)}."]
-    hr = pd.to_numeric(sig["effect"], errors="coerce")
-    parts = []
-    if (hr > 1).any():
-        parts.append(f"higher scores with shorter survival: {_hits(sig[hr > 1])}")
-    if (hr < 1).any():
-        parts.append(f"higher scores with longer survival: {_hits(sig[hr < 1])}")
-    return [
-        f"{head}: {len(sig)} of {len(table)} signatures predict survival at FDR &lt; {alpha:g}; "
-        + "; ".join(parts)
-        + "."
-    ]
+    up = np.sign(pd.to_numeric(table["effect"], errors="coerce") - 1)
+    labels = ("higher scores with shorter survival", "higher scores with longer survival")
+    return [_sentence(head, table, alpha, "predict survival", up, labels)]
 
 
 def _roc_findings(obj: Any, table: pd.DataFrame, alpha: float) -> list[str]:
