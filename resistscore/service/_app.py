@@ -180,6 +180,9 @@ def create_app(
             "finished": _iso(job.finished),
             "files": [],
             "warnings": job.notes,
+            "history": [
+                {"stage": st, "at": _iso(t), "elapsed_s": round(t - job.created, 3)} for st, t in job.history
+            ],
             "input": dict(job.params.get("client_names", {})),
         }
         if job.status == "queued":

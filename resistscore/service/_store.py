@@ -13,6 +13,7 @@ Schema (``jobs`` table, one row per job; ``docs/service.md`` shows it too)::
     created, started, finished   REAL (Unix time)
     files     TEXT               JSON list of the output files (relative to the job's result folder)
     notes     TEXT               JSON list of the warnings the analysis gave
+    history   TEXT               JSON list of [stage, Unix time] of the current attempt
 
 State machine::
 
@@ -69,7 +70,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     started REAL,
     finished REAL,
     files TEXT,
-    notes TEXT
+    notes TEXT,
+    history TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -103,6 +105,7 @@ class Job:
     finished: float | None
     files: list[str]
     notes: list[str]
+    history: list[list]
 
 
 class JobStore:
@@ -213,16 +216,18 @@ class JobStore:
     def mark_running(self, job_id: str, stage: str = "reading") -> None:
         with self._tx() as db:
             db.execute(
-                "UPDATE jobs SET status = 'running', stage = ?, progress = ?, started = ?, "
+                "UPDATE jobs SET status = 'running', stage = ?, progress = ?, started = ?, history = ?, "
                 "attempts = attempts + 1 WHERE id = ? AND status = 'queued'",
-                (stage, STAGES.get(stage, 0.0), time.time(), job_id),
+                (stage, STAGES.get(stage, 0.0), time.time(), json.dumps([["running", time.time()]]), job_id),
             )
 
     def set_progress(self, job_id: str, stage: str, progress: float) -> None:
         with self._tx() as db:
             db.execute(
-                "UPDATE jobs SET stage = ?, progress = MAX(progress, ?) WHERE id = ? AND status = 'running'",
-                (stage, float(progress), job_id),
+                "UPDATE jobs SET stage = ?, progress = MAX(progress, ?), "
+                "history = json_insert(COALESCE(history, '[]'), '$[#]', json_array(?, ?)) "
+                "WHERE id = ? AND status = 'running'",
+                (stage, float(progress), stage, time.time(), job_id),
             )
 
     def requeue(self, job_id: str) -> None:
@@ -238,8 +243,9 @@ class JobStore:
         with self._tx() as db:
             db.execute(
                 "UPDATE jobs SET status = 'done', stage = 'done', progress = 100, finished = ?, files = ?, "
-                "notes = ?, error = NULL WHERE id = ? AND status IN ('queued', 'running')",
-                (time.time(), json.dumps(files), json.dumps(notes or []), job_id),
+                "notes = ?, error = NULL, history = json_insert(COALESCE(history, '[]'), '$[#]', json_array('done', ?)) "
+                "WHERE id = ? AND status IN ('queued', 'running')",
+                (time.time(), json.dumps(files), json.dumps(notes or []), time.time(), job_id),
             )
 
     def fail(self, job_id: str, message: str) -> None:
@@ -310,6 +316,7 @@ def _job(row: sqlite3.Row) -> Job:
         finished=row["finished"],
         files=json.loads(row["files"]) if row["files"] else [],
         notes=json.loads(row["notes"]) if row["notes"] else [],
+        history=json.loads(row["history"]) if row["history"] else [],
     )
 
 
