@@ -281,13 +281,19 @@ def metadata_columns(path: Path, info: FileInfo, limit: int = 200) -> list[str]:
     elif info.kind == "xlsx":
         import openpyxl
 
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
-            ws = wb.worksheets[0]
-            first_row = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
-            names = ["" if v is None else str(v) for v in first_row]
-        finally:
-            wb.close()
+            with open(path, "rb") as fh:
+                wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+                try:
+                    ws = wb.worksheets[0]
+                    first_row = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+                    names = ["" if v is None else str(v) for v in first_row]
+                finally:
+                    wb.close()
+        except Exception as err:  # openpyxl raises many kinds for a broken workbook
+            raise Rejected(
+                422, "the metadata workbook could not be read; save it again as .xlsx or CSV."
+            ) from err
     else:
         raise Rejected(422, "read the metadata columns of CSV/TSV, Excel (.xlsx) or parquet files only.")
     names = [n.strip() for n in names]
