@@ -87,7 +87,12 @@ class Runner:
             self.client = Client(self.settings.scheduler, timeout="30s")
         else:
             # a worker that dies fails its task at once; the dispatcher decides whether to try again
-            with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            # and a worker holds only the task it runs (so a crash touches no other job)
+            cfg = {
+                "distributed.scheduler.allowed-failures": 0,
+                "distributed.scheduler.worker-saturation": 1.0,
+            }
+            with dask.config.set(cfg):
                 self.cluster = LocalCluster(
                     n_workers=self.settings.workers,
                     threads_per_worker=1,
@@ -136,9 +141,13 @@ class Runner:
         for job_id in list(self._futures):  # deleted while queued or running
             if job_id not in unfinished:
                 self._cancel(job_id)
-        for job_id, job in unfinished.items():
+        free = self._threads() - len(self._futures)
+        for job_id, job in unfinished.items():  # oldest first; the rest wait in the store, not on a worker
+            if free <= 0:
+                break
             if job_id not in self._futures:
                 self._submit(job_id, job.params)
+                free -= 1
         for job_id, running in list(self._futures.items()):
             fut = running.future
             if fut.done():
@@ -242,6 +251,13 @@ class Runner:
             self.store.set_progress(job_id, stage, STAGES[stage])
 
     # ----------------------------------------------------------------------------- status
+    def _threads(self) -> int:
+        """Worker threads of the cluster: how many jobs can run at once."""
+        with contextlib.suppress(Exception):
+            info = self.client.scheduler_info(n_workers=-1)
+            return sum(int(w.get("nthreads", 1)) for w in info.get("workers", {}).values())
+        return 0
+
     def workers(self) -> int:
         """Number of workers connected (0 before the cluster is up)."""
         if self.client is None:

@@ -167,6 +167,15 @@ class SecurityMiddleware:
                 h.setdefault("Cache-Control", "no-store")
             await send(message)
 
+        head = sum(len(k) + len(v) + 4 for k, v in scope.get("headers", [])) + len(
+            scope.get("raw_path") or b""
+        )
+        head += len(scope.get("query_string", b""))
+        if head > self.settings.max_header_kb * 1024:
+            await _plain(
+                send_secure, 431, f"the request head is larger than {self.settings.max_header_kb} KiB."
+            )
+            return
         if path != "/healthz":
             user = authenticate(headers, self.settings)
             if user is None:

@@ -200,3 +200,10 @@ def test_metadata_columns_endpoint(make_client, cohort_files, tmp_path):
         r = client.post("/api/metadata/columns", files={"metadata": ("m.csv", fh)})
     assert r.status_code == 422
     assert _incoming_empty(client)
+
+
+def test_request_head_limit_431(make_client):
+    client = make_client(start_runner=False, max_header_kb=4)
+    assert client.get("/api/options", headers={"X-Big": "a" * 5000}).status_code == 431
+    assert client.get("/api/options?" + "q=" + "a" * 5000).status_code == 431
+    assert client.get("/api/options").status_code == 200
