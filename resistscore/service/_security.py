@@ -99,8 +99,8 @@ def is_browser(request: Request) -> bool:
 def cross_site(request: Request) -> bool:
     """True for a request a browser sent from another site or origin."""
     site = request.headers.get("sec-fetch-site")
-    if site in ("cross-site", "same-site"):
-        return True
+    if site is not None:  # set by the browser itself, cannot be forged by a page
+        return site not in ("same-origin", "none")
     origin = request.headers.get("origin")
     if origin is None:
         return False
@@ -158,7 +158,7 @@ class SecurityMiddleware:
                 h = MutableHeaders(scope=message)
                 h["Content-Security-Policy"] = CSP_REPORT if is_report else CSP_PAGES
                 h["X-Content-Type-Options"] = "nosniff"
-                h["Referrer-Policy"] = "no-referrer"
+                h["Referrer-Policy"] = "same-origin"
                 h["Cross-Origin-Opener-Policy"] = "same-origin"
                 h["Cross-Origin-Resource-Policy"] = "same-origin"
                 h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
