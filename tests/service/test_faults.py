@@ -69,3 +69,47 @@ def test_request_head_limit(server_factory):
     assert answer.startswith(b"HTTP/1.1 431"), answer  # refused, not served
     with server.client() as http:
         assert http.get("/healthz").status_code == 200
+
+
+def test_readme_examples_run(server_factory, cohort_files, tmp_path):
+    """The README's curl and httpx examples work as written, against a real server."""
+    import re
+    import shutil
+    import subprocess
+
+    from .conftest import REPO
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Upload service", 1)[1].split("\n## ", 1)[0]
+    curl = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    httpx_block = re.search(r"```py\n(.*?)```", section, re.S).group(1)
+    server = server_factory()
+    work = tmp_path / "readme"
+    work.mkdir()
+    shutil.copy(cohort_files["expression"], work / "expression.csv")
+    meta = cohort_files["metadata"].read_text().replace("group", "response_group", 1)
+    (work / "samples.csv").write_text(meta)
+    run = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", curl.replace("http://127.0.0.1:8000", server.url)],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    import pandas as pd
+
+    assert pd.read_csv(work / "scores.csv", index_col=0).shape[0] == 8  # the cohort's samples
+    namespace: dict = {}
+    import os
+
+    old = os.getcwd()
+    os.chdir(work)
+    try:
+        exec(
+            compile(httpx_block.replace("http://127.0.0.1:8000", server.url), "README.md", "exec"), namespace
+        )
+    finally:
+        os.chdir(old)
+    assert namespace["status"]["status"] == "done", namespace["status"]
+    assert namespace["scores"].splitlines()[0].split(",")[1:] == ["efflux_abc", "apoptosis"]
