@@ -71,11 +71,10 @@ class Choices:
     signature_ids: set[str] = field(default_factory=set)
     drugs: list[str] = field(default_factory=list)
     drug_names: dict[str, str] = field(default_factory=dict)
-    methods: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def load(cls) -> Choices:
-        from resistscore import sig, tl
+        from resistscore import sig
 
         table = sig.list(level="all")
         mech = table[table["level"] == "mechanism"] if "level" in table else table
@@ -86,13 +85,11 @@ class Choices:
             for syn in str(row.get("synonyms") or "").replace(";", ",").split(","):
                 if syn.strip():
                     names.setdefault(syn.strip().lower(), str(row["drug"]))
-        methods = tl.show_methods()
         return cls(
             mechanisms=[(str(r["id"]), str(r["name"])) for _, r in mech.iterrows()],
             signature_ids=set(table["id"].astype(str)),
             drugs=sorted(str(d) for d in drugs["drug"]),
             drug_names=names,
-            methods=[(str(m), str(methods.loc[m, "summary"])) for m in methods.index],
         )
 
 
@@ -355,10 +352,9 @@ def create_app(
                     f"the {k} column {design[k]!r} is not in the metadata file; its columns are {columns[:20]}.",
                 )
         method = field_text(fields, "method")
-        if method is not None and method not in dict(choices.methods):
-            raise Rejected(
-                422, f"unknown method {method!r}; choose one of {[m for m, _ in choices.methods]}."
-            )
+        known = [m for m, _ in runner.methods]  # asked of a worker when the cluster came up
+        if method is not None and (method not in known if known else not method.replace("_", "").isalnum()):
+            raise Rejected(422, f"unknown method {method!r}; choose one of {known or 'GET /api/options'}.")
         seed_text = field_text(fields, "seed") or "0"
         if not seed_text.isdigit() or int(seed_text) >= 2**32:
             raise Rejected(422, "seed must be a whole number between 0 and 4294967295.")
@@ -531,7 +527,7 @@ def create_app(
             "mechanisms": [{"id": i, "name": n} for i, n in choices.mechanisms],
             "signatures": sorted(choices.signature_ids),
             "drugs": choices.drugs,
-            "methods": [{"id": m, "summary": s} for m, s in choices.methods],
+            "methods": [{"id": m, "summary": s} for m, s in runner.methods],
             "limits": {
                 "max_upload_mb": settings.max_upload_mb,
                 "max_decompressed_mb": settings.max_decompressed_mb,
@@ -554,7 +550,7 @@ def create_app(
     # ----------------------------------------------------------------------------- pages
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index(request: Request):
-        return page(request, "index.html.j2", choices=choices, error=None, form={})
+        return page(request, "index.html.j2", choices=choices, methods=runner.methods, error=None, form={})
 
     @app.post("/submit", include_in_schema=False)
     async def submit_form(request: Request):
@@ -562,7 +558,13 @@ def create_app(
             job = await accept(request)
         except Rejected as err:
             response = page(
-                request, "index.html.j2", status=err.status, choices=choices, error=err.message, form={}
+                request,
+                "index.html.j2",
+                status=err.status,
+                choices=choices,
+                methods=runner.methods,
+                error=err.message,
+                form={},
             )
             if err.retry_after:
                 response.headers["Retry-After"] = str(err.retry_after)

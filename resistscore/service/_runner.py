@@ -22,7 +22,7 @@ from distributed.diagnostics.plugin import WorkerPlugin
 
 from resistscore.service._settings import ServiceSettings
 from resistscore.service._store import STAGES, JobStore
-from resistscore.service._worker import TOPIC, execute
+from resistscore.service._worker import TOPIC, execute, method_table
 
 __all__ = ["Runner"]
 
@@ -59,6 +59,8 @@ class Runner:
         self._thread: threading.Thread | None = None
         self._last_sweep = 0.0
         self.ready = threading.Event()
+        #: (method, summary) pairs, asked of a worker once the cluster is up
+        self.methods: list[tuple[str, str]] = []
         self.startup_error: str | None = None
 
     # ----------------------------------------------------------------------------- lifecycle
@@ -105,6 +107,7 @@ class Runner:
             self.client = Client(self.cluster)
         self.client.subscribe_topic(TOPIC, self._on_event)
         self.client.register_plugin(_WarmUp())
+        self.methods = self.client.submit(method_table, pure=False).result(timeout=600)
 
     def _close(self) -> None:
         for closer in (self.client, self.cluster):

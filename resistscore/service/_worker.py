@@ -21,7 +21,7 @@ from typing import Any
 
 from resistscore._errors import ResistScoreError, ResistScoreWarning
 
-__all__ = ["RESULT_DIR", "TOPIC", "execute"]
+__all__ = ["RESULT_DIR", "TOPIC", "execute", "method_table"]
 
 TOPIC = "resistscore-service-progress"
 RESULT_DIR = "result"
@@ -101,3 +101,11 @@ def execute(job_id: str, params: dict[str, Any], job_dir: str) -> dict[str, Any]
     finally:
         with contextlib.suppress(OSError):
             shutil.rmtree(work, ignore_errors=True)
+
+
+def method_table() -> list[tuple[str, str]]:
+    """The scoring methods and their one-line summaries (run on a worker: the web process never imports ``rs.tl``)."""
+    from resistscore import tl
+
+    table = tl.show_methods()
+    return [(str(m), str(table.loc[m, "summary"])) for m in table.index]

@@ -146,3 +146,31 @@ def test_bad_input_fails_the_job_with_the_library_message(make_client, cohort_fi
     job = wait_for(client, submit(client, {"expression": bad}).json()["id"])
     assert job["status"] == "failed"
     assert job["error"] and "Traceback" not in job["error"] and "internal error" not in job["error"]
+
+
+def test_methods_come_from_a_worker(make_client, cohort_files):
+    """The web process never imports the scoring engine; the method list is asked of a worker."""
+    client = make_client()
+    assert client.app.state.runner.ready.wait(120)
+    methods = [m["id"] for m in client.get("/api/options").json()["methods"]]
+    assert "singscore" in methods and "ucell" in methods
+    assert 'value="singscore"' in client.get("/").text
+    client.cookies.clear()  # a script again
+    r = submit(client, {"expression": cohort_files["expression"]}, method="nope")
+    assert r.status_code == 422 and "singscore" in r.json()["detail"]
+
+
+def test_web_process_does_not_import_the_engine(tmp_path):
+    """The app (web process) imports neither the scoring engine nor numba: it stays small."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from resistscore.service import ServiceSettings, create_app; "
+        f"create_app(ServiceSettings(data_dir={str(tmp_path)!r}), start_runner=False); "
+        "print(sorted(m for m in ('resistscore.tl', 'numba', 'scanpy', 'resistscore._workflow') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr

@@ -127,7 +127,7 @@ def test_jobs_per_client_429(make_client, cohort_files):
     ("fields", "words"),
     [
         ({"group": "group"}, "upload a metadata file"),
-        ({"method": "nope"}, "unknown method"),
+        ({"method": "no such method!"}, "unknown method"),
         ({"signatures": "efflux_abc,not_a_signature"}, "unknown signature"),
         ({"signatures": "drug:not-a-drug"}, "unknown drug"),
         ({"seed": "-1"}, "seed"),
