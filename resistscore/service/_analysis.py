@@ -9,7 +9,6 @@ this module needs re-pointing.
 
 from __future__ import annotations
 
-import inspect
 import json
 import platform
 import shlex
@@ -29,32 +28,21 @@ OUTPUT_FILES = {
     "zip": "resistscore-results.zip",
     "reproduce": "reproduce.json",
 }
+DRUG_FOLDER = "drug-signature"
 _VERSIONED = ("resistscore", "numpy", "scipy", "pandas", "anndata", "numba", "statsmodels", "lifelines")
 
 
-def _workflow_takes_signature_text() -> bool:
-    """True once ``analyze_file`` parses ``signatures`` like the command line (issue 10's workflow)."""
-    from resistscore._workflow import analyze_file
-
-    return "signatures" in inspect.signature(analyze_file).parameters
-
-
-def _signatures_argument(spec: dict[str, Any], job_dir: Path, work: Path):
-    """What ``analyze_file(signatures=...)`` is given for the signature choice of a job."""
+def _signatures_argument(spec: dict[str, Any], job_dir: Path, work: Path) -> str | None:
+    """``analyze_file(signatures=...)`` for a job's choice: what ``--signatures`` would be given."""
     from resistscore import sig
 
     kind = spec.get("kind", "all")
-    text_api = _workflow_takes_signature_text()
     if kind == "all":
         return None
     if kind == "ids":
-        ids = list(spec["ids"])
-        return ",".join(ids) if text_api else sig.load(ids=ids)
-    if kind == "drug":
-        chosen = sig.drug_signatures([spec["drug"]])
-        if not text_api:
-            return chosen
-        return str(sig.export(chosen, work / "drug-signature", format="yaml-folder"))
+        return ",".join(spec["ids"])
+    if kind == "drug":  # as `resistscore signatures export --drug NAME --format yaml-folder`
+        return str(sig.export(sig.drug_signatures([spec["drug"]]), work / DRUG_FOLDER, format="yaml-folder"))
     if kind == "gmt":
         return str(job_dir / spec["file"])
     raise ValueError(f"unknown signature choice {kind!r}")
@@ -77,6 +65,7 @@ def run(params: dict[str, Any], job_dir: Path, out: Path) -> list[str]:
     work = out.parent
     design = {k: params.get(k) for k in ("group", "response", "time", "event")}
     metadata = job_dir / params["metadata"] if params.get("metadata") else None
+    read = {"gene_column": params["gene_column"]} if params.get("gene_column") else {}
     outputs = analyze_file(
         job_dir / params["expression"],
         out,
@@ -85,6 +74,7 @@ def run(params: dict[str, Any], job_dir: Path, out: Path) -> list[str]:
         seed=int(params.get("seed", 0)),
         signatures=_signatures_argument(params.get("signatures", {}), job_dir, work),
         **{k: v for k, v in design.items() if v},
+        **read,
     )
     _write_workbook(out)
     _write_h5ad(outputs.result, out, metadata)
@@ -154,60 +144,42 @@ def _write_h5ad(result, out: Path, metadata: Path | None) -> None:
 def reproduce(params: dict[str, Any], result=None) -> dict[str, Any]:
     """The exact command line and Python calls that give the same outputs offline, with versions and seed."""
     names = params.get("client_names", {})
-    expr = names.get("expression", "expression.csv")
     seed = int(params.get("seed", 0))
-    cli = ["resistscore", "report", expr]
-    py = ["import resistscore as rs", "from resistscore._workflow import analyze_file", ""]
-    kwargs = []
-    pre: list[str] = []
+    files = {"expression": names.get("expression", "expression.csv")}
     if params.get("metadata"):
-        cli += ["--metadata", names.get("metadata", "metadata.csv")]
-        kwargs.append(f"metadata={names.get('metadata', 'metadata.csv')!r}")
-    spec = params.get("signatures", {})
-    kind = spec.get("kind", "all")
-    text_api = _workflow_takes_signature_text()
-    if kind == "ids":
-        cli += ["--signatures", ",".join(spec["ids"])]
-        ids = list(spec["ids"])
-        kwargs.append(f"signatures={','.join(ids)!r}" if text_api else f"signatures=rs.sig.load(ids={ids!r})")
-    elif kind == "drug":
-        folder = "drug-signature"
-        pre = [
-            shlex.join(
-                [
-                    "resistscore",
-                    "signatures",
-                    "export",
-                    "--drug",
-                    spec["drug"],
-                    "--format",
-                    "yaml-folder",
-                    "--out",
-                    folder,
-                ]
-            )
-        ]
-        cli += ["--signatures", folder + "/"]
-        kwargs.append(
-            f"signatures={folder + '/'!r}"
-            if text_api
-            else f"signatures=rs.sig.drug_signatures([{spec['drug']!r}])"
-        )
-    elif kind == "gmt":
-        gmt = names.get("gmt", "signatures.gmt")
-        cli += ["--signatures", gmt]
-        kwargs.append(f"signatures={gmt!r}")
-    if params.get("method"):
-        cli += ["--method", params["method"]]
-        kwargs.append(f"method={params['method']!r}")
+        files["metadata"] = names.get("metadata", "metadata.csv")
+    pre: list[str] = []
+    options: list[tuple[str, str]] = []  # (option name, value), in the order of `resistscore report --help`
+    if "metadata" in files:
+        options.append(("metadata", files["metadata"]))
     for key in ("group", "response", "time", "event"):
         if params.get(key):
-            cli += [f"--{key}", params[key]]
-            kwargs.append(f"{key}={params[key]!r}")
+            options.append((key, params[key]))
+    spec = params.get("signatures", {})
+    kind = spec.get("kind", "all")
+    if kind == "ids":
+        options.append(("signatures", ",".join(spec["ids"])))
+    elif kind == "drug":
+        cmd = ["resistscore", "signatures", "export", "--drug", spec["drug"], "--format", "yaml-folder"]
+        pre.append(shlex.join([*cmd, "--out", DRUG_FOLDER]))
+        options.append(("signatures", DRUG_FOLDER + "/"))
+    elif kind == "gmt":
+        options.append(("signatures", names.get("gmt", "signatures.gmt")))
+    if params.get("method"):
+        options.append(("method", params["method"]))
+    if params.get("gene_column"):
+        options.append(("gene_column", params["gene_column"]))
+    cli = ["resistscore", "report", files["expression"]]
+    for key, value in options:
+        cli += [f"--{key.replace('_', '-')}", value]
     cli += ["--seed", str(seed), "--out", "resistscore-results/"]
-    kwargs.append(f"seed={seed}")
-    py.append(f"outputs = analyze_file({expr!r}, 'resistscore-results', {', '.join(kwargs)})")
-    py.append("outputs.result.scores  # the scores table; outputs.stats: the statistics")
+    kwargs = ", ".join([*(f"{k}={v!r}" for k, v in options), f"seed={seed}"])
+    python = [
+        "from resistscore._workflow import analyze_file  # what `resistscore report` runs",
+        "",
+        f"outputs = analyze_file({files['expression']!r}, 'resistscore-results', {kwargs})",
+        "outputs.result.scores  # the scores; outputs.stats: the statistics",
+    ]
     versions = {}
     for pkg in _VERSIONED:
         try:
@@ -219,7 +191,7 @@ def reproduce(params: dict[str, Any], result=None) -> dict[str, Any]:
         versions["signatures"] = str(result.versions.get("signatures"))
     return {
         "cli": "\n".join([*pre, shlex.join(cli)]),
-        "python": "\n".join(py),
+        "python": "\n".join([*(f"# first: {c}" for c in pre), *python]),
         "seed": seed,
         "versions": versions,
         "method": getattr(result, "method", params.get("method")),

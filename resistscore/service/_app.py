@@ -27,6 +27,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from resistscore._errors import ResistScoreError
 from resistscore._version import __version__
 from resistscore.service import _sniff
 from resistscore.service._runner import Runner
@@ -65,12 +66,11 @@ _CONTENT_TYPES = {
 
 @dataclass
 class Choices:
-    """What the form offers: signatures, drugs, methods (read once from the public API)."""
+    """What the form offers: signatures and drugs (read once from ``rs.sig``; the methods come from a worker)."""
 
     mechanisms: list[tuple[str, str]] = field(default_factory=list)
     signature_ids: set[str] = field(default_factory=set)
     drugs: list[str] = field(default_factory=list)
-    drug_names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> Choices:
@@ -79,22 +79,11 @@ class Choices:
         table = sig.list(level="all")
         mech = table[table["level"] == "mechanism"] if "level" in table else table
         drugs = sig.drugs()
-        names: dict[str, str] = {}
-        for _, row in drugs.iterrows():
-            names[str(row["drug"]).lower()] = str(row["drug"])
-            for syn in str(row.get("synonyms") or "").replace(";", ",").split(","):
-                if syn.strip():
-                    names.setdefault(syn.strip().lower(), str(row["drug"]))
         return cls(
             mechanisms=[(str(r["id"]), str(r["name"])) for _, r in mech.iterrows()],
             signature_ids=set(table["id"].astype(str)),
             drugs=sorted(str(d) for d in drugs["drug"]),
-            drug_names=names,
         )
-
-
-class JobRejected(HTTPException):
-    pass
 
 
 def create_app(
@@ -279,12 +268,12 @@ def create_app(
         if not text or text == "all":
             return {"kind": "all"}
         if text.lower().startswith("drug:"):
-            drug = choices.drug_names.get(text[5:].strip().lower())
-            if drug is None:
-                raise Rejected(
-                    422,
-                    f"unknown drug {text[5:].strip()[:60]!r}; choose one of the listed drugs (GET /api/options).",
-                )
+            from resistscore import sig
+
+            try:
+                drug = sig.resolve_drug(text[5:].strip())  # synonyms resolve (adriamycin -> doxorubicin)
+            except ResistScoreError as err:
+                raise Rejected(422, f"{err} (GET /api/options lists them)") from err
             return {"kind": "drug", "drug": drug}
         ids = [i.strip() for i in text.split(",") if i.strip()]
         unknown = [i[:60] for i in ids if i not in choices.signature_ids]
@@ -340,6 +329,7 @@ def create_app(
                 columns = _sniff.metadata_columns(saved.path, info)
             stored[role] = _sniff.stored_with_suffix(saved.path, info).name
         design = {k: field_text(fields, k) for k in ("group", "response", "time", "event")}
+        gene_column = field_text(fields, "gene_column")
         given = [k for k, v in design.items() if v]
         if given and columns is None:
             raise Rejected(422, f"{', '.join(given)} name metadata columns: upload a metadata file too.")
@@ -368,6 +358,7 @@ def create_app(
             "method": method,
             **design,
             "seed": int(seed_text),
+            "gene_column": gene_column,
             "client_names": names,
         }
 
@@ -413,6 +404,10 @@ def create_app(
                             "time": {"type": "string"},
                             "event": {"type": "string"},
                             "seed": {"type": "integer"},
+                            "gene_column": {
+                                "type": "string",
+                                "description": "Column of the gene identifiers (default: detected).",
+                            },
                         },
                     }
                 }

@@ -100,7 +100,7 @@ class Runner:
                     threads_per_worker=1,
                     processes=True,
                     memory_limit=self.settings.worker_memory,
-                    dashboard_address=None,
+                    dashboard_address="127.0.0.1:0",
                     host="127.0.0.1",
                     silence_logs=logging.WARNING,
                 )

@@ -144,7 +144,7 @@ def running_client(tmp_path_factory):
     from fastapi.testclient import TestClient
 
     cluster = LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0", host="127.0.0.1"
     )
     try:
         settings = ServiceSettings(

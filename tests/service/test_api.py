@@ -174,3 +174,36 @@ def test_web_process_does_not_import_the_engine(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_reproduce_offline_gives_the_same_scores(make_client, cohort_files, tmp_path):
+    """The "reproduce offline" commands, run as written, give the service's scores (a drug's signature)."""
+    import shlex
+    import shutil
+
+    client = make_client()
+    job_id = submit(client, {"expression": cohort_files["expression"]}, signatures="drug:adriamycin").json()[
+        "id"
+    ]
+    job = wait_for(client, job_id)
+    assert job["status"] == "done", job
+    rep = client.get(f"/api/jobs/{job_id}").json()["reproduce"]
+    lines = rep["cli"].splitlines()
+    assert (
+        lines[0]
+        == "resistscore signatures export --drug doxorubicin --format yaml-folder --out drug-signature"
+    )
+    shutil.copy(cohort_files["expression"], tmp_path / "expression.csv")
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path) as here, warnings.catch_warnings():
+        warnings.simplefilter("default")
+        shutil.copy(cohort_files["expression"], "expression.csv")
+        for line in lines:
+            args = shlex.split(line)
+            assert args[0] == "resistscore"
+            res = runner.invoke(cli, args[1:], catch_exceptions=False)
+            assert res.exit_code == 0, res.output
+        offline = pd.read_csv(f"{here}/resistscore-results/scores.csv", index_col=0)
+    served = pd.read_csv(io.StringIO(client.get(f"/api/jobs/{job_id}/files/scores.csv").text), index_col=0)
+    assert list(served.columns) == ["drug.doxorubicin"]
+    pd.testing.assert_frame_equal(served, offline, check_exact=True)

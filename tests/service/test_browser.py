@@ -158,22 +158,20 @@ def test_toy_cohort_upload_progress_results_download(page, live, toy_files):
 
 
 @pytest.mark.realdata
-def test_nci60_upload(page, live, nci60_dir, tmp_path):
-    """The real NCI-60 panel: as published (probe sets) the workflow asks for gene symbols, as the CLI does;
-    the panel with symbols (``rs.ds.nci60``) is scored."""
-    upload(page, live, nci60_dir / "expression_u133a_gcrma.csv.gz", name="nci60-probes-form")
-    page.wait_for_url("**/jobs/*", timeout=60_000)
-    page.wait_for_selector("#status:text('failed')", timeout=120_000)
-    assert "maps to an HGNC gene" in page.locator("#error").inner_text()
-    shot(page, "nci60-probes-failed")
-
-    symbols = tmp_path / "nci60_symbols.csv.gz"
-    rs.ds.nci60(nci60_dir).expression.to_df().T.to_csv(symbols)
-    upload(page, live, symbols, name="nci60-form")
+def test_nci60_upload(page, live, nci60_dir):
+    """The real NCI-60 panel as published (probe sets beside a ``symbol`` column)."""
+    page.goto(live.url + "/")
+    page.get_by_label("Expression table (required)").set_input_files(
+        str(nci60_dir / "expression_u133a_gcrma.csv.gz")
+    )
+    page.get_by_label("Gene identifier column (optional)").fill("symbol")
+    shot(page, "nci60-form")
+    page.get_by_role("button", name="Start the analysis").click()
     page.wait_for_url("**/results", timeout=300_000)
     page.wait_for_selector("table.sortable")
     shot(page, "nci60-results")
-    assert "NCI/ADR-RES" in page.locator("table.sortable").first.inner_text()
+    assert "--gene-column symbol" in page.locator("#repro-cli").inner_text()
+    assert "OV:NCI_ADR_RES" in page.locator("table.sortable").first.inner_text()
 
 
 def test_errors_shown_to_the_user(page, live, tmp_path, toy_files):
