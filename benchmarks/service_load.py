@@ -30,9 +30,7 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,46 +43,21 @@ import numpy as np
 import pandas as pd
 import psutil
 
+from resistscore.service._process import ServerProcess
+
 RESULTS = Path(__file__).resolve().parent / "results"
 HARD_LIMIT_S = 4 * 3600  # the whole script never runs longer
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``resistscore serve`` in its own process group, with memory sampling."""
+class Server(ServerProcess):
+    """The server under test, with its memory sampled every 0.1 s."""
 
     def __init__(self, data_dir: Path, log: Path, env: dict[str, str]) -> None:
-        self.data_dir, self.log, self.env = data_dir, log, env
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-        self.groups: list[int] = []
+        super().__init__(data_dir, log)
+        self.env = env
         self.peak_web = 0
         self.peak_total = 0
         self._sampling = False
-
-    def start(self, timeout: float = 180) -> None:
-        args = [sys.executable, "-c", "import sys; from resistscore.cli import main; main(sys.argv[1:])", "serve",
-                "--port", str(self.port), "--data-dir", str(self.data_dir), "--log-level", "warning"]
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                         env={**os.environ, **self.env})
-        self.groups.append(self.proc.pid)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited; see {self.log}")
-            with contextlib.suppress(httpx.HTTPError):
-                h = httpx.get(self.url + "/healthz", timeout=2).json()
-                if h.get("ready") and h.get("workers"):
-                    return
-            time.sleep(0.3)
-        raise RuntimeError(f"server not ready after {timeout} s; see {self.log}")
 
     def sample_memory(self) -> None:
         self._sampling = True
@@ -104,21 +77,9 @@ class Server:
     def reset_peaks(self) -> None:
         self.peak_web = self.peak_total = 0
 
-    def workers(self) -> list[psutil.Process]:
-        with contextlib.suppress(psutil.Error):
-            return [p for p in psutil.Process(self.proc.pid).children(recursive=True)
-                    if "spawn_main" in " ".join(p.cmdline())]
-        return []
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait(30)
-
     def stop(self) -> None:
         self._sampling = False
-        for pgid in self.groups:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pgid, signal.SIGKILL)
+        super().stop()
 
 
 def make_matrix(path: Path, n_genes: int, n_samples: int, seed: int = 0) -> None:
@@ -128,7 +89,9 @@ def make_matrix(path: Path, n_genes: int, n_samples: int, seed: int = 0) -> None
     symbols = rs.pp.gene_table()["symbol"].drop_duplicates().head(n_genes).tolist()
     rng = np.random.default_rng(seed)
     values = rng.lognormal(2, 1.2, size=(len(symbols), n_samples)).round(3)
-    pd.DataFrame(values, index=pd.Index(symbols, name="gene"), columns=[f"S{i:03d}" for i in range(n_samples)]).to_csv(path)
+    pd.DataFrame(
+        values, index=pd.Index(symbols, name="gene"), columns=[f"S{i:03d}" for i in range(n_samples)]
+    ).to_csv(path)
 
 
 def submit(url: str, path: Path, deadline: float) -> tuple[str, float]:
@@ -168,7 +131,11 @@ def wait_all(server: Server, ids: dict[str, float], deadline: float, on_tick=Non
                 continue
             job = r.json()
             if job["status"] in ("done", "failed"):
-                out[job_id] = {"status": job["status"], "seconds": time.monotonic() - t0, "error": job.get("error")}
+                out[job_id] = {
+                    "status": job["status"],
+                    "seconds": time.monotonic() - t0,
+                    "error": job.get("error"),
+                }
         time.sleep(0.5)
     for job_id in ids:
         out.setdefault(job_id, {"status": "unfinished", "seconds": None, "error": "deadline"})
@@ -208,7 +175,11 @@ def run_phase(name, server, path, n_jobs, deadline, *, parallel: bool, fault=Non
     def tick():
         if fault is not None and not fired:
             with contextlib.suppress(httpx.HTTPError):
-                running = [i for i in ids if httpx.get(f"{server.url}/api/jobs/{i}", timeout=5).json()["status"] == "running"]
+                running = [
+                    i
+                    for i in ids
+                    if httpx.get(f"{server.url}/api/jobs/{i}", timeout=5).json()["status"] == "running"
+                ]
                 if running:
                     fired.append(fault())
 
@@ -229,15 +200,23 @@ def big_upload(server: Server, size_mb: int, work: Path, deadline: float) -> dic
     server.reset_peaks()
     before = psutil.Process(server.proc.pid).memory_info().rss
     t0 = time.monotonic()
-    with httpx.Client(base_url=server.url, timeout=max(60, deadline - time.monotonic())) as http, open(big, "rb") as fh:
+    with (
+        httpx.Client(base_url=server.url, timeout=max(60, deadline - time.monotonic())) as http,
+        open(big, "rb") as fh,
+    ):
         r = http.post("/api/jobs", files={"expression": ("big.csv", fh)})
     seconds = time.monotonic() - t0
     if r.status_code == 202:  # not analysed: the upload path is what is measured
         httpx.delete(f"{server.url}/api/jobs/{r.json()['id']}", timeout=30)
     big.unlink()
-    row = {"phase": f"big-upload {size_mb} MiB", "status": r.status_code, "seconds": round(seconds, 1),
-           "web_rss_before_mb": round(before / 2**20), "web_peak_mb": round(server.peak_web / 2**20),
-           "mb_per_s": round(size_mb / seconds, 1)}
+    row = {
+        "phase": f"big-upload {size_mb} MiB",
+        "status": r.status_code,
+        "seconds": round(seconds, 1),
+        "web_rss_before_mb": round(before / 2**20),
+        "web_peak_mb": round(server.peak_web / 2**20),
+        "mb_per_s": round(size_mb / seconds, 1),
+    }
     print(json.dumps(row), flush=True)
     return row
 
@@ -254,6 +233,8 @@ def main(argv=None) -> int:
     ap.add_argument("--phases", default="idle,burst,series,server-kill,worker-kill,big-upload")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    # a SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so the server's process group is still stopped
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     phases = set(args.phases.split(","))
     deadline = time.monotonic() + HARD_LIMIT_S
     rows: list[dict] = []
@@ -275,9 +256,27 @@ def main(argv=None) -> int:
             if "idle" in phases:
                 rows.append(run_phase("idle (1 job)", server, matrix, 1, deadline, parallel=False))
             if "burst" in phases:
-                rows.append(run_phase(f"burst ({args.clients} clients at once)", server, matrix, args.clients, deadline, parallel=True))
+                rows.append(
+                    run_phase(
+                        f"burst ({args.clients} clients at once)",
+                        server,
+                        matrix,
+                        args.clients,
+                        deadline,
+                        parallel=True,
+                    )
+                )
             if "series" in phases:
-                rows.append(run_phase(f"series ({args.jobs} jobs in a row)", server, matrix, args.jobs, deadline, parallel=False))
+                rows.append(
+                    run_phase(
+                        f"series ({args.jobs} jobs in a row)",
+                        server,
+                        matrix,
+                        args.jobs,
+                        deadline,
+                        parallel=False,
+                    )
+                )
             if "server-kill" in phases:
 
                 def kill_server():
@@ -285,7 +284,17 @@ def main(argv=None) -> int:
                     server.start()
                     return "server killed and restarted"
 
-                rows.append(run_phase("server SIGKILL mid-run", server, matrix, args.fault_jobs, deadline, parallel=False, fault=kill_server))
+                rows.append(
+                    run_phase(
+                        "server SIGKILL mid-run",
+                        server,
+                        matrix,
+                        args.fault_jobs,
+                        deadline,
+                        parallel=False,
+                        fault=kill_server,
+                    )
+                )
             if "worker-kill" in phases:
 
                 def kill_worker():
@@ -293,16 +302,34 @@ def main(argv=None) -> int:
                         w.kill()
                     return "worker killed"
 
-                rows.append(run_phase("worker SIGKILL mid-run", server, matrix, args.fault_jobs, deadline, parallel=False, fault=kill_worker))
+                rows.append(
+                    run_phase(
+                        "worker SIGKILL mid-run",
+                        server,
+                        matrix,
+                        args.fault_jobs,
+                        deadline,
+                        parallel=False,
+                        fault=kill_worker,
+                    )
+                )
             if "big-upload" in phases:
                 rows.append(big_upload(server, args.big_mb, work, deadline))
         finally:
             server.stop()
     out = args.out or RESULTS / f"service_load_{args.genes}x{args.samples}.md"
-    lines = [f"# Service load benchmark: {args.genes} genes x {args.samples} samples",
-             "", f"Command: `python benchmarks/service_load.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
-             f"Machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-             f"workers: {args.workers}", "", "```json", *[json.dumps(r) for r in rows], "```", ""]
+    lines = [
+        f"# Service load benchmark: {args.genes} genes x {args.samples} samples",
+        "",
+        f"Command: `python benchmarks/service_load.py {' '.join(argv if argv is not None else sys.argv[1:])}`",
+        f"Machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"workers: {args.workers}",
+        "",
+        "```json",
+        *[json.dumps(r) for r in rows],
+        "```",
+        "",
+    ]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines), encoding="utf-8")
     print(f"written: {out}")

@@ -2,10 +2,11 @@
 
 The job calls the same workflow function as ``resistscore report``; that function calls the public API
 in a fixed order (``rs.io.read`` -> ``rs.pp.harmonize_genes`` -> ``rs.tl.score`` -> the statistics ->
-``rs.pl.save_all`` -> ``rs.report.write``). :func:`install` wraps those public functions once per worker
-process with a probe that, when a job is being tracked in the current thread (a context variable), reports
-the stage it enters; outside a tracked job a probe does nothing but call the function. Progress is
-therefore "% done" by stage (``_store.STAGES``), never a guess from elapsed time.
+``rs.pl.save_all`` -> ``rs.report.write``). While at least one job is tracked in a process,
+:func:`tracking` keeps those public functions wrapped with a probe that reports the stage it enters to the
+job tracked in the current thread (a context variable); calls from other threads pass straight through.
+When the last tracked job ends, the original functions are put back, so the library is untouched outside
+jobs. Progress is therefore "% done" by stage (``_store.STAGES``), never a guess from elapsed time.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import importlib
 import threading
 from collections.abc import Callable, Iterator
 
-__all__ = ["PROBES", "install", "tracking"]
+__all__ = ["PROBES", "tracking"]
 
 #: (module, function) -> the stage that starts when it is called
 PROBES: dict[tuple[str, str], str] = {
@@ -35,7 +36,8 @@ _current: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.Con
     "resistscore_service_progress", default=None
 )
 _lock = threading.Lock()
-_installed = False
+_active = 0  # jobs tracked in this process
+_originals: dict[tuple[str, str], Callable] = {}
 
 
 def _probe(fn: Callable, stage: str) -> Callable:
@@ -46,29 +48,28 @@ def _probe(fn: Callable, stage: str) -> Callable:
             report(stage)
         return fn(*args, **kwargs)
 
-    probed.__resistscore_probe__ = True  # type: ignore[attr-defined]
     return probed
 
 
-def install() -> None:
-    """Wrap the public functions of :data:`PROBES` (once per process; idempotent)."""
-    global _installed
-    with _lock:
-        if _installed:
-            return
-        for (module_name, name), stage in PROBES.items():
-            module = importlib.import_module(module_name)
-            fn = getattr(module, name, None)
-            if fn is None or getattr(fn, "__resistscore_probe__", False):
-                continue
+def _install() -> None:
+    for (module_name, name), stage in PROBES.items():
+        module = importlib.import_module(module_name)
+        fn = getattr(module, name, None)
+        if fn is not None:
+            _originals[(module_name, name)] = fn
             setattr(module, name, _probe(fn, stage))
-        _installed = True
+
+
+def _uninstall() -> None:
+    for (module_name, name), fn in _originals.items():
+        setattr(importlib.import_module(module_name), name, fn)
+    _originals.clear()
 
 
 @contextlib.contextmanager
 def tracking(report: Callable[[str], None]) -> Iterator[None]:
     """Within the block, stages entered in this thread are passed to ``report`` (each once, in order)."""
-    install()
+    global _active
     seen: list[str] = []
 
     def once(stage: str) -> None:
@@ -76,8 +77,16 @@ def tracking(report: Callable[[str], None]) -> Iterator[None]:
             seen.append(stage)
             report(stage)
 
+    with _lock:
+        if _active == 0:
+            _install()
+        _active += 1
     token = _current.set(once)
     try:
         yield
     finally:
         _current.reset(token)
+        with _lock:
+            _active -= 1
+            if _active == 0:
+                _uninstall()

@@ -278,7 +278,7 @@ class _WarmUp(WorkerPlugin):
 
     def setup(self, worker) -> None:
         import resistscore._workflow
-        import resistscore.service._analysis  # noqa: F401
-        from resistscore.service._progress import install
-
-        install()
+        import resistscore.pl
+        import resistscore.report
+        import resistscore.service._analysis
+        import resistscore.tl  # noqa: F401

@@ -7,11 +7,6 @@ process group, Dask workers included) in its teardown.
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,15 +18,10 @@ pytest.importorskip("fastapi", reason="the service tests need resistscore[serve]
 
 import resistscore as rs
 from resistscore.service import ServiceSettings, create_app
+from resistscore.service._process import ServerProcess
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "service"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def small_cohort(n_samples: int = 8, seed: int = 0, n_other: int = 1500):
@@ -112,78 +102,17 @@ def submit(client, files: dict[str, Path], url: str = "/api/jobs", **fields) -> 
 
 
 # ------------------------------------------------------------------------------------ real servers
-class Server:
-    """``resistscore serve`` in a subprocess of its own process group (killed whole in teardown)."""
-
-    def __init__(self, data_dir: Path, log: Path, **options) -> None:
-        self.data_dir = data_dir
-        self.log = log
-        self.options = options
-        self.port = free_port()
-        self.proc: subprocess.Popen | None = None
-        self.groups: list[int] = []
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 120.0) -> Server:
-        args = [sys.executable, "-c", "import sys; from resistscore.cli import main; main(sys.argv[1:])"]
-        args += [
-            "serve",
-            "--port",
-            str(self.port),
-            "--data-dir",
-            str(self.data_dir),
-            "--log-level",
-            "warning",
-        ]
-        env = dict(os.environ)
-        for k, v in self.options.items():
-            env[f"RESISTSCORE_SERVE_{k.upper()}"] = str(v)
-        with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-            )
-        self.groups.append(self.proc.pid)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"server exited: {self.log.read_text()[-3000:]}")
-            with contextlib.suppress(httpx.HTTPError):
-                health = httpx.get(self.url + "/healthz", timeout=2).json()
-                if health.get("ready") and health.get("workers", 0) > 0:
-                    return self
-            time.sleep(0.3)
-        raise AssertionError(f"server not ready after {timeout} s: {self.log.read_text()[-3000:]}")
-
-    def client(self, **kwargs) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=60, **kwargs)
-
-    def kill(self) -> None:
-        """SIGKILL the server process only (its workers must notice and exit by themselves)."""
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait(30)
-
-    def stop_group(self) -> None:
-        """Teardown: SIGKILL every process of the server's process group that is still alive."""
-        for pgid in self.groups:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pgid, signal.SIGKILL)
-        if self.proc is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(30)
-
-
 @pytest.fixture
 def server_factory(tmp_path):
     """``server_factory(**settings)``: start ``resistscore serve`` (settings as environment variables)."""
-    started: list[Server] = []
+    started: list[ServerProcess] = []
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
-    def make(data_dir: Path | None = None, **options) -> Server:
-        server = Server(data_dir or tmp_path / "data", tmp_path / "server.log", **options)
+    def make(data_dir: Path | None = None, **options) -> ServerProcess:
+        server = ServerProcess(data_dir or tmp_path / "data", tmp_path / "server.log", **options)
         started.append(server)
         return server.start()
 
     yield make
     for s in started:
-        s.stop_group()
+        s.stop()

@@ -129,13 +129,15 @@ def test_progress_probes(cohort_files):
     from resistscore import io as rsio
     from resistscore.service._progress import tracking
 
+    original = rsio.read
     seen = []
     with tracking(seen.append):
+        assert rsio.read is not original
         rsio.read(cohort_files["expression"])
         rsio.read(cohort_files["expression"])  # each stage once
-    rsio.read(cohort_files["expression"])  # outside: nothing reported
+    assert rsio.read is original  # the library is untouched outside a tracked job
+    rsio.read(cohort_files["expression"])
     assert seen == ["reading"]
-    assert getattr(rsio.read, "__resistscore_probe__", False)
 
 
 def test_bad_input_fails_the_job_with_the_library_message(make_client, cohort_files, tmp_path):

@@ -49,14 +49,14 @@ def browser():
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """One real server for the module (its own data folder, uploads up to 15 MiB)."""
-    from .conftest import Server
+    from resistscore.service._process import ServerProcess
 
     d = tmp_path_factory.mktemp("browser")
-    server = Server(d / "data", d / "server.log", max_upload_mb=15)
+    server = ServerProcess(d / "data", d / "server.log", max_upload_mb=15)
     try:
         yield server.start()
     finally:
-        server.stop_group()
+        server.stop()
 
 
 @pytest.fixture(scope="module")
