@@ -24,7 +24,9 @@ def test_server_sigkill_loses_no_accepted_job(server_factory, cohort_files, tmp_
     data = tmp_path / "data"
     server = server_factory(data_dir=data)
     with server.client() as http:
-        ids = [submit(http, cohort_files, group="group").json()["id"] for _ in range(3)]
+        ids = [
+            submit(http, cohort_files, group="group").json()["id"] for _ in range(2)
+        ]  # one runs, one waits
         wait_for(http, ids[0], until=("running",), timeout=120)
     children = _workers(server.proc.pid)
     assert children, "the local cluster's worker processes"
@@ -37,7 +39,7 @@ def test_server_sigkill_loses_no_accepted_job(server_factory, cohort_files, tmp_
     server.start()  # same data folder
     with server.client() as http:
         jobs = [wait_for(http, i, timeout=300) for i in ids]
-    assert [j["status"] for j in jobs] == ["done"] * 3, [j.get("error") for j in jobs]
+    assert [j["status"] for j in jobs] == ["done"] * 2, [j.get("error") for j in jobs]
     assert all("scores.csv" in {f["name"] for f in j["files"]} for j in jobs)
 
 
