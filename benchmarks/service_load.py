@@ -135,6 +135,7 @@ def wait_all(server: Server, ids: dict[str, float], deadline: float, on_tick=Non
                     "status": job["status"],
                     "seconds": time.monotonic() - t0,
                     "error": job.get("error"),
+                    "history": job.get("history", []),
                 }
         time.sleep(0.5)
     for job_id in ids:
@@ -156,9 +157,22 @@ def summarise(name: str, results: dict[str, dict], wall: float, server: Server) 
         "web_peak_mb": round(server.peak_web / 2**20),
         "server_peak_mb": round(server.peak_total / 2**20),
         "errors": sorted({str(r["error"])[:120] for r in results.values() if r["status"] != "done"}),
+        "stages_s": _stage_seconds(results),
     }
     print(json.dumps(row), flush=True)
     return row
+
+
+def _stage_seconds(results: dict[str, dict]) -> dict[str, float]:
+    """Seconds spent in each stage by the first finished job (from its ``history``); "queued": until it ran."""
+    done = [r for r in results.values() if r["status"] == "done" and r.get("history")]
+    if not done:
+        return {}
+    hist = done[0]["history"]
+    out = {"queued": hist[0]["elapsed_s"]}
+    for a, b in zip(hist, hist[1:]):
+        out[a["stage"]] = round(out.get(a["stage"], 0) + b["elapsed_s"] - a["elapsed_s"], 2)
+    return out
 
 
 def run_phase(name, server, path, n_jobs, deadline, *, parallel: bool, fault=None) -> dict:
