@@ -1,6 +1,6 @@
 """The report in a real browser: headless Chromium at desktop and laptop widths, under a strict CSP.
 
-The screenshots are kept as test artifacts under ``tests/_artifacts/report/`` (git-ignored) for a person
+The screenshots are kept as test artifacts under ``test-artifacts/report/`` (git-ignored) for a person
 to look at; the assertions check what a reader needs: the answer (summary) in the first screen, no
 horizontal scrolling, tables that sort and filter, nothing loaded from outside the file, and the inline
 script running only under a policy that names its hash.
@@ -17,7 +17,7 @@ import resistscore as rs
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "_artifacts" / "report"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "report"
 URL = "https://report.invalid/report.html"
 #: (name, width, height): a desktop monitor and a laptop screen
 VIEWPORTS = [("desktop", 1920, 1080), ("laptop", 1366, 768)]
