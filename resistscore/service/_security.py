@@ -2,8 +2,9 @@
 
 * Every response carries a strict Content-Security-Policy (scripts and styles from the service's own
   static files only; no inline script), ``X-Content-Type-Options: nosniff``, ``Referrer-Policy`` and
-  frame restrictions. A job's ``report.html`` (which inlines its styles and images) is served with a
-  ``sandbox`` policy that allows no script at all.
+  frame restrictions. A job's ``report.html`` (which inlines its styles, images and one script) is served
+  sandboxed (an opaque origin: no cookies, no access to the service) with a policy that allows only that
+  script, by its hash (``rs.report.content_security_policy``), and its CSV downloads.
 * Request bodies other than uploads are limited (``max_body_kb``); uploads are limited while they stream
   (``_uploads.py``); the request head is limited by the HTTP parser (``max_header_kb``, ``_server.py``).
 * Optional authentication: bearer tokens (also accepted as the password of HTTP basic auth, so a browser
@@ -25,6 +26,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from resistscore.report import content_security_policy
 from resistscore.service._settings import ServiceSettings
 
 __all__ = ["CSRF_COOKIE", "SecurityMiddleware", "check_csrf", "hash_password", "verify_password"]
@@ -34,7 +36,7 @@ CSP_PAGES = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; frame-src 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
-CSP_REPORT = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'"
+CSP_REPORT = f"{content_security_policy()}; sandbox allow-scripts allow-downloads; frame-ancestors 'self'"
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 _PBKDF2_ITERATIONS = 600_000
 

@@ -136,6 +136,10 @@ def test_toy_cohort_upload_progress_results_download(page, live, toy_files):
     page.wait_for_selector("table.sortable")
     shot(page, "toy-results")
     assert page.frame_locator("#report").locator("body").inner_text(timeout=30_000)
+    # the report's own script runs in its sandboxed frame (allowed by its hash): its filter boxes show
+    report = page.frame_locator("#report")
+    assert report.locator("table.data.sortable").first.is_visible()
+    assert report.locator("input[type=search]").first.is_visible()
     assert page.locator("#repro-cli").inner_text().startswith("resistscore report toy_expression.csv")
 
     # sort the scores table by its second column, descending

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 
@@ -245,8 +246,17 @@ def test_user_strings_escaped_in_html_and_neutralised_in_spreadsheets(make_clien
     assert "&lt;script&gt;alert(&#39;sample&#39;)&lt;/script&gt;" in pages["results"]
     assert "&lt;img src=x onerror=alert(&#39;file&#39;)&gt;.csv" in pages["results"]
     report = client.get(f"/api/jobs/{job['id']}/files/report.html")
-    assert "sandbox" in report.headers["content-security-policy"]
-    assert "script-src" not in report.headers["content-security-policy"]  # default-src 'none': no script
+    csp = report.headers["content-security-policy"]
+    assert "sandbox allow-scripts allow-downloads;" in csp and "allow-same-origin" not in csp
+    # the one script allowed is the report's own, by its hash: an injected script cannot run
+    import resistscore as rs
+
+    assert (
+        f"script-src {rs.report.script_hash()};" in csp and "unsafe-inline" not in csp.split("style-src")[0]
+    )
+    (script,) = re.findall(r"<script>(.*?)</script>", report.text, flags=re.S)
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    assert rs.report.script_hash() == f"'sha256-{digest}'"
 
     # the workbook never holds a formula
     from openpyxl import load_workbook
