@@ -323,9 +323,12 @@ def _versions_and_parameters(view: ResultView, design: Design, alpha: float) -> 
         "method": view.method,
         "seed": view.seed,
         "control gene sets per signature": view.n_controls,
-        "null distribution": view.null,
+        "p-value null": view.null,
+        "p-value tail": view.tail,
+        "FDR family": view.fdr_family,
     }
-    params.update({k.replace("_", " "): v for k, v in view.params.items() if k != "n_controls"})
+    shown = ("n_controls", "null", "tail", "fdr_family")
+    params.update({k.replace("_", " "): v for k, v in view.params.items() if k not in shown})
     params.update({f"design: {k.replace('_', ' ')}": v for k, v in design.to_dict().items()})
     params["report: significance level"] = alpha
     return kv_table(versions), kv_table({k: v for k, v in params.items() if v is not None and v != ""})

@@ -36,6 +36,8 @@ class ResultView:
     seed: int | None = None
     n_controls: int | None = None
     null: str | None = None
+    tail: str | None = None
+    fdr_family: str | None = None
     versions: dict[str, str] = field(default_factory=dict)
     qc: list[Any] = field(default_factory=list)
     unscored: pd.DataFrame | None = None
@@ -80,6 +82,8 @@ def _from_anndata(adata: Any) -> ResultView:
         seed=uns.get("seed"),
         n_controls=uns.get("n_controls"),
         null=uns.get("null"),
+        tail=uns.get("tail"),
+        fdr_family=uns.get("fdr_family"),
         versions=dict(uns.get("versions") or {}),
         qc=[uns[k] for k in ("qc", "gene_mapping") if uns.get(k) is not None],
         unscored=pd.DataFrame(
@@ -106,7 +110,7 @@ def result_view(result: Any) -> ResultView:
         view = ResultView(scores=_scores_table(result))
     else:
         view = ResultView(scores=_scores_table(getattr(result, "scores", None)))
-        for key in ("method", "seed", "n_controls", "null", "data_kind"):
+        for key in ("method", "seed", "n_controls", "null", "tail", "fdr_family", "data_kind"):
             value = getattr(result, key, None)
             if value is not None:
                 setattr(view, key, value)
@@ -119,6 +123,8 @@ def result_view(result: Any) -> ResultView:
         view.qc = list(qc) if isinstance(qc, (list, tuple)) else ([qc] if qc is not None else [])
     if view.coverage is not None and "signature" in view.coverage.columns:
         view.coverage = view.coverage.set_index("signature")
-    if isinstance(view.params, Mapping) and view.n_controls is None and "n_controls" in view.params:
-        view.n_controls = view.params["n_controls"]
+    if isinstance(view.params, Mapping):
+        for key in ("n_controls", "null", "tail", "fdr_family"):
+            if getattr(view, key) is None and view.params.get(key) is not None:
+                setattr(view, key, view.params[key])
     return view

@@ -260,7 +260,7 @@ def _sample_calls(view: ResultView, metadata: pd.DataFrame | None, design: Desig
 
 def fdr_family_words(view: ResultView) -> str:
     """The family of tests the per-sample FDR of the scores was adjusted over, in words."""
-    family = view.params.get("fdr_family") if isinstance(view.params, dict) else None
+    family = view.fdr_family
     if family in ("signature", "per_signature"):
         return "Benjamini-Hochberg over the samples of each signature"
     unit = "cells" if view.data_kind == "single_cell" else "samples"

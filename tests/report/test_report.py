@@ -485,3 +485,14 @@ def test_summary_says_what_a_test_was_adjusted_for(scores, metadata):
     doc = rs.report.html_report(scores, metadata=meta, stats={"groups": cmp}, date="2024-01-01")
     summary = " ".join(_visible(_section(doc, "summary")).split())
     assert "adjusted for tissue" in summary
+
+
+def test_report_states_how_the_per_sample_pvalues_were_made(result):
+    """The null, tail and FDR family of the per-sample p-values (issue 15) are stated where they matter."""
+    result.null, result.tail, result.fdr_family = "pooled", "gpd", "signature"
+    doc = rs.report.html_report(result, date="2024-01-01")
+    params = dict(re.findall(r"<tr><th>([^<]*)</th><td>([^<]*)</td></tr>", doc))
+    assert params["p-value null"] == "pooled" and params["p-value tail"] == "gpd"
+    assert params["FDR family"] == "signature"
+    for section in ("summary", "methods"):
+        assert "Benjamini-Hochberg over the samples of each signature" in _visible(_section(doc, section))
