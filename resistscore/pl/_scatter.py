@@ -206,9 +206,10 @@ def response(
         response). Default: the replicate the ``stats`` result was computed on, if any.
     censored
         Observations at an assay limit (a metadata column or a Series indexed by sample): ``True``
-        (or ``"upper"``/``"lower"``) marks a censored response, drawn as an open triangle pointing to
-        where the true value lies (a plain open circle when the direction is not given). Default: the
-        ``censored`` flags of ``stats``, when it has them.
+        (or ``"upper"``/``"right"``, ``"lower"``/``"left"``) marks a censored response, drawn as an open
+        triangle pointing to where the true value lies (a plain open circle when the direction is not
+        given). Default: the censoring ``rs.tl.associate`` found (``stats.censoring``), when ``stats`` is
+        its result.
     ax
         Axes to draw into (default: a new figure).
     save
@@ -312,14 +313,20 @@ def _response_values(response: Any, meta: pd.DataFrame | None, index: pd.Index) 
 
 
 def _censored_of(stats: Any, response: Any) -> pd.Series | None:
-    """The per-observation censoring flags a statistics result carries for this response, if any."""
-    flags = getattr(stats, "censored", None)
-    if isinstance(flags, pd.DataFrame):
-        name = response if isinstance(response, str) else getattr(response, "name", None)
-        if name in flags.columns:
-            return flags[name]
-        return flags.iloc[:, 0] if flags.shape[1] == 1 else None
-    return flags if isinstance(flags, pd.Series) else None
+    """The per-sample censoring flags (``"left"`` / ``"right"`` / ``""``) of ``rs.tl.associate``'s result.
+
+    Read from its ``censoring`` table (``sample``, ``response``, ``censored``), for this response.
+    """
+    table = getattr(stats, "censoring", None)
+    if not isinstance(table, pd.DataFrame) or not {"sample", "response", "censored"} <= set(table.columns):
+        return None
+    name = response if isinstance(response, str) else getattr(response, "name", None)
+    rows = table[table["response"].astype(str) == str(name)] if name is not None else table
+    if rows.empty and table["response"].nunique() == 1:
+        rows = table
+    if rows.empty or not rows["censored"].astype(str).str.len().any():
+        return None
+    return rows.drop_duplicates("sample").set_index("sample")["censored"]
 
 
 _UPPER = {"upper", "right", ">", ">=", "above"}

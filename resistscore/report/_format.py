@@ -35,6 +35,8 @@ _TESTS = {
     "anova_f": "one-way ANOVA",
     "kruskal_wallis_h": "Kruskal-Wallis test",
     "ols": "linear model (OLS)",
+    "pseudobulk_ols": "linear model of replicate means (OLS)",
+    "tobit": "censored (Tobit) regression",
     "mixedlm": "linear mixed model",
     "mixed": "linear mixed model",
     "spearman": "Spearman correlation",

@@ -157,6 +157,8 @@ _VIEWS: dict[str, list[tuple[Any, str]]] = {
         ("signature", "signature"),
         ("response", "response"),
         ("n", "n"),
+        ("n_censored_low", "censored (low)"),
+        ("n_censored_high", "censored (high)"),
         ("effect", "{effect}"),
         (("ci_low", "ci_high"), "95% CI"),
         ("pvalue", "p"),
@@ -226,9 +228,14 @@ def table_view(table: pd.DataFrame, kind: str) -> pd.DataFrame:
         elif source in table.columns:
             out[header] = table[source].to_numpy()
     view = pd.DataFrame(out, index=table.index)
-    return view.drop(
-        columns=[c for c in view.columns if view[c].dtype == object and not view[c].map(_has_text).any()]
-    )
+    return view.drop(columns=[c for c in view.columns if _empty_column(view[c], c)])
+
+
+def _empty_column(column: pd.Series, header: str) -> bool:
+    """A column with nothing to read: no text at all, or censored counts that are all zero."""
+    if header.startswith("censored ("):
+        return not (pd.to_numeric(column, errors="coerce").fillna(0) > 0).any()
+    return column.dtype == object and not column.map(_has_text).any()
 
 
 def _has_text(value: Any) -> bool:

@@ -820,3 +820,19 @@ def test_kaplan_meier_splits(scores, metadata):
         rspl.kaplan_meier(
             scores, metadata, time="survival_time", event="event", signature="dna_repair", split="thirds"
         )
+
+
+def test_response_marks_the_censoring_the_association_found(scores, metadata):
+    """Values piled at the assay's upper limit are censored in rs.tl.associate and marked in the figure."""
+    import resistscore as rs
+
+    meta = metadata.copy()
+    meta.loc[meta.index[:5], "log_gi50"] = 9.0  # 5 samples at the highest tested value
+    tested = rs.tl.associate(scores, "log_gi50", metadata=meta, signatures="efflux_abc", limits=(None, 9.0))
+    row = tested.table.set_index("signature").loc["efflux_abc"]
+    assert int(row["n_censored_high"]) == 5
+    ax = rspl.response(scores, "log_gi50", signature="efflux_abc", metadata=meta, stats=tested)
+    markers = {c.get_label(): len(c.get_offsets()) for c in ax.collections}
+    assert markers["censored (upper limit)"] == 5
+    assert sum(markers.values()) == len(scores)
+    plt.close(ax.figure)

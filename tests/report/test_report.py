@@ -496,3 +496,17 @@ def test_report_states_how_the_per_sample_pvalues_were_made(result):
     assert params["FDR family"] == "signature"
     for section in ("summary", "methods"):
         assert "Benjamini-Hochberg over the samples of each signature" in _visible(_section(doc, section))
+
+
+def test_statistics_table_shows_censored_responses(scores, metadata):
+    meta = metadata.assign(log_gi50=np.linspace(4, 8, len(metadata)))
+    meta.loc[meta.index[:4], "log_gi50"] = 9.0  # at the assay's upper limit
+    assoc = rs.tl.associate(scores, "log_gi50", metadata=meta, limits=(None, 9.0))
+    doc = rs.report.html_report(scores, metadata=meta, stats={"GI50": assoc}, date="2024-01-01")
+    headers, cells, _ = _table(doc, "table-1-GI50")
+    assert "censored (high)" in headers and "censored (low)" not in headers
+    assert {c[headers.index("censored (high)")] for c in cells} == {"4"}
+    # without censoring the columns are left out
+    plain = rs.tl.associate(scores, "log_gi50", metadata=metadata.assign(log_gi50=np.linspace(4, 8, 20)))
+    doc = rs.report.html_report(scores, metadata=metadata, stats={"GI50": plain}, date="2024-01-01")
+    assert "censored (high)" not in _table(doc, "table-1-GI50")[0]
