@@ -261,54 +261,9 @@ def associate(
     if base is None and is_anndata(scores):
         base = scores.obs.copy()
         base.index = pd.Index(scores.obs_names.astype(str))
-    if isinstance(response, (str, list, tuple)):
-        names = [response] if isinstance(response, str) else list(response)
-        if base is None:
-            raise StatisticsError(
-                "`response` names metadata columns but no `metadata` was given; pass `metadata=`."
-            )
-        require_columns(base, names, "response")
-        resp = base[names].copy()
-    elif isinstance(response, pd.Series):
-        resp = response.to_frame(name=str(response.name) if response.name is not None else "response")
-    elif isinstance(response, pd.DataFrame):
-        resp = response.copy()
-    else:
-        raise StatisticsError(
-            f"`response` must be a Series, a samples x responses DataFrame or column name(s); got {type(response).__name__}."
-        )
-    resp.columns = pd.Index([str(c) for c in resp.columns])
-    resp.index = pd.Index([str(i) for i in resp.index])
-    if not resp.index.is_unique:
-        raise StatisticsError(
-            "`response` has duplicated sample names; pivot long tables to one row per sample first."
-        )
-    bad = [c for c in resp.columns if not pd.api.types.is_numeric_dtype(resp[c])]
-    if bad:
-        raise StatisticsError(
-            f"response column(s) {bad[:5]} are not numeric; pass numeric drug-response values."
-        )
-    if covariates:
-        if base is None:
-            raise StatisticsError(
-                "`covariates` need `metadata=` (a DataFrame indexed by sample holding those columns)."
-            )
-        require_columns(base, covariates, "covariates")
-        clash = [c for c in covariates if c in resp.columns]
-        if clash:
-            raise StatisticsError(
-                f"column(s) {clash} are both a response and a covariate; rename one of them."
-            )
-    if sample_key is not None:
-        if base is None:
-            raise StatisticsError("`sample_key` needs `metadata=` (or an AnnData) holding that column.")
-        require_columns(base, [sample_key], "sample_key")
-    if base is not None:
-        other = base.drop(columns=[c for c in base.columns if c in resp.columns])
-        other.index = pd.Index([str(i) for i in other.index])
-        meta = other.join(resp, how="inner")
-    else:
-        meta = resp
+    resp = _response_frame(response, base)
+    _check_metadata_columns(base, resp, covariates, sample_key)
+    meta = _join_response(base, resp)
     per_response = _limits_by_response(limits, list(resp.columns))
     limit_cols = sorted({v for lim in per_response.values() for v in (lim or ()) if isinstance(v, str)})
     if limit_cols:
@@ -337,12 +292,7 @@ def associate(
             y = cens.values[ok].to_numpy(float)
             cov = meta.loc[ok, covariates] if covariates else None
             rows.append(_one(sig, rname, x, y, cov, method, level, min_samples, cens.side[ok].to_numpy()))
-    table = pd.DataFrame(rows, columns=ASSOC_COLUMNS)
-    for _, idx in table.groupby("response").groups.items():
-        table.loc[idx, "fdr"] = bh_fdr(table.loc[idx, "pvalue"])
-    table.loc[table["signature"].isin(df.columns[df.isna().all()]), "note"] = "score not reported (all NaN)"
-    for c in ("n", "n_censored_low", "n_censored_high"):
-        table[c] = table[c].astype("Int64")
+    table = _association_table(rows, df)
     params = {
         "method": method,
         "covariates": covariates,
@@ -357,6 +307,79 @@ def associate(
         **info,
     }
     return AssociationResult("associate", table, params, _censoring_table(censoring))
+
+
+def _response_frame(response: Any, base: pd.DataFrame | None) -> pd.DataFrame:
+    """The responses as a samples x responses table of numbers (text sample names, unique)."""
+    if isinstance(response, (str, list, tuple)):
+        names = [response] if isinstance(response, str) else list(response)
+        if base is None:
+            raise StatisticsError(
+                "`response` names metadata columns but no `metadata` was given; pass `metadata=`."
+            )
+        require_columns(base, names, "response")
+        resp = base[names].copy()
+    elif isinstance(response, pd.Series):
+        resp = response.to_frame(name=str(response.name) if response.name is not None else "response")
+    elif isinstance(response, pd.DataFrame):
+        resp = response.copy()
+    else:
+        raise StatisticsError(
+            f"`response` must be a Series, a samples x responses DataFrame or column name(s); got {type(response).__name__}."
+        )
+    resp.columns = pd.Index([str(c) for c in resp.columns])
+    resp.index = pd.Index([str(i) for i in resp.index])
+    if not resp.index.is_unique:
+        raise StatisticsError(
+            "`response` has duplicated sample names; pivot long tables to one row per sample first."
+        )
+    bad = [c for c in resp.columns if not pd.api.types.is_numeric_dtype(resp[c])]
+    if bad:
+        raise StatisticsError(
+            f"response column(s) {bad[:5]} are not numeric; pass numeric drug-response values."
+        )
+    return resp
+
+
+def _check_metadata_columns(
+    base: pd.DataFrame | None, resp: pd.DataFrame, covariates: list[str], sample_key: str | None
+) -> None:
+    """The covariates and the sample key are columns of the metadata, and no covariate is a response."""
+    if covariates:
+        if base is None:
+            raise StatisticsError(
+                "`covariates` need `metadata=` (a DataFrame indexed by sample holding those columns)."
+            )
+        require_columns(base, covariates, "covariates")
+        clash = [c for c in covariates if c in resp.columns]
+        if clash:
+            raise StatisticsError(
+                f"column(s) {clash} are both a response and a covariate; rename one of them."
+            )
+    if sample_key is not None:
+        if base is None:
+            raise StatisticsError("`sample_key` needs `metadata=` (or an AnnData) holding that column.")
+        require_columns(base, [sample_key], "sample_key")
+
+
+def _join_response(base: pd.DataFrame | None, resp: pd.DataFrame) -> pd.DataFrame:
+    """The metadata with the responses (the responses win over metadata columns of the same name)."""
+    if base is None:
+        return resp
+    other = base.drop(columns=[c for c in base.columns if c in resp.columns])
+    other.index = pd.Index([str(i) for i in other.index])
+    return other.join(resp, how="inner")
+
+
+def _association_table(rows: list[dict], df: pd.DataFrame) -> pd.DataFrame:
+    """The rows as the table of :func:`associate`: BH FDR per response, unreported signatures noted."""
+    table = pd.DataFrame(rows, columns=ASSOC_COLUMNS)
+    for _, idx in table.groupby("response").groups.items():
+        table.loc[idx, "fdr"] = bh_fdr(table.loc[idx, "pvalue"])
+    table.loc[table["signature"].isin(df.columns[df.isna().all()]), "note"] = "score not reported (all NaN)"
+    for c in ("n", "n_censored_low", "n_censored_high"):
+        table[c] = table[c].astype("Int64")
+    return table
 
 
 def _limits_by_response(limits, responses: list[str]) -> dict:
