@@ -29,14 +29,7 @@ from resistscore._validate import check_choice, check_int, check_real
 from resistscore.tl._chunks import UNSCORABLE_REASONS, RowSource, from_h5ad, unscorable_rows
 from resistscore.tl._coverage import coverage_table, examples, resolve_sets, warn_low_coverage
 from resistscore.tl._kind import default_n_jobs, is_single_cell, zero_share
-from resistscore.tl._null import (
-    PooledNull,
-    bh_fdr_counts,
-    count_exceed,
-    gene_bins,
-    make_controls,
-    pvalues_from_counts,
-)
+from resistscore.tl._null import FDR_FAMILIES, TAILS, empirical_pvalues, gene_bins, make_controls, make_null
 from resistscore.tl._result import OBSM_SCORES as OBSM_KEY
 from resistscore.tl._result import ScoreResult, unscored_from_uns
 from resistscore.tl.methods._kernels import workspace
@@ -400,8 +393,8 @@ def _dry_run(info, n_vars: int, sets: GeneSetIndex, call_params: dict) -> None:
 
 
 _SCORE_ARGS = (
-    "data", "signatures", "method", "pvalues", "n_controls", "null", "seed", "chunk_size", "n_jobs", "layer",
-    "use_raw", "copy", "return_result", "progress", "min_coverage", "genes", "samples",
+    "data", "signatures", "method", "pvalues", "n_controls", "null", "tail", "fdr_family", "seed", "chunk_size",
+    "n_jobs", "layer", "use_raw", "copy", "return_result", "progress", "min_coverage", "genes", "samples",
 )  # fmt: skip
 
 
@@ -413,6 +406,8 @@ def score(
     pvalues: bool = True,
     n_controls: int | None = None,
     null: str | None = None,
+    tail: str | None = "gpd",
+    fdr_family: str = "signature",
     seed: int = 0,
     chunk_size: int | None = None,
     n_jobs: int | None = None,
@@ -451,18 +446,28 @@ def score(
         drop-outs of single-cell data, and sparse-friendly).
     pvalues
         Compute empirical p-values against random gene sets matched on expression level and
-        variance, and their Benjamini-Hochberg FDR over samples x signatures.
+        variance, and their Benjamini-Hochberg FDR (see ``fdr_family``).
     n_controls
-        Control sets per signature (default 1000 for bulk, 100 for single-cell data); with
-        ``null="per_sample"`` p-values are at least ``1 / (1 + n_controls)``.
+        Control sets per signature (default 1000 for bulk, 100 for single-cell data).
     null
         ``None`` (default): ``"per_sample"`` for bulk data, ``"pooled"`` for single-cell data (where
-        per-sample p-values cannot go below ``1 / (1 + n_controls)``, too coarse for an FDR over
-        thousands of cells).
-        ``"per_sample"``: ``p = (1 + #{control scores >= score}) / (1 + n_controls)`` in each sample.
+        100 controls per cell are too few to estimate a tail, and a pool of up to 10^6 values resolves
+        p-values down to ~1e-6).
+        ``"per_sample"``: ``p = (1 + #{control scores >= score}) / (1 + n_controls)`` in each sample,
+        depending on that sample only.
         ``"pooled"`` (scDRS-like, for many cells): scores standardised by their own controls' mean
         and SD, compared with the standardised control scores pooled over all samples (up to 10^6
-        values per signature), so p-values can reach ~1e-6.
+        values per signature).
+    tail
+        ``"gpd"`` (default): a score above every value of its null (the sample's own controls, or
+        the pool) gets a generalised Pareto tail estimate (Knijnenburg et al. 2009) fitted to the
+        largest null values, when a goodness-of-fit test accepts the fit, instead of the floor
+        ``1 / (1 + null size)``; within the null's range the exact empirical p-value is kept.
+        ``None``: the empirical p-values only. Deterministic (no random numbers).
+    fdr_family
+        The family of tests of the Benjamini-Hochberg FDR: ``"signature"`` (default): each signature
+        across the samples (cells), so a signature's FDR does not change with the other signatures
+        scored (as scDRS, per trait); ``"all"``: all samples x signatures.
     seed
         Seed of the control sets.
     chunk_size
@@ -525,6 +530,8 @@ def score(
         _check_bool("progress", progress)
     if null is not None:
         check_choice("null", null, ("per_sample", "pooled"))
+    check_choice("tail", tail, TAILS)
+    check_choice("fdr_family", fdr_family, FDR_FAMILIES)
     if min_coverage is not None:
         min_coverage = check_real("min_coverage", min_coverage, minimum=0.0, maximum=1.0)
     if n_controls is not None and pvalues:
@@ -543,7 +550,9 @@ def score(
         )
     net, min_cov, sig_version = as_network(signatures)
     source = _source(data, layer, genes, samples, use_raw)
-    opts = _Options(pvalues, n_controls, null, seed, chunk_size, n_jobs, copy, min_coverage, progress)
+    opts = _Options(
+        pvalues, n_controls, null, seed, chunk_size, n_jobs, copy, min_coverage, progress, tail, fdr_family
+    )
     try:
         out = _score(data, is_adata, source, (net, min_cov, sig_version), method, method_params, opts)
         if is_adata:
@@ -574,6 +583,8 @@ class _Options:
     copy: bool
     min_coverage: float | None
     progress: bool | None
+    tail: str | None = "gpd"
+    fdr_family: str = "signature"
 
 
 def _check_names(source: RowSource) -> None:
@@ -613,7 +624,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
         call_params["var_names"] = source.var_names
     is_sc = kind.single_cell
     pvalues = opts.pvalues
-    null = opts.null or ("pooled" if is_sc else "per_sample")
+    null = opts.null or "pooled"
     n_controls = opts.n_controls or (DEFAULT_N_CONTROLS_SC if is_sc else DEFAULT_N_CONTROLS_BULK)
     n_controls = n_controls if pvalues else 0
     n_jobs = opts.n_jobs or default_n_jobs()
@@ -637,8 +648,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     n_sets, n_obs = len(sets), source.n_obs
     scores = np.full((n_obs, n_sets), np.nan)
     codes = np.zeros(n_obs, dtype=np.int8)
-    counts = np.full((n_obs, n_sets), -1, dtype=np.int64) if pvalues and null == "per_sample" else None
-    pooled = PooledNull(n_obs, n_sets, n_controls) if pvalues and null == "pooled" else None
+    null_model = make_null(null, n_obs, n_sets, n_controls, opts.tail) if pvalues else None
     extras: dict[str, np.ndarray] = {}
     scratch: dict[int, dict] = {}  # per worker thread: the kernels' output arrays, reused chunk after chunk
 
@@ -653,11 +663,8 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
             sc, ex = _call_rows(info.fn, block, all_sets, call_params, code)
             b = a + sc.shape[0]
             scores[a:b] = sc[:, :n_sets]
-            if pvalues:
-                if pooled is not None:
-                    pooled.add(a, sc)
-                else:
-                    counts[a:b] = count_exceed(sc, n_sets, n_controls)
+            if null_model is not None:
+                null_model.add(a, sc)  # counts (and tail p-values) or standardised scores of these rows
             return {k: np.array(np.asarray(v)[:, :n_sets], dtype=np.float64) for k, v in ex.items()}
 
     def consume(a, b, ex):
@@ -707,14 +714,10 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     cols = cov.index
     idx = source.obs_names
     pv = fdr = None
-    if pvalues:
-        if pooled is not None:
-            counts, n_null = pooled.counts(n_jobs) if n_sets else (np.zeros((n_obs, 0), np.int64), 0)
-        else:
-            n_null = n_controls
-        fdr = bh_fdr_counts(counts, n_null)  # unscorable rows (count -1) are not in the FDR family
-        pv = pvalues_from_counts(counts, n_null, inplace=True)  # over the counts: no extra copy
-        del counts
+    if null_model is not None:
+        # unscorable rows (count -1) are not in the FDR family; p-values are written over the counts
+        pv, fdr = empirical_pvalues(null_model.finish(n_jobs), opts.fdr_family, n_jobs)
+        del null_model
     score_df, pv, fdr = (_frame(x, idx, cols, reported) for x in (scores, pv, fdr))
     extra_dfs = {k: _frame(v, idx, cols, reported) for k, v in extras.items()}
     unscored = unscored_table(idx, codes)
@@ -731,6 +734,8 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
         versions={"resistscore": resistscore.__version__, "signatures": sig_version},
         extras=extra_dfs,
         null=null if pvalues else "",
+        tail=(opts.tail or "") if pvalues else "",
+        fdr_family=opts.fdr_family if pvalues else "",
         unscored=unscored,
         data_kind=kind.name,
         _context=_Context(source, net, sets, gene_mean, gene_var, call_params),
@@ -809,6 +814,8 @@ def result_from_anndata(adata) -> ScoreResult:
         n_controls=int(uns["n_controls"]),
         versions=dict(uns["versions"]),
         null=str(uns.get("null", "")),
+        tail=str(uns.get("tail", "")),
+        fdr_family=str(uns.get("fdr_family", "")),
         unscored=unscored_from_uns(uns),
         data_kind=str(uns.get("data_kind", "")),
         _context=_Context(source, net, sets, None, None, call_params),
