@@ -144,6 +144,8 @@ def _gather(client, futures, what: str):
     try:
         for fut, res in as_completed(futures, with_results=True):
             fut.release()
+            if isinstance(res, BaseException):  # a cancelled future comes back as its exception
+                raise res
             yield res
     except (KilledWorker, FutureCancelledError, OSError) as e:
         for f in futures:
@@ -157,14 +159,22 @@ def _gather(client, futures, what: str):
 
 def run_partitions(client, source: RowSource, plan: Plan, ranges, on_part) -> None:
     """Score ``ranges`` of ``source`` on the cluster; ``on_part(result)`` on the client as each completes."""
-    reader = source.reader()
-    [reader_f] = client.scatter([reader], broadcast=False, hash=False)
-    [plan_f] = client.scatter([plan], broadcast=False, hash=False)
+    reader_f, plan_f = _held(client, source.reader()), _held(client, plan)
     futures = [
         client.submit(score_part, reader_f, a, b, plan_f, pure=False, retries=RETRIES) for a, b in ranges
     ]
     for res in _gather(client, futures, "scoring tasks"):
         on_part(res)
+
+
+def _identity(x):
+    return x
+
+
+def _held(client, value):
+    """``value`` held on a worker, as the result of a task (not scattered): if that worker dies, the
+    scheduler computes it again from the task (scattered data would be lost for good)."""
+    return client.submit(_identity, value, pure=False, retries=RETRIES)
 
 
 def _indexed(i: int, fn, *args):
@@ -173,7 +183,7 @@ def _indexed(i: int, fn, *args):
 
 def map_blocks(client, source: RowSource, fn, args_list, what: str) -> list:
     """``[fn(reader, *args) for args in args_list]`` computed on the workers (in that order)."""
-    [reader_f] = client.scatter([source.reader()], broadcast=False, hash=False)
+    reader_f = _held(client, source.reader())
     futures = [
         client.submit(_indexed, i, fn, reader_f, *args, pure=False, retries=RETRIES)
         for i, args in enumerate(args_list)

@@ -13,6 +13,7 @@ import pytest
 import scipy.sparse as sp
 
 import resistscore as rs
+from resistscore.tl._chunks import RowSource
 
 distributed = pytest.importorskip("distributed")
 pytest.importorskip("zarr")
@@ -90,7 +91,9 @@ def _assert_gone(pids, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     alive = list(pids)
     while alive and time.monotonic() < deadline:
-        alive = [p for p in alive if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+        alive = [
+            p for p in alive if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+        ]
         time.sleep(0.1)
     assert not alive, f"worker processes {alive} still run after the cluster was closed"
 
@@ -168,9 +171,7 @@ def test_shards_and_dask_anndata(files, cluster):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         a = ad.read_zarr(files / "cells.zarr")
-    lazy = ad.AnnData(
-        X=da.from_array(a.X.toarray(), chunks=(128, N_GENES)), obs=a.obs[[]], var=a.var[[]]
-    )
+    lazy = ad.AnnData(X=da.from_array(a.X.toarray(), chunks=(128, N_GENES)), obs=a.obs[[]], var=a.var[[]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rs.UnscorableSampleWarning)
         dense_ref = rs.tl.score(
@@ -193,7 +194,9 @@ def test_bulk_singscore_and_module_score(files, cluster):
     ad.AnnData(df).write_h5ad(p)
     for method in ("singscore", "module_score"):
         ref = rs.tl.score(p, SIGS, method=method, n_controls=50, chunk_size=16)
-        got = rs.tl.score(p, SIGS, method=method, n_controls=50, chunk_size=16, client=cluster, partition_size=40)
+        got = rs.tl.score(
+            p, SIGS, method=method, n_controls=50, chunk_size=16, client=cluster, partition_size=40
+        )
         _same(ref, got)
 
 
@@ -205,3 +208,102 @@ def test_cohort_method_refused(files, cluster):
 def test_bad_client():
     with pytest.raises(rs.ResistScoreError, match="dask.distributed.Client"):
         rs.tl.score(np.ones((2, 3)), {"s": ["a", "b"]}, genes=["a", "b", "c"], client="tcp://127.0.0.1:1")
+
+
+# ------------------------------------------------------------------------------------------ faults
+def _own_cluster(n_workers: int = 2, **config):
+    import dask
+    from distributed import Client, LocalCluster
+
+    with warnings.catch_warnings(), dask.config.set(config):
+        warnings.simplefilter("ignore")
+        lc = LocalCluster(
+            n_workers=n_workers,
+            processes=True,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            silence_logs=50,
+        )
+        return lc, Client(lc)
+
+
+def test_worker_killed_mid_run_same_numbers(tmp_path):
+    """A worker process killed (SIGKILL) while it scores a partition: the scheduler reruns its tasks on
+    the other worker (and the restarted one), and the numbers equal the in-process run."""
+    import signal
+    import threading
+
+    rng = np.random.default_rng(7)
+    X = np.log1p(rng.poisson(rng.gamma(0.3, 0.8, size=N_GENES), size=(6000, N_GENES)).astype(np.float32))
+    a = ad.AnnData(
+        sp.csr_matrix(X),
+        obs=pd.DataFrame(index=[f"c{i}" for i in range(len(X))]),
+        var=pd.DataFrame(index=[f"G{i}" for i in range(N_GENES)]),
+    )
+    _write_zarr(a, tmp_path / "big.zarr")
+    ref = _score(tmp_path / "big.zarr")
+    lc, client = _own_cluster()
+    pids = client.run(os.getpid)
+    killed: list[int] = []
+
+    def killer():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not killed:
+            for addr, keys in client.processing().items():
+                if keys and addr in pids:
+                    os.kill(pids[addr], signal.SIGKILL)
+                    killed.append(pids[addr])
+                    return
+            time.sleep(0.01)
+
+    try:
+        # the probe, the gene statistics and then the partitions: kill once scoring tasks run
+        thread = threading.Thread(target=killer, daemon=True)
+        thread.start()
+        got = _score(tmp_path / "big.zarr", client=client, partition_size=100)
+        thread.join(timeout=5)
+    finally:
+        all_pids = list(client.run(os.getpid).values()) + list(pids.values())
+        client.close()
+        lc.close()
+        _assert_gone(all_pids)
+    assert killed, "no worker was killed: the run ended before the killer saw a task"
+    _same(ref, got)
+
+
+class _DiesOnWorkers(RowSource):
+    """A source whose rows kill the worker process that reads them (a segfaulting reader, an OOM kill)."""
+
+    def rows(self, a, b):
+        try:
+            from distributed import get_worker
+
+            get_worker()
+        except ValueError:  # in the client: read as usual
+            return super().rows(a, b)
+        os._exit(1)
+
+
+def test_workers_dying_every_time_give_one_clear_error():
+    """When a task kills every worker that runs it, the scheduler gives up (allowed-failures) and
+    rs.tl.score raises one ClusterError naming the cause; nothing is returned or written."""
+    import sys
+
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import the tests
+    X = np.abs(np.random.default_rng(0).normal(size=(50, 40)))
+    src = _DiesOnWorkers(X, [f"s{i}" for i in range(50)], [f"G{i}" for i in range(40)])
+    assert isinstance(src, RowSource)
+    lc, client = _own_cluster(1, **{"distributed.scheduler.allowed-failures": 0})
+    pids = list(client.run(os.getpid).values())
+    try:
+        with pytest.raises(rs.ClusterError, match="lost the .*nothing was written"):
+            rs.tl.score(src, {"s": ["G1", "G2", "G3"]}, n_controls=5, client=client)
+    finally:
+        pids += list(client.run(os.getpid).values())
+        client.close()
+        lc.close()
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+        _assert_gone(pids)
