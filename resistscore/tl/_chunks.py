@@ -255,7 +255,16 @@ class RowSource:
                 )
             self.sparse = True
             self._data, self._indices, self._indptr = node["data"], node["indices"], node["indptr"]
-            if self._indptr.shape[0] != shape[0] + 1 or self._data.shape[0] != self._indices.shape[0]:
+            if (
+                self._indptr.shape[0] != shape[0] + 1
+                or self._data.shape[0] != self._indices.shape[0]
+                # zarr reads a missing chunk as zeros: there the values must end where indptr says
+                or (
+                    int(self._indptr[shape[0]]) != self._data.shape[0]
+                    if fmt == "zarr"
+                    else int(self._indptr[shape[0]]) > self._data.shape[0]
+                )
+            ):
                 raise InputFormatError(
                     f"{path}:{key} is a damaged CSR matrix (indptr has {self._indptr.shape[0]} entries for "
                     f"{shape[0]} rows, {self._data.shape[0]} values and {self._indices.shape[0]} column "
@@ -317,18 +326,15 @@ class RowSource:
         if self.store is not None:
             if self._file is None:
                 self._open()
-            if self.sparse:
-                ptr = np.asarray(self._indptr[a : b + 1], dtype=np.int64)
-                lo, hi = int(ptr[0]), int(ptr[-1])
-                data = np.asarray(self._data[lo:hi])
-                indices = np.asarray(self._indices[lo:hi])
-                if hi - lo != len(data) or hi - lo != len(indices) or np.any(np.diff(ptr) < 0):
-                    raise InputFormatError(
-                        f"{self.store[1]}: the CSR matrix is damaged at rows {a}-{b} (indptr out of order or "
-                        "beyond the stored values); write the file again."
-                    )
-                return sp.csr_matrix((data, indices, ptr - lo), shape=(b - a, self.n_vars))
-            return np.asarray(self._dense[a:b])
+            try:
+                return self._stored_rows(a, b)
+            except InputFormatError:
+                raise
+            except Exception as e:  # h5py, zarr and codec errors of a damaged store
+                raise InputFormatError(
+                    f"{self.store[1]}: rows {a}-{b} cannot be read ({type(e).__name__}: {e}); the file is damaged or "
+                    "incomplete: write it again (or convert it again with rs.io.convert)."
+                ) from None
         if self.dask:
             block = self.X[a:b].compute(scheduler="synchronous")
             if sp.issparse(block):
@@ -341,6 +347,37 @@ class RowSource:
                 (X.data[lo:hi], X.indices[lo:hi], X.indptr[a : b + 1] - lo), shape=(b - a, self.n_vars)
             )
         return self.X[a:b]
+
+    def _stored_rows(self, a: int, b: int):
+        if not self.sparse:
+            block = np.asarray(self._dense[a:b])
+            if block.dtype.kind not in "biuf":
+                raise InputFormatError(
+                    f"{self.store[1]}: the matrix holds {block.dtype} values, not numbers; store expression values."
+                )
+            if block.shape != (b - a, self.n_vars):
+                raise InputFormatError(f"{self.store[1]}: rows {a}-{b} are missing; write the file again.")
+            return block
+        ptr = np.asarray(self._indptr[a : b + 1], dtype=np.int64)
+        lo, hi = (int(ptr[0]), int(ptr[-1])) if len(ptr) == b - a + 1 else (0, -1)
+        data = np.asarray(self._data[lo:hi]) if hi >= lo else np.zeros(0)
+        indices = np.asarray(self._indices[lo:hi]) if hi >= lo else np.zeros(0, np.int64)
+        if data.dtype.kind not in "biuf":
+            raise InputFormatError(
+                f"{self.store[1]}: the matrix holds {data.dtype} values, not numbers; store expression values."
+            )
+        if (
+            hi < lo
+            or hi - lo != len(data)
+            or hi - lo != len(indices)
+            or np.any(np.diff(ptr) < 0)
+            or (len(indices) and (indices.min() < 0 or indices.max() >= self.n_vars))
+        ):
+            raise InputFormatError(
+                f"{self.store[1]}: the CSR matrix is damaged at rows {a}-{b} (indptr out of order or beyond the "
+                "stored values, or column indices outside the matrix); write the file again."
+            )
+        return sp.csr_matrix((data, indices, ptr - lo), shape=(b - a, self.n_vars))
 
     def take(self, idx: np.ndarray):
         """Rows ``idx`` (sorted) as one block."""
