@@ -2,9 +2,11 @@
 
 What moves over the network:
 
-* client -> workers, once: a *reader* of the data (the path of an ``.h5ad`` / ``.zarr`` store or the
-  shards, or the lazy graph of a dask array; never the rows of a file), and the *plan* (the signatures'
-  and control sets' gene indices and the method's parameters).
+* client -> scheduler, once per pass (data probe, gene statistics, scoring): a *reader* of the data (the
+  path of an ``.h5ad`` / ``.zarr`` store or the shards, or the lazy graph of a dask array; never the rows
+  of a file), and for the scoring the *plan* (the signatures' and control sets' gene indices and the
+  method's parameters), each as the argument of a task whose result the partitions use: a worker that
+  dies takes nothing with it that cannot be computed again (scattered data would be lost).
 * workers -> client, per partition of rows: its scores (rows x signatures, float64), unscorable-row
   codes, the method's extras and the null model's share: for ``null="per_sample"`` the counts of
   controls above each score and the few tail p-values; for ``null="pooled"`` the z-scores and the

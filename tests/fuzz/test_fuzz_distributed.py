@@ -133,20 +133,12 @@ def test_fuzz_bad_shards(data, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client():
-    from distributed import Client, LocalCluster
+    from resistscore._workflow import dask_client
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        lc = LocalCluster(
-            n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-            dashboard_address="127.0.0.1:0", silence_logs=50,
-        )  # fmt: skip
-        c = Client(lc)
-    try:
-        yield c
-    finally:
-        c.close()
-        lc.close()
+        with dask_client(workers=2) as c:
+            yield c
 
 
 @fuzz_settings(max_examples=6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import warnings
@@ -59,29 +60,29 @@ def files(tmp_path_factory):
     return d
 
 
+@contextlib.contextmanager
+def _local(n_workers: int = 2, **config):
+    """A LocalCluster of worker processes on loopback (the CLI's --workers); its processes are gone after."""
+    import dask
+
+    from resistscore._workflow import dask_client
+
+    with warnings.catch_warnings(), dask.config.set(config):
+        warnings.simplefilter("ignore")
+        with dask_client(workers=n_workers) as client:
+            pids = list(client.run(os.getpid).values())
+            try:
+                yield client
+            finally:
+                pids += list(client.run(os.getpid).values())
+    _assert_gone(pids)
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """Two worker processes on loopback; closed with all their processes at teardown."""
-    from distributed import Client, LocalCluster
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lc = LocalCluster(
-            n_workers=2,
-            processes=True,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            silence_logs=50,
-        )
-        client = Client(lc)
-    pids = list(client.run(os.getpid).values())
-    try:
+    with _local(2) as client:
         yield client
-    finally:
-        client.close()
-        lc.close()
-        _assert_gone(pids)
 
 
 def _assert_gone(pids, timeout: float = 20.0) -> None:
@@ -124,23 +125,9 @@ def test_cluster_equals_in_process(files, cluster, null, partition_size):
 
 def test_one_worker_equals_two(files, cluster):
     """The same numbers on one worker (the other retired) as on two, and as in-process."""
-    from distributed import Client, LocalCluster
-
     ref = _score(files / "cells.zarr")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with (
-            LocalCluster(
-                n_workers=1,
-                processes=True,
-                threads_per_worker=1,
-                host="127.0.0.1",
-                dashboard_address="127.0.0.1:0",
-                silence_logs=50,
-            ) as lc,
-            Client(lc) as one,
-        ):
-            got = _score(files / "cells.zarr", client=one, partition_size=128)
+    with _local(1) as one:
+        got = _score(files / "cells.zarr", client=one, partition_size=128)
     _same(ref, got)
 
 
@@ -211,23 +198,6 @@ def test_bad_client():
 
 
 # ------------------------------------------------------------------------------------------ faults
-def _own_cluster(n_workers: int = 2, **config):
-    import dask
-    from distributed import Client, LocalCluster
-
-    with warnings.catch_warnings(), dask.config.set(config):
-        warnings.simplefilter("ignore")
-        lc = LocalCluster(
-            n_workers=n_workers,
-            processes=True,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address="127.0.0.1:0",
-            silence_logs=50,
-        )
-        return lc, Client(lc)
-
-
 def test_worker_killed_mid_run_same_numbers(tmp_path):
     """A worker process killed (SIGKILL) while it scores a partition: the scheduler reruns its tasks on
     the other worker (and the restarted one), and the numbers equal the in-process run."""
@@ -243,8 +213,6 @@ def test_worker_killed_mid_run_same_numbers(tmp_path):
     )
     _write_zarr(a, tmp_path / "big.zarr")
     ref = _score(tmp_path / "big.zarr")
-    lc, client = _own_cluster()
-    pids = client.run(os.getpid)
     killed: list[int] = []
 
     def killer():
@@ -257,17 +225,13 @@ def test_worker_killed_mid_run_same_numbers(tmp_path):
                     return
             time.sleep(0.01)
 
-    try:
+    with _local(2) as client:
+        pids = client.run(os.getpid)
         # the probe, the gene statistics and then the partitions: kill once scoring tasks run
         thread = threading.Thread(target=killer, daemon=True)
         thread.start()
         got = _score(tmp_path / "big.zarr", client=client, partition_size=100)
         thread.join(timeout=5)
-    finally:
-        all_pids = list(client.run(os.getpid).values()) + list(pids.values())
-        client.close()
-        lc.close()
-        _assert_gone(all_pids)
     assert killed, "no worker was killed: the run ended before the killer saw a task"
     _same(ref, got)
 
@@ -296,14 +260,11 @@ def test_workers_dying_every_time_give_one_clear_error():
     X = np.abs(np.random.default_rng(0).normal(size=(50, 40)))
     src = _DiesOnWorkers(X, [f"s{i}" for i in range(50)], [f"G{i}" for i in range(40)])
     assert isinstance(src, RowSource)
-    lc, client = _own_cluster(1, **{"distributed.scheduler.allowed-failures": 0})
-    pids = list(client.run(os.getpid).values())
     try:
-        with pytest.raises(rs.ClusterError, match="lost the .*nothing was written"):
+        with (
+            _local(1, **{"distributed.scheduler.allowed-failures": 0}) as client,
+            pytest.raises(rs.ClusterError, match="lost the .*nothing was written"),
+        ):
             rs.tl.score(src, {"s": ["G1", "G2", "G3"]}, n_controls=5, client=client)
     finally:
-        pids += list(client.run(os.getpid).values())
-        client.close()
-        lc.close()
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
-        _assert_gone(pids)
