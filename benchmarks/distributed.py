@@ -153,6 +153,7 @@ def main(argv=None) -> None:
         child(mode, path, int(threads), out)
         return
     import numpy as np
+
     run = _run_module()
     ensure_data, gene_universe, load_network = run.ensure_data, run.gene_universe, run.load_network
 
