@@ -268,3 +268,31 @@ def test_workers_dying_every_time_give_one_clear_error():
             rs.tl.score(src, {"s": ["G1", "G2", "G3"]}, n_controls=5, client=client)
     finally:
         cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+def test_anndata_lazy_readers(files, cluster):
+    """An AnnData whose X comes from anndata's lazy reader (zarr and h5ad): the rows are read on the
+    workers from the file, and the numbers equal scoring the path."""
+    import h5py
+    import zarr
+
+    try:
+        from anndata.experimental import read_elem_lazy
+    except ImportError:  # anndata < 0.12
+        pytest.skip("anndata.experimental.read_elem_lazy needs anndata >= 0.12")
+    ref = _score(files / "cells.h5ad", method="ucell")
+    with h5py.File(files / "cells.h5ad", "r") as f:
+        lazy_h5 = ad.AnnData(
+            X=read_elem_lazy(f["X"]),
+            obs=pd.DataFrame(index=ref.scores.index),
+            var=pd.DataFrame(index=[f"G{i}" for i in range(N_GENES)]),
+        )
+        for client in (None, cluster):
+            got = _score(lazy_h5, method="ucell", copy=True, return_result=True, client=client)
+            _same(ref, got)
+    lazy_z = ad.AnnData(
+        X=read_elem_lazy(zarr.open_group(str(files / "cells.zarr"), mode="r")["X"]),
+        obs=pd.DataFrame(index=ref.scores.index),
+        var=pd.DataFrame(index=[f"G{i}" for i in range(N_GENES)]),
+    )
+    _same(ref, _score(lazy_z, method="ucell", copy=True, return_result=True, client=cluster))
