@@ -480,14 +480,15 @@ def score(
     n_controls
         Control sets per signature (default 1000 for bulk, 100 for single-cell data).
     null
-        ``None`` (default): ``"per_sample"`` for bulk data, ``"pooled"`` for single-cell data (where
-        100 controls per cell are too few to estimate a tail, and a pool of up to 10^6 values resolves
-        p-values down to ~1e-6).
+        ``None`` (default): ``"pooled"``, for bulk and single-cell data alike (calibrated on null data
+        down to p = 1e-4 for both; see docs/methods.md, "Significance").
+        ``"pooled"`` (scDRS-like): scores standardised by their own controls' mean and SD, compared
+        with the standardised control scores of (every k-th of) all samples, each standardised by the
+        other controls of its sample; up to 250,000 values per signature (``_null.MAX_POOL``), so
+        p-values reach ~4e-6 before the tail.
         ``"per_sample"``: ``p = (1 + #{control scores >= score}) / (1 + n_controls)`` in each sample,
-        depending on that sample only.
-        ``"pooled"`` (scDRS-like, for many cells): scores standardised by their own controls' mean
-        and SD, compared with the standardised control scores pooled over all samples (up to 10^6
-        values per signature).
+        depending on that sample only (at least ``1 / (1 + n_controls)`` without a tail; the tail needs
+        at least 120 controls).
     tail
         ``"gpd"`` (default): a score above every value of its null (the sample's own controls, or
         the pool) gets a generalised Pareto tail estimate (Knijnenburg et al. 2009) fitted to the
