@@ -296,3 +296,21 @@ def test_anndata_lazy_readers(files, cluster):
         var=pd.DataFrame(index=[f"G{i}" for i in range(N_GENES)]),
     )
     _same(ref, _score(lazy_z, method="ucell", copy=True, return_result=True, client=cluster))
+
+
+def test_the_matrix_never_passes_through_the_client(files, cluster, monkeypatch):
+    """With client=, this process never reads a row of the file: reading rows here raises, and the run
+    (data probe, gene statistics, scoring, pooled null) still completes with the in-process numbers.
+    The workers are other processes, untouched by the patch."""
+    ref = _score(files / "cells.zarr", method="module_score")  # also the cohort step (gene means)
+    ref_default = _score(files / "cells.zarr")
+
+    def no_rows(self, *args):
+        raise AssertionError("the client read rows of the matrix")
+
+    monkeypatch.setattr(RowSource, "rows", no_rows)
+    monkeypatch.setattr(RowSource, "take", no_rows)
+    with pytest.raises(AssertionError, match="the client read rows"):
+        _score(files / "cells.zarr")  # in-process: it must read rows
+    _same(ref_default, _score(files / "cells.zarr", client=cluster, partition_size=200))
+    _same(ref, _score(files / "cells.zarr", method="module_score", client=cluster, partition_size=200))
