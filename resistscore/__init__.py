@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from resistscore._errors import (
     AmbiguousGeneWarning,
     CellsAsReplicatesWarning,
+    ClusterError,
     GeneIdentifierError,
     InputFormatError,
     LowCoverageWarning,
@@ -58,6 +59,7 @@ __all__ = [
     "InputFormatError",
     "LowCoverageWarning",
     "OrientationError",
+    "ClusterError",
     "OutputError",
     "ResistScoreError",
     "ResistScoreWarning",

@@ -257,7 +257,7 @@ def demo(outdir: Path, kind: str, seed: int) -> None:
     "out",
     type=click.Path(path_type=Path),
     required=True,
-    help="Scores file (.csv or .tsv, optionally .gz); never one of the inputs.",
+    help="Scores file (.csv or .tsv, optionally .gz; .parquet; .h5ad); never one of the inputs.",
 )
 @click.option("--signatures", default=None, help=SIGNATURES_HELP)
 @click.option(
@@ -282,10 +282,37 @@ def demo(outdir: Path, kind: str, seed: int) -> None:
     help="Write a long table instead: one row per sample and signature, with the columns of "
     "ScoreResult.tidy() (score; pvalue and fdr, empty with --no-pvalues; the signature's coverage).",
 )
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Score on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786); INPUT must be an .h5ad "
+    "file or .zarr store that the workers can read at the same path.",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Score on a local Dask cluster of this many worker processes (one thread each).",
+)
 @_friendly
-def score(input_path: Path, out: Path, signatures, method, pvalues, n_controls, seed, tidy, **read) -> None:
-    """Score an expression file (CSV/TSV, Excel, parquet, GCT, GEO series matrix, h5ad, 10x) for resistance mechanisms.
+def score(
+    input_path: Path,
+    out: Path,
+    signatures,
+    method,
+    pvalues,
+    n_controls,
+    seed,
+    tidy,
+    scheduler,
+    workers,
+    **read,
+) -> None:
+    """Score an expression file (CSV/TSV, Excel, parquet, GCT, GEO series matrix, h5ad, zarr, 10x) for resistance mechanisms.
 
+    An .h5ad file or .zarr store is read in chunks (never whole), on a Dask cluster with --scheduler or
+    --workers. --out's suffix picks the format: .csv/.tsv (optionally .gz), .parquet or .h5ad.
     Exits with code 2 and writes nothing when no signature could be scored.
     """
     from resistscore._workflow import score_file
@@ -299,9 +326,30 @@ def score(input_path: Path, out: Path, signatures, method, pvalues, n_controls, 
         n_controls=n_controls,
         seed=seed,
         tidy=tidy,
+        scheduler=scheduler,
+        workers=workers,
         **_read_kwargs(**read),
     )
     _done(outputs.summary())
+
+
+# -------------------------------------------------------------------------------------- convert
+@cli.command()
+@click.argument("src", type=click.Path(path_type=Path))
+@click.argument("dst", type=click.Path(path_type=Path))
+@click.option(
+    "--chunk-rows",
+    type=int,
+    default=10_000,
+    show_default=True,
+    help="Rows copied at a time (and per zarr chunk).",
+)
+@_friendly
+def convert(src: Path, dst: Path, chunk_rows: int) -> None:
+    """Convert an .h5ad file into a chunked .zarr store (streaming: the matrix is never loaded whole)."""
+    from resistscore.io import convert as _convert
+
+    _done({"zarr": _convert(src, dst, chunk_rows=chunk_rows)})
 
 
 # ------------------------------------------------------------------------------------- methods
