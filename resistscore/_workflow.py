@@ -28,13 +28,16 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from resistscore import get
 from resistscore._atomic import atomic_dir, check_output_file, check_output_folder
 from resistscore._errors import (
+    DeprecatedArgumentWarning,
     InputFormatError,
     ResistScoreError,
     SampleMismatchWarning,
     SignatureError,
     StatisticsError,
+    warn,
 )
 from resistscore.io._write import restore_formulas, write_table
 
@@ -300,11 +303,10 @@ def _join_metadata(
             "or make the ids agree."
         )
     if join.only_in_data:
-        warnings.warn(
+        warn(
             f"{len(join.only_in_data)} of {len(ids)} samples have no row in the metadata {Path(path).name} "
             f"(e.g. {join.only_in_data[:3]}); they are left out of the tests.",
             SampleMismatchWarning,
-            stacklevel=2,
         )
     return meta
 
@@ -460,12 +462,13 @@ def analyze(
     covariates: list[str] | None = None,
     sample_key: str | None = None,
     test: str | None = None,
-    seed: int = 0,
+    random_state: int = 0,
     pvalues: bool = True,
     n_controls: int | None = None,
     formats: tuple[str, ...] = ("png", "pdf"),
     title: str = "resistscore analysis",
     progress: bool | None = None,
+    seed: int | None = None,
 ) -> AnalysisOutputs:
     """Score, test, plot and report in one call; write everything into ``outdir``.
 
@@ -486,9 +489,10 @@ def analyze(
         ``.resistscore-run.json`` (the files written, the version, the warnings).
     metadata
         Sample metadata indexed like the samples (default: ``data.obs`` for AnnData).
-    signatures, method, seed, pvalues, n_controls
+    signatures, method, random_state, pvalues, n_controls
         Passed to :func:`resistscore.tl.score` (defaults: every shipped mechanism signature; singscore
         for bulk, UCell for single cell; p-values with the default number of control sets).
+        An AnnData is scored in place (as scanpy: its run is in ``obsm``/``uns``, see :mod:`resistscore.get`).
     group, response, time, event, covariates, test
         Metadata columns for the statistics (:func:`resistscore.tl.compare_groups`,
         :func:`resistscore.tl.associate`, :func:`resistscore.tl.survival`); each is skipped when ``None``.
@@ -500,7 +504,9 @@ def analyze(
     title
         Title of the HTML report.
     progress
-        Show a progress bar (``None``: only when writing to a terminal).
+        Show a progress bar (``None``: ``rs.settings.progress``).
+    seed
+        Deprecated alias of ``random_state``.
 
     Returns
     -------
@@ -515,11 +521,35 @@ def analyze(
         If ``outdir`` is a file, holds an input or files resistscore did not write.
     """
     design = Design(group, response, time, event, tuple(covariates or ()), sample_key, test)
-    scoring = {"signatures": signatures, "method": method, "seed": seed, "pvalues": pvalues}
+    random_state = _random_state(random_state, seed)
+    scoring = {"signatures": signatures, "method": method, "random_state": random_state, "pvalues": pvalues}
     scoring.update({"n_controls": n_controls, "progress": progress})
     return _analyze(
         data, outdir, design, scoring, metadata=metadata, formats=formats, title=title, label=_api
     )
+
+
+def _random_state(random_state: int, seed: int | None) -> int:
+    """``random_state``, or the deprecated ``seed`` of :func:`analyze` (with a warning)."""
+    if seed is None:
+        return random_state
+    if random_state not in (0, seed):
+        raise ResistScoreError(
+            f"`seed` ({seed!r}) and `random_state` ({random_state!r}) were both given; pass random_state only."
+        )
+    warn(
+        "rs.analyze(seed=...) is deprecated; pass random_state=... (scanpy's name).",
+        DeprecatedArgumentWarning,
+    )
+    return seed
+
+
+def _score_of(data, scoring: dict[str, Any]):
+    """Score ``data``; its :class:`~resistscore.tl.ScoreResult` (an AnnData is scored in place, as scanpy)."""
+    from resistscore import tl
+
+    out = tl.score(data, **scoring)
+    return get.result(data) if isinstance(data, ad.AnnData) else out
 
 
 def _analyze(
@@ -537,7 +567,7 @@ def _analyze(
     input_path: Path | None = None,
 ) -> AnalysisOutputs:
     """:func:`analyze` with its options grouped: ``design`` (statistics), ``scoring`` (``rs.tl.score``)."""
-    from resistscore import pl, pp, report, tl
+    from resistscore import pl, pp, report
 
     option = label("out") if label is _cli else label("outdir")
     check_output_folder(outdir, inputs, option=option)
@@ -550,9 +580,9 @@ def _analyze(
     # the temporary folder is made first: an unwritable output fails before any work
     with _logging(log) as log, atomic_dir(outdir, inputs, option=option, record=record) as stage:
         qc = [pp.qc(data)]
-        if isinstance(data, ad.AnnData) and data.uns.get("resistscore", {}).get("gene_mapping") is not None:
-            qc.append(pp.GeneMappingReport.from_dict(data.uns["resistscore"]["gene_mapping"]))
-        result = tl.score(data, return_result=True, **scoring)
+        if isinstance(data, ad.AnnData) and get.record(data, get.GENE_MAPPING) is not None:
+            qc.append(pp.GeneMappingReport.from_dict(get.record(data, get.GENE_MAPPING)))
+        result = _score_of(data, scoring)
         _require_scores(result, label=label)
         stats = _stats_tables(result, metadata, design) if metadata is not None else {}
         outputs = AnalysisOutputs(outdir=stage, result=result, stats=stats)
@@ -597,7 +627,7 @@ def run_demo(outdir: str | Path, *, kind: str = "bulk", seed: int = 0) -> Analys
 
     check_output_folder(outdir, option="--out")
     adata = ds.toy(kind, seed=seed)
-    scoring = {"seed": seed}
+    scoring = {"random_state": seed}
     if kind == "sc":
         import scanpy as sc
 
@@ -635,7 +665,8 @@ def score_file(
     check_output_file(out, [input_path, sig_path])
     adata = _load_expression(Path(input_path), **read_kwargs)
     kwargs = {} if n_controls is None else {"n_controls": n_controls}
-    result = tl.score(adata, sigs, method=method, pvalues=pvalues, seed=seed, return_result=True, **kwargs)
+    tl.score(adata, sigs, method=method, pvalues=pvalues, random_state=seed, **kwargs)
+    result = get.result(adata)
     _require_scores(result)
     table = result.tidy() if tidy else result.scores
     outputs = AnalysisOutputs(outdir=out.parent, result=result)
@@ -774,7 +805,7 @@ def analyze_file(
     scoring = {
         "signatures": sigs,
         "method": method,
-        "seed": seed,
+        "random_state": seed,
         "pvalues": pvalues,
         "n_controls": n_controls,
     }
@@ -841,7 +872,7 @@ def run_nci60(
         data = ds.nci60(data_dir)
         expr = data.expression.to_df()
         pgp, broad = "efflux_abc.abcb1", "efflux_abc"
-        res = tl.score(expr, sig.load(ids=[broad, pgp]), method=method, seed=0)
+        res = tl.score(expr, sig.load(ids=[broad, pgp]), method=method, random_state=0)
         dres = tl.score(expr, sig.drug_signatures(NCI60_DRUGS), method=method, pvalues=False)
         gi = data.gi50[data.gi50["cell_line"] != ""]
         gi50 = gi.pivot_table(index="cell_line", columns="drug", values="neg_log10_gi50", aggfunc="mean")

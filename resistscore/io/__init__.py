@@ -2,7 +2,7 @@
 
 from resistscore.io._metadata import MetadataJoinReport, normalize_sample_id, read_metadata, read_table
 from resistscore.io._read import FORMATS, ORIENTATIONS, read
-from resistscore.io._write import write
+from resistscore.io._write import write, write_table, write_workbook
 
 __all__ = [
     "FORMATS",
@@ -13,4 +13,6 @@ __all__ = [
     "read_metadata",
     "read_table",
     "write",
+    "write_table",
+    "write_workbook",
 ]

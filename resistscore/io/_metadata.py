@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from resistscore import get
 from resistscore._errors import InputFormatError
 from resistscore._validate import check_choice
 
@@ -364,5 +365,5 @@ def read_metadata(
         only_in_metadata=[m for m in meta.index if m not in used and m not in renamed],
         renamed=renamed,
     )
-    aligned.attrs["resistscore_join_report"] = report.to_dict()
+    get.store_record(aligned, get.JOIN_REPORT, report.to_dict())
     return aligned, report

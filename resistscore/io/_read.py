@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from resistscore import get
 from resistscore._errors import InputFormatError, OrientationError
 from resistscore._validate import check_choice
 from resistscore.io import _numbers
@@ -1407,10 +1408,8 @@ def read(
         if hasattr(X, "toarray"):
             X = X.toarray()
         out = pd.DataFrame(np.asarray(X), index=adata.obs_names.copy(), columns=adata.var_names.copy())
-        out.attrs["resistscore_read_report"] = report
+        get.store_record(out, get.READ_REPORT, report)
         return out
     # for a backed file uns lives in memory: the read-only file is not changed
-    rs_uns = dict(adata.uns.get("resistscore", {}))
-    rs_uns["read_report"] = report
-    adata.uns["resistscore"] = rs_uns
+    get.store_record(adata, get.READ_REPORT, report)
     return adata

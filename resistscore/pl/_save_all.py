@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from resistscore import get
 from resistscore._atomic import atomic_files
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
@@ -112,7 +113,7 @@ def _embedding_view(adata: Any, scores: pd.DataFrame, basis: str) -> Any:
     key = f"X_{basis}" if f"X_{basis}" in adata.obsm else basis
     view = ad.AnnData(obs=pd.DataFrame(index=adata.obs_names.astype(str)))
     view.obsm[key] = np.asarray(adata.obsm[key])
-    view.obsm["resistscore_scores"] = scores.reindex(view.obs_names)
+    view.obsm[get.OBSM_SCORES] = scores.reindex(view.obs_names)
     return view
 
 

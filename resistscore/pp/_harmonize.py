@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from resistscore import get
 from resistscore._errors import AmbiguousGeneWarning, GeneIdentifierError, InputFormatError
 from resistscore._validate import check_choice
 from resistscore.pp._gene_table import _load
@@ -641,11 +642,10 @@ def map_genes(
             for i, c, n in zip(amb["input_id"], amb["candidates"], amb["note"])
         ]
         shown = "; ".join(items[:10]) + (f"; ... ({len(items)} in all)" if len(items) > 10 else "")
-        warnings.warn(
+        warn(
             f"{len(amb)} gene identifier(s) match several HGNC genes and were left unmapped: {shown}. "
             "Pass mapping={id: symbol} to resolve them (see report.ambiguous).",
             AmbiguousGeneWarning,
-            stacklevel=2,
         )
     return report
 
@@ -964,7 +964,8 @@ def harmonize_genes(
             vals = _aggregate(X, chosen_or_M, probe_collapse)
             out = pd.DataFrame(vals, index=data.index.copy())
         out.columns = pd.Index([str(u) for u in uniq], name=None)
-        out.attrs = {"resistscore_gene_mapping": _AttrsDict(report.to_dict())}
+        out.attrs = {}
+        get.store_record(out, get.GENE_MAPPING, _AttrsDict(report.to_dict()))
         return out, report
 
     if selection:
@@ -988,9 +989,7 @@ def harmonize_genes(
     out.var_names = pd.Index([str(u) for u in uniq])
     out.var["hgnc_id"] = [hgnc.get(s, "") for s in uniq]
     out.uns = dict(out.uns)
-    rs_uns = dict(out.uns.get("resistscore", {}))
-    rs_uns["gene_mapping"] = report.to_dict()
-    out.uns["resistscore"] = rs_uns
+    get.store_record(out, get.GENE_MAPPING, report.to_dict())
     return out, report
 
 

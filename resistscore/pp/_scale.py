@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from resistscore._errors import InputFormatError, ScaleWarning
+from resistscore._errors import InputFormatError, ScaleWarning, warn
 from resistscore._validate import check_real
 
 __all__ = [
@@ -286,11 +286,10 @@ def ensure_log(data, *, base: float = 2.0, pseudocount: float = 1.0, report: Sca
     if rep.kind == "log":
         return (data.copy(), actions + ["already log scale: unchanged"])
     if rep.kind == "zscore":
-        warnings.warn(
+        warn(
             "the data are z-scores; they cannot be turned back into expression values. Scores relative to "
             "other samples are valid; use the un-standardised log data for absolute scores.",
             ScaleWarning,
-            stacklevel=2,
         )
         return (data.copy(), actions + ["z-scores: unchanged"])
     if rep.kind == "other":

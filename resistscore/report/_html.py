@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from resistscore import get
 from resistscore._atomic import atomic_write
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
@@ -74,9 +75,11 @@ def _result_info(result: Any) -> dict[str, Any]:
         "qc": None,
     }
     if is_anndata(result):
-        uns = dict(result.uns.get("resistscore") or {})
+        uns = dict(result.uns.get(get.DEFAULT_KEY) or {})
         info.update({k: uns.get(k, info[k]) for k in ("method", "params", "seed", "versions")})
-        stored = [uns[k] for k in ("qc", "gene_mapping") if uns.get(k) is not None]
+        stored = [
+            get.record(result, k) for k in (get.QC, get.GENE_MAPPING) if get.record(result, k) is not None
+        ]
         info["qc"] = stored or None
         if uns.get("n_controls") is not None:
             info["params"] = {**dict(info["params"] or {}), "n_controls": uns["n_controls"]}
@@ -394,7 +397,7 @@ def _methods_paragraph(
 def _fdr_frame(result: Any) -> pd.DataFrame | None:
     """Per-sample FDR of the scores (ScoreResult ``.fdr`` or ``obsm["resistscore_fdr"]``), if computed."""
     if is_anndata(result):
-        fdr = result.obsm.get("resistscore_fdr", None)
+        fdr = result.obsm.get(get.OBSM_FDR, None)
     else:
         fdr = getattr(result, "fdr", None)
     return fdr if isinstance(fdr, pd.DataFrame) else None

@@ -30,7 +30,6 @@ GENE_COLUMNS: tuple[str, ...] = (
     "confidence",
     "note",
 )
-_TEXT_COLUMNS = tuple(c for c in GENE_COLUMNS if c != "weight")
 _DIRECTIONS = ("up", "down")
 _LEVELS = ("all", "mechanism", "sub")
 _MAX_REPR_ROWS = 80

@@ -7,9 +7,8 @@ and scipy.stats (~2 s), which scoring does not need.
 from __future__ import annotations
 
 from resistscore.tl import stats
-from resistscore.tl._contrib import contributions
 from resistscore.tl._coverage import coverage_table
-from resistscore.tl._result import ScoreResult
+from resistscore.tl._result import ScoreResult, contributions
 from resistscore.tl._score import as_network, score
 from resistscore.tl.methods import show_methods
 

@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from resistscore._errors import InputFormatError
+from resistscore._errors import InputFormatError, ResistScoreError
+from resistscore._types import is_anndata
 
-__all__ = ["UNSCORABLE_REASONS", "RowSource", "column_sums", "unscorable_rows"]
+__all__ = ["UNSCORABLE_REASONS", "RowSource", "column_sums", "row_source", "unscorable_rows"]
 
 
 def _decode(a) -> pd.Index:
@@ -327,3 +328,95 @@ def _index_of(group):
     idx = group.attrs.get("_index", "_index")
     idx = idx.decode() if isinstance(idx, bytes) else idx
     return group[idx][...]
+
+
+def _flat_index(index: pd.Index, what: str, attr: str) -> pd.Index:
+    """Row or column labels as one string per entry; a MultiIndex is refused with the fix."""
+    if isinstance(index, pd.MultiIndex):
+        names = [n for n in index.names if n is not None]
+        pick = (
+            f"df.{attr} = df.{attr}.get_level_values({names[0]!r})"
+            if names
+            else (f"df.{attr} = df.{attr}.get_level_values(0)")
+        )
+        raise InputFormatError(
+            f"the DataFrame has a MultiIndex of {what} (levels {list(index.names)}); resistscore needs one name per "
+            f"{what[:-1]}. Keep the level with the {what} names ({pick}), or join the levels "
+            f"(df.{attr} = ['|'.join(map(str, t)) for t in df.{attr}])."
+        )
+    return index.astype(str)
+
+
+def row_source(data, layer: str | None = None, genes=None, samples=None, use_raw: bool = False) -> RowSource:
+    """The rows of what :func:`resistscore.tl.score` scores, read in chunks.
+
+    ``data`` is an AnnData (``X``, a ``layer`` or ``raw`` with ``use_raw=True``; backed files are read
+    from disk), a samples x genes DataFrame, an ``.h5ad`` path, or a matrix with ``genes`` (and
+    optionally ``samples``) names. Bad input raises an error naming the fix.
+    """
+    if is_anndata(data):
+        if use_raw:
+            if layer is not None:
+                raise ResistScoreError(
+                    "use_raw=True and `layer` cannot be combined (as in scanpy); pass one."
+                )
+            if data.raw is None:
+                raise InputFormatError("use_raw=True but the AnnData has no .raw; pass use_raw=False.")
+            if data.isbacked:
+                raise InputFormatError(
+                    "use_raw=True is not available for a backed AnnData; load it, or score its X or a layer."
+                )
+            return RowSource(data.raw.X, data.obs_names, data.raw.var_names)
+        if data.isbacked:
+            return from_h5ad(data.filename, layer)
+        X = data.X if layer is None else data.layers.get(layer, None)
+        if X is None:
+            raise InputFormatError(
+                f"the AnnData has no {'X' if layer is None else f'layer {layer!r}'}; choose one of "
+                f"{list(data.layers.keys())} or layer=None."
+            )
+        return RowSource(X, data.obs_names, data.var_names)
+    if use_raw or layer is not None:
+        name = "use_raw" if use_raw else "layer"
+        raise ResistScoreError(
+            f"`{name}` applies to an AnnData only; got a {type(data).__name__}. Drop `{name}`."
+        )
+    if isinstance(data, (str, Path)):
+        p = Path(data)
+        if p.suffix != ".h5ad" or not p.is_file():
+            raise InputFormatError(
+                f"{p} is not an existing .h5ad file; read other formats with rs.io.read first."
+            )
+        return from_h5ad(p, layer)
+    if isinstance(data, pd.DataFrame):
+        obs = _flat_index(data.index, "samples", "index")
+        var = _flat_index(data.columns, "genes", "columns")
+        bad = [
+            c
+            for c, t in data.dtypes.items()
+            if not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
+        ]
+        if bad:
+            raise InputFormatError(
+                f"the DataFrame has non-numeric columns (e.g. {[str(c) for c in bad[:3]]}); pass a samples x genes "
+                "table of numbers only (move annotations to a separate metadata table)."
+            )
+        try:
+            X = data.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputFormatError(
+                "the DataFrame has values that are not numbers; pass a samples x genes table of numbers only."
+            ) from None
+        return RowSource(X, obs, var)
+    if isinstance(data, np.ndarray) or sp.issparse(data):
+        if genes is None:
+            raise InputFormatError("a bare matrix needs gene names: pass genes=[...] (one per column).")
+        if data.ndim != 2:
+            raise InputFormatError(f"expression data must be 2-dimensional; got shape {data.shape}.")
+        n = data.shape[0]
+        samples = [f"sample_{i}" for i in range(n)] if samples is None else samples
+        return RowSource(data, pd.Index(samples).astype(str), pd.Index(genes).astype(str))
+    raise InputFormatError(
+        f"cannot score {type(data).__name__}; pass an AnnData, a samples x genes DataFrame, an .h5ad path, "
+        "or a matrix with genes=."
+    )

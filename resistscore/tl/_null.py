@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba as nb
 import numpy as np
 
-from resistscore.tl.methods._registry import GeneSetIndex
+from resistscore.tl.methods._base import GeneSetIndex
 
 __all__ = ["PooledNull", "bh_fdr", "bh_fdr_counts", "count_exceed", "gene_bins", "make_controls"]
 

@@ -3,32 +3,36 @@
 from __future__ import annotations
 
 import inspect
-import sys
 import threading
 import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from tqdm import tqdm
 
+from resistscore import get, pp, sig
 from resistscore._errors import (
+    DeprecatedArgumentWarning,
     InputFormatError,
     OrientationError,
     ResistScoreError,
     ScaleWarning,
     SignatureError,
     UnscorableSampleWarning,
+    warn,
 )
+from resistscore._kind import DataKind, judge
+from resistscore._progress import progress_bar
+from resistscore._settings import default_n_jobs, logger
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_real
-from resistscore.tl._chunks import UNSCORABLE_REASONS, RowSource, from_h5ad, unscorable_rows
+from resistscore._version import __version__
+from resistscore.tl._chunks import UNSCORABLE_REASONS, RowSource, row_source, unscorable_rows
+from resistscore.tl._contrib import Context
 from resistscore.tl._coverage import coverage_table, examples, resolve_sets, warn_low_coverage
-from resistscore.tl._kind import default_n_jobs, is_single_cell, zero_share
 from resistscore.tl._null import (
     PooledNull,
     bh_fdr_counts,
@@ -37,10 +41,9 @@ from resistscore.tl._null import (
     make_controls,
     pvalues_from_counts,
 )
-from resistscore.tl._result import OBSM_SCORES as OBSM_KEY
-from resistscore.tl._result import ScoreResult, unscored_from_uns
+from resistscore.tl._result import ScoreResult
+from resistscore.tl.methods import GeneSetIndex, check_dense_size, get_method
 from resistscore.tl.methods._kernels import workspace
-from resistscore.tl.methods._registry import GeneSetIndex, check_dense_size, get_method
 
 __all__ = ["as_network", "default_method", "score"]
 
@@ -83,12 +86,10 @@ def as_network(signatures) -> tuple[pd.DataFrame, pd.Series, str]:
     2    signed      A     2.0
     3    signed      C    -1.0
     """
-    from resistscore import sig as _sig
-
     if signatures is None:
-        signatures = _sig.load()
+        signatures = sig.load()
     elif not hasattr(signatures, "to_network"):
-        signatures = _sig.load(signatures)
+        signatures = sig.load(signatures)
     net = signatures.to_network()
     mc = getattr(signatures, "min_coverage", None)
     if isinstance(mc, pd.Series):
@@ -126,92 +127,6 @@ def as_network(signatures) -> tuple[pd.DataFrame, pd.Series, str]:
 # ---------------------------------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------------------------------
-def _flat_index(index: pd.Index, what: str, attr: str) -> pd.Index:
-    """Row or column labels as one string per entry; a MultiIndex is refused with the fix."""
-    if isinstance(index, pd.MultiIndex):
-        names = [n for n in index.names if n is not None]
-        pick = (
-            f"df.{attr} = df.{attr}.get_level_values({names[0]!r})"
-            if names
-            else (f"df.{attr} = df.{attr}.get_level_values(0)")
-        )
-        raise InputFormatError(
-            f"the DataFrame has a MultiIndex of {what} (levels {list(index.names)}); resistscore needs one name per "
-            f"{what[:-1]}. Keep the level with the {what} names ({pick}), or join the levels "
-            f"(df.{attr} = ['|'.join(map(str, t)) for t in df.{attr}])."
-        )
-    return index.astype(str)
-
-
-def _source(data, layer, genes, samples, use_raw=False) -> RowSource:
-    if is_anndata(data):
-        if use_raw:
-            if layer is not None:
-                raise ResistScoreError(
-                    "use_raw=True and `layer` cannot be combined (as in scanpy); pass one."
-                )
-            if data.raw is None:
-                raise InputFormatError("use_raw=True but the AnnData has no .raw; pass use_raw=False.")
-            if data.isbacked:
-                raise InputFormatError(
-                    "use_raw=True is not available for a backed AnnData; load it, or score its X or a layer."
-                )
-            return RowSource(data.raw.X, data.obs_names, data.raw.var_names)
-        if data.isbacked:
-            return from_h5ad(data.filename, layer)
-        X = data.X if layer is None else data.layers.get(layer, None)
-        if X is None:
-            raise InputFormatError(
-                f"the AnnData has no {'X' if layer is None else f'layer {layer!r}'}; choose one of "
-                f"{list(data.layers.keys())} or layer=None."
-            )
-        return RowSource(X, data.obs_names, data.var_names)
-    if use_raw or layer is not None:
-        name = "use_raw" if use_raw else "layer"
-        raise ResistScoreError(
-            f"`{name}` applies to an AnnData only; got a {type(data).__name__}. Drop `{name}`."
-        )
-    if isinstance(data, (str, Path)):
-        p = Path(data)
-        if p.suffix != ".h5ad" or not p.is_file():
-            raise InputFormatError(
-                f"{p} is not an existing .h5ad file; read other formats with rs.io.read first."
-            )
-        return from_h5ad(p, layer)
-    if isinstance(data, pd.DataFrame):
-        obs = _flat_index(data.index, "samples", "index")
-        var = _flat_index(data.columns, "genes", "columns")
-        bad = [
-            c
-            for c, t in data.dtypes.items()
-            if not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
-        ]
-        if bad:
-            raise InputFormatError(
-                f"the DataFrame has non-numeric columns (e.g. {[str(c) for c in bad[:3]]}); pass a samples x genes "
-                "table of numbers only (move annotations to a separate metadata table)."
-            )
-        try:
-            X = data.to_numpy(dtype=np.float64)
-        except (TypeError, ValueError):
-            raise InputFormatError(
-                "the DataFrame has values that are not numbers; pass a samples x genes table of numbers only."
-            ) from None
-        return RowSource(X, obs, var)
-    if isinstance(data, np.ndarray) or sp.issparse(data):
-        if genes is None:
-            raise InputFormatError("a bare matrix needs gene names: pass genes=[...] (one per column).")
-        if data.ndim != 2:
-            raise InputFormatError(f"expression data must be 2-dimensional; got shape {data.shape}.")
-        n = data.shape[0]
-        samples = [f"sample_{i}" for i in range(n)] if samples is None else samples
-        return RowSource(data, pd.Index(samples).astype(str), pd.Index(genes).astype(str))
-    raise InputFormatError(
-        f"cannot score {type(data).__name__}; pass an AnnData, a samples x genes DataFrame, an .h5ad path, "
-        "or a matrix with genes=."
-    )
-
-
 #: values of the row sample on which the kind (single cell / bulk) and the scale of the data are judged
 _PROBE_VALUES = 4_000_000
 
@@ -224,26 +139,10 @@ def _probe_rows(source: RowSource):
     return source.take(idx)
 
 
-@dataclass
-class DataKind:
-    """What the engine learnt about the data before scoring: single cell or bulk, and the scale."""
-
-    single_cell: bool
-    zero_share: float
-    scale: object | None  # rs.pp.ScaleReport
-
-    @property
-    def name(self) -> str:
-        return "single_cell" if self.single_cell else "bulk"
-
-
 def data_kind(data, source: RowSource) -> DataKind:
-    """Judge the data on a sample of rows: single cell or bulk (:func:`resistscore.tl._kind.is_single_cell`)
+    """Judge the data on a sample of rows by the one rule (:mod:`resistscore._kind`): single cell or bulk,
     and the scale (:func:`resistscore.pp.detect_scale`)."""
-    from resistscore import pp
-
     block = _probe_rows(source)
-    zeros = zero_share(block, *block.shape)
     ann = {"obs": data.obs, "uns": data.uns, "obsm": data.obsm} if is_anndata(data) else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -251,14 +150,14 @@ def data_kind(data, source: RowSource) -> DataKind:
             scale = pp.detect_scale(block) if block.shape[0] else None
         except ResistScoreError:
             scale = None
-    return DataKind(is_single_cell(ann, zeros), zeros, scale)
+    return judge(block, ann, scale, n_obs=source.n_obs)
 
 
 def default_method(kind: DataKind) -> str:
     """The default method: UCell for single-cell data, singscore for bulk data.
 
-    Single-cell data are recognised by :func:`resistscore.tl._kind.is_single_cell` (cell annotations,
-    or at least 70 % zeros), never by storage or size alone. Both methods are rank-based and
+    Single-cell data are recognised by the one rule of resistscore (:func:`resistscore.get.is_single_cell`:
+    cell annotations, or at least 70 % zeros), never by storage or size alone. Both methods are rank-based and
     single-sample: a sample's score does not change with the cohort.
     """
     return DEFAULT_SC_METHOD if kind.single_cell else DEFAULT_BULK_METHOD
@@ -266,8 +165,6 @@ def default_method(kind: DataKind) -> str:
 
 def _warn_scale(kind: DataKind, method: str) -> str:
     """Warn (:class:`ScaleWarning`) when the data's scale is not what ``method`` assumes; the plan's action."""
-    from resistscore import pp
-
     if kind.scale is None or method not in pp.METHOD_SCALE_NEEDS:
         return "none"
     if kind.scale.kind == "zscore" and not _zscored_per_gene(kind.scale.evidence):
@@ -282,11 +179,7 @@ def _warn_scale(kind: DataKind, method: str) -> str:
         "warn": "score data on their own scale (log expression or counts) to compare samples on their own",
         "refuse": "bring the data to log scale, or use a rank-based method (singscore, ucell)",
     }[plan.action]
-    warnings.warn(
-        f"the data look {kind.scale.kind} ({kind.scale.reason}); {plan.reason}. Fix: {fix}.",
-        ScaleWarning,
-        stacklevel=4,
-    )
+    warn(f"the data look {kind.scale.kind} ({kind.scale.reason}); {plan.reason}. Fix: {fix}.", ScaleWarning)
     return plan.action
 
 
@@ -296,21 +189,25 @@ def _zscored_per_gene(evidence: dict) -> bool:
     return bool(np.isfinite(mean) and np.isfinite(sd) and mean < 0.05 and abs(sd - 1) < 0.1)
 
 
+def _log_plan(
+    kind: DataKind, method: str, source: RowSource, n_sets: int, null: str, n_controls: int
+) -> None:
+    """What the engine decided, for ``rs.settings.verbosity >= 2``."""
+    logger.info(
+        "scoring %d %s x %d signatures with %s (%s data: %s); %s",
+        source.n_obs,
+        "cells" if kind.single_cell else "samples",
+        n_sets,
+        method,
+        kind.kind.replace("_", "-"),
+        kind.reason,
+        f"p-values from {n_controls} control sets per signature ({null} null)" if null else "no p-values",
+    )
+
+
 # ---------------------------------------------------------------------------------------------------
 # engine
 # ---------------------------------------------------------------------------------------------------
-@dataclass
-class _Context:
-    """What :func:`resistscore.tl.contributions` needs to explain a score."""
-
-    source: RowSource
-    net: pd.DataFrame
-    sets: GeneSetIndex
-    gene_mean: np.ndarray | None
-    gene_var: np.ndarray | None
-    params: dict
-
-
 def _auto_chunk(source: RowSource, n_sets_total: int, n_jobs: int = 1) -> int:
     """Rows per chunk: ~64 MB of work per chunk, and at least 4 chunks per thread (load balance)."""
     if source.sparse:
@@ -369,13 +266,21 @@ def _call_rows(fn, block, sets, params, code: np.ndarray):
     return sc, extras
 
 
-def _check_method_params(info, method_params: dict) -> tuple[dict, set]:
+def _check_method_params(info, method_params: dict, random_state: int | None = None) -> tuple[dict, set]:
     params = {**info.defaults, **method_params}
     accepted = inspect.signature(info.fn).parameters
-    unknown = [k for k in method_params if k not in accepted or k.startswith("_") or k in ("X", "sets")]
+    if random_state is not None and "random_state" in accepted:
+        params["random_state"] = random_state  # one seed for the run (module_score's control genes)
+    unknown = [
+        k
+        for k in method_params
+        if k not in accepted or k.startswith("_") or k in ("X", "sets", "random_state")
+    ]
     if unknown:
         allowed = [
-            k for k in accepted if k not in ("X", "sets", "var_names", "n_jobs") and not k.startswith("_")
+            k
+            for k in accepted
+            if k not in ("X", "sets", "var_names", "n_jobs", "random_state") and not k.startswith("_")
         ]
         raise ResistScoreError(
             f"unknown argument(s) {unknown} for rs.tl.score with method {info.name!r}: the method's parameters are "
@@ -400,8 +305,8 @@ def _dry_run(info, n_vars: int, sets: GeneSetIndex, call_params: dict) -> None:
 
 
 _SCORE_ARGS = (
-    "data", "signatures", "method", "pvalues", "n_controls", "null", "seed", "chunk_size", "n_jobs", "layer",
-    "use_raw", "copy", "return_result", "progress", "min_coverage", "genes", "samples",
+    "data", "signatures", "method", "pvalues", "n_controls", "null", "random_state", "chunk_size", "n_jobs",
+    "layer", "use_raw", "key_added", "copy", "progress", "min_coverage", "genes", "samples",
 )  # fmt: skip
 
 
@@ -413,17 +318,18 @@ def score(
     pvalues: bool = True,
     n_controls: int | None = None,
     null: str | None = None,
-    seed: int = 0,
+    random_state: int = 0,
     chunk_size: int | None = None,
     n_jobs: int | None = None,
     layer: str | None = None,
     use_raw: bool = False,
+    key_added: str = get.DEFAULT_KEY,
     copy: bool = False,
-    return_result: bool = False,
     progress: bool | None = None,
     min_coverage: float | None = None,
     genes=None,
     samples=None,
+    seed: int | None = None,
     **method_params,
 ):
     """Score samples (or cells) for gene signatures, with significance and coverage.
@@ -444,11 +350,11 @@ def score(
         A method of :func:`resistscore.tl.show_methods`. Default: ``"singscore"`` for bulk data and
         ``"ucell"`` for single-cell data: data whose observations carry cell annotations (QC
         metrics, clusters, an embedding, barcodes) or that are at least 70 % zeros, judged on a sample
-        of rows (see ``docs/methods.md``; storage and size do not decide). Both are
-        rank-based and single-sample, so a sample's score is the same whatever other samples are in
-        the cohort, and both use up- and down-genes; singscore uses the whole ranking (bulk profiles
-        rank all genes reliably), UCell only the top ``max_rank`` genes of each cell (robust to the
-        drop-outs of single-cell data, and sparse-friendly).
+        of rows (:func:`resistscore.get.is_single_cell`, ``docs/methods.md``; storage and size do not
+        decide). Both are rank-based and single-sample, so a sample's score is the same whatever other
+        samples are in the cohort, and both use up- and down-genes; singscore uses the whole ranking
+        (bulk profiles rank all genes reliably), UCell only the top ``max_rank`` genes of each cell
+        (robust to the drop-outs of single-cell data, and sparse-friendly).
     pvalues
         Compute empirical p-values against random gene sets matched on expression level and
         variance, and their Benjamini-Hochberg FDR over samples x signatures.
@@ -463,46 +369,53 @@ def score(
         ``"pooled"`` (scDRS-like, for many cells): scores standardised by their own controls' mean
         and SD, compared with the standardised control scores pooled over all samples (up to 10^6
         values per signature), so p-values can reach ~1e-6.
-    seed
-        Seed of the control sets.
+    random_state
+        Seed of the control sets (and of a method's own draws: module_score's control genes), as
+        scanpy names it. A run is reproducible from it; it is recorded as ``result.seed``.
     chunk_size
         Rows per chunk (default: chosen from the memory per row). Results do not depend on it.
     n_jobs
-        Threads (default: the available cores).
+        Threads (default: ``rs.settings.n_jobs``, else the available cores). Results do not depend on it.
     layer
-        AnnData layer to score instead of ``X``.
+        AnnData layer to score instead of ``X``, as scanpy's ``layer=``.
     use_raw
         Score ``adata.raw`` (its ``X`` and ``var_names``) instead of ``X``, as scanpy's ``use_raw=True``;
         cannot be combined with ``layer``.
+    key_added
+        For AnnData: where the run goes, ``obsm["<key_added>_scores"]`` (``_pvalues``, ``_fdr``) and
+        ``uns["<key_added>"]`` (see :mod:`resistscore.get`). Runs under different keys coexist; a
+        run under the same key replaces the earlier one.
     copy
-        For AnnData: return a scored copy instead of writing into ``data``.
-    return_result
-        For AnnData: also return the :class:`ScoreResult` (after writing into ``data``, or into the copy,
-        which is then reachable as ``adata`` of your own); handy for ``tidy()`` and contributions.
+        For AnnData: write into a copy and return it instead of writing into ``data``.
     progress
-        Show a progress bar over chunks; ``None`` (default): only when standard error is a terminal.
+        Show a progress bar over chunks; ``None`` (default): ``rs.settings.progress`` (automatic: on a
+        terminal or in Jupyter, once scoring takes more than a second).
     min_coverage
         Override every signature's minimal share of measured weight (default: the signature's own,
         0.5 for user signatures). Below it the score is NaN and a ``LowCoverageWarning`` is emitted.
     genes, samples
         Column and row names of a bare matrix.
+    seed
+        Deprecated alias of ``random_state`` (a :class:`~resistscore.DeprecatedArgumentWarning`).
     **method_params
         Parameters of the method (e.g. ``max_rank`` for UCell, ``stable_genes`` for singscore).
 
+    Returns
+    -------
+    AnnData or None or ScoreResult
+        As scanpy: for an AnnData, ``None`` (the run is written into ``data``) or, with ``copy=True``,
+        the scored copy; the whole result is ``rs.get.result(adata, key_added)``, the scores
+        ``rs.get.scores(adata, key_added)``. For a DataFrame, a matrix or an ``.h5ad`` path: a
+        :class:`ScoreResult`.
+
+    Notes
+    -----
     Every argument (including the method's parameters) is checked before any data are read.
     A sample (or cell) with no information - all values NaN, all zero, or one value for every gene -
     cannot be scored: its scores, p-values and FDR are NaN (it is left out of the FDR family), the
-    reason is in ``result.unscored`` (and ``uns["resistscore"]["unscored"]``), and an
-    :class:`~resistscore.UnscorableSampleWarning` is emitted. Data whose scale does not suit the method
-    (e.g. z-scores for a rank-based method, counts for ``wmean``) give a :class:`~resistscore.ScaleWarning`.
-
-    Returns
-    -------
-    ScoreResult or AnnData or None
-        A :class:`ScoreResult` for DataFrame, matrix and file input. For AnnData, the results are
-        written to ``obsm["resistscore_scores"]``, ``obsm["resistscore_pvalues"]``,
-        ``obsm["resistscore_fdr"]`` and ``uns["resistscore"]``; returns the copy with ``copy=True``,
-        else ``None``.
+    reason is in ``result.unscored``, and an :class:`~resistscore.UnscorableSampleWarning` is emitted.
+    Data whose scale does not suit the method (e.g. z-scores for a rank-based method, counts for
+    ``wmean``) give a :class:`~resistscore.ScaleWarning`.
 
     Examples
     --------
@@ -517,9 +430,78 @@ def score(
     >>> bool(res.scores["prog"].idxmax() == "0"), float(res.pvalues.loc["0", "prog"])
     (True, 0.01)
     """
-    seed = check_int("seed", seed, minimum=0)
-    for name, value in (("pvalues", pvalues), ("copy", copy), ("return_result", return_result),
-                        ("use_raw", use_raw)):  # fmt: skip
+    if "return_result" in method_params:
+        raise ResistScoreError(
+            "rs.tl.score no longer takes `return_result`: as in scanpy, an AnnData is scored in place (or into the "
+            "copy returned with copy=True); get the whole result with rs.get.result(adata) (see the CHANGELOG)."
+        )
+    random_state = _random_state(random_state, seed)
+    opts = _options(
+        data,
+        pvalues,
+        n_controls,
+        null,
+        random_state,
+        chunk_size,
+        n_jobs,
+        copy,
+        min_coverage,
+        progress,
+        use_raw,
+    )
+    key_added = _check_key(key_added, data)
+    if method is not None:
+        _check_method_params(get_method(method), method_params)
+    net, min_cov, sig_version = as_network(signatures)
+    source = row_source(data, layer, genes, samples, use_raw)
+    opts.layer, opts.key_added, opts.use_raw = layer, key_added, use_raw
+    try:
+        out = _score(data, is_anndata(data), source, (net, min_cov, sig_version), method, method_params, opts)
+        return out[0] if is_anndata(data) else out
+    finally:
+        source.close()  # on-disk sources reopen on demand (e.g. for contributions)
+
+
+def _random_state(random_state, seed) -> int:
+    """``random_state``, or the deprecated ``seed`` (with a warning); an int >= 0."""
+    if seed is not None:
+        if random_state not in (0, seed):
+            raise ResistScoreError(
+                f"`seed` ({seed!r}) and `random_state` ({random_state!r}) were both given; pass random_state only "
+                "(seed is its deprecated name)."
+            )
+        warn(
+            "rs.tl.score(seed=...) is deprecated and will be removed; pass random_state=... (scanpy's name).",
+            DeprecatedArgumentWarning,
+        )
+        random_state = seed
+    if isinstance(random_state, np.random.Generator | np.random.RandomState):
+        raise ResistScoreError(
+            "`random_state` must be an integer seed (it is recorded so that the run can be repeated); "
+            f"got a {type(random_state).__name__}."
+        )
+    return check_int("random_state", random_state, minimum=0)
+
+
+def _check_key(key_added, data) -> str:
+    if not isinstance(key_added, str) or not key_added or "/" in key_added:
+        raise ResistScoreError(
+            f"`key_added` must be a non-empty name without '/' (the run is stored under obsm['<key_added>_scores'] "
+            f"and uns['<key_added>']); got {key_added!r}."
+        )
+    if not is_anndata(data) and key_added != get.DEFAULT_KEY:
+        raise ResistScoreError(
+            f"`key_added` applies to an AnnData only; got a {type(data).__name__}, which is scored into a "
+            "ScoreResult. Drop `key_added`."
+        )
+    return key_added
+
+
+def _options(
+    data, pvalues, n_controls, null, random_state, chunk_size, n_jobs, copy, min_coverage, progress, use_raw
+):
+    """Check the engine's arguments (before any data are read) and group them."""
+    for name, value in (("pvalues", pvalues), ("copy", copy), ("use_raw", use_raw)):
         _check_bool(name, value)
     if progress is not None:
         _check_bool("progress", progress)
@@ -533,29 +515,17 @@ def score(
         n_jobs = check_int("n_jobs", n_jobs, minimum=1)
     if chunk_size is not None:
         chunk_size = check_int("chunk_size", chunk_size, minimum=1)
-    if method is not None:
-        _check_method_params(get_method(method), method_params)
-    is_adata = is_anndata(data)
-    if is_adata and copy and data.isbacked:
+    if copy and not is_anndata(data):
+        raise ResistScoreError(
+            f"`copy` applies to an AnnData only; a {type(data).__name__} is never modified (it is scored into a "
+            "ScoreResult). Drop `copy`."
+        )
+    if copy and data.isbacked:
         raise ResistScoreError(
             "copy=True cannot copy a backed AnnData without loading it; score it in place (copy=False: results go "
             "to its in-memory .obsm/.uns), or pass the .h5ad path to get a ScoreResult."
         )
-    net, min_cov, sig_version = as_network(signatures)
-    source = _source(data, layer, genes, samples, use_raw)
-    opts = _Options(pvalues, n_controls, null, seed, chunk_size, n_jobs, copy, min_coverage, progress)
-    try:
-        out = _score(data, is_adata, source, (net, min_cov, sig_version), method, method_params, opts)
-        if is_adata:
-            out, result = out
-            uns = (out if copy else data).uns["resistscore"]
-            uns["layer"] = layer or ""
-            uns["use_raw"] = bool(use_raw)
-            if return_result:
-                return result
-        return out
-    finally:
-        source.close()  # on-disk sources reopen on demand (e.g. for contributions)
+    return _Options(pvalues, n_controls, null, random_state, chunk_size, n_jobs, copy, min_coverage, progress)
 
 
 def _check_bool(name: str, value) -> None:
@@ -574,6 +544,9 @@ class _Options:
     copy: bool
     min_coverage: float | None
     progress: bool | None
+    layer: str | None = None
+    key_added: str = get.DEFAULT_KEY
+    use_raw: bool = False
 
 
 def _check_names(source: RowSource) -> None:
@@ -588,8 +561,6 @@ def _check_names(source: RowSource) -> None:
 
 
 def _score(data, is_adata, source, signatures, method, method_params, opts: _Options):
-    import resistscore
-
     _check_names(source)
     net, min_cov, sig_version = signatures
     targets = pd.Index(net["target"].unique())
@@ -607,7 +578,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     kind = data_kind(data, source)
     method = default_method(kind) if method is None else method
     info = get_method(method)
-    params, accepted = _check_method_params(info, method_params)
+    params, accepted = _check_method_params(info, method_params, opts.seed)
     call_params = dict(params)
     if "var_names" in accepted:
         call_params["var_names"] = source.var_names
@@ -623,6 +594,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     _dry_run(info, source.n_vars, sets, call_params)  # the method's own checks, before any work
     warn_low_coverage(cov)
     _warn_scale(kind, method)
+    _log_plan(kind, method, source, len(sets), null if pvalues else "", n_controls)
 
     gene_mean = gene_var = None
     if pvalues:
@@ -670,13 +642,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
         call_params.update(info.prepare(source.column_means(max(cs, 1000)), all_sets, params))
     if n_sets:
         if info.single_sample or info.prepare is not None:
-            bar = tqdm(
-                total=n_obs,
-                unit="cell" if is_sc else "sample",
-                desc=f"scoring ({method})",
-                disable=not (sys.stderr.isatty() if opts.progress is None else opts.progress),
-                leave=False,
-            )
+            bar = progress_bar(n_obs, f"scoring ({method})", "cell" if is_sc else "sample", opts.progress)
             with bar, ThreadPoolExecutor(max_workers=n_jobs) as pool:
                 pending: deque = deque()
                 for a, b in source.chunks(cs):
@@ -728,18 +694,17 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
         params=params,
         seed=opts.seed,
         n_controls=n_controls,
-        versions={"resistscore": resistscore.__version__, "signatures": sig_version},
+        versions={"resistscore": __version__, "signatures": sig_version},
         extras=extra_dfs,
         null=null if pvalues else "",
         unscored=unscored,
-        data_kind=kind.name,
-        _context=_Context(source, net, sets, gene_mean, gene_var, call_params),
+        data_kind=kind.kind,
+        _context=Context(source, net, sets, gene_mean, gene_var, call_params, opts.layer, opts.use_raw),
     )
     if not is_adata:
         return result
     target = data.copy() if opts.copy else data
-    result.to_anndata(target)
-    target.uns["resistscore"]["network"] = {c: net[c].tolist() for c in ("source", "target", "weight")}
+    result.to_anndata(target, opts.key_added)
     return (target if opts.copy else None), result
 
 
@@ -770,46 +735,9 @@ def warn_unscored(unscored: pd.DataFrame, n_obs: int, unit: str) -> None:
     """One :class:`UnscorableSampleWarning` naming the samples that got NaN and why."""
     if not len(unscored):
         return
-    warnings.warn(
+    warn(
         f"{len(unscored)} of {n_obs} {unit}s cannot be scored and get NaN scores, p-values and FDR: "
         f"{examples(unscored['reason'])}. "
         "Check them (rs.pp.qc) and drop or re-measure them; see result.unscored.",
         UnscorableSampleWarning,
-        stacklevel=4,
-    )
-
-
-def result_from_anndata(adata) -> ScoreResult:
-    """Rebuild the :class:`ScoreResult` of an AnnData scored by :func:`score` (for contributions)."""
-    uns = adata.uns.get("resistscore") if hasattr(adata, "uns") else None
-    if not uns or "network" not in uns or OBSM_KEY not in adata.obsm:
-        raise ResistScoreError("this AnnData has not been scored; run rs.tl.score(adata, ...) first.")
-    net = pd.DataFrame({c: list(uns["network"][c]) for c in ("source", "target", "weight")})
-    cov = pd.DataFrame({k: list(v) for k, v in uns["coverage"].items()}).set_index("signature")
-    cov["reported"] = cov["reported"].astype(bool)
-    layer = uns.get("layer") or None
-    source = _source(adata, layer, None, None, bool(uns.get("use_raw", False)))
-    info = get_method(uns["method"])
-    params = dict(uns["params"])
-    call_params = dict(params)
-    if "var_names" in inspect.signature(info.fn).parameters:
-        call_params["var_names"] = source.var_names
-    sets = resolve_sets(net, source.var_names, cov.index[cov["reported"]].tolist())
-    scores = pd.DataFrame(adata.obsm[OBSM_KEY], index=adata.obs_names)
-    pv = adata.obsm.get("resistscore_pvalues")
-    fdr = adata.obsm.get("resistscore_fdr")
-    return ScoreResult(
-        scores=scores,
-        pvalues=None if pv is None else pd.DataFrame(pv, index=adata.obs_names),
-        fdr=None if fdr is None else pd.DataFrame(fdr, index=adata.obs_names),
-        coverage=cov,
-        method=uns["method"],
-        params=params,
-        seed=int(uns["seed"]),
-        n_controls=int(uns["n_controls"]),
-        versions=dict(uns["versions"]),
-        null=str(uns.get("null", "")),
-        unscored=unscored_from_uns(uns),
-        data_kind=str(uns.get("data_kind", "")),
-        _context=_Context(source, net, sets, None, None, call_params),
     )

@@ -44,7 +44,8 @@ def expression(draw):
 
 def _api_scores(path: Path, method: str | None) -> pd.DataFrame:
     adata, _ = rs.pp.harmonize_genes(rs.io.read(path))
-    return rs.tl.score(adata, _SIGS, method=method, pvalues=False, return_result=True).scores
+    rs.tl.score(adata, _SIGS, method=method, pvalues=False)
+    return rs.get.scores(adata)
 
 
 @given(df=expression(), fmt=st.sampled_from(["csv", "h5ad"]), method=st.sampled_from([None, "ssgsea"]))

@@ -36,7 +36,7 @@ def test_pvalues_uniform_on_null_cohort(method):
     df, _ = _null_bulk()
     rng = np.random.default_rng(1)
     sigs = _random_sigs(rng, df.columns.to_numpy(), 12, n_down=2)
-    res = score(df, sigs, method, n_controls=199, seed=5)
+    res = score(df, sigs, method, n_controls=199, random_state=5)
     p = res.pvalues.to_numpy().ravel()
     assert kstest(p, "uniform").pvalue > 0.01
     assert 0.035 <= np.mean(p <= 0.05) <= 0.065
@@ -108,8 +108,8 @@ def test_controls_respect_bins_directions_weights_and_seed():
 def test_n_controls_and_seed_recorded_and_reproducible():
     df, _ = _null_bulk(n=20, g=500)
     sigs = {"a": list(df.columns[:10])}
-    r1 = score(df, sigs, n_controls=50, seed=7)
-    r2 = score(df, sigs, n_controls=50, seed=7)
+    r1 = score(df, sigs, n_controls=50, random_state=7)
+    r2 = score(df, sigs, n_controls=50, random_state=7)
     assert r1.n_controls == 50 and r1.seed == 7
     pd.testing.assert_frame_equal(r1.pvalues, r2.pvalues)
     assert r1.pvalues.isin(np.arange(1, 52) / 51).all().all()
@@ -121,7 +121,7 @@ def test_toy_cohort_planted_programmes_are_found():
 
     adata = toy()
     sigs = {k: list(p.up) + [g + "-" for g in p.down] for k, p in PROGRAMMES.items()}
-    res = score(adata.to_df(), sigs, seed=1)
+    res = score(adata.to_df(), sigs, random_state=1)
     called = res.fdr < 0.05
     resistant = (adata.obs["group"] == "resistant").to_numpy()
     repair = adata.obs["dna_repair"].astype(bool).to_numpy()

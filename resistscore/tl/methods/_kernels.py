@@ -24,7 +24,7 @@ import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
-from resistscore.tl.methods._registry import GeneSetIndex
+from resistscore.tl.methods._base import GeneSetIndex
 
 __all__ = [
     "TIES",

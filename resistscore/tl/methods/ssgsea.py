@@ -39,7 +39,7 @@ from numba import njit
 
 from resistscore._errors import InputFormatError, ResistScoreError
 from resistscore._validate import check_real
-from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, register, registry
+from resistscore.tl.methods._base import Citation, GeneSetIndex, MethodInfo
 
 __all__ = ["score_ssgsea", "ssgsea_range_normalize"]
 
@@ -349,23 +349,22 @@ def _finalize(scores: np.ndarray, params: dict) -> np.ndarray:
     return ssgsea_range_normalize(scores) if params.get("normalize") else scores
 
 
-# (a second import of this file, e.g. by pytest --doctest-modules, must not register twice)
-INFO = (
-    registry["ssgsea"]
-    if "ssgsea" in registry
-    else register(
-        MethodInfo(
-            name="ssgsea",
-            fn=_score_ssgsea_engine,
-            summary="single-sample GSEA: rank-weighted random walk (area), R GSVA-exact",
-            reference="Barbie DA et al. Nature 2009;462:108-112. doi:10.1038/nature08460",
-            directional=True,
-            weighted=False,
-            single_sample=True,
-            sparse_aware=True,
-            defaults={"alpha": 0.25, "normalize": False},
-            validated_against="R GSVA 1.46.0 gsva(method='ssgsea', ssgsea.norm=TRUE/FALSE), |diff| < 1e-9",
-            finalize=_finalize,
-        )
-    )
+INFO = MethodInfo(
+    name="ssgsea",
+    fn=_score_ssgsea_engine,
+    summary="single-sample GSEA: rank-weighted random walk (area), R GSVA-exact",
+    citation=Citation(
+        "ssgsea",
+        "Barbie DA, Tamayo P, Boehm JS, et al. Systematic RNA interference reveals that oncogenic KRAS-driven "
+        "cancers require TBK1. Nature. 2009;462:108-112.",
+        "10.1038/nature08460",
+        "Barbie et al., Nature 2009",
+    ),
+    directional=True,
+    weighted=False,
+    single_sample=True,
+    sparse_aware=True,
+    defaults={"alpha": 0.25, "normalize": False},
+    validated_against="R GSVA 1.46.0 gsva(method='ssgsea', ssgsea.norm=TRUE/FALSE), |diff| < 1e-9",
+    finalize=_finalize,
 )

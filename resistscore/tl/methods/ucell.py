@@ -25,8 +25,8 @@ import numpy as np
 
 from resistscore._errors import ResistScoreError
 from resistscore._validate import check_int, check_real
-from resistscore.tl.methods._kernels import set_sums
-from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, register
+from resistscore.tl.methods._base import Citation, GeneSetIndex, GeneTerms, MethodInfo
+from resistscore.tl.methods._kernels import gather, set_sums
 
 __all__ = ["ucell"]
 
@@ -111,17 +111,34 @@ def _finalize(up, dn, base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, w_neg, has
     return up
 
 
-register(
-    MethodInfo(
-        name="ucell",
-        fn=ucell,
-        summary="Mann-Whitney U of the set's ranks within the top maxRank genes (rank-based, single-cell).",
-        reference="Andreatta & Carmona, Comput Struct Biotechnol J 2021, doi:10.1016/j.csbj.2021.06.043",
-        directional=True,
-        weighted=False,
-        single_sample=True,
-        sparse_aware=True,
-        defaults={"max_rank": 1500, "w_neg": 1.0},
-        validated_against="R UCell definition (u_stat), hand-computed cases; pyucell where maxRank <= n_genes",
-    )
+def contributions(t: GeneTerms) -> np.ndarray:
+    """Per-gene terms that add up to the score before the clip at 0: a gene of capped rank ``r`` in a
+    set of ``k`` genes contributes ``1 / k - (r - (k + 1) / 2) / (k maxRank - k (k + 1) / 2)`` (times
+    ``-w_neg`` for a down-gene)."""
+    m = float(min(t.params.get("max_rank", 1500), t.n_genes))
+    ties = t.params.get("ties", "average")
+    r = gather(t.row, t.genes, transform="rank_clip", descending=True, ties=ties, param=m)[0]
+    k = t.set_size
+    c = 1.0 / k - (r - (k + 1) / 2) / (k * m - k * (k + 1) / 2)
+    return np.where(t.sign > 0, c, -float(t.params.get("w_neg", 1.0)) * c)
+
+
+INFO = MethodInfo(
+    name="ucell",
+    fn=ucell,
+    summary="Mann-Whitney U of the set's ranks within the top maxRank genes (rank-based, single-cell).",
+    citation=Citation(
+        "ucell",
+        "Andreatta M, Carmona SJ. UCell: robust and scalable single-cell gene signature scoring. "
+        "Comput Struct Biotechnol J. 2021;19:3796-3798.",
+        "10.1016/j.csbj.2021.06.043",
+        "Andreatta & Carmona, Comput Struct Biotechnol J 2021",
+    ),
+    directional=True,
+    weighted=False,
+    single_sample=True,
+    sparse_aware=True,
+    defaults={"max_rank": 1500, "w_neg": 1.0},
+    validated_against="R UCell definition (u_stat), hand-computed cases; pyucell where maxRank <= n_genes",
+    contributions=contributions,
 )

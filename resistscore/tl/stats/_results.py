@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from resistscore._atomic import atomic_write
+from resistscore import io
 from resistscore.tl._null import bh_fdr
 
 __all__ = ["RocResult", "StatsResult", "SurvivalResult", "bh_fdr"]
@@ -41,11 +41,18 @@ class StatsResult:
         return self.table[self.table[column] < alpha]
 
     def to_csv(self, path: str | os.PathLike[str], sep: str | None = None) -> None:
-        """Write :attr:`table` atomically (tab-separated for ``.tsv``/``.txt``, comma otherwise)."""
-        if sep is None:
-            sep = "\t" if str(path).endswith((".tsv", ".txt", ".tab")) else ","
-        with atomic_write(path) as fh:
-            self.table.to_csv(fh, sep=sep, index=False)
+        """Write :attr:`table` atomically as text (tab-separated for ``.tsv``/``.txt``, comma otherwise).
+
+        Text that a spreadsheet would run as a formula is neutralised; ``.gz`` compresses. An Excel name (``.xlsx``) is refused: use :meth:`to_excel`.
+        """
+        io.write_table(self.table, path, index=False, sep=sep)
+
+    def to_excel(self, path: str | os.PathLike[str]) -> None:
+        """Write :attr:`table` atomically as an Excel workbook (``.xlsx``; one sheet named after :attr:`kind`).
+
+        Text that a spreadsheet would run as a formula is neutralised.
+        """
+        io.write_workbook({self.kind: self.table}, path, index=False)
 
     def _header(self) -> str:
         shown = {k: v for k, v in self.params.items() if not isinstance(v, (list, dict, tuple)) or len(v) < 6}
