@@ -343,15 +343,32 @@ def signatures_show(signature_id: str) -> None:
 
 @signatures.command("validate")
 @click.argument("source", required=False, type=click.Path(path_type=Path))
+@click.option("--no-hgnc", is_flag=True, help="Skip the checks of gene symbols against HGNC.")
 @_friendly
-def signatures_validate(source) -> None:
-    """Validate signatures (default: the shipped collection; or a folder / YAML / GMT of your own)."""
+def signatures_validate(source, no_hgnc: bool) -> None:
+    """Validate signatures (default: the shipped collection; or a folder / YAML / GMT of your own).
+
+    Problems are listed in a table; any error ends in exit code 2.
+    """
     from resistscore import sig
 
-    report = sig.validate(source)
+    report = sig.validate(source, gene_table=False if no_hgnc else None)
     click.echo(report.table.to_string() if len(report.table) else "no problems found")
     if not report.ok:
         raise SignatureError(f"{len(report.errors)} problem(s) in the signatures; see the table above.")
+
+
+@signatures.command("manifest")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@_friendly
+def signatures_manifest(folder) -> None:
+    """Regenerate manifest.tsv (sha256 of every file) of a signature folder; run it after editing the data.
+
+    FOLDER defaults to the signatures/ folder of the checkout.
+    """
+    from resistscore import sig
+
+    click.echo(f"manifest written: {sig.build_manifest(folder)}")
 
 
 @signatures.command("export")
