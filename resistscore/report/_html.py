@@ -27,7 +27,7 @@ from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int
 from resistscore._version import __version__
 from resistscore.io._write import neutralize_formulas
-from resistscore.report._citations import CITATIONS, METHOD_CITATION, Citation, doi_of
+from resistscore.report._citations import CITATIONS, Citation, method_citation
 
 __all__ = ["html_report", "write"]
 
@@ -307,23 +307,6 @@ class _Refs:
         return f'<a href="#ref-{html.escape(citation.key)}">[{n}]</a>'
 
 
-def _method_citation(method: str | None) -> Citation | None:
-    if not method:
-        return None
-    key = METHOD_CITATION.get(str(method).lower())
-    if key:
-        return CITATIONS[key]
-    try:
-        from resistscore.tl.methods import registry
-
-        info = registry.get(method)
-    except ImportError:  # pragma: no cover - partial installation
-        info = None
-    if info is not None and info.reference:
-        return Citation(f"method-{method}", info.reference, doi_of(info.reference))
-    return None
-
-
 def _methods_paragraph(
     info: dict[str, Any], n_signatures: int, stats: list[tuple[str, Any]], anndata: bool, survival: bool
 ) -> tuple[Markup, list[Citation]]:
@@ -348,7 +331,7 @@ def _methods_paragraph(
             + "."
         )
     text = [first]
-    cit = _method_citation(method)
+    cit = method_citation(method)
     if method:
         text.append(
             f"Scores were computed with the {esc(str(method))} method"
