@@ -96,7 +96,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def _stacklevel() -> int:
-    """The ``stacklevel`` of the first frame outside resistscore, as seen by ``warnings.warn`` in :func:`warn`."""
+    """Return the ``stacklevel`` of the first frame outside resistscore, as seen by ``warnings.warn`` in :func:`warn`."""
     frame = sys._getframe(2)  # the caller of warn()
     level = 2  # stacklevel 1 is warn() itself, 2 its caller
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):

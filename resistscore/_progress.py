@@ -34,7 +34,7 @@ def _bar_class():
 
 
 def progress_bar(total: int, desc: str, unit: str, progress: bool | None = None):
-    """A progress bar over ``total`` units (a context manager with ``update(n)``).
+    """Return a progress bar over ``total`` units (a context manager with ``update(n)``).
 
     ``progress``: ``True`` / ``False`` show it or not; ``None`` follows ``rs.settings.progress`` and,
     when that is ``None`` too, shows it on a terminal or in Jupyter once the step takes longer than

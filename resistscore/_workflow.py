@@ -10,7 +10,7 @@ its outputs. Nothing here computes a score or a statistic itself. The order is a
    sibling that is swapped in at the end (:func:`resistscore._atomic.atomic_dir`).
 
 A failed run therefore leaves every output path exactly as it was. Every text table goes through
-:func:`resistscore.io._write.write_table` (spreadsheet-safe, atomic).
+:func:`resistscore.io.write_table` (spreadsheet-safe, atomic).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from resistscore._errors import (
     StatisticsError,
     warn,
 )
-from resistscore.io._write import restore_formulas, write_table
+from resistscore.io import restore_formulas, write_table
 
 __all__ = ["AnalysisOutputs", "analyze"]
 
@@ -86,7 +86,7 @@ class AnalysisOutputs:
         self.files.setdefault(kind, []).extend(Path(p) for p in paths)
 
     def moved(self, src: Path, dst: Path) -> AnalysisOutputs:
-        """The same outputs with paths under ``src`` (a temporary folder) shown under ``dst``."""
+        """Return the same outputs with paths under ``src`` (a temporary folder) shown under ``dst``."""
         files = {
             k: [dst / Path(p).relative_to(src) if Path(p).is_relative_to(src) else Path(p) for p in v]
             for k, v in self.files.items()
@@ -349,7 +349,7 @@ class Design:
 
 
 def _check_options(design: Design, has_metadata: bool, label: Callable[[str], str] = _cli) -> None:
-    """Checks of the statistics options that need no data: ``time`` with ``event``, metadata given."""
+    """Check the statistics options that need no data: ``time`` with ``event``, metadata given."""
     if (design.time is None) != (design.event is None):
         missing = "event" if design.event is None else "time"
         raise StatisticsError(
@@ -841,7 +841,7 @@ def run_nci60(
     method: str = "singscore",
     formats: tuple[str, ...] = ("png", "pdf"),
 ) -> AnalysisOutputs:
-    """The NCI-60 P-glycoprotein validation, with the shipped signatures and no parameter fitted to the data.
+    """Return the NCI-60 P-glycoprotein validation, with the shipped signatures and no parameter fitted to the data.
 
     Scores every cell line of the panel (``rs.ds.nci60``) for the P-gp sub-signature ``efflux_abc.abcb1``,
     the broad ``efflux_abc`` signature and the drug-specific signatures of doxorubicin, paclitaxel,

@@ -116,7 +116,7 @@ def _done(paths: dict[str, object]) -> None:
 
 
 def _read_options(fn):
-    """The options of ``rs.io.read`` shared by ``score`` and ``report``."""
+    """Return the options of ``rs.io.read`` shared by ``score`` and ``report``."""
     options = [
         click.option(
             "--format",
@@ -156,7 +156,7 @@ def _read_options(fn):
 
 
 def _stats_options(fn):
-    """The statistics options shared by ``test`` and ``report``."""
+    """Return the statistics options shared by ``test`` and ``report``."""
     options = [
         click.option("--id-column", default=None, help=ID_COLUMN_HELP),
         click.option("--group", default=None, help="Metadata column with the groups to compare."),

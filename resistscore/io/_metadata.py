@@ -160,7 +160,7 @@ def read_table(
     decimal: str | None = None,
     thousands: str | None = None,
 ) -> pd.DataFrame:
-    """Read a small table (scores, sample metadata) indexed by sample id.
+    r"""Read a small table (scores, sample metadata) indexed by sample id.
 
     Parameters
     ----------

@@ -41,7 +41,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _formula_like(text: str) -> bool:
-    """True if ``text``, once leading quotes are removed, starts like a formula and is not a number."""
+    """Return True if ``text``, once leading quotes are removed, starts like a formula and is not a number."""
     core = text.lstrip("'")
     return core[:1] in FORMULA_START and _NUMBER.fullmatch(core) is None
 
@@ -103,7 +103,7 @@ def _map_text(df: pd.DataFrame, fn) -> pd.DataFrame:
 
 
 def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` safe to open in a spreadsheet: :func:`safe_text` on every text cell and label.
+    """Return a copy of ``df`` safe to open in a spreadsheet: :func:`safe_text` on every text cell and label.
 
     Text cells, column headers, row labels and the names of the index and columns are neutralised;
     numeric, boolean and missing values are unchanged. The input is not modified.

@@ -1,6 +1,6 @@
 """Preprocessing: gene identifiers to HGNC symbols, scale detection and quality control."""
 
-from resistscore.pp._gene_table import GeneTableError, gene_table, gene_table_provenance
+from resistscore._gene_tables import GeneTableError, gene_table, gene_table_provenance
 from resistscore.pp._harmonize import (
     COHORT_LEVEL_RULES,
     COLLAPSE_RULES,

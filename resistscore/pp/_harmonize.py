@@ -44,10 +44,8 @@ orthologs is ambiguous. Probe sets (step ``probe``) are mapped through an annota
 from __future__ import annotations
 
 import copy as copy_module
-import functools
 import re
 import warnings
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,8 +56,17 @@ import scipy.sparse as sp
 
 from resistscore import get
 from resistscore._errors import AmbiguousGeneWarning, GeneIdentifierError, InputFormatError
+from resistscore._errors import warn as warn_user  # `warn` is an argument of harmonize_genes
+from resistscore._gene_tables import DIGITS as _DIGITS
+from resistscore._gene_tables import ENSG as _ENSG
+from resistscore._gene_tables import ENSMUSG as _ENSMUSG
+from resistscore._gene_tables import MOUSE_SYMBOL as _MOUSE_SYMBOL
+from resistscore._gene_tables import PROBE as _PROBE
+from resistscore._gene_tables import HgncIndex as _Index
+from resistscore._gene_tables import MouseIndex as _MouseIndex
+from resistscore._gene_tables import hgnc_index as _index
+from resistscore._gene_tables import mouse_index as _mouse_index
 from resistscore._validate import check_choice
-from resistscore.pp._gene_table import _load
 
 __all__ = [
     "COHORT_LEVEL_RULES",
@@ -96,12 +103,6 @@ STEPS = (
     "unmapped",
 )
 
-_ENSG = re.compile(r"^ENSG\d{11}(\.\d+)?(_PAR_Y)?$", re.IGNORECASE)
-_ENSMUSG = re.compile(r"^ENSMUSG\d{11}(\.\d+)?$", re.IGNORECASE)
-_DIGITS = re.compile(r"^\d+(\.0)?$")
-_PROBE = re.compile(r"^(\d+_(?:[a-z]_)*(?:s_|x_|i_|f_|r_|g_)?at|AFFX-.+|ILMN_\d+|A_\d+_P\d+)$", re.IGNORECASE)
-_MOUSE_SYMBOL = re.compile(r"^[A-Z][a-z][a-z0-9-]*$|^[A-Z][a-z0-9]*\d[a-z0-9]*Rik$|^Gm\d+$")
-
 _MONTHS = {
     "jan": ("JAN",),
     "feb": ("FEB",),
@@ -121,91 +122,6 @@ _DATE_MON_D = re.compile(r"^([A-Za-z]{3})[A-Za-z]*[-/ ](\d{1,2})$")
 # an Excel date cell read back as a date: 2024-03-01 or 2024-03-01 00:00:00 (the year is Excel's guess)
 _DATE_ISO = re.compile(r"^\d{4}-(\d{2})-(\d{2})(?:[ T]00:00:00)?$")
 _MONTH_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-
-
-# --------------------------------------------------------------------------------------------------
-# lookup indexes built once from the shipped tables
-
-
-@dataclass(frozen=True)
-class _Index:
-    hgnc_id: dict[str, str]  # approved symbol -> HGNC id
-    upper: dict[str, str]  # upper-case approved symbol -> symbol
-    prev: dict[str, frozenset[str]]
-    prev_upper: dict[str, frozenset[str]]
-    alias: dict[str, frozenset[str]]
-    alias_upper: dict[str, frozenset[str]]
-    withdrawn: dict[str, frozenset[str]]
-    ensembl: dict[str, str]
-    entrez: dict[str, str]
-
-
-def _freeze(d: Mapping[str, set[str]]) -> dict[str, frozenset[str]]:
-    # plain dict of the sets (converting ~200,000 sets to frozensets costs a second); private, never mutated
-    return dict(d)  # type: ignore[return-value]
-
-
-@functools.cache
-def _index() -> _Index:
-    g = _load("hgnc")
-    prev: dict[str, set[str]] = defaultdict(set)
-    alias: dict[str, set[str]] = defaultdict(set)
-    prev_u: dict[str, set[str]] = defaultdict(set)
-    alias_u: dict[str, set[str]] = defaultdict(set)
-    for sym, a, p in zip(g["symbol"], g["alias_symbols"], g["prev_symbols"]):
-        for x in filter(None, a.split("|")):
-            alias[x].add(sym)
-            alias_u[x.upper()].add(sym)
-        for x in filter(None, p.split("|")):
-            prev[x].add(sym)
-            prev_u[x.upper()].add(sym)
-    wd: dict[str, set[str]] = defaultdict(set)
-    w = _load("withdrawn")
-    for sym, succ in zip(w["withdrawn_symbol"], w["successor_symbols"]):
-        for s in filter(None, succ.split("|")):
-            wd[sym].add(s)
-    return _Index(
-        hgnc_id=dict(zip(g["symbol"], g["hgnc_id"])),
-        upper={s.upper(): s for s in g["symbol"]},
-        prev=_freeze(prev),
-        prev_upper=_freeze(prev_u),
-        alias=_freeze(alias),
-        alias_upper=_freeze(alias_u),
-        withdrawn=_freeze(wd),
-        ensembl={e: s for e, s in zip(g["ensembl_gene_id"], g["symbol"]) if e},
-        entrez={e: s for e, s in zip(g["entrez_id"], g["symbol"]) if e},
-    )
-
-
-@dataclass(frozen=True)
-class _MouseIndex:
-    symbol: dict[str, str]  # mouse symbol -> MGI id
-    upper: dict[str, frozenset[str]]  # upper-case symbol or synonym -> MGI ids
-    synonym: dict[str, frozenset[str]]
-    ensembl: dict[str, str]
-    human: dict[str, frozenset[str]]  # MGI id -> human symbols
-    mgi_symbol: dict[str, str]
-
-
-@functools.cache
-def _mouse_index() -> _MouseIndex:
-    m = _load("mouse")
-    syn: dict[str, set[str]] = defaultdict(set)
-    upper: dict[str, set[str]] = defaultdict(set)
-    human: dict[str, set[str]] = defaultdict(set)
-    for mgi, msym, syns, hsym in zip(m["mgi_id"], m["mouse_symbol"], m["mouse_synonyms"], m["human_symbol"]):
-        human[mgi].add(hsym)
-        upper[msym.upper()].add(mgi)
-        for s in filter(None, syns.split("|")):
-            syn[s].add(mgi)
-    return _MouseIndex(
-        symbol=dict(zip(m["mouse_symbol"], m["mgi_id"])),
-        upper=_freeze(upper),
-        synonym=_freeze(syn),
-        ensembl={e: i for e, i in zip(m["mouse_ensembl_gene_id"], m["mgi_id"]) if e},
-        human=_freeze(human),
-        mgi_symbol=dict(zip(m["mgi_id"], m["mouse_symbol"])),
-    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -428,7 +344,7 @@ class GeneMappingReport:
         return self.table[self.table["step"] == "unmapped"]
 
     def summary(self) -> pd.Series:
-        """Number of input identifiers per mapping step."""
+        """Return the number of input identifiers per mapping step."""
         counts = self.table["step"].value_counts()
         return counts.reindex([s for s in STEPS if s in counts.index]).rename("n")
 
@@ -438,7 +354,7 @@ class GeneMappingReport:
         return dict(zip(t["input_id"], t["symbol"]))
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain-dict form (lists and strings only) that can be stored in ``adata.uns``."""
+        """Return a plain-dict form (lists and strings only) that can be stored in ``adata.uns``."""
         return {
             "table": {c: [str(v) for v in self.table[c].tolist()] for c in self.table.columns},
             "species": self.species,
@@ -642,7 +558,7 @@ def map_genes(
             for i, c, n in zip(amb["input_id"], amb["candidates"], amb["note"])
         ]
         shown = "; ".join(items[:10]) + (f"; ... ({len(items)} in all)" if len(items) > 10 else "")
-        warn(
+        warn_user(
             f"{len(amb)} gene identifier(s) match several HGNC genes and were left unmapped: {shown}. "
             "Pass mapping={id: symbol} to resolve them (see report.ambiguous).",
             AmbiguousGeneWarning,
@@ -699,7 +615,7 @@ def _resolve_one(x: str, kind: str, idx: _Index, midx: _MouseIndex | None) -> _H
 
 
 def _collapse_matrix(groups: np.ndarray, n_in: int, how: str, X) -> tuple[Any, np.ndarray]:
-    """Selection (``max_mean``/``first``): chosen input per gene; else an (n_in, n_genes) indicator."""
+    """Return the selection (``max_mean``/``first``): chosen input per gene; else an (n_in, n_genes) indicator."""
     n_groups = int(groups.max()) + 1 if len(groups) and groups.max() >= 0 else 0
     valid = groups >= 0
     if how in ("max_mean", "first"):

@@ -53,6 +53,7 @@ CITATIONS: dict[str, Citation] = {
     )
 }
 
+
 def method_citation(method: str | None) -> Citation | None:
     """Return the citation of the scoring method ``method`` (from its module), or None if unknown.
 

@@ -26,7 +26,7 @@ from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int
 from resistscore._version import __version__
-from resistscore.io._write import neutralize_formulas
+from resistscore.io import neutralize_formulas
 from resistscore.report._citations import CITATIONS, Citation, method_citation
 
 __all__ = ["html_report", "write"]
@@ -65,7 +65,7 @@ _KIND_TEXT = {
 
 
 def _result_info(result: Any) -> dict[str, Any]:
-    """Method, parameters, versions, coverage and QC of a ScoreResult, scored AnnData or DataFrame."""
+    """Collect the method, parameters, versions, coverage and QC of a ScoreResult, scored AnnData or DataFrame."""
     info: dict[str, Any] = {
         "method": None,
         "params": {},
@@ -141,7 +141,7 @@ def _df_html(df: pd.DataFrame, *, index: bool = True, max_rows: int | None = Non
 
 
 def _short(value: Any, limit: int = 20) -> Any:
-    """Lists longer than ``limit`` are cut (with the count of the rest) so that QC stays readable."""
+    """Cut lists longer than ``limit`` (with the count of the rest) so that QC stays readable."""
     if isinstance(value, (list, tuple)) and len(value) > limit:
         return [*list(value[:limit]), f"... (+{len(value) - limit})"]
     if isinstance(value, Mapping):
@@ -150,7 +150,7 @@ def _short(value: Any, limit: int = 20) -> Any:
 
 
 def _mapping_html(d: Mapping[str, Any], steps: pd.Series | None) -> Markup:
-    """A gene-mapping report (``rs.pp.harmonize_genes``) or its stored dict form."""
+    """Return a gene-mapping report (``rs.pp.harmonize_genes``) or its stored dict form."""
     keys = (
         "n_input",
         "n_mapped",

@@ -159,8 +159,10 @@ def _split_ids(text: str) -> list[str]:
 
 
 def _as_ids(source: Any) -> list[str] | None:
-    """Signature ids when ``source`` names shipped signatures (a list of ids, or a comma-separated
-    string that is not an existing file or folder), else ``None``."""
+    """Signature ids when ``source`` names shipped signatures.
+
+    (a list of ids, or a comma-separated string that is not an existing file or folder), else ``None``.
+    """
     if isinstance(source, (list, tuple)) and source and all(isinstance(x, str) for x in source):
         return [x.strip() for x in source]
     if isinstance(source, str) and not source.strip():

@@ -135,7 +135,7 @@ def verify_manifest(
 
 
 def build_manifest(root: str | os.PathLike[str] | None = None) -> Path:
-    """Regenerate ``manifest.tsv`` (one sha256 per file) for a signature folder.
+    r"""Regenerate ``manifest.tsv`` (one sha256 per file) for a signature folder.
 
     Run it after *any* edit of the signature data (see ``signatures/VERSIONING.md``); the loader
     refuses files whose checksum no longer matches. From a shell::

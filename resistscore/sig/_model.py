@@ -254,7 +254,7 @@ class Signature:
         return replace(self, **changes)
 
     def equals(self, other: object) -> bool:
-        """True if ``other`` has the same metadata and the same gene table."""
+        """Return True if ``other`` has the same metadata and the same gene table."""
         if not isinstance(other, Signature):
             return False
         fields = ("id", "version", "name", "parent", "mechanism", "description", "review_section", "drugs",
@@ -545,7 +545,7 @@ class SignatureSet:
         return pd.DataFrame(rows, columns=cols)
 
     def equals(self, other: object) -> bool:
-        """True if ``other`` holds equal signatures in the same order."""
+        """Return True if ``other`` holds equal signatures in the same order."""
         return (
             isinstance(other, SignatureSet)
             and self.ids == other.ids

@@ -51,8 +51,10 @@ MAX_ABS_VALUE = 1e100
 
 @nb.njit(nogil=True, cache=True)
 def _scan_row(vals, n_cols, check_mag):
-    """``(code, partial_nonfinite, odd_value_or_nan)`` of one row whose other ``n_cols - len(vals)``
-    entries are 0 (see :data:`UNSCORABLE_REASONS`)."""
+    """``(code, partial_nonfinite, odd_value_or_nan)`` of one row whose other ``n_cols - len(vals)`` entries are 0.
+
+    (see :data:`UNSCORABLE_REASONS`).
+    """
     k = vals.shape[0]
     n_nan = 0
     n_inf = 0
@@ -102,8 +104,7 @@ def _scan_csr(data, indptr, n_cols, check_mag):
 
 
 def unscorable_rows(block, a: int) -> np.ndarray:
-    """Per row: 0 (scorable) or the code of :data:`UNSCORABLE_REASONS`, in one compiled pass without
-    temporary arrays.
+    """Per row: 0 (scorable) or the code of :data:`UNSCORABLE_REASONS`, in one compiled pass without temporary arrays.
 
     A row with no measured value (all NaN), all zeros, or one value for every gene carries no
     information about any signature: every method would give it an arbitrary (often extreme) score.
@@ -248,7 +249,7 @@ class RowSource:
         return sp.vstack(blocks, format="csr") if self.sparse else np.vstack(blocks)
 
     def whole(self):
-        """The whole matrix (in memory: the matrix itself, not a copy)."""
+        """Return the whole matrix (in memory: the matrix itself, not a copy)."""
         if self.h5 is None:
             return self.X
         return self.rows(0, self.n_obs)
@@ -259,8 +260,11 @@ class RowSource:
             yield a, min(a + chunk_size, self.n_obs)
 
     def column_means(self, chunk_size: int = 5000) -> np.ndarray:
-        """Exact mean of every gene over all scorable rows (one pass in chunks of rows; rows without
-        information - all NaN, all zero, constant - are left out, see :func:`unscorable_rows`)."""
+        """Exact mean of every gene over all scorable rows.
+
+        (one pass in chunks of rows; rows without information - all NaN, all zero, constant - are left
+        out, see :func:`unscorable_rows`).
+        """
         total = np.zeros(self.n_vars)
         m = 0
         for a, b in self.chunks(chunk_size):
@@ -308,7 +312,7 @@ class RowSource:
 
 
 def from_h5ad(path: str | Path, layer: str | None = None) -> RowSource:
-    """A :class:`RowSource` reading ``X`` (or ``layers/<layer>``) of an ``.h5ad`` file in chunks."""
+    """Return a :class:`RowSource` reading ``X`` (or ``layers/<layer>``) of an ``.h5ad`` file in chunks."""
     import h5py
 
     path = str(path)
@@ -348,7 +352,7 @@ def _flat_index(index: pd.Index, what: str, attr: str) -> pd.Index:
 
 
 def row_source(data, layer: str | None = None, genes=None, samples=None, use_raw: bool = False) -> RowSource:
-    """The rows of what :func:`resistscore.tl.score` scores, read in chunks.
+    """Return the rows of what :func:`resistscore.tl.score` scores, read in chunks.
 
     ``data`` is an AnnData (``X``, a ``layer`` or ``raw`` with ``use_raw=True``; backed files are read
     from disk), a samples x genes DataFrame, an ``.h5ad`` path, or a matrix with ``genes`` (and

@@ -37,7 +37,7 @@ class Context:
 
     @classmethod
     def from_anndata(cls, adata, uns: Mapping, coverage: pd.DataFrame) -> Context:
-        """The context of a run stored in ``adata`` (its record ``uns``): the layer or raw that was scored."""
+        """Return the context of a run stored in ``adata`` (its record ``uns``): the layer or raw that was scored."""
         net = pd.DataFrame({c: list(uns["network"][c]) for c in ("source", "target", "weight")})
         layer, use_raw = uns.get("layer") or None, bool(uns.get("use_raw", False))
         source = row_source(adata, layer, use_raw=use_raw)

@@ -89,7 +89,7 @@ def coverage_table(net: pd.DataFrame, var_names: pd.Index, min_coverage: pd.Seri
 
 
 def examples(reasons: pd.Series, n: int = 5) -> str:
-    """``"a (why), b (why) and 3 more"``: the first ``n`` items of ``reasons`` (index: item, value: reason)."""
+    """Return ``"a (why), b (why) and 3 more"``: the first ``n`` items of ``reasons`` (index: item, value: reason)."""
     shown = ", ".join(f"{k} ({r})" for k, r in reasons.head(n).items())
     return shown + (f" and {len(reasons) - n} more" if len(reasons) > n else "")
 

@@ -309,7 +309,8 @@ def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool):
 
     Control scores that are NaN (a control set the method could not score) are left out of the mean,
     the SD and the pool; without any scored control set, ``z = -inf`` (p = 1, as the per-sample null
-    counts such control sets as exceeding)."""
+    counts such control sets as exceeding).
+    """
     n = scores.shape[0]
     for r in range(n):
         g = row0 + r
@@ -384,7 +385,8 @@ class PooledNull:
     def counts(self, n_jobs: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """``(counts, n_null)``: per sample and signature the number of pooled null values >= z
         (-1 where z is NaN; int64, written over ``z``), and the size of each signature's pool.
-        Frees the pool."""
+        Frees the pool.
+        """
         n_null = np.zeros(self.n_sets, dtype=np.int64)
         z = self.z
         counts = z.view(np.int64)

@@ -121,7 +121,7 @@ class ScoreResult:
         return explain(self, sample, signature)
 
     def to_uns(self) -> dict[str, Any]:
-        """The provenance dictionary stored in ``adata.uns["resistscore"]``."""
+        """Return the provenance dictionary stored in ``adata.uns["resistscore"]``."""
         cov = self.coverage.reset_index()
         return {
             "method": self.method,
@@ -260,7 +260,7 @@ def _empty_unscored() -> pd.DataFrame:
 
 
 def unscored_from_uns(uns: dict) -> pd.DataFrame:
-    """The ``unscored`` table stored by :meth:`ScoreResult.to_uns` (empty if absent)."""
+    """Return the ``unscored`` table stored by :meth:`ScoreResult.to_uns` (empty if absent)."""
     u = uns.get("unscored") or {}
     if not len(u.get("sample", [])):
         return _empty_unscored()

@@ -140,8 +140,10 @@ def _probe_rows(source: RowSource):
 
 
 def data_kind(data, source: RowSource) -> DataKind:
-    """Judge the data on a sample of rows by the one rule (:mod:`resistscore._kind`): single cell or bulk,
-    and the scale (:func:`resistscore.pp.detect_scale`)."""
+    """Judge the data on a sample of rows by the one rule (:mod:`resistscore._kind`).
+
+    Single cell or bulk, and the scale (:func:`resistscore.pp.detect_scale`).
+    """
     block = _probe_rows(source)
     ann = {"obs": data.obs, "uns": data.uns, "obsm": data.obsm} if is_anndata(data) else None
     with warnings.catch_warnings():
@@ -154,7 +156,7 @@ def data_kind(data, source: RowSource) -> DataKind:
 
 
 def default_method(kind: DataKind) -> str:
-    """The default method: UCell for single-cell data, singscore for bulk data.
+    """Return the default method: UCell for single-cell data, singscore for bulk data.
 
     Single-cell data are recognised by the one rule of resistscore (:func:`resistscore.get.is_single_cell`:
     cell annotations, or at least 70 % zeros), never by storage or size alone. Both methods are rank-based and
@@ -192,7 +194,7 @@ def _zscored_per_gene(evidence: dict) -> bool:
 def _log_plan(
     kind: DataKind, method: str, source: RowSource, n_sets: int, null: str, n_controls: int
 ) -> None:
-    """What the engine decided, for ``rs.settings.verbosity >= 2``."""
+    """Log what the engine decided, for ``rs.settings.verbosity >= 2``."""
     logger.info(
         "scoring %d %s x %d signatures with %s (%s data: %s); %s",
         source.n_obs,
@@ -221,7 +223,7 @@ def _auto_chunk(source: RowSource, n_sets_total: int, n_jobs: int = 1) -> int:
 
 
 def _frame(values, index, columns, reported) -> pd.DataFrame | None:
-    """samples x signatures DataFrame over ``values`` (the reported signatures; no copy when all are)."""
+    """Return a samples x signatures DataFrame over ``values`` (the reported signatures; no copy when all are)."""
     if values is None:
         return None
     if len(reported) == len(columns):
@@ -709,8 +711,10 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
 
 
 def _method_nan(scores: np.ndarray, codes: np.ndarray, cov: pd.DataFrame, reported: list, info) -> None:
-    """A signature the method could not score in any scorable sample is reported as not scored, with
-    the method's reason (e.g. GSVA: none of its genes varies); its column stays NaN."""
+    """Return a signature the method could not score in any scorable sample is reported as not scored, with the method's reason (e.g.
+
+    GSVA: none of its genes varies); its column stays NaN.
+    """
     ok = codes == 0
     if not ok.any() or not len(reported):
         return

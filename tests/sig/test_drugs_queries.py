@@ -158,7 +158,9 @@ def test_cli_signatures_validate_and_manifest(as_shipped):
     assert bad.exit_code == 2 and "efflux.tsv" in bad.output
     made = runner.invoke(cli, ["signatures", "manifest", str(as_shipped)])
     assert made.exit_code == 0 and "manifest.tsv" in made.output
-    assert runner.invoke(cli, ["signatures", "validate", "--no-hgnc"]).exit_code == 2  # the garbage stays an error
+    assert (
+        runner.invoke(cli, ["signatures", "validate", "--no-hgnc"]).exit_code == 2
+    )  # the garbage stays an error
 
 
 @pytest.mark.parametrize("fmt", ["yaml-folder", "gmt", "tsv"])

@@ -243,7 +243,8 @@ def test_registry_is_the_explicit_list_of_the_method_modules():
     modules = {
         m.name
         for m in pkgutil.iter_modules(methods.__path__)
-        if not m.name.startswith("_") and hasattr(importlib.import_module(f"{methods.__name__}.{m.name}"), "INFO")
+        if not m.name.startswith("_")
+        and hasattr(importlib.import_module(f"{methods.__name__}.{m.name}"), "INFO")
     }
     assert set(registry) == modules  # every method module is listed, nothing registers itself
     for name, info in registry.items():

@@ -86,8 +86,10 @@ def aucell(X, sets: GeneSetIndex, *, auc_max_rank: int | None = None, ties: str 
 
 
 def contributions(t: GeneTerms) -> np.ndarray:
-    """Per-gene terms that add up to the score: each gene's share of the recovery area, over the set's
-    maximal area (negative for a down-gene)."""
+    """Per-gene terms that add up to the score.
+
+    Each gene's share of the recovery area, over the set's maximal area (negative for a down-gene).
+    """
     top = t.params.get("auc_max_rank") or max(2, math.ceil(0.05 * t.n_genes))
     top = min(int(top), t.n_genes)
     ties = t.params.get("ties", "expected")

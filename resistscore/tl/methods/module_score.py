@@ -134,7 +134,7 @@ def module_score(
     random_state: int = 0,
     _controls: sp.csr_matrix | None = None,
 ) -> np.ndarray:
-    """Module score of every row of ``X`` for every set (see the module docstring).
+    """Compute the module score of every row of ``X`` for every set (see the module docstring).
 
     Parameters
     ----------
@@ -188,7 +188,7 @@ def module_score(
 
 
 def _prepare(means: np.ndarray, sets: GeneSetIndex, params: dict) -> dict:
-    """The engine's cohort-level step: control genes from the gene means of all samples."""
+    """Return the engine's cohort-level step: control genes from the gene means of all samples."""
     keys = ("mode", "ctrl_size", "n_bins", "random_state")
     return {"_controls": control_matrix(means, sets, **{k: params[k] for k in keys})}
 

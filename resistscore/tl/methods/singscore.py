@@ -148,8 +148,7 @@ def singscore(
 
 
 def contributions(t: GeneTerms) -> np.ndarray | None:
-    """Per-gene terms that add up to the score: a gene ``g`` of an up-set of ``k`` genes among ``n``
-    contributes ``((r_g - (k + 1) / 2) / (n - k) - 1 / 2) / k`` (minus that for a down-gene).
+    """Per-gene terms that add up to the score: a gene ``g`` of an up-set of ``k`` genes among ``n`` contributes ``((r_g - (k + 1) / 2) / (n - k) - 1 / 2) / k`` (minus that for a down-gene).
 
     The stable-gene mode has no such breakdown (None).
     """

@@ -1,4 +1,4 @@
-"""Single-sample GSEA (ssGSEA; Barbie et al., Nature 2009), exactly as R GSVA 1.46 computes it.
+r"""Single-sample GSEA (ssGSEA; Barbie et al., Nature 2009), exactly as R GSVA 1.46 computes it.
 
 For one sample, the ``n`` genes are ranked by expression. With ``r_g`` the (average, then
 truncated to an integer, as R GSVA does) ascending rank of gene ``g`` and ``o_g`` its ascending
@@ -103,7 +103,7 @@ def _check_sets(sets: GeneSetIndex, n_genes: int) -> None:
 # --------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True, error_model="numpy")
 def _row_es(vals, order, stable, cols, n, set_ptr, set_idx, alpha, out):  # pragma: no cover - compiled
-    """ssGSEA ES of every virtual set for one row.
+    """SsGSEA ES of every virtual set for one row.
 
     ``vals`` are the stored values of the row at gene indices ``cols`` (ascending); genes not
     stored are zeros (a dense row stores every gene). ``order`` sorts ``vals`` ascending, ties in
@@ -184,7 +184,7 @@ def _ssgsea_csr(data, indices, indptr, order, n, set_ptr, set_idx, alpha):  # pr
 
 
 def _csr_scores(X: sp.csr_matrix, ptr, idx, alpha: float) -> np.ndarray:
-    """ssGSEA of CSR rows: values padded (with +inf) into blocks sorted by numpy's SIMD argsort."""
+    """SsGSEA of CSR rows: values padded (with +inf) into blocks sorted by numpy's SIMD argsort."""
     ns, n = X.shape
     data = X.data.astype(np.float64, copy=False)
     es = np.empty((ns, ptr.size - 1))
@@ -331,7 +331,7 @@ def score_ssgsea(
 def _score_ssgsea_engine(
     X: np.ndarray | sp.csr_matrix, sets: GeneSetIndex, *, alpha: float = 0.25, normalize: bool = False
 ) -> np.ndarray:
-    """The registered entry point: raw :func:`score_ssgsea` on one row chunk of ``rs.tl.score``.
+    """Return the registered entry point: raw :func:`score_ssgsea` on one row chunk of ``rs.tl.score``.
 
     The engine scores single-sample methods chunk by chunk, so the cohort-level range normalisation
     (``normalize=True``, R ``ssgsea.norm=TRUE``) is not applied here but once, on the complete

@@ -72,8 +72,10 @@ _EPS = np.finfo(np.float64).eps
 
 
 def contributions(t: GeneTerms) -> np.ndarray:
-    """Per-gene terms that add up to the t-value: ``w_g (x_g - mean x)`` times the factor that turns
-    the covariance of ``x`` and ``w`` into ``t``."""
+    """Per-gene terms that add up to the t-value.
+
+    ``w_g (x_g - mean x)`` times the factor that turns the covariance of ``x`` and ``w`` into ``t``.
+    """
     X, n = t.row, t.n_genes
     sx = float(X.sum())
     sxx = float(X.multiply(X).sum()) if sp.issparse(X) else float((X * X).sum())

@@ -11,7 +11,40 @@ import pandas as pd
 from resistscore import io
 from resistscore.tl._null import bh_fdr
 
-__all__ = ["RocResult", "StatsResult", "SurvivalResult", "bh_fdr"]
+__all__ = ["COMPARE_COLUMNS", "RocResult", "StatsResult", "SurvivalResult", "bh_fdr", "group_levels"]
+
+#: Fixed columns of :func:`compare_groups` tables.
+COMPARE_COLUMNS = [
+    "signature",
+    "test",
+    "group1",
+    "group2",
+    "n1",
+    "n2",
+    "mean1",
+    "mean2",
+    "estimate",
+    "estimate_type",
+    "estimate_ci_low",
+    "estimate_ci_high",
+    "statistic",
+    "df",
+    "effect",
+    "effect_type",
+    "ci_low",
+    "ci_high",
+    "pvalue",
+    "fdr",
+    "note",
+]
+
+
+def group_levels(values: pd.Series) -> list[str]:
+    """Return the groups present in ``values``: in category order for a categorical, else sorted as text."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        present = set(values.dropna().astype(str))
+        return [str(c) for c in values.cat.categories if str(c) in present]
+    return sorted(values.dropna().astype(str).unique())
 
 
 class StatsResult:
