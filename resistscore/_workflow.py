@@ -28,7 +28,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
-from resistscore import get
+from resistscore import ds, get, io, pp, sig, tl
 from resistscore._atomic import atomic_dir, check_output_file, check_output_folder
 from resistscore._errors import (
     DeprecatedArgumentWarning,
@@ -147,8 +147,6 @@ def parse_signatures(spec: str | os.PathLike[str] | None, *, label: Callable[[st
 
     Returns ``(signatures or None, the path read or None)``.
     """
-    from resistscore import sig
-
     if spec is None:
         return None, None
     text = os.fspath(spec)
@@ -205,9 +203,7 @@ def _figure_formats(formats: str | Sequence[str], label: Callable[[str], str] = 
 # ------------------------------------------------------------------------------------------ reading
 def _read_options(**kwargs) -> dict[str, Any]:
     """Keyword arguments for ``rs.io.read``; ``decimal`` / ``thousands`` only when given (and supported)."""
-    from resistscore import io as rsio
-
-    params = inspect.signature(rsio.read).parameters
+    params = inspect.signature(io.read).parameters
     open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     out = {}
     for key, value in kwargs.items():
@@ -222,10 +218,8 @@ def _read_options(**kwargs) -> dict[str, Any]:
 
 
 def _load_expression(path: Path, **read_kwargs) -> ad.AnnData:
-    from resistscore import io as rsio
-    from resistscore import pp
 
-    adata = rsio.read(path, **_read_options(**read_kwargs))
+    adata = io.read(path, **_read_options(**read_kwargs))
     if adata.X is None:
         raise InputFormatError(
             f"{Path(path).name} holds no expression matrix (X is empty); give a file with data."
@@ -240,9 +234,7 @@ def read_scores(path: Path) -> pd.DataFrame:
     Signatures that were not scored (empty columns) stay as NaN columns; text that
     :func:`resistscore.io._write.neutralize_formulas` protected is restored.
     """
-    from resistscore import io as rsio
-
-    df = rsio.read_table(path, what="scores", index_col=None)
+    df = io.read_table(path, what="scores", index_col=None)
     df = restore_formulas(df)
     cols = list(df.columns)
     name = Path(path).name
@@ -291,9 +283,7 @@ def _join_metadata(
     path: Path, data, id_column: str | None, label: Callable[[str], str] = _cli
 ) -> pd.DataFrame:
     """Metadata of ``path`` aligned to the samples of ``data``; refuse a join that matches nothing."""
-    from resistscore import io as rsio
-
-    meta, join = rsio.read_metadata(path, data, id_column=id_column)
+    meta, join = io.read_metadata(path, data, id_column=id_column)
     ids = list(map(str, data.obs_names if isinstance(data, ad.AnnData) else data.index))
     if not join.matched:
         meta_ids = list(join.only_in_metadata[:3])
@@ -432,8 +422,6 @@ def _require_scores(result, *, label: Callable[[str], str] = _cli) -> None:
 # -------------------------------------------------------------------------------------- statistics
 def _stats_tables(result, metadata: pd.DataFrame, design: Design) -> dict[str, object]:
     """Run the statistics asked for; each is skipped when its column is not given."""
-    from resistscore import tl
-
     common = {"covariates": list(design.covariates) or None, "sample_key": design.sample_key}
     stats: dict[str, object] = {}
     if design.group is not None:
@@ -546,8 +534,6 @@ def _random_state(random_state: int, seed: int | None) -> int:
 
 def _score_of(data, scoring: dict[str, Any]):
     """Score ``data``; its :class:`~resistscore.tl.ScoreResult` (an AnnData is scored in place, as scanpy)."""
-    from resistscore import tl
-
     out = tl.score(data, **scoring)
     return get.result(data) if isinstance(data, ad.AnnData) else out
 
@@ -567,7 +553,7 @@ def _analyze(
     input_path: Path | None = None,
 ) -> AnalysisOutputs:
     """:func:`analyze` with its options grouped: ``design`` (statistics), ``scoring`` (``rs.tl.score``)."""
-    from resistscore import pl, pp, report
+    from resistscore import pl, report
 
     option = label("out") if label is _cli else label("outdir")
     check_output_folder(outdir, inputs, option=option)
@@ -623,8 +609,6 @@ def _analyze(
 
 def run_demo(outdir: str | Path, *, kind: str = "bulk", seed: int = 0) -> AnalysisOutputs:
     """Run :func:`analyze` on the toy cohort (``rs.ds.toy``): the README's main command."""
-    from resistscore import ds
-
     check_output_folder(outdir, option="--out")
     adata = ds.toy(kind, seed=seed)
     scoring = {"random_state": seed}
@@ -657,8 +641,6 @@ def score_file(
     ``read_kwargs`` (``format``, ``orientation``, ``gene_column``, ``sheet``, ``decimal``, ``thousands``)
     go to :func:`resistscore.io.read`.
     """
-    from resistscore import tl
-
     out = Path(out)
     _check_table_suffix(out)
     sigs, sig_path = parse_signatures(signatures)
@@ -680,8 +662,6 @@ def export_signatures(out: Path, *, fmt=None, ids=None, drug=None) -> Path:
     A GMT or TSV file is replaced atomically; a folder is written like every multi-file output
     (:func:`resistscore._atomic.atomic_dir`).
     """
-    from resistscore import sig
-
     out = Path(out)
     if fmt is None:
         name = out.name.lower()
@@ -866,7 +846,7 @@ def run_nci60(
     """
     import matplotlib.pyplot as plt
 
-    from resistscore import ds, pl, sig, tl
+    from resistscore import pl
 
     with atomic_dir(outdir, [data_dir], record={"inputs": [str(data_dir)]}) as stage:
         data = ds.nci60(data_dir)

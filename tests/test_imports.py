@@ -128,3 +128,10 @@ def test_no_import_cycle_inside_tl():
 
     cycles = sorted(m for m in graph if reaches(m, m, set()))
     assert cycles == []
+
+
+def test_one_list_of_statistics():
+    import resistscore.tl as tl
+    from resistscore.tl import stats
+
+    assert set(tl._STATISTICS) == set(stats.__all__)

@@ -22,6 +22,9 @@ from typing import Any
 import pandas as pd
 
 from resistscore._errors import AmbiguousGeneWarning, InputFormatError
+from resistscore._validate import check_choice
+from resistscore.io import read
+from resistscore.pp import harmonize_genes
 
 __all__ = ["CELL_LINE_ALIASES", "HISTORICAL_ABC_NAMES", "NCI60", "cell_line_key", "nci60"]
 
@@ -168,8 +171,6 @@ class NCI60:
         pandas.DataFrame
             Rows follow ``cell_lines``; a drug not tested on a line is NaN.
         """
-        from resistscore._validate import check_choice
-
         check_choice("by", by, ("drug", "nsc"))
         g = self.gi50[self.gi50["cell_line"] != ""]
         if by == "nsc":
@@ -215,9 +216,6 @@ def nci60(data_dir: str | os.PathLike[str]) -> NCI60:
     >>> data = rs.ds.nci60("../shared/data/nci60")  # doctest: +SKIP
     >>> data.expression[["NCI/ADR-RES", "OVCAR-8"], "ABCB1"].X  # doctest: +SKIP
     """
-    from resistscore.io import read
-    from resistscore.pp import harmonize_genes
-
     d = Path(data_dir)
     missing = [f for f in FILES.values() if not (d / f).is_file()]
     if missing:

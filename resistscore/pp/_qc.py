@@ -16,6 +16,7 @@ from resistscore._errors import InputFormatError
 from resistscore._kind import DataKind, judge
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice
+from resistscore.pp._harmonize import COLLAPSE_RULES, _aggregate, _collapse_matrix
 from resistscore.pp._scale import ScaleReport, _sample_rows, detect_scale
 
 __all__ = ["QCReport", "clean", "qc"]
@@ -247,8 +248,6 @@ def clean(data, *, duplicates: str = "mean", drop_empty: bool = True):
     ['1 infinite values set to NaN', 'dropped 1 empty/constant samples: empty', '1 duplicated gene ids collapsed (mean)']
     """
     import anndata as ad
-
-    from resistscore.pp._harmonize import COLLAPSE_RULES, _aggregate, _collapse_matrix
 
     check_choice("duplicates", duplicates, tuple(COLLAPSE_RULES))
     report = qc(data)

@@ -11,7 +11,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from resistscore._errors import InputFormatError, ScaleWarning, warn
-from resistscore._validate import check_real
+from resistscore._types import is_anndata  # never imports anndata (scoring a DataFrame does not need it)
+from resistscore._validate import check_choice, check_real
 
 __all__ = [
     "METHOD_SCALE_NEEDS",
@@ -88,7 +89,6 @@ class ScaleReport:
 
 
 def _matrix(data) -> tuple[Any, str]:
-    from resistscore._types import is_anndata  # never imports anndata (scoring a DataFrame does not need it)
 
     if is_anndata(data):
         X = data.X
@@ -393,8 +393,6 @@ def scale_plan(scale: ScaleReport | str, method: str) -> ScalePlan:
     >>> scale_plan("zscore", "singscore").reason
     'ranks of per-gene z-scores compare each gene with the cohort, not within the sample; scores are relative to this cohort'
     """
-    from resistscore._validate import check_choice
-
     kind = scale.kind if isinstance(scale, ScaleReport) else scale
     check_choice("scale", kind, SCALE_KINDS)
     check_choice("method", method, tuple(METHOD_SCALE_NEEDS))
