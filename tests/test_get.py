@@ -251,3 +251,48 @@ def test_warnings_point_at_the_callers_line():
     ours = [w for w in rec if issubclass(w.category, rs.ResistScoreWarning)]
     assert {w.category for w in ours} == {rs.LowCoverageWarning, rs.UnscorableSampleWarning}
     assert all(w.filename == __file__ for w in ours), [(w.category, w.filename) for w in ours]
+
+
+def test_layer_and_raw_runs_coexist_and_explain_their_own_data():
+    adata = _adata()
+    adata.layers["doubled"] = adata.X * 2 + 1
+    adata.raw = adata.copy()
+    adata.X = adata.X[::-1].copy()  # X differs from raw and from the layer
+    rs.tl.score(adata, SIGS, pvalues=False)
+    rs.tl.score(adata, SIGS, pvalues=False, layer="doubled", key_added="layer_run")
+    rs.tl.score(adata, SIGS, pvalues=False, use_raw=True, key_added="raw_run")
+    assert rs.get.runs(adata) == ["resistscore", "layer_run", "raw_run"]
+    info = rs.get.run_info(adata, "layer_run")
+    assert (info["layer"], info["use_raw"]) == ("doubled", False)
+    assert rs.get.run_info(adata, "raw_run")["use_raw"] is True
+    for key, values in (
+        ("resistscore", adata.to_df()),
+        ("layer_run", adata.to_df(layer="doubled")),
+        ("raw_run", adata.raw.to_adata().to_df()),
+    ):
+        direct = rs.tl.score(values, SIGS, pvalues=False)
+        pd.testing.assert_frame_equal(rs.get.scores(adata, key), direct.scores, check_names=False)
+        got = rs.get.result(adata, key).contributions("s2", "a").set_index("gene")["value"]
+        want = direct.contributions("s2", "a").set_index("gene")["value"]
+        pd.testing.assert_series_equal(got.sort_index(), want.sort_index())
+
+
+def test_progress_follows_the_settings_and_uses_a_widget_in_jupyter(capsys, monkeypatch):
+    from resistscore import _progress
+
+    df = _adata(n=30).to_df()
+    rs.settings.progress = True
+    try:
+        rs.tl.score(df, SIGS, pvalues=False, chunk_size=7)
+        assert "scoring (singscore)" in capsys.readouterr().err
+        rs.tl.score(df, SIGS, pvalues=False, chunk_size=7, progress=False)  # the call's own argument wins
+        assert "scoring" not in capsys.readouterr().err
+    finally:
+        rs.settings.progress = None
+    with pytest.raises(rs.ResistScoreError, match="progress"):
+        rs.settings.progress = "yes"
+    monkeypatch.setattr(_progress, "in_jupyter", lambda: True)
+    pytest.importorskip("ipywidgets")
+    from tqdm.notebook import tqdm as widget_tqdm
+
+    assert _progress._bar_class() is widget_tqdm

@@ -979,6 +979,21 @@ def _positional_error(name: str, numbered: str | None) -> InputFormatError:
     )
 
 
+def _nonblank_rows(df: pd.DataFrame, name: str, report: dict) -> np.ndarray:
+    """Return the mask of the rows that are not entirely blank (the count of the others goes to ``report``)."""
+    blank = df.isna().to_numpy()
+    for j in range(df.shape[1]):
+        col = df.iloc[:, j]
+        if col.dtype == object:
+            blank[:, j] |= _numbers.is_blank(col.to_numpy(dtype=object))
+    rows = ~blank.all(axis=1)
+    if not rows.all():
+        report["dropped_empty_rows"] = int((~rows).sum())
+    if not rows.any():
+        raise InputFormatError(f"{name} has a header but no data rows; check that the file is complete.")
+    return rows
+
+
 def _table_to_anndata(
     raw: _Raw,
     name: str,
@@ -990,21 +1005,12 @@ def _table_to_anndata(
     decimal: str | None = None,
     thousands: str | None = None,
 ):
+    """Turn a parsed table into an AnnData: label, annotation and data columns, orientation, numbers."""
     import anndata as ad
 
     df, names = raw.df, raw.names
     n0 = len(df)
-    # drop fully empty rows
-    blank = df.isna().to_numpy()
-    for j in range(df.shape[1]):
-        col = df.iloc[:, j]
-        if col.dtype == object:
-            blank[:, j] |= _numbers.is_blank(col.to_numpy(dtype=object))
-    rows = ~blank.all(axis=1)
-    if not rows.all():
-        report["dropped_empty_rows"] = int((~rows).sum())
-    if not rows.any():
-        raise InputFormatError(f"{name} has a header but no data rows; check that the file is complete.")
+    rows = _nonblank_rows(df, name, report)
     label, ann, data = _split_columns(
         df, names, gene_column, report, _numbers.user_grammar(decimal, thousands)
     )

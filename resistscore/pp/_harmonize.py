@@ -719,6 +719,49 @@ def _unpack(data, id_column, annotation):
     )
 
 
+def _output_genes(table: pd.DataFrame, ids: list[str], drop_unmapped: bool):
+    """Return the output genes and each input's gene (``-1``: left out), in order of first appearance.
+
+    Mapped identifiers go to their symbol; with ``drop_unmapped=False`` the others keep their own name,
+    except one spelled like a mapped gene's symbol (it would merge into that gene), which is left out with
+    a note in ``table`` (modified in place). Returns ``(uniq, groups, first_pos)``: the output names, the
+    output index of every input (or -1), and the first input position of each output.
+    """
+    mapped = (table["symbol"] != "").to_numpy()
+    symbols = table["symbol"].to_numpy(dtype=object)
+    names = np.where(mapped, symbols, "").astype(object)
+    if not drop_unmapped:
+        own = table["input_id"].to_numpy(dtype=object)
+        # an unmapped id spelled like a mapped gene's symbol (a probe named ABCB1) would merge into that gene
+        clash = ~mapped & (own != "") & pd.Index(own).isin(set(symbols[mapped]))
+        names = np.where(mapped, names, np.where(clash, "", own))
+        if clash.any():
+            table.loc[clash, "note"] = [
+                "; ".join(filter(None, [n, "left out: spelled like the symbol of a mapped gene"]))
+                for n in table.loc[clash, "note"]
+            ]
+    uniq, inverse = np.unique(names.astype(str), return_inverse=True)
+    groups = inverse.astype(int)
+    if "" in set(uniq):
+        empty = int(np.flatnonzero(uniq == "")[0])
+        groups = np.where(groups == empty, -1, groups)
+        groups = np.where(groups > empty, groups - 1, groups)
+        uniq = uniq[uniq != ""]
+    # output order: first appearance in the input
+    first_pos = np.full(len(uniq), len(ids))
+    for j, g in enumerate(groups):
+        if g >= 0 and first_pos[g] > j:
+            first_pos[g] = j
+    order = np.argsort(first_pos, kind="stable")
+    remap = np.empty(len(order), dtype=int)
+    remap[order] = np.arange(len(order))
+    groups = np.where(groups >= 0, remap[np.maximum(groups, 0)], -1)
+    uniq = uniq[order]
+    first_pos = first_pos[order]
+
+    return uniq, groups, first_pos
+
+
 def harmonize_genes(
     data,
     *,
@@ -822,38 +865,7 @@ def harmonize_genes(
             f"{report.species!r}). Check that the genes are on the expected axis (pass orientation= to "
             "rs.io.read or transpose), pass species='mouse' for mouse data, or annotation= for probe sets."
         )
-    mapped = (table["symbol"] != "").to_numpy()
-    symbols = table["symbol"].to_numpy(dtype=object)
-    names = np.where(mapped, symbols, "").astype(object)
-    if not drop_unmapped:
-        own = table["input_id"].to_numpy(dtype=object)
-        # an unmapped id spelled like a mapped gene's symbol (a probe named ABCB1) would merge into that gene
-        clash = ~mapped & (own != "") & pd.Index(own).isin(set(symbols[mapped]))
-        names = np.where(mapped, names, np.where(clash, "", own))
-        if clash.any():
-            table.loc[clash, "note"] = [
-                "; ".join(filter(None, [n, "left out: spelled like the symbol of a mapped gene"]))
-                for n in table.loc[clash, "note"]
-            ]
-    uniq, inverse = np.unique(names.astype(str), return_inverse=True)
-    groups = inverse.astype(int)
-    if "" in set(uniq):
-        empty = int(np.flatnonzero(uniq == "")[0])
-        groups = np.where(groups == empty, -1, groups)
-        groups = np.where(groups > empty, groups - 1, groups)
-        uniq = uniq[uniq != ""]
-    # output order: first appearance in the input
-    first_pos = np.full(len(uniq), len(ids))
-    for j, g in enumerate(groups):
-        if g >= 0 and first_pos[g] > j:
-            first_pos[g] = j
-    order = np.argsort(first_pos, kind="stable")
-    remap = np.empty(len(order), dtype=int)
-    remap[order] = np.arange(len(order))
-    groups = np.where(groups >= 0, remap[np.maximum(groups, 0)], -1)
-    uniq = uniq[order]
-    first_pos = first_pos[order]
-
+    uniq, groups, first_pos = _output_genes(table, ids, drop_unmapped)
     chosen_or_M, kept = _collapse_matrix(groups, len(ids), probe_collapse, X)
     table["kept"] = kept
     sizes = np.bincount(groups[groups >= 0], minlength=len(uniq))
