@@ -8,6 +8,10 @@ public API) and prints where the outputs went. The promises, for every command:
   option names of the command line (``--format``, not the API's ``format=``);
 * warnings of the API become one ``warning: ...`` line each on stderr (and are listed in the report);
 * no command writes over one of its inputs, and a failed command leaves its output path as it was.
+
+Each command imports the workflow (and with it numpy, pandas, anndata and the numba kernels) when it
+runs, so that ``resistscore --help`` and errors in the options answer at once: these imports inside the
+commands are deliberate, and the only function-local imports of this module.
 """
 
 from __future__ import annotations
