@@ -542,6 +542,43 @@ def nci60(data_dir: Path, outdir: Path) -> None:
     _done(outputs.summary())
 
 
+# ---------------------------------------------------------------------------------------- serve
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1: this computer only).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Job store and files."
+)
+@click.option("--scheduler", default=None, help="Existing Dask scheduler, tcp://HOST:8786 (default: local).")
+@click.option("--workers", type=int, default=None, help="Worker processes of the local cluster (default 1).")
+@click.option(
+    "--config", type=click.Path(dir_okay=False, path_type=Path), default=None, help="TOML settings."
+)
+@click.option("--max-upload-mb", type=float, default=None, help="Largest upload in MiB (default 1024).")
+@click.option("--retention-hours", type=float, default=None, help="Hours results are kept (default 72).")
+@click.option("--job-timeout", "job_timeout_s", type=float, default=None, help="Seconds a job may run.")
+@click.option("--auth", type=click.Choice(["none", "token", "basic"]), default=None, help="Authentication.")
+@click.option("--hash-password", is_flag=True, help="Print a password hash for the users setting and exit.")
+@click.option("--log-level", default="info", show_default=True)
+@_friendly
+def serve(hash_password, config, log_level, **options) -> None:
+    """Start the upload service: a web page and REST API that score uploaded datasets (needs resistscore[serve])."""
+    try:
+        from resistscore.service import ServiceSettings
+        from resistscore.service import serve as run_service
+        from resistscore.service._security import hash_password as make_hash
+    except ImportError as err:
+        raise ResistScoreError(
+            f"the service needs its extra dependencies ({err.name} is missing): pip install 'resistscore[serve]'."
+        ) from err
+    if hash_password:
+        click.echo(make_hash(click.prompt("password", hide_input=True, confirmation_prompt=True)))
+        return
+    settings = ServiceSettings.load(config, **options)
+    click.echo(f"resistscore service on http://{settings.host}:{settings.port} (data in {settings.data_dir})")
+    run_service(settings, log_level=log_level)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``resistscore`` console script."""
     cli.main(args=argv, prog_name="resistscore")
