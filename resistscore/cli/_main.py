@@ -565,8 +565,8 @@ def serve(hash_password, config, log_level, **options) -> None:
     """Start the upload service: a web page and REST API that score uploaded datasets (needs resistscore[serve])."""
     try:
         from resistscore.service import ServiceSettings
+        from resistscore.service import hash_password as make_hash
         from resistscore.service import serve as run_service
-        from resistscore.service._security import hash_password as make_hash
     except ImportError as err:
         raise ResistScoreError(
             f"the service needs its extra dependencies ({err.name} is missing): pip install 'resistscore[serve]'."
