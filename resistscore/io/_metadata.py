@@ -192,7 +192,7 @@ def read_table(
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "scores.csv"
-    >>> _ = p.write_text("sample,efflux_abc,apoptosis\\nS1,0.5,-0.2\\nS2,0.1,0.3\\n")
+    >>> _ = p.write_text("sample,efflux_abc,apoptosis\nS1,0.5,-0.2\nS2,0.1,0.3\n")
     >>> read_table(p, what="scores")
             efflux_abc  apoptosis
     sample

@@ -1322,13 +1322,13 @@ def read(
     >>> import tempfile, pathlib
     >>> import resistscore as rs
     >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "expr.tsv"
-    >>> _ = tmp.write_text("gene\\tS1\\tS2\\tS3\\nABCB1\\t5.1\\t2.0\\t7.3\\nABCG2\\t1.0\\t0.5\\t3.2\\n")
+    >>> _ = tmp.write_text("gene\tS1\tS2\tS3\nABCB1\t5.1\t2.0\t7.3\nABCG2\t1.0\t0.5\t3.2\n")
     >>> adata = rs.io.read(tmp)
     >>> adata.shape, list(adata.var_names)
     ((3, 2), ['ABCB1', 'ABCG2'])
     >>> adata.uns["resistscore"]["read_report"]["orientation"]
     'genes_x_samples'
-    >>> _ = tmp.write_text("gene\\tS1\\tS2\\nABCB1\\t1,500\\t900\\nABCG2\\t800\\t2,000\\n")
+    >>> _ = tmp.write_text("gene\tS1\tS2\nABCB1\t1,500\t900\nABCG2\t800\t2,000\n")
     >>> rs.io.read(tmp, as_frame=True)
           ABCB1   ABCG2
     S1  1500.0   800.0

@@ -18,7 +18,7 @@ Schema (``jobs`` table, one row per job; ``docs/service.md`` shows it too)::
 State machine::
 
     queued --(a worker starts it)--> running --(outputs written)--> done
-       ^                                |  \\--(bad input, time limit, attempts used up)--> failed
+       ^                                |  \--(bad input, time limit, attempts used up)--> failed
        +--(server restarted, or worker died with attempts left)--+
 
 A row is written only once the job's uploads are complete on disk (the 202 answer follows the commit),

@@ -55,7 +55,7 @@ def write_gmt(signatures: SignatureSet | Signature, path: str | os.PathLike[str]
     >>> import resistscore as rs
     >>> sigs = rs.sig.load({"apoptosis": {"BCL2": 1.0, "MCL1": 0.5, "BAX": -1.0}})
     >>> path = rs.sig.write_gmt(sigs, pathlib.Path(tempfile.mkdtemp()) / "sigs.gmt")
-    >>> [line.split("\\t")[0] for line in path.read_text().splitlines()]
+    >>> [line.split("\t")[0] for line in path.read_text().splitlines()]
     ['apoptosis_UP', 'apoptosis_DN']
     >>> rs.sig.read_gmt(path)["apoptosis"].weights.to_dict()
     {'BCL2': 1.0, 'MCL1': 0.5, 'BAX': -1.0}
@@ -152,7 +152,7 @@ def read_gmt(
     >>> import tempfile, pathlib
     >>> import resistscore as rs
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "plain.gmt"
-    >>> _ = p.write_text("HYPOXIA\\thttp://example.org\\tHIF1A\\tVEGFA\\tCA9\\n")
+    >>> _ = p.write_text("HYPOXIA\thttp://example.org\tHIF1A\tVEGFA\tCA9\n")
     >>> sigs = rs.sig.read_gmt(p)
     >>> sigs["HYPOXIA"].weights.to_dict()
     {'HIF1A': 1.0, 'VEGFA': 1.0, 'CA9': 1.0}

@@ -9,8 +9,8 @@ R GSVA):
 
 .. math::
 
-    ES(S) = \\frac{\\sum_{g \\in S} r_g^{\\alpha} o_g}{\\sum_{g \\in S} r_g^{\\alpha}}
-          - \\frac{n(n+1)/2 - \\sum_{g \\in S} o_g}{n - k}
+    ES(S) = \frac{\sum_{g \in S} r_g^{\alpha} o_g}{\sum_{g \in S} r_g^{\alpha}}
+          - \frac{n(n+1)/2 - \sum_{g \in S} o_g}{n - k}
 
 with ``alpha = 0.25``. The raw score depends on the sample alone (``single_sample=True``).
 
