@@ -27,8 +27,9 @@ class ScoreResult:
     scores
         Samples x signatures. Signatures below their minimal coverage are NaN (see ``coverage``).
     pvalues, fdr
-        Samples x signatures empirical p-values against expression-matched random gene sets and
-        their Benjamini-Hochberg FDR over all samples x signatures; ``None`` when ``pvalues=False``.
+        Samples x signatures empirical p-values against expression-matched random gene sets (with a
+        generalised Pareto tail beyond the largest control, see ``tail``) and their
+        Benjamini-Hochberg FDR over the family ``fdr_family``; ``None`` when ``pvalues=False``.
     coverage
         One row per signature: ``n_genes, n_up, n_down, n_found, weight_covered, min_coverage,
         reported, reason, missing``.
@@ -37,6 +38,12 @@ class ScoreResult:
         ``{"resistscore": ..., "signatures": ...}``.
     null
         How p-values were made: ``"per_sample"`` or ``"pooled"`` ("" without p-values).
+    tail
+        ``"gpd"``: scores above their whole null got a generalised Pareto tail estimate; ``""``:
+        empirical p-values only (or no p-values).
+    fdr_family
+        The family of the Benjamini-Hochberg FDR: ``"signature"`` (each signature across the samples)
+        or ``"all"`` (all samples x signatures); ``""`` without p-values.
     extras
         Further per-sample outputs of the method (e.g. singscore's ``dispersion``), samples x signatures.
     unscored
@@ -59,6 +66,8 @@ class ScoreResult:
     versions: dict[str, str]
     extras: dict[str, pd.DataFrame] = field(default_factory=dict)
     null: str = "per_sample"
+    tail: str = ""
+    fdr_family: str = "all"
     unscored: pd.DataFrame = field(default_factory=lambda: _empty_unscored())
     data_kind: str = ""
     _context: Any = field(default=None, repr=False, compare=False)
@@ -129,6 +138,8 @@ class ScoreResult:
             "seed": int(self.seed),
             "n_controls": int(self.n_controls),
             "null": self.null,
+            "tail": self.tail,
+            "fdr_family": self.fdr_family,
             "coverage": {c: [_plain(v) for v in cov[c].tolist()] for c in cov.columns},
             "versions": dict(self.versions),
             "signatures": self.signatures,
@@ -192,6 +203,8 @@ class ScoreResult:
             versions=dict(uns["versions"]),
             extras=extras,
             null=str(uns.get("null", "")),
+            tail=str(uns.get("tail", "")),
+            fdr_family=str(uns.get("fdr_family", "")),
             unscored=unscored_from_uns(uns),
             data_kind=str(uns.get("data_kind", "")),
             _context=Context.from_anndata(adata, uns, cov) if "network" in uns else None,
@@ -234,8 +247,10 @@ class ScoreResult:
     def __repr__(self) -> str:
         n, m = self.scores.shape
         rep = int(self.coverage["reported"].sum())
+        tail = f", {self.tail} tail" if self.tail else ""
+        fam = {"signature": ", FDR per signature", "all": ", FDR over all tests"}.get(self.fdr_family, "")
         sig = (
-            f"p-values from {self.n_controls} control sets per signature ({self.null})"
+            f"p-values from {self.n_controls} control sets per signature ({self.null}{tail}{fam})"
             if self.pvalues is not None
             else "no p-values"
         )

@@ -33,14 +33,7 @@ from resistscore._version import __version__
 from resistscore.tl._chunks import UNSCORABLE_REASONS, RowSource, row_source, unscorable_rows
 from resistscore.tl._contrib import Context
 from resistscore.tl._coverage import coverage_table, examples, resolve_sets, warn_low_coverage
-from resistscore.tl._null import (
-    PooledNull,
-    bh_fdr_counts,
-    count_exceed,
-    gene_bins,
-    make_controls,
-    pvalues_from_counts,
-)
+from resistscore.tl._null import FDR_FAMILIES, TAILS, empirical_pvalues, gene_bins, make_controls, make_null
 from resistscore.tl._result import ScoreResult
 from resistscore.tl.methods import GeneSetIndex, check_dense_size, get_method
 from resistscore.tl.methods._kernels import workspace
@@ -307,8 +300,8 @@ def _dry_run(info, n_vars: int, sets: GeneSetIndex, call_params: dict) -> None:
 
 
 _SCORE_ARGS = (
-    "data", "signatures", "method", "pvalues", "n_controls", "null", "random_state", "chunk_size", "n_jobs",
-    "layer", "use_raw", "key_added", "copy", "progress", "min_coverage", "genes", "samples",
+    "data", "signatures", "method", "pvalues", "n_controls", "null", "tail", "fdr_family", "random_state",
+    "chunk_size", "n_jobs", "layer", "use_raw", "key_added", "copy", "progress", "min_coverage", "genes", "samples",
 )  # fmt: skip
 
 
@@ -320,6 +313,8 @@ def score(
     pvalues: bool = True,
     n_controls: int | None = None,
     null: str | None = None,
+    tail: str | None = "gpd",
+    fdr_family: str = "signature",
     random_state: int = 0,
     chunk_size: int | None = None,
     n_jobs: int | None = None,
@@ -359,18 +354,29 @@ def score(
         (robust to the drop-outs of single-cell data, and sparse-friendly).
     pvalues
         Compute empirical p-values against random gene sets matched on expression level and
-        variance, and their Benjamini-Hochberg FDR over samples x signatures.
+        variance, and their Benjamini-Hochberg FDR (see ``fdr_family``).
     n_controls
-        Control sets per signature (default 1000 for bulk, 100 for single-cell data); with
-        ``null="per_sample"`` p-values are at least ``1 / (1 + n_controls)``.
+        Control sets per signature (default 1000 for bulk, 100 for single-cell data).
     null
-        ``None`` (default): ``"per_sample"`` for bulk data, ``"pooled"`` for single-cell data (where
-        per-sample p-values cannot go below ``1 / (1 + n_controls)``, too coarse for an FDR over
-        thousands of cells).
-        ``"per_sample"``: ``p = (1 + #{control scores >= score}) / (1 + n_controls)`` in each sample.
-        ``"pooled"`` (scDRS-like, for many cells): scores standardised by their own controls' mean
-        and SD, compared with the standardised control scores pooled over all samples (up to 10^6
-        values per signature), so p-values can reach ~1e-6.
+        ``None`` (default): ``"pooled"``, for bulk and single-cell data alike (calibrated on null data
+        down to p = 1e-4 for both; see docs/methods.md, "Significance").
+        ``"pooled"`` (scDRS-like): scores standardised by their own controls' mean and SD, compared
+        with the standardised control scores of (every k-th of) all samples, each standardised by the
+        other controls of its sample; up to 250,000 values per signature (``_null.MAX_POOL``), so
+        p-values reach ~4e-6 before the tail.
+        ``"per_sample"``: ``p = (1 + #{control scores >= score}) / (1 + n_controls)`` in each sample,
+        depending on that sample only (at least ``1 / (1 + n_controls)`` without a tail; the tail needs
+        at least 120 controls).
+    tail
+        ``"gpd"`` (default): a score above every value of its null (the sample's own controls, or
+        the pool) gets a generalised Pareto tail estimate (Knijnenburg et al. 2009) fitted to the
+        largest null values, when a goodness-of-fit test accepts the fit, instead of the floor
+        ``1 / (1 + null size)``; within the null's range the exact empirical p-value is kept.
+        ``None``: the empirical p-values only. Deterministic (no random numbers).
+    fdr_family
+        The family of tests of the Benjamini-Hochberg FDR: ``"signature"`` (default): each signature
+        across the samples (cells), so a signature's FDR does not change with the other signatures
+        scored (as scDRS, per trait); ``"all"``: all samples x signatures.
     random_state
         Seed of the control sets (and of a method's own draws: module_score's control genes), as
         scanpy names it. A run is reproducible from it; it is recorded as ``result.seed``.
@@ -450,6 +456,8 @@ def score(
         min_coverage,
         progress,
         use_raw,
+        tail,
+        fdr_family,
     )
     key_added = _check_key(key_added, data)
     if method is not None:
@@ -500,7 +508,19 @@ def _check_key(key_added, data) -> str:
 
 
 def _options(
-    data, pvalues, n_controls, null, random_state, chunk_size, n_jobs, copy, min_coverage, progress, use_raw
+    data,
+    pvalues,
+    n_controls,
+    null,
+    random_state,
+    chunk_size,
+    n_jobs,
+    copy,
+    min_coverage,
+    progress,
+    use_raw,
+    tail,
+    fdr_family,
 ):
     """Check the engine's arguments (before any data are read) and group them."""
     for name, value in (("pvalues", pvalues), ("copy", copy), ("use_raw", use_raw)):
@@ -509,6 +529,8 @@ def _options(
         _check_bool("progress", progress)
     if null is not None:
         check_choice("null", null, ("per_sample", "pooled"))
+    check_choice("tail", tail, TAILS)
+    check_choice("fdr_family", fdr_family, FDR_FAMILIES)
     if min_coverage is not None:
         min_coverage = check_real("min_coverage", min_coverage, minimum=0.0, maximum=1.0)
     if n_controls is not None and pvalues:
@@ -527,7 +549,21 @@ def _options(
             "copy=True cannot copy a backed AnnData without loading it; score it in place (copy=False: results go "
             "to its in-memory .obsm/.uns), or pass the .h5ad path to get a ScoreResult."
         )
-    return _Options(pvalues, n_controls, null, random_state, chunk_size, n_jobs, copy, min_coverage, progress)
+    check_choice("tail", tail, TAILS)
+    check_choice("fdr_family", fdr_family, FDR_FAMILIES)
+    return _Options(
+        pvalues,
+        n_controls,
+        null,
+        random_state,
+        chunk_size,
+        n_jobs,
+        copy,
+        min_coverage,
+        progress,
+        tail,
+        fdr_family,
+    )
 
 
 def _check_bool(name: str, value) -> None:
@@ -546,6 +582,8 @@ class _Options:
     copy: bool
     min_coverage: float | None
     progress: bool | None
+    tail: str | None = "gpd"
+    fdr_family: str = "signature"
     layer: str | None = None
     key_added: str = get.DEFAULT_KEY
     use_raw: bool = False
@@ -586,7 +624,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
         call_params["var_names"] = source.var_names
     is_sc = kind.single_cell
     pvalues = opts.pvalues
-    null = opts.null or ("pooled" if is_sc else "per_sample")
+    null = opts.null or "pooled"
     n_controls = opts.n_controls or (DEFAULT_N_CONTROLS_SC if is_sc else DEFAULT_N_CONTROLS_BULK)
     n_controls = n_controls if pvalues else 0
     n_jobs = opts.n_jobs or default_n_jobs()
@@ -611,8 +649,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     n_sets, n_obs = len(sets), source.n_obs
     scores = np.full((n_obs, n_sets), np.nan)
     codes = np.zeros(n_obs, dtype=np.int8)
-    counts = np.full((n_obs, n_sets), -1, dtype=np.int64) if pvalues and null == "per_sample" else None
-    pooled = PooledNull(n_obs, n_sets, n_controls) if pvalues and null == "pooled" else None
+    null_model = make_null(null, n_obs, n_sets, n_controls, opts.tail) if pvalues else None
     extras: dict[str, np.ndarray] = {}
     scratch: dict[int, dict] = {}  # per worker thread: the kernels' output arrays, reused chunk after chunk
 
@@ -627,11 +664,8 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
             sc, ex = _call_rows(info.fn, block, all_sets, call_params, code)
             b = a + sc.shape[0]
             scores[a:b] = sc[:, :n_sets]
-            if pvalues:
-                if pooled is not None:
-                    pooled.add(a, sc)
-                else:
-                    counts[a:b] = count_exceed(sc, n_sets, n_controls)
+            if null_model is not None:
+                null_model.add(a, sc)  # counts (and tail p-values) or standardised scores of these rows
             return {k: np.array(np.asarray(v)[:, :n_sets], dtype=np.float64) for k, v in ex.items()}
 
     def consume(a, b, ex):
@@ -675,14 +709,10 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     cols = cov.index
     idx = source.obs_names
     pv = fdr = None
-    if pvalues:
-        if pooled is not None:
-            counts, n_null = pooled.counts(n_jobs) if n_sets else (np.zeros((n_obs, 0), np.int64), 0)
-        else:
-            n_null = n_controls
-        fdr = bh_fdr_counts(counts, n_null)  # unscorable rows (count -1) are not in the FDR family
-        pv = pvalues_from_counts(counts, n_null, inplace=True)  # over the counts: no extra copy
-        del counts
+    if null_model is not None:
+        # unscorable rows (count -1) are not in the FDR family; p-values are written over the counts
+        pv, fdr = empirical_pvalues(null_model.finish(n_jobs), opts.fdr_family, n_jobs)
+        del null_model
     score_df, pv, fdr = (_frame(x, idx, cols, reported) for x in (scores, pv, fdr))
     extra_dfs = {k: _frame(v, idx, cols, reported) for k, v in extras.items()}
     unscored = unscored_table(idx, codes)
@@ -699,6 +729,8 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
         versions={"resistscore": __version__, "signatures": sig_version},
         extras=extra_dfs,
         null=null if pvalues else "",
+        tail=(opts.tail or "") if pvalues else "",
+        fdr_family=opts.fdr_family if pvalues else "",
         unscored=unscored,
         data_kind=kind.kind,
         _context=Context(source, net, sets, gene_mean, gene_var, call_params, opts.layer, opts.use_raw),

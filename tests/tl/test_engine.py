@@ -221,7 +221,9 @@ def test_result_tidy_repr_and_extras():
     assert row["n_found"] == 16 and row["coverage"] == 1.0 and row["note"] == ""
     assert "singscore" in repr(res) and "<table" in res._repr_html_()
     assert set(res.extras) == {"dispersion"}
-    assert res.pvalues.min().min() >= 1 / 20 and res.params["dispersion"] is True
+    assert res.params["dispersion"] is True
+    exact = score(_bulk(), SIGS, n_controls=19, null="per_sample", tail=None)
+    assert exact.pvalues.min().min() >= 1 / 20 and exact.tail == "" and "gpd" not in repr(exact)
 
 
 # ---- errors ------------------------------------------------------------------------------------------
@@ -321,12 +323,31 @@ def test_progress_bar_only_when_asked(capsys):
     assert "scoring (singscore)" in capsys.readouterr().err
 
 
-def test_default_null_is_pooled_for_single_cell_and_per_sample_for_bulk():
+def test_default_null_tail_and_fdr_family_are_recorded_for_bulk_and_single_cell():
     bulk = rs.tl.score(_small_adata().to_df(), {"a": ["G1", "G2", "G3"]}, n_controls=20)
-    assert bulk.null == "per_sample"
+    assert (bulk.null, bulk.tail, bulk.fdr_family) == ("pooled", "gpd", "signature")
+    assert "pooled, gpd tail, FDR per signature" in repr(bulk)
     adata = _small_adata(sparse=True, n=50)
     adata.obs["n_genes_by_counts"] = 1  # scanpy's QC metric: cells
     rs.tl.score(adata, {"a": ["G1", "G2", "G3"]}, n_controls=20)
     sc = rs.get.result(adata)
     assert sc.method == "ucell" and sc.null == "pooled"
-    assert adata.uns["resistscore"]["null"] == "pooled"
+    uns = adata.uns["resistscore"]
+    assert (uns["null"], uns["tail"], uns["fdr_family"]) == ("pooled", "gpd", "signature")
+    rs.tl.score(
+        adata, {"a": ["G1", "G2", "G3"]}, n_controls=20, null="per_sample", tail=None, fdr_family="all"
+    )
+    again = rs.get.result(adata)
+    uns = adata.uns["resistscore"]
+    assert (
+        (uns["null"], uns["tail"], uns["fdr_family"])
+        == ("per_sample", "", "all")
+        == (again.null, again.tail, again.fdr_family)
+    )
+    back = rs.tl.contributions(adata, adata.obs_names[0], "a")  # the result rebuilt from the AnnData
+    assert len(back)
+    rebuilt = rs.get.result(adata)
+    assert (rebuilt.null, rebuilt.tail, rebuilt.fdr_family) == ("per_sample", "", "all")
+    for bad in ({"tail": "normal"}, {"fdr_family": "sample"}):
+        with pytest.raises(ResistScoreError, match=next(iter(bad))):
+            rs.tl.score(adata, {"a": ["G1", "G2", "G3"]}, **bad)

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import patsy
 import statsmodels.formula.api as smf
 from patsy import PatsyError
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
@@ -17,6 +18,7 @@ from resistscore._errors import StatisticsError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_probability
 from resistscore.tl.stats._input import prepare, require_columns
+from resistscore.tl.stats._lmm import fit_random_intercept
 from resistscore.tl.stats._results import COMPARE_COLUMNS, StatsResult, bh_fdr, group_levels
 
 __all__ = ["MODEL_COLUMNS", "fit_model"]
@@ -66,13 +68,15 @@ def _formula_columns(formula: str, columns: pd.Index) -> list[str]:
     return [n for n in wanted if n in columns or not n.replace(".", "").isdigit()]
 
 
-def _fit_one(formula: str, data: pd.DataFrame, model: str | None, groups_col: str | None):
+def _fit_one(
+    formula: str, data: pd.DataFrame, model: str | None, groups_col: str | None, key: str | None = None
+):
+    """``(fit, note, failed)``; a failed mixed model is refitted on the replicate means (pseudobulk)."""
+    if model == "mixed":
+        return _fit_mixed(formula, data, groups_col, key or groups_col)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        if model == "mixed":
-            fit = smf.mixedlm(formula, data, groups=data[groups_col]).fit(reml=True)
-        else:
-            fit = smf.ols(formula, data).fit()
+        fit = smf.ols(formula, data).fit()
     notes = {
         "did not converge"
         if issubclass(w.category, ConvergenceWarning)
@@ -85,62 +89,95 @@ def _fit_one(formula: str, data: pd.DataFrame, model: str | None, groups_col: st
     return fit, "; ".join(sorted(notes)), bool(failure)
 
 
-_FAILED_FIT = ("did not converge", "failed", "not positive definite", "singular")
+def _fit_mixed(formula: str, data: pd.DataFrame, groups_col: str, key: str):
+    """Random intercept per ``groups_col`` by profiled REML (:mod:`._lmm`, as lme4). A boundary fit is
+    reported with a note; a fit that fails is replaced by OLS of the replicate means (pseudobulk).
+    """
+    y, X = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="drop")
+    groups = data.loc[X.index, groups_col].to_numpy()
+    n_groups = len(pd.unique(groups))
+    why = ""
+    if np.linalg.matrix_rank(X.to_numpy()) < X.shape[1]:
+        why = "rank-deficient design (confounded terms)"
+    elif n_groups < 2:
+        why = f"one {key} only: no between-{key} variance to estimate"
+    else:
+        fit = fit_random_intercept(y.iloc[:, 0].to_numpy(), X, groups)
+        if fit.converged:
+            note = ""
+            if fit.singular:
+                note = (
+                    f"boundary (singular) fit: the between-{key} variance is estimated at 0, so estimate, CI and "
+                    "p-value are those of ordinary least squares on the cells (as lme4 reports them) and treat "
+                    "cells as independent; the pseudobulk test (the default) is the safer inference"
+                )
+            return fit, note, False
+        why = (
+            f"no finite REML optimum: no variation within {key}s, or the between-{key} variance is unbounded"
+        )
+    return _pseudobulk_fallback(formula, data, groups_col, key, why)
+
+
+def _pseudobulk_fallback(formula: str, data: pd.DataFrame, groups_col: str, key: str, why: str):
+    """OLS of ``formula`` on the mean score of each replicate (the design must be constant within replicates)."""
+    cols = [c for c in _formula_columns(formula, data.columns) if c in data.columns and c != groups_col]
+    g = data.groupby(groups_col, sort=True, observed=True)
+    varies = [c for c in cols if (g[c].nunique(dropna=False) > 1).any()]
+    failed = f"mixed model fit failed ({why})"
+    if varies:
+        return None, f"{failed}; no pseudobulk test either: {varies[0]!r} varies within {key}s", True
+    agg = g[cols].first()
+    agg[_RESPONSE] = g[_RESPONSE].mean()
+    if len(agg) < 3:
+        return None, f"{failed}; too few {key}s ({len(agg)}) for the pseudobulk test", True
+    fit, note, failed_ols = _fit_one(formula, agg.reset_index(drop=True), None, None)
+    fit.pseudobulk = True
+    if failed_ols:
+        return fit, f"{failed}; pseudobulk test: {note}", True
+    return (
+        fit,
+        f"{failed}; pseudobulk fallback: OLS of the {len(agg)} {key} means" + (f"; {note}" if note else ""),
+        False,
+    )
 
 
 def _fit_failure(fit: Any, model: str | None, notes: set[str]) -> str:
-    """Why a fit's coefficients must not be reported (empty string when they can be)."""
-    if model != "mixed":
-        exog = fit.model.exog
-        if np.linalg.matrix_rank(exog) < exog.shape[1]:
-            return "rank-deficient design (confounded terms): coefficients not identifiable, not reported"
-        return ""
-    if not getattr(fit, "converged", True) or any(k in n for n in notes for k in _FAILED_FIT):
-        return "mixed model fit failed (no convergence or singular covariance): not reported; use the pseudobulk test"
+    """Why an OLS fit's coefficients must not be reported (empty string when they can be)."""
+    exog = fit.model.exog
+    if np.linalg.matrix_rank(exog) < exog.shape[1]:
+        return "rank-deficient design (confounded terms): coefficients not identifiable, not reported"
     return ""
 
 
 def _coef_rows(
     sig: str, fit: Any, model: str | None, terms: Sequence[str], level: float, note: str, failed: bool = False
 ) -> list[dict]:
-    ci = fit.conf_int(alpha=1 - level)
+    pseudobulk = getattr(fit, "pseudobulk", False)
+    label = "pseudobulk_ols" if pseudobulk else ("mixedlm" if model == "mixed" else "ols")
+    ci = fit.conf_int(alpha=1 - level) if fit is not None else None
     rows = []
     for t in terms:
-        if failed or not np.isfinite(fit.bse[t]):
-            rows.append(
-                {
-                    "signature": sig,
-                    "model": "mixedlm" if model == "mixed" else "ols",
-                    "term": t,
-                    "n": int(fit.nobs),
-                    "effect": np.nan,
-                    "effect_type": "coefficient",
-                    "std_err": np.nan,
-                    "statistic": np.nan,
-                    "df": np.nan,
-                    "ci_low": np.nan,
-                    "ci_high": np.nan,
-                    "pvalue": np.nan,
-                    "fdr": np.nan,
-                    "note": note or "non-finite standard error: not reported",
-                }
-            )
+        row = dict.fromkeys(MODEL_COLUMNS, np.nan) | {
+            "signature": sig,
+            "model": label,
+            "term": t,
+            "n": int(fit.nobs) if fit is not None else np.nan,
+            "effect_type": "coefficient",
+        }
+        if failed or fit is None or not np.isfinite(fit.bse[t]):
+            rows.append(row | {"note": note or "non-finite standard error: not reported"})
             continue
+        wald = model == "mixed" and not pseudobulk
         rows.append(
-            {
-                "signature": sig,
-                "model": "mixedlm" if model == "mixed" else "ols",
-                "term": t,
-                "n": int(fit.nobs),
+            row
+            | {
                 "effect": float(fit.params[t]),
-                "effect_type": "coefficient",
                 "std_err": float(fit.bse[t]),
                 "statistic": float(fit.tvalues[t]),
-                "df": np.nan if model == "mixed" else float(fit.df_resid),
+                "df": np.nan if wald else float(fit.df_resid),
                 "ci_low": float(ci.loc[t, 0]),
                 "ci_high": float(ci.loc[t, 1]),
                 "pvalue": float(fit.pvalues[t]),
-                "fdr": np.nan,
                 "note": note,
             }
         )
@@ -148,7 +185,14 @@ def _coef_rows(
 
 
 def _run(
-    df: pd.DataFrame, meta: pd.DataFrame, formula: str, term: str | None, model: str | None, groups_col, level
+    df: pd.DataFrame,
+    meta: pd.DataFrame,
+    formula: str,
+    term: str | None,
+    model: str | None,
+    groups_col,
+    level,
+    key: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     if _RESPONSE in meta.columns:
         raise StatisticsError(
@@ -181,12 +225,17 @@ def _run(
             rows.append(empty | {"n": len(data), "note": "constant scores"})
             continue
         try:
-            fit, note, failed = _fit_one(formula, data, model, groups_col)
+            fit, note, failed = _fit_one(formula, data, model, groups_col, key)
+            coef = (
+                fit.params.index
+                if fit is not None
+                else patsy.dmatrices(formula, data, return_type="dataframe")[1].columns
+            )
         except (PatsyError, np.linalg.LinAlgError) as exc:
             raise StatisticsError(
                 f"cannot fit `formula`={formula!r}: {exc}. Check the column names and levels."
             ) from exc
-        names = [n for n in fit.params.index if n != "Intercept" and n != "Group Var"]
+        names = [n for n in coef if n != "Intercept" and n != "Group Var"]
         chosen = (
             names
             if term is None
@@ -196,10 +245,17 @@ def _run(
             raise StatisticsError(
                 f"`term`={term!r} matches no coefficient of the model; coefficients: {names}."
             )
-        if fit.df_resid <= 0 and model != "mixed":
-            rows.append(empty | {"n": int(fit.nobs), "note": "no residual degrees of freedom"})
+        if fit is not None and fit.df_resid <= 0 and (model != "mixed" or getattr(fit, "pseudobulk", False)):
+            rows.append(
+                empty
+                | {
+                    "n": int(fit.nobs),
+                    "note": (note + "; " if note else "") + "no residual degrees of freedom",
+                }
+            )
             continue
-        fits[sig] = fit
+        if fit is not None:
+            fits[sig] = fit
         rows.extend(_coef_rows(sig, fit, model, chosen, level, note, failed))
     table = pd.DataFrame(rows, columns=MODEL_COLUMNS)
     for _, idx in table.groupby("term", dropna=False).groups.items():
@@ -224,7 +280,7 @@ def fit_model(
 
     For every signature, ``formula`` is fitted with ``score`` set to that signature's scores:
     ordinary least squares by default, or a linear mixed model with a random intercept per
-    ``sample_key`` (``model="mixed"``, REML; for cells nested in patients). Coefficients of
+    ``sample_key`` (``model="mixed"``, REML as lme4; for cells nested in patients). Coefficients of
     ``term`` are reported with CI, p-value and the Benjamini-Hochberg FDR across signatures.
 
     Parameters
@@ -246,7 +302,11 @@ def fit_model(
     unit
         ``"sample"`` (default) or ``"cell"`` (cells as replicates; warns).
     model
-        ``None`` (OLS) or ``"mixed"`` (MixedLM, random intercept per ``sample_key``).
+        ``None`` (OLS) or ``"mixed"`` (random intercept per ``sample_key``, profiled REML as
+        ``lme4::lmer``). A boundary (singular) fit - the between-replicate variance estimated at 0 - is
+        reported, as lme4 reports it, with a note (its numbers are then those of OLS on the cells); a fit
+        without a finite optimum (no variation within replicates) falls back to OLS of the replicate means
+        (``model`` ``"pseudobulk_ols"``, with a note).
     level
         Confidence level of the intervals.
 
@@ -255,8 +315,11 @@ def fit_model(
     StatsResult
         ``.table`` has the columns ``signature, model, term, n, effect, effect_type, std_err,
         statistic, df, ci_low, ci_high, pvalue, fdr, note``: ``effect`` is the coefficient of ``term``
-        (``effect_type`` ``"coefficient"``), ``statistic`` is t for OLS and z for MixedLM, ``fdr`` is
-        across signatures within each term. ``.models`` maps signature to the fitted statsmodels result.
+        (``effect_type`` ``"coefficient"``), ``statistic`` is t for OLS and the Wald z for the mixed
+        model, ``fdr`` is across signatures within each term. ``.models`` maps signature to the fit whose
+        numbers are in the table: a statsmodels OLS result, or a
+        :class:`~resistscore.tl.stats._lmm.RandomInterceptFit` (``scale``, ``group_var``, ``theta``,
+        ``llf``, ``singular``).
 
     Examples
     --------
@@ -315,7 +378,7 @@ def fit_model(
 def _group_model(
     scores, metadata, *, group, reference, groups, covariates, signatures, sample_key, unit, model, level
 ) -> StatsResult:
-    """``compare_groups`` with covariates or a mixed model: OLS / MixedLM, reported in the compare_groups layout."""
+    """``compare_groups`` with covariates or a mixed model: OLS / random-intercept REML, in the compare_groups layout."""
     if model == "mixed" and sample_key is None:
         raise StatisticsError(
             "`model='mixed'` needs `sample_key=` the column of the replicate (patient) for the random intercept."
@@ -358,7 +421,7 @@ def _group_model(
         groups_col = "_replicate"
     data = data.dropna()
     formula = f"{_RESPONSE} ~ " + " + ".join(rhs)
-    table, _ = _run(df.loc[data.index], data, formula, rhs[0], model, groups_col, level)
+    table, _ = _run(df.loc[data.index], data, formula, rhs[0], model, groups_col, level, key=sample_key)
     out = []
     gs = data["_group"]
     for _, r in table.iterrows():
@@ -392,6 +455,9 @@ def _group_model(
                 mean1=float(s[(gs == g1) & ok].mean()),
                 mean2=float(s[(gs == ref) & ok].mean()),
             )
+            if r["model"] == "pseudobulk_ols":  # the fallback compared replicates, not cells
+                reps = data.loc[ok[ok].index, "_replicate"]
+                row.update(n1=int(reps[gs == g1].nunique()), n2=int(reps[gs == ref].nunique()))
         out.append(row)
     res = pd.DataFrame(out, columns=COMPARE_COLUMNS)
     for _, idx in res.groupby(["group1", "group2"], dropna=False).groups.items():

@@ -14,9 +14,10 @@ from scipy import stats
 from resistscore._errors import StatisticsError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_probability
+from resistscore.tl.stats._censored import censoring_of, coarsen, tobit_slope
 from resistscore.tl.stats._effects import fisher_z_ci
 from resistscore.tl.stats._input import prepare, require_columns
-from resistscore.tl.stats._results import StatsResult, bh_fdr
+from resistscore.tl.stats._results import AssociationResult, bh_fdr
 
 __all__ = ["ASSOC_COLUMNS", "associate"]
 
@@ -34,6 +35,10 @@ ASSOC_COLUMNS = [
     "ci_high",
     "pvalue",
     "fdr",
+    "n_censored_low",
+    "n_censored_high",
+    "bound_low",
+    "bound_high",
     "note",
 ]
 
@@ -72,23 +77,46 @@ def _partial_corr(x, y, cov: pd.DataFrame, rank: bool):
     return r, t, float(2 * stats.t.sf(abs(t), df)), k
 
 
-def _one(sig, resp_name, x, y, cov, method, level, min_samples) -> dict:
+def _one(sig, resp_name, x, y, cov, method, level, min_samples, side=None) -> dict:
     row = dict.fromkeys(ASSOC_COLUMNS, np.nan)
     row.update(signature=sig, response=resp_name, n=len(x), note="")
     has_cov = cov is not None and cov.shape[1] > 0
+    side = np.zeros(len(y), dtype=np.int8) if side is None else np.asarray(side)
+    censored = bool((side != 0).any())
     row["method"] = {
         "spearman": "partial_spearman" if has_cov else "spearman",
         "pearson": "partial_pearson" if has_cov else "pearson",
-        "regression": "ols",
+        "regression": "tobit" if censored else "ols",
     }[method]
+    row.update(n_censored_low=int((side < 0).sum()), n_censored_high=int((side > 0).sum()))
+    if censored:
+        _, low, high = coarsen(y, side)
+        row.update(
+            bound_low=low if np.isfinite(low) else np.nan, bound_high=high if np.isfinite(high) else np.nan
+        )
     if len(x) < min_samples:
         row["note"] = f"fewer than {min_samples} complete samples"
         return row
     if np.ptp(x) == 0:
         row["note"] = "constant scores"
         return row
+    if censored and method == "pearson":
+        row["note"] = (
+            f"{int((side != 0).sum())} censored response values (at the limits of the tested range): Pearson's r "
+            "is not defined for them; use method='spearman' (ties at the limit) or 'regression' (censored regression)"
+        )
+        return row
+    if censored and method == "spearman":
+        y, low, high = coarsen(y, side)
+        if low >= high:
+            row["note"] = "every value is censored: the limits leave no order to test"
+            return row
     if np.ptp(y) == 0:
         row["note"] = "constant response"
+        return row
+    if censored and method == "regression":
+        z = _covariate_matrix(cov, rank=False) if has_cov else None
+        row.update(tobit_slope(y, x, side, z, level), effect_type="slope")
         return row
     n = len(x)
     if method == "regression":
@@ -145,7 +173,9 @@ def associate(
     unit: str = "sample",
     level: float = 0.95,
     min_samples: int = 5,
-) -> StatsResult:
+    limits=None,
+    detect_limits: bool = True,
+) -> AssociationResult:
     """Associate scores with a continuous drug response (IC50, AUC, GI50, ...).
 
     ``method="spearman"`` (default) gives Spearman's rho with a Fisher-z CI (Bonett-Wright SE);
@@ -153,6 +183,15 @@ def associate(
     (partial) Pearson r. ``"regression"`` fits the OLS ``response ~ score + covariates`` and reports
     the slope of the score. Each response is analysed separately; samples with a missing score,
     response or covariate are left out pairwise.
+
+    **Censored responses.** Values at the limits of the tested range (a GI50 capped at the highest
+    tested concentration) are bounds, not measurements. They are recognised from ``limits`` and, with
+    ``detect_limits``, from values piled at a response's smallest or largest value (at least 3 samples
+    and 5 % share it), and analysed as censored: Spearman ties them at their limit (below / above
+    every exact value), ``"regression"`` becomes a censored normal (Tobit) regression (``method``
+    ``"tobit"``; R ``survreg(..., dist="gaussian")``), and Pearson's r, which is undefined for them,
+    gives a NaN row with a note. The table counts them (``n_censored_low``, ``n_censored_high``) and
+    gives the limits (``bound_low``, ``bound_high``); ``.censoring`` flags every observation.
 
     Parameters
     ----------
@@ -177,14 +216,26 @@ def associate(
         Confidence level of the intervals.
     min_samples
         Minimal number of complete samples; fewer gives a NaN row with a note.
+    limits
+        The limits of the tested range: ``(low, high)`` for every response, or ``{response: (low,
+        high)}``; each a number, the name of a metadata column of per-sample limits (e.g. the highest
+        concentration tested on each line), or ``None``. Values at or beyond ``low`` are
+        left-censored (the true value is at most ``low``), at or beyond ``high`` right-censored. On a
+        -log10 GI50 scale, the highest tested concentration is the *low* limit.
+    detect_limits
+        Also take a response's smallest (largest) value as its low (high) limit when at least
+        ``max(3, 5 %)`` of the samples share it exactly (a side with a stated limit is not detected).
 
     Returns
     -------
-    StatsResult
+    AssociationResult
         ``.table`` has the columns ``signature, response, method, n, statistic, df, effect,
-        effect_type, ci_low, ci_high, pvalue, fdr, note``. ``effect`` is ``rho`` / ``r`` (``statistic``
-        is its t value on ``df`` degrees of freedom) or the regression ``slope`` (``statistic`` = t).
+        effect_type, ci_low, ci_high, pvalue, fdr, n_censored_low, n_censored_high, bound_low,
+        bound_high, note``. ``effect`` is ``rho`` / ``r`` (``statistic`` is its t value on ``df``
+        degrees of freedom), the regression ``slope`` (``statistic`` = t; for ``"tobit"`` the Wald z).
         ``fdr`` is the Benjamini-Hochberg adjustment across signatures within each response.
+        ``.censoring`` has one row per analysed sample and response: ``sample, response, value``
+        (limited), ``censored`` (``"left"``, ``"right"`` or ``""``), ``bound``.
 
     Examples
     --------
@@ -201,6 +252,8 @@ def associate(
     check_choice("method", method, ("spearman", "pearson", "regression"))
     check_probability("level", level)
     check_int("min_samples", min_samples, minimum=3)
+    if not isinstance(detect_limits, (bool, np.bool_)):
+        raise StatisticsError(f"`detect_limits` must be True or False; got {detect_limits!r}.")
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates or [])
@@ -256,27 +309,87 @@ def associate(
         meta = other.join(resp, how="inner")
     else:
         meta = resp
+    per_response = _limits_by_response(limits, list(resp.columns))
+    limit_cols = sorted({v for lim in per_response.values() for v in (lim or ()) if isinstance(v, str)})
+    if limit_cols:
+        if base is None:
+            raise StatisticsError(
+                "`limits` name metadata columns but no `metadata` was given; pass `metadata=`."
+            )
+        require_columns(base, limit_cols, "limits")
     df, meta, info = prepare(
         scores,
         meta,
-        columns=[*resp.columns, *covariates],
+        columns=list(dict.fromkeys([*resp.columns, *covariates, *limit_cols])),
         signatures=signatures,
         sample_key=sample_key,
         unit=unit,
     )
     rows = []
+    censoring = {}
     for rname in resp.columns:
+        cens = censoring_of(meta[rname], meta, rname, per_response[rname], detect_limits)
+        censoring[rname] = cens
         for sig in df.columns:
             cols = [rname, *covariates]
             ok = df[sig].notna() & meta[cols].notna().all(axis=1)
             x = df.loc[ok, sig].to_numpy(float)
-            y = meta.loc[ok, rname].to_numpy(float)
+            y = cens.values[ok].to_numpy(float)
             cov = meta.loc[ok, covariates] if covariates else None
-            rows.append(_one(sig, rname, x, y, cov, method, level, min_samples))
+            rows.append(_one(sig, rname, x, y, cov, method, level, min_samples, cens.side[ok].to_numpy()))
     table = pd.DataFrame(rows, columns=ASSOC_COLUMNS)
     for _, idx in table.groupby("response").groups.items():
         table.loc[idx, "fdr"] = bh_fdr(table.loc[idx, "pvalue"])
     table.loc[table["signature"].isin(df.columns[df.isna().all()]), "note"] = "score not reported (all NaN)"
-    table["n"] = table["n"].astype("Int64")
-    params = {"method": method, "covariates": covariates, "level": level, "min_samples": min_samples, **info}
-    return StatsResult("associate", table, params)
+    for c in ("n", "n_censored_low", "n_censored_high"):
+        table[c] = table[c].astype("Int64")
+    params = {
+        "method": method,
+        "covariates": covariates,
+        "level": level,
+        "min_samples": min_samples,
+        "detect_limits": bool(detect_limits),
+        "censoring": {
+            r: {"low": c.low, "high": c.high, "source_low": c.source_low, "source_high": c.source_high}
+            for r, c in censoring.items()
+            if c.any
+        },
+        **info,
+    }
+    return AssociationResult("associate", table, params, _censoring_table(censoring))
+
+
+def _limits_by_response(limits, responses: list[str]) -> dict:
+    """``{response: (low, high)}`` from ``limits`` (one pair for all, or a dict by response)."""
+    if limits is None:
+        return dict.fromkeys(responses)
+    if isinstance(limits, dict):
+        unknown = [k for k in limits if str(k) not in responses]
+        if unknown:
+            raise StatisticsError(
+                f"`limits` names responses {unknown[:5]} that are not analysed; responses: {responses[:10]}."
+            )
+        return {r: limits.get(r) for r in responses}
+    return dict.fromkeys(responses, limits)
+
+
+def _censoring_table(censoring: dict) -> pd.DataFrame:
+    """One row per analysed sample and response: the value used, whether it is censored, and its bound."""
+    parts = []
+    for rname, c in censoring.items():
+        ok = c.values.notna()
+        side = c.side[ok].to_numpy()
+        value = c.values[ok].to_numpy(float)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "sample": c.values.index[ok].astype(str),
+                    "response": rname,
+                    "value": value,
+                    "censored": np.select([side < 0, side > 0], ["left", "right"], ""),
+                    "bound": np.where(side != 0, value, np.nan),
+                }
+            )
+        )
+    cols = ["sample", "response", "value", "censored", "bound"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)

@@ -11,7 +11,15 @@ import pandas as pd
 from resistscore import io
 from resistscore.tl._null import bh_fdr
 
-__all__ = ["COMPARE_COLUMNS", "RocResult", "StatsResult", "SurvivalResult", "bh_fdr", "group_levels"]
+__all__ = [
+    "COMPARE_COLUMNS",
+    "AssociationResult",
+    "RocResult",
+    "StatsResult",
+    "SurvivalResult",
+    "bh_fdr",
+    "group_levels",
+]
 
 #: Fixed columns of :func:`compare_groups` tables.
 COMPARE_COLUMNS = [
@@ -131,3 +139,20 @@ class RocResult(StatsResult):
     def __init__(self, kind: str, table: pd.DataFrame, params: dict[str, Any], curves: pd.DataFrame):
         super().__init__(kind, table, params)
         self.curves = curves.reset_index(drop=True)
+
+
+class AssociationResult(StatsResult):
+    """Result of :func:`resistscore.tl.associate`; also flags censored responses per observation.
+
+    Attributes
+    ----------
+    censoring
+        Tidy table, one row per analysed sample and response: ``sample``, ``response``, ``value`` (as
+        analysed: a value beyond a limit is set to it), ``censored`` (``"left"``: the true value is at
+        most ``value``; ``"right"``: at least; ``""``: measured) and ``bound`` (the limit, or NaN), ready
+        for a figure that marks censored points.
+    """
+
+    def __init__(self, kind: str, table: pd.DataFrame, params: dict[str, Any], censoring: pd.DataFrame):
+        super().__init__(kind, table, params)
+        self.censoring = censoring.reset_index(drop=True)
