@@ -10,7 +10,7 @@ its outputs. Nothing here computes a score or a statistic itself. The order is a
    sibling that is swapped in at the end (:func:`resistscore._atomic.atomic_dir`).
 
 A failed run therefore leaves every output path exactly as it was. Every text table goes through
-:func:`resistscore.io._write.write_table` (spreadsheet-safe, atomic).
+:func:`resistscore.io.write_table` (spreadsheet-safe, atomic).
 """
 
 from __future__ import annotations
@@ -28,15 +28,18 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from resistscore import ds, get, io, pp, sig, tl
 from resistscore._atomic import atomic_dir, check_output_file, check_output_folder
 from resistscore._errors import (
+    DeprecatedArgumentWarning,
     InputFormatError,
     ResistScoreError,
     SampleMismatchWarning,
     SignatureError,
     StatisticsError,
+    warn,
 )
-from resistscore.io._write import restore_formulas, write_table
+from resistscore.io import restore_formulas, write_table
 
 __all__ = ["AnalysisOutputs", "analyze"]
 
@@ -83,7 +86,7 @@ class AnalysisOutputs:
         self.files.setdefault(kind, []).extend(Path(p) for p in paths)
 
     def moved(self, src: Path, dst: Path) -> AnalysisOutputs:
-        """The same outputs with paths under ``src`` (a temporary folder) shown under ``dst``."""
+        """Return the same outputs with paths under ``src`` (a temporary folder) shown under ``dst``."""
         files = {
             k: [dst / Path(p).relative_to(src) if Path(p).is_relative_to(src) else Path(p) for p in v]
             for k, v in self.files.items()
@@ -144,8 +147,6 @@ def parse_signatures(spec: str | os.PathLike[str] | None, *, label: Callable[[st
 
     Returns ``(signatures or None, the path read or None)``.
     """
-    from resistscore import sig
-
     if spec is None:
         return None, None
     text = os.fspath(spec)
@@ -202,9 +203,7 @@ def _figure_formats(formats: str | Sequence[str], label: Callable[[str], str] = 
 # ------------------------------------------------------------------------------------------ reading
 def _read_options(**kwargs) -> dict[str, Any]:
     """Keyword arguments for ``rs.io.read``; ``decimal`` / ``thousands`` only when given (and supported)."""
-    from resistscore import io as rsio
-
-    params = inspect.signature(rsio.read).parameters
+    params = inspect.signature(io.read).parameters
     open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     out = {}
     for key, value in kwargs.items():
@@ -219,10 +218,8 @@ def _read_options(**kwargs) -> dict[str, Any]:
 
 
 def _load_expression(path: Path, **read_kwargs) -> ad.AnnData:
-    from resistscore import io as rsio
-    from resistscore import pp
 
-    adata = rsio.read(path, **_read_options(**read_kwargs))
+    adata = io.read(path, **_read_options(**read_kwargs))
     if adata.X is None:
         raise InputFormatError(
             f"{Path(path).name} holds no expression matrix (X is empty); give a file with data."
@@ -237,9 +234,7 @@ def read_scores(path: Path) -> pd.DataFrame:
     Signatures that were not scored (empty columns) stay as NaN columns; text that
     :func:`resistscore.io._write.neutralize_formulas` protected is restored.
     """
-    from resistscore import io as rsio
-
-    df = rsio.read_table(path, what="scores", index_col=None)
+    df = io.read_table(path, what="scores", index_col=None)
     df = restore_formulas(df)
     cols = list(df.columns)
     name = Path(path).name
@@ -288,9 +283,7 @@ def _join_metadata(
     path: Path, data, id_column: str | None, label: Callable[[str], str] = _cli
 ) -> pd.DataFrame:
     """Metadata of ``path`` aligned to the samples of ``data``; refuse a join that matches nothing."""
-    from resistscore import io as rsio
-
-    meta, join = rsio.read_metadata(path, data, id_column=id_column)
+    meta, join = io.read_metadata(path, data, id_column=id_column)
     ids = list(map(str, data.obs_names if isinstance(data, ad.AnnData) else data.index))
     if not join.matched:
         meta_ids = list(join.only_in_metadata[:3])
@@ -300,11 +293,10 @@ def _join_metadata(
             "or make the ids agree."
         )
     if join.only_in_data:
-        warnings.warn(
+        warn(
             f"{len(join.only_in_data)} of {len(ids)} samples have no row in the metadata {Path(path).name} "
             f"(e.g. {join.only_in_data[:3]}); they are left out of the tests.",
             SampleMismatchWarning,
-            stacklevel=2,
         )
     return meta
 
@@ -347,7 +339,7 @@ class Design:
 
 
 def _check_options(design: Design, has_metadata: bool, label: Callable[[str], str] = _cli) -> None:
-    """Checks of the statistics options that need no data: ``time`` with ``event``, metadata given."""
+    """Check the statistics options that need no data: ``time`` with ``event``, metadata given."""
     if (design.time is None) != (design.event is None):
         missing = "event" if design.event is None else "time"
         raise StatisticsError(
@@ -430,8 +422,6 @@ def _require_scores(result, *, label: Callable[[str], str] = _cli) -> None:
 # -------------------------------------------------------------------------------------- statistics
 def _stats_tables(result, metadata: pd.DataFrame, design: Design) -> dict[str, object]:
     """Run the statistics asked for; each is skipped when its column is not given."""
-    from resistscore import tl
-
     common = {"covariates": list(design.covariates) or None, "sample_key": design.sample_key}
     stats: dict[str, object] = {}
     if design.group is not None:
@@ -460,12 +450,13 @@ def analyze(
     covariates: list[str] | None = None,
     sample_key: str | None = None,
     test: str | None = None,
-    seed: int = 0,
+    random_state: int = 0,
     pvalues: bool = True,
     n_controls: int | None = None,
     formats: tuple[str, ...] = ("png", "pdf"),
     title: str = "resistscore analysis",
     progress: bool | None = None,
+    seed: int | None = None,
 ) -> AnalysisOutputs:
     """Score, test, plot and report in one call; write everything into ``outdir``.
 
@@ -486,9 +477,10 @@ def analyze(
         ``.resistscore-run.json`` (the files written, the version, the warnings).
     metadata
         Sample metadata indexed like the samples (default: ``data.obs`` for AnnData).
-    signatures, method, seed, pvalues, n_controls
+    signatures, method, random_state, pvalues, n_controls
         Passed to :func:`resistscore.tl.score` (defaults: every shipped mechanism signature; singscore
         for bulk, UCell for single cell; p-values with the default number of control sets).
+        An AnnData is scored in place (as scanpy: its run is in ``obsm``/``uns``, see :mod:`resistscore.get`).
     group, response, time, event, covariates, test
         Metadata columns for the statistics (:func:`resistscore.tl.compare_groups`,
         :func:`resistscore.tl.associate`, :func:`resistscore.tl.survival`); each is skipped when ``None``.
@@ -500,7 +492,9 @@ def analyze(
     title
         Title of the HTML report.
     progress
-        Show a progress bar (``None``: only when writing to a terminal).
+        Show a progress bar (``None``: ``rs.settings.progress``).
+    seed
+        Deprecated alias of ``random_state``.
 
     Returns
     -------
@@ -515,11 +509,33 @@ def analyze(
         If ``outdir`` is a file, holds an input or files resistscore did not write.
     """
     design = Design(group, response, time, event, tuple(covariates or ()), sample_key, test)
-    scoring = {"signatures": signatures, "method": method, "seed": seed, "pvalues": pvalues}
+    random_state = _random_state(random_state, seed)
+    scoring = {"signatures": signatures, "method": method, "random_state": random_state, "pvalues": pvalues}
     scoring.update({"n_controls": n_controls, "progress": progress})
     return _analyze(
         data, outdir, design, scoring, metadata=metadata, formats=formats, title=title, label=_api
     )
+
+
+def _random_state(random_state: int, seed: int | None) -> int:
+    """``random_state``, or the deprecated ``seed`` of :func:`analyze` (with a warning)."""
+    if seed is None:
+        return random_state
+    if random_state not in (0, seed):
+        raise ResistScoreError(
+            f"`seed` ({seed!r}) and `random_state` ({random_state!r}) were both given; pass random_state only."
+        )
+    warn(
+        "rs.analyze(seed=...) is deprecated; pass random_state=... (scanpy's name).",
+        DeprecatedArgumentWarning,
+    )
+    return seed
+
+
+def _score_of(data, scoring: dict[str, Any]):
+    """Score ``data``; its :class:`~resistscore.tl.ScoreResult` (an AnnData is scored in place, as scanpy)."""
+    out = tl.score(data, **scoring)
+    return get.result(data) if isinstance(data, ad.AnnData) else out
 
 
 def _analyze(
@@ -537,7 +553,7 @@ def _analyze(
     input_path: Path | None = None,
 ) -> AnalysisOutputs:
     """:func:`analyze` with its options grouped: ``design`` (statistics), ``scoring`` (``rs.tl.score``)."""
-    from resistscore import pl, pp, report, tl
+    from resistscore import pl, report
 
     option = label("out") if label is _cli else label("outdir")
     check_output_folder(outdir, inputs, option=option)
@@ -550,9 +566,9 @@ def _analyze(
     # the temporary folder is made first: an unwritable output fails before any work
     with _logging(log) as log, atomic_dir(outdir, inputs, option=option, record=record) as stage:
         qc = [pp.qc(data)]
-        if isinstance(data, ad.AnnData) and data.uns.get("resistscore", {}).get("gene_mapping") is not None:
-            qc.append(pp.GeneMappingReport.from_dict(data.uns["resistscore"]["gene_mapping"]))
-        result = tl.score(data, return_result=True, **scoring)
+        if isinstance(data, ad.AnnData) and get.record(data, get.GENE_MAPPING) is not None:
+            qc.append(pp.GeneMappingReport.from_dict(get.record(data, get.GENE_MAPPING)))
+        result = _score_of(data, scoring)
         _require_scores(result, label=label)
         stats = _stats_tables(result, metadata, design) if metadata is not None else {}
         outputs = AnalysisOutputs(outdir=stage, result=result, stats=stats)
@@ -593,11 +609,9 @@ def _analyze(
 
 def run_demo(outdir: str | Path, *, kind: str = "bulk", seed: int = 0) -> AnalysisOutputs:
     """Run :func:`analyze` on the toy cohort (``rs.ds.toy``): the README's main command."""
-    from resistscore import ds
-
     check_output_folder(outdir, option="--out")
     adata = ds.toy(kind, seed=seed)
-    scoring = {"seed": seed}
+    scoring = {"random_state": seed}
     if kind == "sc":
         import scanpy as sc
 
@@ -635,13 +649,11 @@ def score_file(
     ``read_kwargs`` (``format``, ``orientation``, ``gene_column``, ``sheet``, ``decimal``, ``thousands``)
     go to :func:`resistscore.io.read`. An ``.h5ad`` file or ``.zarr`` store is never loaded whole: its
     gene names are harmonised on their own and the rows are read, harmonised and scored in chunks
-    (:func:`stream_source`), on the Dask cluster at ``scheduler`` or on a local cluster of
+    (:func:`resistscore.tl.harmonized_rows`), on the Dask cluster at ``scheduler`` or on a local cluster of
     ``workers`` processes when one is given. The output's suffix picks its format: ``.csv``/``.tsv``
     (optionally ``.gz``), ``.parquet``, or ``.h5ad`` (scores in ``X``, p-values and FDR as layers); it
     is written atomically.
     """
-    from resistscore import tl
-
     out = Path(out)
     if not out.name.lower().endswith(SCORE_SUFFIXES):
         raise InputFormatError(
@@ -664,10 +676,12 @@ def score_file(
             "(rs.io.read, then adata.write_h5ad) or score it without a cluster."
         )
     with dask_client(scheduler, workers) as client:
-        data = stream_source(input_path) if stream else _load_expression(input_path, **read_kwargs)
-        result = tl.score(
-            data, sigs, method=method, pvalues=pvalues, seed=seed, return_result=True, client=client, **kwargs
+        data = tl.harmonized_rows(input_path) if stream else _load_expression(input_path, **read_kwargs)
+        scored = tl.score(
+            data, sigs, method=method, pvalues=pvalues, random_state=seed, client=client, **kwargs
         )
+        # an AnnData is scored in place; a stream gives the result
+        result = get.result(data) if scored is None else scored
     _require_scores(result)
     outputs = AnalysisOutputs(outdir=out.parent, result=result)
     outputs.add("scores", write_scores(result, out, tidy=tidy))
@@ -676,9 +690,12 @@ def score_file(
 
 @contextlib.contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None):
-    """A ``dask.distributed.Client`` of the cluster at ``scheduler``, or of a local cluster of ``workers``
-    processes (one thread each, on the loopback interface; closed with all its processes at the end),
-    or ``None`` (the in-process engine)."""
+    """Yield a ``dask.distributed.Client`` for ``--scheduler`` / ``--workers``, or ``None``.
+
+    The client of the cluster at ``scheduler``, or of a local cluster of ``workers`` processes (one
+    thread each, on the loopback interface; closed with all its processes at the end), or ``None``
+    (the in-process engine).
+    """
     if scheduler is None and workers is None:
         yield None
         return
@@ -715,83 +732,12 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
         yield client
 
 
-def stream_source(path: Path):
-    """A row source over an ``.h5ad`` file or ``.zarr`` store whose gene names are harmonised without
-    reading the matrix: :func:`resistscore.pp.harmonize_genes` runs on the names alone (on an identity
-    matrix, which gives its collapse matrix), and every block of rows read while scoring goes through
-    the same collapse (:class:`GeneCollapse`): the numbers equal loading, harmonising and scoring the
-    file in memory. The cells' annotations (``obs``, the keys of ``uns`` and ``obsm``) come along for
-    the choice of the default method."""
-    import scipy.sparse as sp
-
-    from resistscore import pp
-    from resistscore.tl._chunks import MappedSource, from_file
-
-    src = from_file(path)
-    ids = pd.Index(src.var_names.astype(str))
-    eye = ad.AnnData(
-        sp.identity(len(ids), format="csr", dtype=np.float64),
-        obs=pd.DataFrame(index=pd.RangeIndex(len(ids)).astype(str)),
-        var=pd.DataFrame(index=ids),
-    )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*not unique.*", category=UserWarning)
-        out, report = pp.harmonize_genes(eye)
-    if report.collapse_rule not in ("mean", "sum", "first", "none"):
-        raise ResistScoreError(
-            f"the genes of {path.name} collapse by {report.collapse_rule!r}, which needs the whole cohort; load the "
-            "file (rs.io.read) and harmonise it in memory."
-        )
-    M = sp.csr_matrix(out.X != 0, dtype=np.float64)  # input x gene indicator
-    mapped = MappedSource(src, GeneCollapse(M, report.collapse_rule), pd.Index(out.var_names))
-    mapped.annotations = _annotations(path)
-    return mapped
-
-
-class GeneCollapse:
-    """Harmonise a block of rows: the input columns of each gene summed or averaged (``M``: input x gene
-    indicator), as :func:`resistscore.pp.harmonize_genes` does in memory (picklable, for Dask workers)."""
-
-    def __init__(self, M, rule: str):
-        self.M, self.rule = M, rule
-
-    def __call__(self, block):
-        from resistscore.pp._harmonize import _aggregate
-
-        return _aggregate(block, self.M, "sum" if self.rule in ("sum", "first", "none") else "mean")
-
-
-def _annotations(path: Path) -> dict:
-    """``obs`` and the keys of ``uns`` and ``obsm`` of an AnnData file (for the single-cell check)."""
-    try:
-        from anndata.io import read_elem
-    except ImportError:  # anndata < 0.11
-        from anndata.experimental import read_elem
-    if path.suffix.lower() == ".zarr":
-        import zarr
-
-        g = zarr.open_group(str(path), mode="r")
-        return _annotations_of(g, read_elem)
-    import h5py
-
-    with h5py.File(path, "r") as g:
-        return _annotations_of(g, read_elem)
-
-
-def _annotations_of(g, read_elem) -> dict:
-    out: dict = {}
-    if "obs" in g:
-        out["obs"] = read_elem(g["obs"])
-    for key in ("uns", "obsm"):
-        if key in g:
-            out[key] = dict.fromkeys(g[key].keys())
-    return out
-
-
 def write_scores(result, out: Path, *, tidy: bool = False) -> Path:
-    """Write a :class:`~resistscore.tl.ScoreResult` by the suffix of ``out`` (atomically): a text table
-    (wide scores, or ``tidy()`` with ``tidy``), parquet (the same table), or ``.h5ad`` (an AnnData:
-    samples x signatures, scores in ``X``, ``layers["pvalues"]`` and ``layers["fdr"]``, the coverage in ``var``)."""
+    """Write a :class:`~resistscore.tl.ScoreResult` by the suffix of ``out`` (atomically).
+
+    A text table (wide scores, or ``tidy()`` with ``tidy``), parquet (the same table), or ``.h5ad`` (an AnnData:
+    samples x signatures, scores in ``X``, ``layers["pvalues"]`` and ``layers["fdr"]``, the coverage in ``var``).
+    """
     from resistscore._atomic import atomic_path
 
     out = Path(out)
@@ -827,8 +773,6 @@ def export_signatures(out: Path, *, fmt=None, ids=None, drug=None) -> Path:
     A GMT or TSV file is replaced atomically; a folder is written like every multi-file output
     (:func:`resistscore._atomic.atomic_dir`).
     """
-    from resistscore import sig
-
     out = Path(out)
     if fmt is None:
         name = out.name.lower()
@@ -952,7 +896,7 @@ def analyze_file(
     scoring = {
         "signatures": sigs,
         "method": method,
-        "seed": seed,
+        "random_state": seed,
         "pvalues": pvalues,
         "n_controls": n_controls,
     }
@@ -988,7 +932,7 @@ def run_nci60(
     method: str = "singscore",
     formats: tuple[str, ...] = ("png", "pdf"),
 ) -> AnalysisOutputs:
-    """The NCI-60 P-glycoprotein validation, with the shipped signatures and no parameter fitted to the data.
+    """Return the NCI-60 P-glycoprotein validation, with the shipped signatures and no parameter fitted to the data.
 
     Scores every cell line of the panel (``rs.ds.nci60``) for the P-gp sub-signature ``efflux_abc.abcb1``,
     the broad ``efflux_abc`` signature and the drug-specific signatures of doxorubicin, paclitaxel,
@@ -1013,13 +957,13 @@ def run_nci60(
     """
     import matplotlib.pyplot as plt
 
-    from resistscore import ds, pl, sig, tl
+    from resistscore import pl
 
     with atomic_dir(outdir, [data_dir], record={"inputs": [str(data_dir)]}) as stage:
         data = ds.nci60(data_dir)
         expr = data.expression.to_df()
         pgp, broad = "efflux_abc.abcb1", "efflux_abc"
-        res = tl.score(expr, sig.load(ids=[broad, pgp]), method=method, seed=0)
+        res = tl.score(expr, sig.load(ids=[broad, pgp]), method=method, random_state=0)
         dres = tl.score(expr, sig.drug_signatures(NCI60_DRUGS), method=method, pvalues=False)
         gi = data.gi50[data.gi50["cell_line"] != ""]
         gi50 = gi.pivot_table(index="cell_line", columns="drug", values="neg_log10_gi50", aggfunc="mean")

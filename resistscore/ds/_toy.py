@@ -10,6 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from resistscore._validate import check_choice, check_int, check_real
+from resistscore.pp import gene_table
 
 __all__ = ["PROGRAMMES", "toy"]
 
@@ -63,8 +64,6 @@ _TISSUES = ("breast", "lung", "ovary")
 
 def _gene_universe(n_genes: int | None) -> np.ndarray:
     """Real, current HGNC protein-coding symbols, sorted (all ~19k of them by default)."""
-    from resistscore.pp import gene_table
-
     table = gene_table()
     coding = table.loc[table["locus_group"].astype(str).str.startswith("protein-coding"), "symbol"]
     genes = np.array(sorted(coding.astype(str).unique()))

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from resistscore import get
 from resistscore._atomic import atomic_files
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
@@ -62,8 +63,11 @@ def _top_signatures(names: list, table: Any, column: str, limit: int | None = No
 
 
 def _per_replicate(scores: pd.DataFrame, meta: pd.DataFrame, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Mean score per replicate (e.g. patient) and its metadata: columns constant within a replicate,
-    plus the mean of numeric columns that vary within it."""
+    """Mean score per replicate (e.g.
+
+    patient) and its metadata: columns constant within a replicate, plus the mean of numeric columns that
+    vary within it.
+    """
     if key not in meta.columns:
         raise ResistScoreError(
             f"`sample_key` {key!r} is not a metadata column; available: {list(meta.columns)[:20]}."
@@ -87,7 +91,7 @@ def _per_replicate(scores: pd.DataFrame, meta: pd.DataFrame, key: str) -> tuple[
 
 
 def _top_correlated(scores: pd.DataFrame, resp: Any, limit: int) -> list[tuple[str, float]]:
-    """The ``limit`` signatures with the largest absolute Spearman correlation with the response."""
+    """Return the ``limit`` signatures with the largest absolute Spearman correlation with the response."""
     if not isinstance(resp, pd.Series):
         raise ResistScoreError("`response` must be a metadata column name or a Series indexed by sample.")
     resp = pd.to_numeric(resp.reindex(scores.index), errors="coerce")
@@ -106,13 +110,13 @@ def _first_reported(scores: pd.DataFrame, limit: int) -> list[str]:
 
 
 def _embedding_view(adata: Any, scores: pd.DataFrame, basis: str) -> Any:
-    """A light AnnData with the embedding of ``adata`` and the given scores (the user's object is not modified)."""
+    """Return a light AnnData with the embedding of ``adata`` and the given scores (the user's object is not modified)."""
     import anndata as ad
 
     key = f"X_{basis}" if f"X_{basis}" in adata.obsm else basis
     view = ad.AnnData(obs=pd.DataFrame(index=adata.obs_names.astype(str)))
     view.obsm[key] = np.asarray(adata.obsm[key])
-    view.obsm["resistscore_scores"] = scores.reindex(view.obs_names)
+    view.obsm[get.OBSM_SCORES] = scores.reindex(view.obs_names)
     return view
 
 

@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from resistscore import get
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
 from resistscore._validate import check_int, check_real
@@ -36,7 +37,7 @@ def coverage_frame(data: Any) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         table = data
     elif is_anndata(data):
-        raw = (data.uns.get("resistscore") or {}).get("coverage")
+        raw = (data.uns.get(get.DEFAULT_KEY) or {}).get("coverage")
         if raw is None:
             raise ResistScoreError(
                 'the AnnData has no uns["resistscore"]["coverage"]; score it first with rs.tl.score(adata).'

@@ -13,12 +13,13 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from resistscore import get
 from resistscore._atomic import atomic_path
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
 from resistscore.pl._theme import DIVERGING_CMAP, SEQUENTIAL_CMAP, theme
 
-SCORES_KEY = "resistscore_scores"
+SCORES_KEY = get.OBSM_SCORES
 RATIO_EFFECTS = ("hazard_ratio", "odds_ratio", "ratio", "fold_change", "hr", "or")
 
 
@@ -33,7 +34,7 @@ def scores_frame(data: Any, *, name: str = "scores") -> pd.DataFrame:
             )
         df = data.obsm[SCORES_KEY]
         if not isinstance(df, pd.DataFrame):
-            cols = (data.uns.get("resistscore", {}) or {}).get("signatures")
+            cols = (data.uns.get(get.DEFAULT_KEY, {}) or {}).get("signatures")
             df = pd.DataFrame(np.asarray(df), index=data.obs_names, columns=cols)
     elif isinstance(getattr(data, "scores", None), pd.DataFrame):
         df = data.scores

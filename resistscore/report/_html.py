@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
+from resistscore import get
 from resistscore._atomic import atomic_write
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int
 from resistscore._version import __version__
-from resistscore.io._write import neutralize_formulas
-from resistscore.report._citations import CITATIONS, METHOD_CITATION, Citation, doi_of
+from resistscore.io import neutralize_formulas
+from resistscore.report._citations import CITATIONS, Citation, method_citation
 
 __all__ = ["html_report", "write"]
 
@@ -73,7 +74,7 @@ def _significance(record) -> dict[str, str]:
 
 
 def _result_info(result: Any) -> dict[str, Any]:
-    """Method, parameters, versions, coverage and QC of a ScoreResult, scored AnnData or DataFrame."""
+    """Collect the method, parameters, versions, coverage and QC of a ScoreResult, scored AnnData or DataFrame."""
     info: dict[str, Any] = {
         "method": None,
         "params": {},
@@ -83,9 +84,11 @@ def _result_info(result: Any) -> dict[str, Any]:
         "qc": None,
     }
     if is_anndata(result):
-        uns = dict(result.uns.get("resistscore") or {})
+        uns = dict(result.uns.get(get.DEFAULT_KEY) or {})
         info.update({k: uns.get(k, info[k]) for k in ("method", "params", "seed", "versions")})
-        stored = [uns[k] for k in ("qc", "gene_mapping") if uns.get(k) is not None]
+        stored = [
+            get.record(result, k) for k in (get.QC, get.GENE_MAPPING) if get.record(result, k) is not None
+        ]
         info["qc"] = stored or None
         if uns.get("n_controls") is not None:
             info["params"] = {**dict(info["params"] or {}), "n_controls": uns["n_controls"]}
@@ -150,7 +153,7 @@ def _df_html(df: pd.DataFrame, *, index: bool = True, max_rows: int | None = Non
 
 
 def _short(value: Any, limit: int = 20) -> Any:
-    """Lists longer than ``limit`` are cut (with the count of the rest) so that QC stays readable."""
+    """Cut lists longer than ``limit`` (with the count of the rest) so that QC stays readable."""
     if isinstance(value, (list, tuple)) and len(value) > limit:
         return [*list(value[:limit]), f"... (+{len(value) - limit})"]
     if isinstance(value, Mapping):
@@ -159,7 +162,7 @@ def _short(value: Any, limit: int = 20) -> Any:
 
 
 def _mapping_html(d: Mapping[str, Any], steps: pd.Series | None) -> Markup:
-    """A gene-mapping report (``rs.pp.harmonize_genes``) or its stored dict form."""
+    """Return a gene-mapping report (``rs.pp.harmonize_genes``) or its stored dict form."""
     keys = (
         "n_input",
         "n_mapped",
@@ -316,23 +319,6 @@ class _Refs:
         return f'<a href="#ref-{html.escape(citation.key)}">[{n}]</a>'
 
 
-def _method_citation(method: str | None) -> Citation | None:
-    if not method:
-        return None
-    key = METHOD_CITATION.get(str(method).lower())
-    if key:
-        return CITATIONS[key]
-    try:
-        from resistscore.tl.methods import registry
-
-        info = registry.get(method)
-    except ImportError:  # pragma: no cover - partial installation
-        info = None
-    if info is not None and info.reference:
-        return Citation(f"method-{method}", info.reference, doi_of(info.reference))
-    return None
-
-
 def _methods_paragraph(
     info: dict[str, Any], n_signatures: int, stats: list[tuple[str, Any]], anndata: bool, survival: bool
 ) -> tuple[Markup, list[Citation]]:
@@ -357,7 +343,7 @@ def _methods_paragraph(
             + "."
         )
     text = [first]
-    cit = _method_citation(method)
+    cit = method_citation(method)
     if method:
         text.append(
             f"Scores were computed with the {esc(str(method))} method"
@@ -406,7 +392,7 @@ def _methods_paragraph(
 def _fdr_frame(result: Any) -> pd.DataFrame | None:
     """Per-sample FDR of the scores (ScoreResult ``.fdr`` or ``obsm["resistscore_fdr"]``), if computed."""
     if is_anndata(result):
-        fdr = result.obsm.get("resistscore_fdr", None)
+        fdr = result.obsm.get(get.OBSM_FDR, None)
     else:
         fdr = getattr(result, "fdr", None)
     return fdr if isinstance(fdr, pd.DataFrame) else None

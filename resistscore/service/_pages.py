@@ -31,7 +31,7 @@ _TABLE_ROWS = 1000
 
 
 def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
-    """A page, with the CSRF token of the browser's ``rs_csrf`` cookie (set when new)."""
+    """Return a page, with the CSRF token of the browser's ``rs_csrf`` cookie (set when new)."""
     token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
     settings = request.app.state.jobs.settings
     html = _TEMPLATES.get_template(name).render(

@@ -21,43 +21,12 @@ from resistscore.tl.stats._effects import (
     ncp_ci_t,
 )
 from resistscore.tl.stats._input import prepare
-from resistscore.tl.stats._results import StatsResult, bh_fdr
+from resistscore.tl.stats._models import _group_model
+from resistscore.tl.stats._results import COMPARE_COLUMNS, StatsResult, bh_fdr, group_levels
 
 __all__ = ["COMPARE_COLUMNS", "compare_groups"]
 
-#: Fixed columns of :func:`compare_groups` tables.
-COMPARE_COLUMNS = [
-    "signature",
-    "test",
-    "group1",
-    "group2",
-    "n1",
-    "n2",
-    "mean1",
-    "mean2",
-    "estimate",
-    "estimate_type",
-    "estimate_ci_low",
-    "estimate_ci_high",
-    "statistic",
-    "df",
-    "effect",
-    "effect_type",
-    "ci_low",
-    "ci_high",
-    "pvalue",
-    "fdr",
-    "note",
-]
-
 _TESTS = ("welch", "mannwhitney", "anova", "kruskal")
-
-
-def _levels(values: pd.Series) -> list[str]:
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        present = set(values.dropna().astype(str))
-        return [str(c) for c in values.cat.categories if str(c) in present]
-    return sorted(values.dropna().astype(str).unique())
 
 
 def _empty_row(signature: str, test: str, g1: str, g2: str | None) -> dict[str, Any]:
@@ -345,8 +314,6 @@ def compare_groups(
             raise StatisticsError(
                 f"test={test!r} cannot adjust for covariates or use a mixed model; use test='welch' (linear model)."
             )
-        from resistscore.tl.stats._models import _group_model
-
         return _group_model(
             scores,
             metadata,
@@ -385,7 +352,7 @@ def compare_groups(
             )
         keep = g.astype(str).isin(wanted) & g.notna()
         df, meta, g = df[keep], meta[keep], g[keep]
-    labels = _levels(g)
+    labels = group_levels(g)
     gs = g.astype(str).where(g.notna())
     if len(labels) < 2:
         raise StatisticsError(
