@@ -31,6 +31,7 @@ import pandas as pd
 from resistscore._atomic import atomic_dir, check_output_file, check_output_folder
 from resistscore._errors import (
     InputFormatError,
+    LowCoverageWarning,
     ResistScoreError,
     SampleMismatchWarning,
     SignatureError,
@@ -78,6 +79,8 @@ class AnalysisOutputs:
     result: object | None = None
     stats: dict[str, object] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    confounders: object | None = None
+    confounder_correlation: pd.DataFrame | None = None
 
     def add(self, kind: str, *paths: Path) -> None:
         self.files.setdefault(kind, []).extend(Path(p) for p in paths)
@@ -88,7 +91,15 @@ class AnalysisOutputs:
             k: [dst / Path(p).relative_to(src) if Path(p).is_relative_to(src) else Path(p) for p in v]
             for k, v in self.files.items()
         }
-        return AnalysisOutputs(dst, files, self.result, self.stats, list(self.warnings))
+        return AnalysisOutputs(
+            dst,
+            files,
+            self.result,
+            self.stats,
+            list(self.warnings),
+            self.confounders,
+            self.confounder_correlation,
+        )
 
     def summary(self) -> dict[str, str]:
         """One line per kind of output: where it is."""
@@ -339,6 +350,7 @@ class Design:
     covariates: tuple[str, ...] = ()
     sample_key: str | None = None
     test: str | None = None
+    adjust: tuple[str, ...] = ()
 
     def columns(self) -> list[tuple[str, str]]:
         """``(argument, column)`` of every metadata column asked for."""
@@ -428,11 +440,34 @@ def _require_scores(result, *, label: Callable[[str], str] = _cli) -> None:
 
 
 # -------------------------------------------------------------------------------------- statistics
-def _stats_tables(result, metadata: pd.DataFrame, design: Design) -> dict[str, object]:
-    """Run the statistics asked for; each is skipped when its column is not given."""
+def _stats_tables(result, metadata: pd.DataFrame, design: Design, confounders=None) -> dict[str, object]:
+    """Run the statistics asked for; each is skipped when its column is not given.
+
+    ``design.adjust`` names confounders (``proliferation`` ...) whose scores are covariates: taken from
+    ``confounders`` (their ScoreResult) when given, else from the scores themselves.
+    """
     from resistscore import tl
 
-    common = {"covariates": list(design.covariates) or None, "sample_key": design.sample_key}
+    adjust = None
+    if design.adjust:
+        adjust = list(design.adjust)
+        if confounders is not None:
+            from resistscore.tl.stats._confounders import pick_confounders
+
+            adjust = pick_confounders(confounders.scores, adjust, arg="adjust")
+            unscored = [c for c in adjust.columns if adjust[c].isna().all()]
+            if unscored:
+                cov = confounders.coverage
+                why = "; ".join(f"{c}: {cov.loc[c, 'reason']}" for c in unscored if c in cov.index)
+                raise StatisticsError(
+                    f"cannot adjust for {', '.join(unscored)}: the data cover too few of its genes ({why}). "
+                    "Leave it out of the adjustment."
+                )
+    common = {
+        "covariates": list(design.covariates) or None,
+        "sample_key": design.sample_key,
+        "adjust": adjust,
+    }
     stats: dict[str, object] = {}
     if design.group is not None:
         stats["groups"] = tl.compare_groups(
@@ -460,6 +495,7 @@ def analyze(
     covariates: list[str] | None = None,
     sample_key: str | None = None,
     test: str | None = None,
+    adjust: str | list[str] | None = None,
     seed: int = 0,
     pvalues: bool = True,
     n_controls: int | None = None,
@@ -481,7 +517,8 @@ def analyze(
     data
         Expression data: AnnData (obs = samples or cells, var = HGNC symbols) or a samples x genes DataFrame.
     outdir
-        Folder for the outputs: ``scores.csv``, ``scores_tidy.csv``, ``coverage.csv``, ``stats_*.csv``,
+        Folder for the outputs: ``scores.csv``, ``scores_tidy.csv``, ``coverage.csv``,
+        ``confounder_scores.csv``, ``confounder_correlation.csv``, ``stats_*.csv``,
         ``figures/`` (each figure in every format of ``formats``), ``report.html`` and
         ``.resistscore-run.json`` (the files written, the version, the warnings).
     metadata
@@ -495,6 +532,13 @@ def analyze(
     sample_key
         For single-cell data: the obs column of the biological replicate (e.g. ``"patient"``); tests then run
         on per-sample pseudobulk scores.
+    adjust
+        Confounder(s) whose scores are covariates of every statistic: ``"proliferation"``, ``"stromal"``,
+        ``"immune"`` (or their ids ``confounder.*``), e.g. ``adjust=["proliferation"]``. The confounder
+        signatures (``rs.sig.confounders()``) are scored in every analysis, with the method of the
+        mechanisms and kept apart from them (``confounder_scores.csv``); each mechanism's Spearman
+        correlation with them is in ``confounder_correlation.csv``
+        (:func:`resistscore.tl.confounder_correlation`).
     formats
         Figure formats (vector formats such as ``"pdf"`` or ``"svg"`` for publication).
     title
@@ -514,7 +558,9 @@ def analyze(
     OutputError
         If ``outdir`` is a file, holds an input or files resistscore did not write.
     """
-    design = Design(group, response, time, event, tuple(covariates or ()), sample_key, test)
+    design = Design(
+        group, response, time, event, tuple(covariates or ()), sample_key, test, _adjust_names(adjust)
+    )
     scoring = {"signatures": signatures, "method": method, "seed": seed, "pvalues": pvalues}
     scoring.update({"n_controls": n_controls, "progress": progress})
     return _analyze(
@@ -554,14 +600,22 @@ def _analyze(
             qc.append(pp.GeneMappingReport.from_dict(data.uns["resistscore"]["gene_mapping"]))
         result = tl.score(data, return_result=True, **scoring)
         _require_scores(result, label=label)
-        stats = _stats_tables(result, metadata, design) if metadata is not None else {}
-        outputs = AnalysisOutputs(outdir=stage, result=result, stats=stats)
+        conf = _score_confounders(data, result, scoring)
+        corr = tl.confounder_correlation(result.scores, conf.scores)
+        stats = _stats_tables(result, metadata, design, conf) if metadata is not None else {}
+        outputs = AnalysisOutputs(outdir=stage, result=result, stats=stats, confounders=conf)
+        outputs.confounder_correlation = corr
         outputs.add("scores", write_table(result.scores, stage / "scores.csv"))
         outputs.add(
             "scores (tidy, with p-values and FDR)",
             write_table(result.tidy(), stage / "scores_tidy.csv", index=False),
         )
         outputs.add("coverage", write_table(result.coverage, stage / "coverage.csv"))
+        outputs.add("confounder scores", write_table(conf.scores, stage / "confounder_scores.csv"))
+        outputs.add(
+            "correlation with confounders",
+            write_table(corr, stage / "confounder_correlation.csv", index=False),
+        )
         for name, st in stats.items():
             outputs.add("statistics", write_table(st.table, stage / f"stats_{name}.csv", index=False))
         common = {"metadata": metadata, "stats": stats}
@@ -589,6 +643,31 @@ def _analyze(
         outputs.warnings = list(log.messages)
         record["warnings"] = list(log.messages)
     return outputs.moved(stage, Path(outdir))
+
+
+def _adjust_names(adjust) -> tuple[str, ...]:
+    """``adjust`` of :func:`analyze` as a tuple of names (a comma-separated string is split)."""
+    if adjust is None:
+        return ()
+    if isinstance(adjust, str):
+        return tuple(_split(adjust))
+    if not all(isinstance(a, str) for a in adjust):
+        raise StatisticsError(f"`adjust` must name confounders (e.g. ['proliferation']); got {adjust!r}.")
+    return tuple(adjust)
+
+
+def _score_confounders(data, result, scoring: dict[str, Any]):
+    """Score the confounder signatures as the mechanisms were scored (same method and seed, no p-values).
+
+    A confounder below its minimal coverage gets NaN scores, recorded in the result's coverage; the
+    coverage warning is not repeated here (the confounders are context, not the analysis).
+    """
+    from resistscore import sig, tl
+
+    kwargs = {"method": result.method, "seed": scoring.get("seed", 0), "pvalues": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LowCoverageWarning)
+        return tl.score(data, sig.confounders(), return_result=True, progress=False, **kwargs)
 
 
 def run_demo(outdir: str | Path, *, kind: str = "bulk", seed: int = 0) -> AnalysisOutputs:
@@ -702,11 +781,18 @@ def stats_file(
     event=None,
     covariates=None,
     test=None,
+    adjust=None,
 ) -> AnalysisOutputs:
-    """Run the statistics of :func:`analyze` on a scores table and a metadata table."""
+    """Run the statistics of :func:`analyze` on a scores table and a metadata table.
+
+    ``adjust`` names confounder columns of the scores table (e.g. ``proliferation`` for
+    ``confounder.proliferation``) to adjust every statistic for.
+    """
     out = Path(out)
     _check_table_suffix(out)
-    design = Design(group, response, time, event, tuple(_split(covariates)), None, test)
+    design = Design(
+        group, response, time, event, tuple(_split(covariates)), None, test, _adjust_names(adjust)
+    )
     if all(getattr(design, k) is None for k in ("group", "response", "time", "event")):
         raise StatisticsError("nothing to test: give --group, --response, or --time with --event.")
     _check_options(design, True)
@@ -759,11 +845,14 @@ def analyze_file(
     event=None,
     covariates=None,
     test=None,
+    adjust=None,
     formats="png,pdf",
     **read_kwargs,
 ) -> AnalysisOutputs:
     """Read an expression file (and optional metadata) and run :func:`analyze` on it."""
-    design = Design(group, response, time, event, tuple(_split(covariates)), None, test)
+    design = Design(
+        group, response, time, event, tuple(_split(covariates)), None, test, _adjust_names(adjust)
+    )
     fmts = _figure_formats(formats)
     sigs, sig_path = parse_signatures(signatures)
     inputs = [Path(input_path), Path(metadata) if metadata is not None else None, sig_path]
