@@ -5,8 +5,9 @@
 #   bash run.sh demo [OUTDIR]   the main job: score the toy cohort, write scores, statistics,
 #                               figures (PNG + PDF) and an HTML report into OUTDIR (default resistscore-demo/)
 #   bash run.sh test            the full check: linter, formatter check, the whole test suite
-#                               (doctests and notebooks included), and a wheel smoke test in a
-#                               clean virtual environment outside the repository
+#                               (doctests, notebooks and the documentation build included), and a
+#                               wheel smoke test in a clean virtual environment outside the repository
+#   bash run.sh docs            the documentation site (Sphinx) into docs/_build/html
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -51,6 +52,19 @@ PY
   (cd "$tmp" && "$tmp/venv/bin/resistscore" signatures list --level mechanism >/dev/null)
 }
 
+build_docs() {
+  # The tutorials are executed during the build and cached in docs/_build/.jupyter_cache (a notebook runs
+  # again when its code changes); the cache is dropped when the package or the signatures changed since.
+  local cache="docs/_build/.jupyter_cache"
+  if [ -d "$cache" ] && [ -n "$(find resistscore signatures pyproject.toml -newer "$cache" -type f ! -name '*.pyc' -print -quit)" ]; then
+    rm -rf "$cache"
+  fi
+  echo "==> sphinx-build -W (every warning is an error) into docs/_build/html"
+  python -m sphinx -W --keep-going -b html docs docs/_build/html
+  touch "$cache" 2>/dev/null || true
+  echo "open docs/_build/html/index.html"
+}
+
 case "${1:-}" in
   demo)
     setup
@@ -67,8 +81,12 @@ case "${1:-}" in
     python -m pytest
     wheel_smoke_test
     ;;
+  docs)
+    setup
+    build_docs
+    ;;
   *)
-    echo "usage: bash run.sh demo [OUTDIR] | bash run.sh test" >&2
+    echo "usage: bash run.sh demo [OUTDIR] | bash run.sh test | bash run.sh docs" >&2
     exit 2
     ;;
 esac

@@ -28,6 +28,66 @@ def nci60_dir() -> Path:
     return d
 
 
+NOTEBOOK_DIR = REPO / "notebooks"
+REAL_DATA_NOTEBOOKS = {"02_nci60_bulk"}
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+# tqdm.auto asks for ipywidgets, which a kernel run headless does not need: not a message for the reader
+KERNEL_WARNINGS = "ignore:IProgress not found"
+
+
+@pytest.fixture(scope="session")
+def executed_notebook(tmp_path_factory, request):
+    """Run a tutorial once per test session: ``executed_notebook("01_quickstart_toy")`` -> executed ``.ipynb``.
+
+    The tutorial's source, ``notebooks/NAME.py`` (jupytext percent format), runs top to bottom on a fresh
+    kernel of this interpreter, in a temporary working directory (files it writes land there:
+    ``executed_notebook.workdir(NAME)``). ``tests/test_notebooks.py`` checks that each runs;
+    ``tests/test_docs.py`` builds the documentation from the executed copies (all in
+    ``executed_notebook.folder``), so each tutorial runs once per test run. A notebook that needs real data
+    skips when the data are absent; a failure is raised again to every later caller without a second run.
+    """
+    import sys
+
+    import jupytext
+    import nbclient
+    import nbformat
+
+    folder = tmp_path_factory.mktemp("executed_notebooks")
+    done: dict[str, Path | BaseException] = {}
+
+    def run(name: str) -> Path:
+        if name not in done:
+            try:
+                done[name] = _execute(name)
+            except BaseException as exc:  # a failure or a skip (absent data) is remembered, not re-run
+                done[name] = exc
+        if isinstance(done[name], BaseException):
+            raise done[name]
+        return done[name]
+
+    def _execute(name: str) -> Path:
+        nb = jupytext.read(NOTEBOOK_DIR / f"{name}.py")
+        workdir = run.workdir(name)
+        workdir.mkdir()
+        with pytest.MonkeyPatch.context() as mp:
+            if name in REAL_DATA_NOTEBOOKS:
+                nci60 = request.getfixturevalue("nci60_dir")  # skips with a reason when the data are absent
+                mp.setenv("RESISTSCORE_SHARED_DATA", str(Path(nci60).resolve().parent))
+            # the kernel's "python" must be the interpreter running the tests (the project's environment)
+            mp.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+            mp.setenv("MPLBACKEND", INLINE_BACKEND)  # figures are outputs of their cells, as in Jupyter
+            mp.setenv("PYTHONWARNINGS", KERNEL_WARNINGS)
+            client = nbclient.NotebookClient(nb, timeout=900, kernel_name="python3")
+            client.execute(cwd=str(workdir))
+        out = folder / f"{name}.ipynb"
+        nbformat.write(nb, out)
+        return out
+
+    run.folder = folder
+    run.workdir = lambda name: folder / f"{name}.work"
+    return run
+
+
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
     """Folder of stored reference outputs (see tests/_reference/README.md)."""

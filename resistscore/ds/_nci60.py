@@ -93,10 +93,12 @@ class NCI60:
     Attributes
     ----------
     expression
-        AnnData, cell lines x HGNC genes (U133A probe sets collapsed to genes by the highest mean
-        expression); ``obs``: ``panel`` and the line's name in each file (``name_expression``,
-        ``name_gi50``, ``name_qpcr``); ``var``: ``input_ids`` (the probe kept),
-        ``hgnc_id``; ``uns["resistscore"]["gene_mapping"]`` and ``["read_report"]``.
+        AnnData, cell lines x genes, harmonised with the defaults of :func:`~resistscore.pp.harmonize_genes`:
+        U133A probe sets of one HGNC gene averaged within each cell line (single-sample, limma
+        ``avereps``), probe sets without an HGNC gene kept under their probe id; ``obs``: ``panel`` and the
+        line's name in each file (``name_expression``, ``name_gi50``, ``name_qpcr``); ``var``:
+        ``input_ids`` (the probes averaged, ``|``-separated), ``hgnc_id`` (empty for unmapped probes);
+        ``uns["resistscore"]["gene_mapping"]`` and ``["read_report"]``.
     probes
         AnnData, cell lines x probe sets, as in the file (``var``: ``symbol``, ``entrez``).
     gi50
@@ -231,9 +233,7 @@ def nci60(data_dir: str | os.PathLike[str]) -> NCI60:
     with warnings.catch_warnings():
         # the few probes whose annotation is ambiguous are listed in the mapping report
         warnings.simplefilter("ignore", AmbiguousGeneWarning)
-        expression, expr_map = harmonize_genes(
-            probes, annotation=["entrez", "symbol"], probe_collapse="max_mean"
-        )
+        expression, expr_map = harmonize_genes(probes, annotation=["entrez", "symbol"])
 
     # --- qPCR: historical ABC names -> current symbols -------------------------------------------
     q_raw = read(d / FILES["qpcr"], orientation="samples_x_genes")

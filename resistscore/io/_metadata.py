@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from resistscore._errors import InputFormatError
@@ -69,35 +70,84 @@ class MetadataJoinReport:
         )
 
 
-def _read_table(path: Path, sheet) -> pd.DataFrame:
+def _id_strings(values: pd.Series) -> pd.Series:
+    """Sample ids as text: strings stripped, whole numbers without ".0" (an Excel cell 7 is id "7")."""
+
+    def one(v):
+        if isinstance(v, str):
+            return v.strip()
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return "" if v is None or (isinstance(v, float) and v != v) else str(v)
+
+    return values.map(one)
+
+
+def _read_table(
+    path: Path, sheet, decimal: str | None = None, thousands: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(table with numeric columns as numbers, table as written) of a CSV/TSV, Excel or parquet file.
+
+    A column becomes numeric when every present cell is a number; the number format (decimal and
+    thousands separators) is decided from all such cells at once, as for expression files.
+    """
+    from resistscore.io import _numbers
     from resistscore.io._read import _detect_format, _read_delimited, _read_excel, _read_parquet
 
+    _numbers.check_format_args(decimal, thousands)
     if not path.exists():
         raise InputFormatError(f"{path} does not exist; check the path.")
+    if path.is_dir():
+        raise InputFormatError(f"{path} is a folder; pass a table file (CSV/TSV, Excel or parquet).")
     if path.stat().st_size == 0:
         raise InputFormatError(f"{path.name} is empty (0 bytes).")
     fmt, _ = _detect_format(path)
     report: dict = {}
     if fmt in ("csv", "tsv"):
-        df = _read_delimited(path, None, report, as_text=True)
+        raw = _read_delimited(path, None, report, as_text=True)
     elif fmt == "excel":
-        df = _read_excel(path, sheet, report)
+        raw = _read_excel(path, sheet, report)
     elif fmt == "parquet":
-        df = _read_parquet(path)
+        raw = _read_parquet(path)
     else:
         raise InputFormatError(
             f"{path.name} looks like a {fmt} file; sample metadata must be CSV/TSV, Excel or parquet."
         )
-    df.columns = [str(c).strip() for c in df.columns]
-    # convert columns that are entirely numeric
+    counts = pd.Series(raw.names).value_counts()
+    dup = list(counts[counts > 1].index)
+    if dup:
+        raise InputFormatError(
+            f"{path.name}: the column name(s) {dup[:5]} occur more than once; give every column its own name."
+        )
+    written = raw.df.copy()
+    written.columns = raw.names
+    df = written.copy()
+    ev = _numbers.NumberEvidence()
+    numeric = []
     for c in df.columns:
-        conv = pd.to_numeric(df[c].replace("", pd.NA), errors="coerce")
-        nonempty = df[c].astype(str).str.strip() != ""
-        if nonempty.any() and conv[nonempty].notna().all():
-            df[c] = conv
-        else:
-            df[c] = df[c].replace("", pd.NA)
-    return df
+        values = df[c].to_numpy(dtype=object)
+        present = values[~_numbers.is_missing(values)]
+        if not len(present) or not any(isinstance(v, str) for v in present):
+            continue  # empty, or typed already (Excel, parquet)
+        if _numbers.is_number_like(present).all():
+            numeric.append(c)
+            ev.add_tokens(values)
+    number_format = _numbers.decide(ev, path.name, decimal, thousands)
+    for c in df.columns:
+        if c in numeric:
+            vals, text = _numbers.convert(df[c], number_format)
+            if not text.any():
+                finite = vals[~np.isnan(vals)]
+                whole = (
+                    len(finite) == len(vals)
+                    and np.all(finite == np.round(finite))
+                    and np.all(abs(finite) < 2**53)
+                )
+                df[c] = vals.astype(np.int64) if whole else vals
+                continue
+        if df[c].dtype == object:
+            df[c] = df[c].map(lambda v: pd.NA if isinstance(v, str) and not v.strip() else v)
+    return df, written
 
 
 def read_table(
@@ -106,6 +156,8 @@ def read_table(
     what: str = "table",
     index_col: str | int | None = 0,
     sheet: str | int | None = None,
+    decimal: str | None = None,
+    thousands: str | None = None,
 ) -> pd.DataFrame:
     """Read a small table (scores, sample metadata) indexed by sample id.
 
@@ -120,12 +172,15 @@ def read_table(
         default integer index.
     sheet
         Excel sheet.
+    decimal, thousands
+        Number format, as in :func:`resistscore.io.read` (default: decided from all numeric cells).
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by the id column (as strings); entirely numeric columns are numbers, others strings
-        with missing values as ``<NA>``.
+        Indexed by the id column (as written, stripped: ``001`` stays ``001``); entirely numeric
+        columns are numbers (missing values and NA spellings NaN), others strings with empty cells as
+        ``<NA>``.
 
     Raises
     ------
@@ -143,7 +198,7 @@ def read_table(
     S1             0.5       -0.2
     S2             0.1        0.3
     """
-    df = _read_table(Path(path), sheet)
+    df, written = _read_table(Path(path), sheet, decimal, thousands)
     if df.shape[0] == 0:
         raise InputFormatError(f"the {what} table {Path(path).name} has no rows.")
     if index_col is None:
@@ -158,12 +213,17 @@ def read_table(
         raise InputFormatError(
             f"the {what} table has no column {index_col!r} (columns: {list(df.columns)[:10]}); pass index_col=."
         )
-    ids = df[index_col].astype(str).str.strip()
+    ids = _id_strings(written[index_col])
     dup = ids[ids.duplicated()].unique()
     if len(dup):
         raise InputFormatError(
             f"the {what} table {Path(path).name} has duplicated ids in column {index_col!r} ({list(dup[:5])}); "
             "keep one row per sample."
+        )
+    if (ids == "").any():
+        raise InputFormatError(
+            f"the {what} table {Path(path).name} has {int((ids == '').sum())} row(s) without an id in column "
+            f"{index_col!r}; give every row an id."
         )
     out = df.drop(columns=[index_col])
     out.index = pd.Index(ids.to_numpy(), name=index_col)
@@ -177,6 +237,8 @@ def read_metadata(
     *,
     match: str = "normalized",
     sheet: str | int | None = None,
+    decimal: str | None = None,
+    thousands: str | None = None,
 ) -> tuple[pd.DataFrame, MetadataJoinReport | None]:
     """Read a sample-metadata table and (optionally) align it to the samples of ``adata``.
 
@@ -195,6 +257,9 @@ def read_metadata(
         case and punctuation (``NCI/ADR-RES`` = ``nci_adr_res``), and reported in ``renamed``.
     sheet
         Excel sheet.
+    decimal, thousands
+        Number format of a text file, as in :func:`resistscore.io.read` (default: decided from all
+        numeric cells).
 
     Returns
     -------
@@ -225,8 +290,9 @@ def read_metadata(
     check_choice("match", match, ("exact", "normalized"))
     if isinstance(path_or_df, pd.DataFrame):
         meta = path_or_df.copy()
+        written = meta
     else:
-        meta = _read_table(Path(path_or_df), sheet)
+        meta, written = _read_table(Path(path_or_df), sheet, decimal, thousands)
     if meta.shape[0] == 0:
         raise InputFormatError("the metadata table has no rows.")
     data_ids: list[str] | None = None
@@ -239,9 +305,8 @@ def read_metadata(
             raise InputFormatError("`adata` must be an AnnData or a samples x genes DataFrame.")
 
     def ids_of(col: str) -> pd.Series:
-        return (
-            pd.Series(meta.index if col == "index" else meta[col], index=meta.index).astype(str).str.strip()
-        )
+        values = meta.index.to_series() if col == "index" else written[col]
+        return _id_strings(pd.Series(values.to_numpy(dtype=object), index=meta.index))
 
     if id_column is None:
         candidates = (

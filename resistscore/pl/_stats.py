@@ -42,7 +42,7 @@ def _row_labels(table: pd.DataFrame) -> list[str]:
             table["group1"].notna() & table["group2"].notna(), table.get("test", "").astype(str)
         )
         extra = pair
-    for col in ("term", "test", "model"):
+    for col in ("response", "term", "test", "model"):
         if col in table.columns and (labels + extra).duplicated().any():
             extra = extra + " " + table[col].astype(str)
     return (labels + ": " + extra.str.strip()).tolist()

@@ -1,7 +1,15 @@
 """Preprocessing: gene identifiers to HGNC symbols, scale detection and quality control."""
 
 from resistscore.pp._gene_table import GeneTableError, gene_table, gene_table_provenance
-from resistscore.pp._harmonize import COLLAPSE_RULES, GeneMappingReport, harmonize_genes, map_genes
+from resistscore.pp._harmonize import (
+    COHORT_LEVEL_RULES,
+    COLLAPSE_RULES,
+    DEFAULT_COLLAPSE,
+    GeneMappingReport,
+    harmonize_genes,
+    map_genes,
+)
+from resistscore.pp._kind import DATA_KINDS, DataKind, data_kind
 from resistscore.pp._qc import QCReport, clean, qc
 from resistscore.pp._scale import (
     METHOD_SCALE_NEEDS,
@@ -14,15 +22,20 @@ from resistscore.pp._scale import (
 )
 
 __all__ = [
+    "COHORT_LEVEL_RULES",
     "COLLAPSE_RULES",
+    "DATA_KINDS",
+    "DEFAULT_COLLAPSE",
     "METHOD_SCALE_NEEDS",
     "SCALE_KINDS",
+    "DataKind",
     "GeneMappingReport",
     "GeneTableError",
     "QCReport",
     "ScalePlan",
     "ScaleReport",
     "clean",
+    "data_kind",
     "detect_scale",
     "ensure_log",
     "gene_table",

@@ -6,7 +6,9 @@ Resolution rules (applied to each distinct identifier, first match wins):
 2. ``ensembl``: ``ENSG...`` ids (a version suffix such as ``.15`` is dropped) via HGNC's Ensembl column.
 3. ``entrez``: all-digit ids via HGNC's NCBI Gene column.
 4. ``exact``: the id is a current approved HGNC symbol.
-5. ``case``: the id equals an approved symbol up to letter case (``abcb1`` -> ``ABCB1``).
+5. ``case``: the id equals an approved symbol up to letter case (``abcb1`` -> ``ABCB1``, ``ar`` -> ``AR``).
+   An approved symbol (ignoring case) takes precedence over every previous symbol and alias, as HGNC's
+   own search does: ``pgp`` is PGP even though PGP is also an alias of PGPEP1 (noted in the report).
 6. ``excel_date``: spreadsheet-mangled symbols (``1-Mar``, ``7-Sep``, ``Sep-07``, ``1-Dec``, or a date
    cell read back as ``2024-09-07``) are turned
    back into their old symbols (``MARCH1``/``MARC1``, ``SEPT7``, ``DEC1``), which are then resolved by
@@ -16,10 +18,22 @@ Resolution rules (applied to each distinct identifier, first match wins):
    symbols were once approved symbols, so they take precedence over informal aliases; when the id is
    also an alias of other genes, those are listed in the report's ``candidates``/``note`` columns.
 8. ``alias``: the id is an alias symbol of exactly one approved gene (``BCRP`` -> ``ABCG2``).
-   Previous/alias matching is exact first, then case-insensitive.
-9. ``ambiguous``: several approved genes claim the id: left unmapped, with an
+   Previous and alias matching are each exact first, then case-insensitive. The precedence is
+   approved symbol (ignoring case) > previous symbol > alias; only a tie within one level is ambiguous.
+9. ``ambiguous``: several approved genes claim the id at the same level: left unmapped, with an
    :class:`~resistscore.AmbiguousGeneWarning`, unless the caller resolves it with ``mapping=``.
 10. ``unmapped``: nothing matched.
+
+Identifiers that stay unmapped (ambiguous, unknown, withdrawn without successor) are kept in the
+harmonised matrix under their own name by default (``drop_unmapped=False``): they are measured genes,
+so they stay in every within-sample ranking and only match no signature. Harmonising therefore changes
+a rank-based score only through the genes it maps into signatures.
+
+Several identifiers mapped to the same gene (probe sets, or an alias beside its current symbol) are
+collapsed by ``probe_collapse``; the default ``"mean"`` averages them within each sample (limma's
+``avereps``), so a sample's values never depend on which other samples are in the file. The
+cohort-level ``"max_mean"`` (WGCNA ``collapseRows`` "MaxMean": the identifier with the highest mean
+over all samples) is available by name; the rule used is recorded in the report and ``adata.uns``.
 
 Mouse data (``species="mouse"``) are first resolved to MGI genes (symbol, synonym or ``ENSMUSG`` id)
 and then to their human orthologs listed by HGNC (step ``ortholog``); a mouse gene with several human
@@ -46,16 +60,26 @@ from resistscore._errors import AmbiguousGeneWarning, GeneIdentifierError, Input
 from resistscore._validate import check_choice
 from resistscore.pp._gene_table import _load
 
-__all__ = ["COLLAPSE_RULES", "GeneMappingReport", "harmonize_genes", "map_genes"]
+__all__ = [
+    "COHORT_LEVEL_RULES",
+    "COLLAPSE_RULES",
+    "DEFAULT_COLLAPSE",
+    "GeneMappingReport",
+    "harmonize_genes",
+    "map_genes",
+]
 
 ID_TYPES = ("auto", "symbol", "ensembl", "entrez", "probe")
 SPECIES = ("auto", "human", "mouse")
 COLLAPSE_RULES = {
-    "max_mean": "keep the input identifier with the highest mean expression across samples (standard for microarray probe sets)",
-    "mean": "average the input identifiers mapped to the same gene",
-    "sum": "sum the input identifiers mapped to the same gene (for raw counts)",
-    "first": "keep the first input identifier in file order",
+    "mean": "average, within each sample, the input identifiers mapped to the same gene (limma avereps; single-sample)",
+    "max_mean": "keep the input identifier with the highest mean expression over all samples of the file (WGCNA collapseRows MaxMean; cohort-level: a sample's values depend on the other samples)",
+    "sum": "sum, within each sample, the input identifiers mapped to the same gene (for raw counts; single-sample)",
+    "first": "keep the first input identifier in file order (single-sample)",
 }
+#: collapse rules whose result for a sample depends on the other samples of the file
+COHORT_LEVEL_RULES = frozenset({"max_mean"})
+DEFAULT_COLLAPSE = "mean"
 STEPS = (
     "user",
     "exact",
@@ -206,6 +230,7 @@ def _classify(x: str) -> str:
 
 
 def _resolve_symbol(x: str, idx: _Index, *, allow_excel: bool = True) -> _Hit:
+    """Approved symbol (exact, then ignoring case) > previous symbol > alias; a tie within a level is ambiguous."""
     if x in idx.hgnc_id:
         other = sorted(idx.alias.get(x, frozenset()) | idx.prev.get(x, frozenset()) - {x})
         note = f"also an alias/previous symbol of {', '.join(other)}" if other else ""
@@ -213,13 +238,13 @@ def _resolve_symbol(x: str, idx: _Index, *, allow_excel: bool = True) -> _Hit:
     up = x.upper()
     if up in idx.upper:
         sym = idx.upper[up]
-        others = (idx.alias_upper.get(up, frozenset()) | idx.prev_upper.get(up, frozenset())) - {sym}
+        others = sorted((idx.alias_upper.get(up, frozenset()) | idx.prev_upper.get(up, frozenset())) - {sym})
+        note = f"case corrected from {x!r}"
         if others:
-            # a case-corrected approved symbol that is also another gene's alias/previous symbol
-            return _Hit(
-                None, "ambiguous", tuple(sorted(others | {sym})), f"{x!r} differs from {sym} in case only"
+            note += (
+                f"; also an alias/previous symbol of {', '.join(others)} (approved symbols take precedence)"
             )
-        return _Hit(sym, "case", (sym,), f"case corrected from {x!r}")
+        return _Hit(sym, "case", (sym,), note)
     if allow_excel:
         m = _DATE_D_MON.match(x) or _DATE_MON_D.match(x)
         if m:
@@ -227,23 +252,22 @@ def _resolve_symbol(x: str, idx: _Index, *, allow_excel: bool = True) -> _Hit:
         m = _DATE_ISO.match(x)
         if m and 1 <= int(m.group(1)) <= 12:
             return _resolve_excel(x, (m.group(2), _MONTH_ABBR[int(m.group(1)) - 1]), idx)
-    prev = idx.prev.get(x, frozenset()) | idx.withdrawn.get(x, frozenset())
-    alias = idx.alias.get(x, frozenset())
-    note = ""
-    if not prev and not alias:
-        prev = idx.prev_upper.get(up, frozenset())
-        alias = idx.alias_upper.get(up, frozenset())
-        note = "matched ignoring case"
+    prev, prev_note = idx.prev.get(x, frozenset()) | idx.withdrawn.get(x, frozenset()), ""
+    if not prev:
+        prev, prev_note = idx.prev_upper.get(up, frozenset()), "matched ignoring case"
+    alias, alias_note = idx.alias.get(x, frozenset()), ""
+    if not alias:
+        alias, alias_note = idx.alias_upper.get(up, frozenset()), "matched ignoring case"
     if len(prev) == 1:
         (sym,) = prev
         others = sorted(alias - prev)
         extra = f"also an alias of {', '.join(others)} (previous symbols take precedence)" if others else ""
-        return _Hit(sym, "previous", tuple(sorted(prev | alias)), "; ".join(filter(None, [note, extra])))
+        return _Hit(sym, "previous", tuple(sorted(prev | alias)), "; ".join(filter(None, [prev_note, extra])))
     if len(prev) > 1:
-        return _Hit(None, "ambiguous", tuple(sorted(prev | alias)), "previous symbol of several genes")
+        return _Hit(None, "ambiguous", tuple(sorted(prev)), "previous symbol of several genes")
     if len(alias) == 1:
         (sym,) = alias
-        return _Hit(sym, "alias", (sym,), note)
+        return _Hit(sym, "alias", (sym,), alias_note)
     if len(alias) > 1:
         return _Hit(None, "ambiguous", tuple(sorted(alias)), "alias of several genes")
     if _PROBE.match(x):
@@ -324,6 +348,18 @@ def _resolve_mouse(x: str, kind: str, midx: _MouseIndex) -> _Hit:
 # report
 
 
+class _AttrsDict(dict):
+    """A dict kept in ``DataFrame.attrs`` that pandas does not deep-copy on every operation.
+
+    pandas deep-copies ``attrs`` into the result of every operation (``df["ABCB1"]``, ``df.iloc``); a
+    mapping table of 20,000 identifiers made each of them take tens of milliseconds. The report is
+    read-only by convention, so copies share it.
+    """
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 @dataclass
 class GeneMappingReport:
     """What :func:`harmonize_genes` / :func:`map_genes` did to every input identifier.
@@ -339,14 +375,31 @@ class GeneMappingReport:
     species
         ``"human"`` or ``"mouse"``.
     collapse_rule
-        Name and description of the rule used for identifiers mapped to the same gene.
+        Name of the rule used for identifiers mapped to the same gene (see :data:`COLLAPSE_RULES`;
+        ``"none"`` for :func:`map_genes`, which collapses nothing).
+    n_collapsed
+        Number of output genes that several input identifiers were collapsed into.
+    unmapped_kept
+        Whether identifiers that could not be mapped were kept under their own name.
     """
 
     table: pd.DataFrame
     species: str = "human"
-    collapse_rule: str = "max_mean"
+    collapse_rule: str = DEFAULT_COLLAPSE
     source: str = "resistscore/_data/genes (HGNC snapshot, see PROVENANCE.md)"
     params: dict[str, Any] = field(default_factory=dict)
+    n_collapsed: int = 0
+    unmapped_kept: bool = True
+
+    @property
+    def collapse_single_sample(self) -> bool:
+        """True if a sample's collapsed values depend on that sample alone (every rule but ``max_mean``)."""
+        return self.collapse_rule not in COHORT_LEVEL_RULES
+
+    @property
+    def collapse_description(self) -> str:
+        """One sentence on the collapse rule (for the CLI output and the report)."""
+        return COLLAPSE_RULES.get(self.collapse_rule, "no identifiers were collapsed")
 
     @property
     def n_input(self) -> int:
@@ -356,12 +409,12 @@ class GeneMappingReport:
     @property
     def n_mapped(self) -> int:
         """Number of input identifiers mapped to an HGNC symbol."""
-        return int((self.table["symbol"] != "").sum())
+        return sum(1 for s in self.table["symbol"].tolist() if s != "")
 
     @property
     def n_genes(self) -> int:
         """Number of distinct HGNC symbols in the output."""
-        return int(self.table.loc[self.table["symbol"] != "", "symbol"].nunique())
+        return len({s for s in self.table["symbol"].tolist() if s != ""})
 
     @property
     def ambiguous(self) -> pd.DataFrame:
@@ -386,10 +439,13 @@ class GeneMappingReport:
     def to_dict(self) -> dict[str, Any]:
         """A plain-dict form (lists and strings only) that can be stored in ``adata.uns``."""
         return {
-            "table": {c: self.table[c].astype(str).tolist() for c in self.table.columns},
+            "table": {c: [str(v) for v in self.table[c].tolist()] for c in self.table.columns},
             "species": self.species,
             "collapse_rule": self.collapse_rule,
             "collapse_rule_description": COLLAPSE_RULES.get(self.collapse_rule, ""),
+            "collapse_single_sample": self.collapse_single_sample,
+            "n_collapsed": self.n_collapsed,
+            "unmapped_kept": self.unmapped_kept,
             "source": self.source,
             "n_input": self.n_input,
             "n_mapped": self.n_mapped,
@@ -402,13 +458,22 @@ class GeneMappingReport:
         table = pd.DataFrame({k: list(v) for k, v in d["table"].items()})
         if "kept" in table:
             table["kept"] = table["kept"].map(lambda v: str(v) == "True")
-        return cls(table=table, species=d["species"], collapse_rule=d["collapse_rule"], source=d["source"])
+        return cls(
+            table=table,
+            species=d["species"],
+            collapse_rule=d["collapse_rule"],
+            source=d["source"],
+            n_collapsed=int(d.get("n_collapsed", 0)),
+            unmapped_kept=bool(d.get("unmapped_kept", False)),
+        )
 
     def __repr__(self) -> str:
         steps = ", ".join(f"{k}={v}" for k, v in self.summary().items())
         return (
             f"GeneMappingReport({self.n_input} identifiers -> {self.n_genes} HGNC genes; species={self.species}; "
-            f"steps: {steps}; duplicates: {self.collapse_rule})"
+            f"steps: {steps}; duplicates: {self.collapse_rule}"
+            f"{'' if self.collapse_single_sample else ' (cohort-level)'}; unmapped: "
+            f"{'kept under their own name' if self.unmapped_kept else 'dropped'})"
         )
 
     def _repr_html_(self) -> str:
@@ -561,14 +626,16 @@ def map_genes(
         rows, columns=["input_id", "id_type", "symbol", "hgnc_id", "step", "candidates", "note"]
     )
     table["kept"] = table["symbol"] != ""
+    steps_seen = {r["step"] for r in rows}
     report = GeneMappingReport(
         table=table,
         species=species,
         collapse_rule="none",
         params={"id_type": id_type, "species": species},
+        unmapped_kept=False,
     )
-    amb = report.ambiguous
-    if warn and len(amb):
+    amb = report.ambiguous.drop_duplicates("input_id") if warn and "ambiguous" in steps_seen else ()
+    if len(amb):
         items = [
             f"{i} -> {c.replace('|', '/')}" + (f" ({n})" if n else "")
             for i, c, n in zip(amb["input_id"], amb["candidates"], amb["note"])
@@ -666,82 +733,26 @@ def _column_means(X) -> np.ndarray:
         return np.nanmean(np.asarray(X, dtype=float), axis=0)
 
 
-def harmonize_genes(
-    data,
-    *,
-    id_type: str = "auto",
-    species: str = "auto",
-    probe_collapse: str = "max_mean",
-    annotation: str | Mapping[str, Any] | pd.Series | None = None,
-    id_column: str | None = None,
-    mapping: Mapping[str, str] | None = None,
-    drop_unmapped: bool = True,
-    copy: bool = False,
-):
-    """Rename genes to current HGNC symbols, collapse duplicates, and report every step.
-
-    Parameters
-    ----------
-    data
-        :class:`~anndata.AnnData` (``var_names`` are the identifiers) or a samples x genes
-        :class:`~pandas.DataFrame` (columns are the identifiers). Never modified.
-    id_type, species, mapping
-        See :func:`map_genes`.
-    probe_collapse
-        Rule for several input identifiers mapped to the same gene (probe sets, or e.g. an alias and
-        its current symbol both present): ``"max_mean"`` (default; keep the identifier with the highest
-        mean expression, as is standard for microarrays), ``"mean"``, ``"sum"`` (raw counts) or
-        ``"first"``. The rule is recorded in the report.
-    annotation
-        Probe -> gene annotation: for AnnData the name of a ``var`` column (e.g. ``"symbol"``) or a list of
-        names tried in order (e.g. ``["entrez", "symbol"]``); for a DataFrame a mapping or Series indexed by
-        column name (or ``{source: mapping}`` for several sources).
-    id_column
-        For AnnData: take identifiers from this ``var`` column instead of ``var_names``.
-    drop_unmapped
-        Drop identifiers that could not be mapped (default). If False they are kept under their
-        input name (and flagged ``kept=True`` with an empty symbol in the report).
-    copy
-        Kept for symmetry with scanpy's API. The input is never modified and the result is always a
-        new object whose arrays are not shared with the input, whatever ``copy`` is.
-
-    Returns
-    -------
-    tuple
-        ``(result, report)``: the AnnData/DataFrame with HGNC symbols as gene names (``var["hgnc_id"]``
-        and ``var["input_ids"]`` record the origin for AnnData) and the :class:`GeneMappingReport`,
-        also stored in ``result.uns["resistscore"]["gene_mapping"]`` (AnnData) or
-        ``result.attrs["resistscore_gene_mapping"]`` (DataFrame).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> import resistscore as rs
-    >>> df = pd.DataFrame(
-    ...     [[1.0, 5.0, 2.0, 7.0], [3.0, 6.0, 4.0, 8.0]],
-    ...     index=["s1", "s2"],
-    ...     columns=["MDR1", "ABCB1", "BCRP", "NOT_A_GENE"],
-    ... )
-    >>> out, report = rs.pp.harmonize_genes(df)
-    >>> out
-        ABCB1  ABCG2
-    s1    5.0    2.0
-    s2    6.0    4.0
-    >>> report.table[["input_id", "symbol", "step", "kept"]]
-         input_id symbol      step   kept
-    0        MDR1  ABCB1  previous  False
-    1       ABCB1  ABCB1     exact   True
-    2        BCRP  ABCG2     alias   True
-    3  NOT_A_GENE         unmapped  False
-    """
+def _unpack(data, id_column, annotation):
+    """(ids, annotation, X) of an AnnData or a samples x genes DataFrame, with our errors for bad input."""
     import anndata as ad
 
-    check_choice("probe_collapse", probe_collapse, tuple(COLLAPSE_RULES))
     if isinstance(data, ad.AnnData):
         if data.isbacked:
             raise InputFormatError(
                 "harmonize_genes needs the expression matrix in memory to collapse duplicated genes; "
                 "load it with adata.to_memory() (or read without backed=True)."
+            )
+        if data.X is None:
+            layers = list(data.layers.keys())
+            raise InputFormatError(
+                "adata.X is None: harmonize_genes needs the expression matrix in X"
+                + (f"; set it from a layer, e.g. adata.X = adata.layers[{layers[0]!r}]." if layers else ".")
+            )
+        if id_column is not None and id_column not in data.var.columns:
+            raise InputFormatError(
+                f"id_column {id_column!r} is not a column of adata.var (columns: {list(data.var.columns)[:10]}); "
+                "pass one of them, or id_column=None to use adata.var_names."
             )
         ids = list(map(str, data.var[id_column])) if id_column else list(map(str, data.var_names))
         ann = None
@@ -757,11 +768,16 @@ def harmonize_genes(
                 ann = {col: dict(zip(ids, data.var[col])) for col in cols}
             else:
                 ann = annotation
-        X = data.X
-    elif isinstance(data, pd.DataFrame):
+        return ids, ann, data.X
+    if isinstance(data, pd.DataFrame):
         if id_column is not None:
             raise InputFormatError(
                 "`id_column` applies to AnnData only; for a DataFrame the columns are the ids."
+            )
+        if isinstance(data.columns, pd.MultiIndex):
+            raise InputFormatError(
+                "the DataFrame has MultiIndex columns; pass one level of gene identifiers as columns "
+                "(e.g. df.columns = df.columns.get_level_values(0))."
             )
         ids = list(map(str, data.columns))
         ann = None
@@ -780,11 +796,100 @@ def harmonize_genes(
                     "the expression table has non-numeric values; remove annotation columns or pass them "
                     "as `annotation=`."
                 ) from err
-    else:
-        raise InputFormatError(
-            f"harmonize_genes takes an AnnData or a samples x genes DataFrame, not {type(data).__name__}; "
-            "read files with rs.io.read first."
-        )
+        return ids, ann, X
+    raise InputFormatError(
+        f"harmonize_genes takes an AnnData or a samples x genes DataFrame, not {type(data).__name__}; "
+        "read files with rs.io.read first."
+    )
+
+
+def harmonize_genes(
+    data,
+    *,
+    id_type: str = "auto",
+    species: str = "auto",
+    probe_collapse: str = DEFAULT_COLLAPSE,
+    annotation: str | Mapping[str, Any] | pd.Series | None = None,
+    id_column: str | None = None,
+    mapping: Mapping[str, str] | None = None,
+    drop_unmapped: bool = False,
+    copy: bool = False,
+):
+    """Rename genes to current HGNC symbols, collapse duplicates, and report every step.
+
+    Parameters
+    ----------
+    data
+        :class:`~anndata.AnnData` (``var_names`` are the identifiers) or a samples x genes
+        :class:`~pandas.DataFrame` (columns are the identifiers). Never modified.
+    id_type, species, mapping
+        See :func:`map_genes`.
+    probe_collapse
+        Rule for several input identifiers mapped to the same gene (probe sets, or e.g. an alias and
+        its current symbol both present), see :data:`COLLAPSE_RULES`: ``"mean"`` (default; their mean
+        within each sample, NaN ignored, as limma's ``avereps``: a sample's values never depend on the
+        other samples of the file), ``"max_mean"`` (cohort-level: the identifier with the highest mean
+        over all samples, WGCNA ``collapseRows`` "MaxMean"), ``"sum"`` (raw counts) or ``"first"``. The
+        rule is recorded in the report and in ``adata.uns``.
+    annotation
+        Probe -> gene annotation: for AnnData the name of a ``var`` column (e.g. ``"symbol"``) or a list of
+        names tried in order (e.g. ``["entrez", "symbol"]``); for a DataFrame a mapping or Series indexed by
+        column name (or ``{source: mapping}`` for several sources).
+    id_column
+        For AnnData: take identifiers from this ``var`` column instead of ``var_names``.
+    drop_unmapped
+        False (default): identifiers that could not be mapped (ambiguous, unknown, withdrawn) stay in
+        the output under their own name - they are measured genes, so they keep their place in every
+        within-sample ranking and only match no signature (``kept=True`` with an empty symbol in the
+        report). True drops them, which changes every rank-based score (the ranking universe shrinks).
+    copy
+        Kept for symmetry with scanpy's API. The input is never modified and the result is always a
+        new object whose arrays are not shared with the input, whatever ``copy`` is.
+
+    Returns
+    -------
+    tuple
+        ``(result, report)``: the AnnData/DataFrame with HGNC symbols as gene names (``var["hgnc_id"]``
+        and ``var["input_ids"]`` record the origin for AnnData) and the :class:`GeneMappingReport`,
+        also stored in ``result.uns["resistscore"]["gene_mapping"]`` (AnnData) or
+        ``result.attrs["resistscore_gene_mapping"]`` (DataFrame), with the collapse rule.
+
+    Raises
+    ------
+    InputFormatError
+        If ``data`` is not an in-memory AnnData with ``X`` or a numeric DataFrame, or ``id_column`` /
+        ``annotation`` names a missing column.
+    GeneIdentifierError
+        If no identifier maps to an HGNC gene (wrong axis, species or identifier type).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import resistscore as rs
+    >>> df = pd.DataFrame(
+    ...     [[1.0, 5.0, 2.0, 7.0], [3.0, 6.0, 4.0, 8.0]],
+    ...     index=["s1", "s2"],
+    ...     columns=["MDR1", "ABCB1", "BCRP", "NOT_A_GENE"],
+    ... )
+    >>> out, report = rs.pp.harmonize_genes(df)
+    >>> out
+        ABCB1  ABCG2  NOT_A_GENE
+    s1    3.0    2.0         7.0
+    s2    4.5    4.0         8.0
+    >>> report.table[["input_id", "symbol", "step", "kept"]]
+         input_id symbol      step  kept
+    0        MDR1  ABCB1  previous  True
+    1       ABCB1  ABCB1     exact  True
+    2        BCRP  ABCG2     alias  True
+    3  NOT_A_GENE         unmapped  True
+    >>> report.collapse_rule, report.collapse_single_sample
+    ('mean', True)
+    """
+    import anndata as ad
+
+    check_choice("probe_collapse", probe_collapse, tuple(COLLAPSE_RULES))
+    check_choice("drop_unmapped", drop_unmapped, (True, False))
+    ids, ann, X = _unpack(data, id_column, annotation)
 
     report = map_genes(
         ids,
@@ -793,18 +898,28 @@ def harmonize_genes(
         annotation=ann,
         mapping=mapping,
     )
-    table = report.table
-    if report.n_mapped == 0 and drop_unmapped:
+    table = report.table.copy()
+    if report.n_mapped == 0:
         examples = ", ".join(repr(i) for i in ids[:5])
         raise GeneIdentifierError(
             f"none of the {len(ids)} gene identifiers (e.g. {examples}) maps to an HGNC gene (species="
             f"{report.species!r}). Check that the genes are on the expected axis (pass orientation= to "
             "rs.io.read or transpose), pass species='mouse' for mouse data, or annotation= for probe sets."
         )
-    names = np.where(table["symbol"] != "", table["symbol"], "")
+    mapped = (table["symbol"] != "").to_numpy()
+    symbols = table["symbol"].to_numpy(dtype=object)
+    names = np.where(mapped, symbols, "").astype(object)
     if not drop_unmapped:
-        names = np.where(names == "", np.asarray(ids, dtype=object), names)
-    uniq, inverse = np.unique(names, return_inverse=True)
+        own = table["input_id"].to_numpy(dtype=object)
+        # an unmapped id spelled like a mapped gene's symbol (a probe named ABCB1) would merge into that gene
+        clash = ~mapped & (own != "") & pd.Index(own).isin(set(symbols[mapped]))
+        names = np.where(mapped, names, np.where(clash, "", own))
+        if clash.any():
+            table.loc[clash, "note"] = [
+                "; ".join(filter(None, [n, "left out: spelled like the symbol of a mapped gene"]))
+                for n in table.loc[clash, "note"]
+            ]
+    uniq, inverse = np.unique(names.astype(str), return_inverse=True)
     groups = inverse.astype(int)
     if "" in set(uniq):
         empty = int(np.flatnonzero(uniq == "")[0])
@@ -821,10 +936,11 @@ def harmonize_genes(
     remap[order] = np.arange(len(order))
     groups = np.where(groups >= 0, remap[np.maximum(groups, 0)], -1)
     uniq = uniq[order]
+    first_pos = first_pos[order]
 
     chosen_or_M, kept = _collapse_matrix(groups, len(ids), probe_collapse, X)
-    table = table.copy()
     table["kept"] = kept
+    sizes = np.bincount(groups[groups >= 0], minlength=len(uniq))
     report = GeneMappingReport(
         table=table,
         species=report.species,
@@ -836,38 +952,40 @@ def harmonize_genes(
             "drop_unmapped": drop_unmapped,
             "user_mapping": dict(mapping or {}),
         },
+        n_collapsed=int((sizes > 1).sum()),
+        unmapped_kept=not drop_unmapped,
     )
     hgnc = _index().hgnc_id
-    input_ids = (
-        pd.Series(ids)[kept].groupby(groups[kept]).agg("|".join)
-        if probe_collapse in ("mean", "sum")
-        else None
-    )
+    selection = probe_collapse in ("max_mean", "first")
     if isinstance(data, pd.DataFrame):
-        if probe_collapse in ("max_mean", "first"):
+        if selection:
             out = data.iloc[:, chosen_or_M].copy()
         else:
             vals = _aggregate(X, chosen_or_M, probe_collapse)
             out = pd.DataFrame(vals, index=data.index.copy())
-        out.columns = pd.Index(list(uniq), name=None)
-        out.attrs = {"resistscore_gene_mapping": report.to_dict()}
+        out.columns = pd.Index([str(u) for u in uniq], name=None)
+        out.attrs = {"resistscore_gene_mapping": _AttrsDict(report.to_dict())}
         return out, report
 
-    if probe_collapse in ("max_mean", "first"):
+    if selection:
         out = data[:, chosen_or_M].copy()
         out.var["input_ids"] = [ids[j] for j in chosen_or_M]
     else:
-        vals = _aggregate(X, chosen_or_M, probe_collapse)
+        member = groups >= 0
+        input_ids = pd.Series(ids)[member].groupby(groups[member]).agg("|".join).sort_index()
+        var = data.var.iloc[first_pos].copy()
         out = ad.AnnData(
-            X=vals,
+            X=_aggregate(X, chosen_or_M, probe_collapse),
             obs=data.obs.copy(),
+            var=var.set_axis(pd.Index([str(u) for u in uniq]), axis=0),
             obsm={k: v.copy() for k, v in data.obsm.items()},
+            obsp={k: v.copy() for k, v in data.obsp.items()},
             uns=copy_module.deepcopy(dict(data.uns)),
         )
         for layer, L in data.layers.items():
             out.layers[layer] = _aggregate(L, chosen_or_M, probe_collapse)
-        out.var["input_ids"] = list(input_ids.sort_index())
-    out.var_names = pd.Index(list(uniq))
+        out.var["input_ids"] = list(input_ids)
+    out.var_names = pd.Index([str(u) for u in uniq])
     out.var["hgnc_id"] = [hgnc.get(s, "") for s in uniq]
     out.uns = dict(out.uns)
     rs_uns = dict(out.uns.get("resistscore", {}))

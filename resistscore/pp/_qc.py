@@ -64,6 +64,8 @@ class QCReport:
                 out.append(f"{f[key]} {what}")
         if f.get("n_negative") and self.scale.kind in ("counts", "cpm_tpm"):
             out.append(f"{f['n_negative']} negative values on a {self.scale.kind} scale")
+        if self.scale.problem:
+            out.append(self.scale.problem)
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,7 +137,8 @@ def qc(data) -> QCReport:
     -------
     QCReport
         Findings (NaN/inf, negative values, empty or constant samples/genes, duplicated ids, scale).
-        Store it with ``report.store(adata)``; fix the problems with :func:`clean`.
+        ``report.problems`` also lists a scale unsuitable for scoring (z-scores, an unrecognised scale:
+        :attr:`ScaleReport.problem`). Store it with ``report.store(adata)``; fix the problems with :func:`clean`.
 
     Examples
     --------
@@ -187,7 +190,7 @@ def qc(data) -> QCReport:
     return QCReport(len(samples), len(genes), detect_scale(Xf), findings)
 
 
-def clean(data, *, duplicates: str = "max_mean", drop_empty: bool = True):
+def clean(data, *, duplicates: str = "mean", drop_empty: bool = True):
     """Fix what :func:`qc` finds, without guessing values: inf -> NaN, drop empty samples and genes, collapse duplicated genes.
 
     Missing values are kept as NaN (the scoring methods ignore them gene by gene); constant samples are
@@ -198,8 +201,10 @@ def clean(data, *, duplicates: str = "max_mean", drop_empty: bool = True):
     data
         AnnData or samples x genes DataFrame (never modified).
     duplicates
-        Rule for duplicated gene ids: ``"max_mean"`` (keep the column with the highest mean), ``"mean"``,
-        ``"sum"`` or ``"first"``.
+        Rule for duplicated gene ids (see :data:`~resistscore.pp.COLLAPSE_RULES`): ``"mean"`` (default:
+        their mean within each sample, so a sample's values never depend on the other samples),
+        ``"max_mean"`` (cohort-level: the column with the highest mean over all samples), ``"sum"`` or
+        ``"first"``.
     drop_empty
         Drop samples that are empty (all missing or all zero) or constant, and genes with no value.
         Duplicated sample ids raise instead (they cannot be told apart).
@@ -225,10 +230,10 @@ def clean(data, *, duplicates: str = "max_mean", drop_empty: bool = True):
     >>> out, report = clean(df)
     >>> out
         ABCB1  ABCG2
-    s1    2.0    NaN
-    s3    5.0    4.0
+    s1    1.5    NaN
+    s3    4.0    4.0
     >>> report.actions
-    ['1 infinite values set to NaN', 'dropped 1 empty/constant samples: empty', '1 duplicated gene ids collapsed (max_mean)']
+    ['1 infinite values set to NaN', 'dropped 1 empty/constant samples: empty', '1 duplicated gene ids collapsed (mean)']
     """
     import anndata as ad
 

@@ -53,6 +53,32 @@ class ScaleReport:
         """True for log-scale data (``log`` or ``zscore``, which is usually standardised log data)."""
         return self.kind in ("log", "zscore")
 
+    @property
+    def problem(self) -> str | None:
+        """One sentence on why these values are unsuitable for gene-set scoring, or None if they are fine.
+
+        z-scored data (``kind="zscore"``) and data of an unrecognised scale (``kind="other"``) are
+        problems; :func:`~resistscore.pp.qc` lists this sentence and :func:`~resistscore.tl.score` warns with it.
+        """
+        if self.kind == "zscore":
+            if self.evidence.get("zscored_axis") == "samples":
+                return (
+                    f"the values are z-scores ({self.reason}): within-sample ranks are unchanged, but expression "
+                    "levels are lost, so methods that average values (module_score, wmean, ulm, gsva) compare "
+                    "z-scores; score the un-standardised log expression"
+                )
+            return (
+                f"the values are z-scores ({self.reason}): each gene is centred on this cohort, so a sample's "
+                "ranks compare each gene with the other samples instead of with the sample's own genes and "
+                "single-sample scores depend on the cohort; score the un-standardised log expression"
+            )
+        if self.kind == "other":
+            return (
+                f"the scale of the values could not be recognised ({self.reason}); scores need counts, CPM/TPM "
+                "or log expression"
+            )
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form for ``adata.uns``."""
         return {"kind": self.kind, "reason": self.reason, "evidence": dict(self.evidence)}
@@ -180,10 +206,12 @@ def detect_scale(data) -> ScaleReport:
         }
     )
     if X.shape[0] >= 3 and g_abs_mean < 0.05 and abs(g_sd - 1) < 0.1:
+        ev["zscored_axis"] = "genes"
         return ScaleReport(
             "zscore", ev, "every gene has mean ~0 and SD ~1 across samples (z-scored per gene)"
         )
     if X.shape[1] >= 3 and s_abs_mean < 0.05 and abs(s_sd - 1) < 0.1:
+        ev["zscored_axis"] = "samples"
         return ScaleReport(
             "zscore", ev, "every sample has mean ~0 and SD ~1 across genes (z-scored per sample)"
         )

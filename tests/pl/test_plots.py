@@ -271,6 +271,25 @@ def test_forest_ratio_effects_use_log_axis():
     plt.close(ax.figure)
 
 
+def test_forest_labels_rows_of_several_responses_by_response():
+    # an rs.tl.associate table with one row per signature and drug: each row says which drug it is
+    table = pd.DataFrame(
+        {
+            "signature": ["pgp", "pgp", "broad"],
+            "response": ["doxorubicin", "cisplatin", "doxorubicin"],
+            "effect": [-0.2, 0.03, -0.1],
+            "ci_low": [-0.4, -0.2, -0.3],
+            "ci_high": [0.04, 0.3, 0.1],
+            "effect_type": ["rho"] * 3,
+            "pvalue": [0.09, 0.8, 0.3],
+        }
+    )
+    ax = rspl.forest(table)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["pgp: doxorubicin", "pgp: cisplatin", "broad: doxorubicin"]
+    plt.close(ax.figure)
+
+
 def test_volcano(group_table):
     ax = rspl.volcano(group_table)
     pts = ax.collections[0].get_offsets()

@@ -29,6 +29,13 @@ def _one(x, **kw):
         ("MRP1", "ABCC1", "previous"),
         ("P-gp", "ABCB1", "alias"),
         ("abcb1", "ABCB1", "case"),
+        # issue 10 #16: an approved symbol ignoring case wins over other genes' aliases / previous symbols
+        ("pgp", "PGP", "case"),  # PGP is also an alias of PGPEP1
+        ("ar", "AR", "case"),  # AR is also an alias of AREG, FDXR, AKR1B1
+        ("acp1", "ACP1", "case"),
+        ("alb", "ALB", "case"),
+        ("bach1", "BACH1", "case"),
+        ("brf1", "BRF1", "case"),  # BRF1 is also a previous symbol of ZFP36L1
         ("Abcg2", "ABCG2", "case"),
         ("mdr1", "ABCB1", "previous"),  # case-insensitive previous symbol
         ("ABCB2", "TAP1", "previous"),
@@ -60,7 +67,6 @@ def test_single_identifiers(given, symbol, step):
         ("2-Mar", {"MARCHF2", "MTARC2"}),
         ("MRP2", {"ABCC2", "KLHL1", "SYCE1L"}),
         ("LRP", {"LRP1", "MVP", "PTPRA", "RPSA"}),
-        ("pgp", {"PGP", "PGPEP1"}),  # case-corrected approved symbol that is another gene's alias
     ],
 )
 def test_ambiguous_never_resolved_silently(given, candidates):
@@ -145,17 +151,32 @@ def _df():
     )
 
 
-def test_dataframe_max_mean_collapse():
+def test_dataframe_default_collapse_is_the_per_sample_mean():
     df = _df()
     before = df.copy()
     out, rep = harmonize_genes(df)
     pd.testing.assert_frame_equal(df, before)  # input untouched
+    # unmapped identifiers stay under their own name (issue 10 #15)
+    assert list(out.columns) == ["ABCB1", "ABCG2", "XYZ_NOPE"]
+    # MDR1 and ABCB1 both map to ABCB1: averaged within each sample (limma avereps)
+    np.testing.assert_array_equal(out["ABCB1"], [3.0, 4.5])
+    np.testing.assert_array_equal(out["XYZ_NOPE"], [0.0, 0.0])
+    assert rep.table["kept"].tolist() == [True, True, True, True]
+    assert rep.collapse_rule == "mean" and rep.collapse_single_sample and rep.n_collapsed == 1
+    stored = out.attrs["resistscore_gene_mapping"]
+    assert stored["collapse_rule"] == "mean" and stored["collapse_single_sample"] is True
+    assert stored["unmapped_kept"] is True and "avereps" in stored["collapse_rule_description"]
+
+
+def test_dataframe_max_mean_collapse_by_name():
+    out, rep = harmonize_genes(_df(), probe_collapse="max_mean", drop_unmapped=True)
     assert list(out.columns) == ["ABCB1", "ABCG2"]
     # MDR1 (mean 2) and ABCB1 (mean 5.5) both map to ABCB1: the higher-mean column is kept
     np.testing.assert_array_equal(out["ABCB1"], [5.0, 6.0])
     assert rep.table["kept"].tolist() == [False, True, True, False]
-    assert rep.collapse_rule == "max_mean"
+    assert rep.collapse_rule == "max_mean" and not rep.collapse_single_sample
     assert out.attrs["resistscore_gene_mapping"]["collapse_rule"] == "max_mean"
+    assert "cohort-level" in repr(rep)
 
 
 @pytest.mark.parametrize(
@@ -173,9 +194,41 @@ def test_mean_ignores_nan():
     np.testing.assert_allclose(out["ABCB1"], [5.0, 3.0])
 
 
-def test_keep_unmapped():
-    out, rep = harmonize_genes(_df(), drop_unmapped=False)
-    assert list(out.columns) == ["ABCB1", "ABCG2", "XYZ_NOPE"]
+def test_drop_unmapped_on_request():
+    out, rep = harmonize_genes(_df(), drop_unmapped=True)
+    assert list(out.columns) == ["ABCB1", "ABCG2"]
+    assert not rep.unmapped_kept
+
+
+def test_unmapped_ids_kept_under_their_own_name_never_merge_with_a_gene():
+    # an ambiguous, an unknown and a withdrawn-without-successor id stay; an unmapped probe spelled like a
+    # mapped gene's symbol would merge into that gene, so it is left out (and says so)
+    df = pd.DataFrame(
+        [[1.0, 2.0, 3.0, 4.0, 5.0]], index=["s"], columns=["MRP2", "XQ_NOPE", "ABCB1", "209993_at", "ABCG2"]
+    )
+    with pytest.warns(AmbiguousGeneWarning):
+        out, rep = harmonize_genes(df, annotation={"MRP2": "MRP2", "209993_at": "ABCB1", "ABCG2": "ABCG2"})
+    assert list(out.columns) == ["MRP2", "XQ_NOPE", "ABCB1", "ABCG2"]
+    np.testing.assert_array_equal(out.loc["s"], [1.0, 2.0, 4.0, 5.0])
+    t = rep.table.set_index("input_id")
+    assert not t.loc["ABCB1", "kept"] and "spelled like the symbol" in t.loc["ABCB1", "note"]
+    assert t.loc["MRP2", "kept"] and t.loc["MRP2", "symbol"] == ""
+
+
+def test_harmonize_errors_are_ours():
+    # issue 10 #10: X=None (was IndexError) and a missing id_column (was KeyError)
+    a = ad.AnnData(X=None, obs=pd.DataFrame(index=["a", "b"]), var=pd.DataFrame(index=["ABCB1", "ABCG2"]))
+    with pytest.raises(InputFormatError, match="X is None"):
+        harmonize_genes(a)
+    a.layers["counts"] = np.ones((2, 2))
+    with pytest.raises(InputFormatError, match=r"adata.layers\['counts'\]"):
+        harmonize_genes(a)
+    b = ad.AnnData(X=np.ones((2, 2)), var=pd.DataFrame({"symbol": ["ABCB1", "ABCG2"]}, index=["p1", "p2"]))
+    with pytest.raises(InputFormatError, match="id_column 'gene_symbol' is not a column"):
+        harmonize_genes(b, id_column="gene_symbol")
+    df = pd.DataFrame([[1.0, 2.0]], columns=pd.MultiIndex.from_tuples([("ABCB1", "x"), ("ABCG2", "y")]))
+    with pytest.raises(InputFormatError, match="MultiIndex"):
+        harmonize_genes(df)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -188,7 +241,7 @@ def test_anndata_probe_annotation(sparse):
     a = ad.AnnData(X=sp.csr_matrix(X) if sparse else X, obs=pd.DataFrame(index=["c1", "c2", "c3"]), var=var)
     a.uns["keep"] = {"x": 1}
     with pytest.warns(AmbiguousGeneWarning, match="1-Mar"):
-        out, rep = harmonize_genes(a, annotation="symbol")
+        out, rep = harmonize_genes(a, annotation="symbol", probe_collapse="max_mean", drop_unmapped=True)
     assert list(out.var_names) == ["ABCB1", "ABCG2"]
     # 209994_s_at has mean 7 > 209993_at mean 5.33
     Xo = out.X.toarray() if sparse else out.X
@@ -211,6 +264,33 @@ def test_anndata_mean_collapse_with_layers():
     np.testing.assert_array_equal(out.X[:, 0], [4.0, 8.0])
     np.testing.assert_array_equal(out.layers["counts"][:, 0], [40.0, 80.0])
     assert out.var.loc["ABCB1", "input_ids"] == "MDR1|ABCB1"
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_anndata_default_collapse_keeps_annotation_and_records_the_rule(sparse):
+    X = np.array([[8.0, 9.0, 1.0, 4.0], [7.0, 10.0, 2.0, 5.0], [1.0, 2.0, 3.0, 6.0]])
+    var = pd.DataFrame(
+        {"symbol": ["ABCB1", "ABCB1", "1-Mar", "ABCG2"], "chrom": ["7", "7", "?", "4"]},
+        index=["209993_at", "209994_s_at", "219225_at", "209735_at"],
+    )
+    a = ad.AnnData(X=sp.csr_matrix(X) if sparse else X, obs=pd.DataFrame(index=["c1", "c2", "c3"]), var=var)
+    a.obsp["graph"] = sp.identity(3, format="csr")
+    with pytest.warns(AmbiguousGeneWarning, match="1-Mar"):
+        out, rep = harmonize_genes(a, annotation="symbol")
+    # the ambiguous probe stays under its own id: it is a measured feature that matches no signature
+    assert list(out.var_names) == ["ABCB1", "219225_at", "ABCG2"]
+    Xo = out.X.toarray() if sparse else out.X
+    np.testing.assert_array_equal(Xo, [[8.5, 1.0, 4.0], [8.5, 2.0, 5.0], [1.5, 3.0, 6.0]])
+    assert out.var.loc["ABCB1", "input_ids"] == "209993_at|209994_s_at"
+    assert list(out.var["chrom"]) == ["7", "?", "4"]
+    assert "graph" in out.obsp
+    stored = out.uns["resistscore"]["gene_mapping"]
+    assert (stored["collapse_rule"], stored["collapse_single_sample"], stored["n_collapsed"]) == (
+        "mean",
+        True,
+        1,
+    )
+    assert GeneMappingReport.from_dict(stored).collapse_rule == "mean"
 
 
 def test_harmonize_rejects_other_types():
@@ -299,8 +379,9 @@ _GENE_POOL = ["ABCB1", "MDR1", "P-gp", "ABCG2", "BCRP", "TP53", "abcc1", "MRP1",
     seed=st.integers(0, 2**31 - 1),
     rule=st.sampled_from(["mean", "sum", "max_mean", "first"]),
     nan_share=st.sampled_from([0.0, 0.3]),
+    drop=st.booleans(),
 )
-def test_collapse_matches_pandas_groupby(cols, seed, rule, nan_share):
+def test_collapse_matches_pandas_groupby(cols, seed, rule, nan_share, drop):
     rng = np.random.default_rng(seed)
     X = rng.normal(5, 2, size=(4, len(cols)))
     X[rng.random(X.shape) < nan_share] = np.nan
@@ -308,10 +389,12 @@ def test_collapse_matches_pandas_groupby(cols, seed, rule, nan_share):
     symbols = map_genes(cols, warn=False).table["symbol"].to_numpy()
     if (symbols == "").all():
         with pytest.raises(GeneIdentifierError):
-            harmonize_genes(df, probe_collapse=rule)
+            harmonize_genes(df, probe_collapse=rule, drop_unmapped=drop)
         return
-    out, rep = harmonize_genes(df, probe_collapse=rule)
-    # independent reference: pandas on the columns relabelled with their symbols
+    out, rep = harmonize_genes(df, probe_collapse=rule, drop_unmapped=drop)
+    # independent reference: pandas on the columns relabelled with their symbols (unmapped: their own name)
+    if not drop:
+        symbols = np.where(symbols == "", np.asarray(cols, dtype=object), symbols)
     keep = symbols != ""
     lab = df.loc[:, keep].copy()
     lab.columns = symbols[keep]

@@ -115,7 +115,9 @@ def test_clean_dataframe_and_anndata():
     a.var_names = list(df.columns)
     out_a, _ = clean(a)
     assert list(out_a.var_names) == ["ABCB1", "ABCG2"]
-    np.testing.assert_allclose(out_a.X[:, 0], [2.0, 5.0])  # max_mean keeps the 2nd ABCB1 column
+    np.testing.assert_allclose(out_a.X[:, 0], [1.5, 4.0])  # default: per-sample mean of the two ABCB1 columns
+    out_m, _ = clean(a, duplicates="max_mean")
+    np.testing.assert_allclose(out_m.X[:, 0], [2.0, 5.0])  # max_mean keeps the 2nd ABCB1 column
     assert out_a.uns["resistscore"]["qc"]["actions"]
 
 
@@ -158,3 +160,46 @@ def test_scale_plan_rejects_unknown():
 
     with pytest.raises(ResistScoreError, match="method"):
         scale_plan("log", "magic")
+
+
+def test_qc_reports_z_scored_input():
+    # issue 10 #23: detect_scale says 'zscore', qc said "no problems found"
+    rng = np.random.default_rng(0)
+    logexpr = pd.DataFrame(rng.normal(7, 2, size=(12, 300)), columns=[f"G{i}" for i in range(300)])
+    z = (logexpr - logexpr.mean()) / logexpr.std()
+    report = qc(z)
+    assert report.scale.kind == "zscore"
+    assert any("z-scores" in p and "un-standardised" in p for p in report.problems)
+    assert "z-scores" in repr(report) and "no problems found" not in repr(report)
+    assert report.to_dict()["problems"] == report.problems
+    assert qc(logexpr).problems == []  # plain log expression: nothing to report
+    # z-scored per sample keeps within-sample ranks: reported, with what it does and does not affect
+    zs = logexpr.sub(logexpr.mean(axis=1), axis=0).div(logexpr.std(axis=1), axis=0)
+    assert any("within-sample ranks are unchanged" in p for p in qc(zs).problems)
+
+
+def test_qc_reports_an_unrecognised_scale():
+    df = pd.DataFrame(
+        {"ABCB1": [-500.0, 300.0, 800.0], "ABCG2": [-900.0, 40.0, 1200.0]}, index=["a", "b", "c"]
+    )
+    report = qc(df)
+    assert report.scale.kind == "other"
+    assert any("could not be recognised" in p for p in report.problems)
+
+
+def test_data_kind_from_the_values_not_the_storage():
+    from resistscore.pp import data_kind
+
+    rng = np.random.default_rng(1)
+    cells = rng.poisson(0.15, size=(400, 2000)).astype(float)
+    bulk = rng.lognormal(3, 1, size=(30, 2000))
+    assert data_kind(cells).kind == "single_cell"  # dense storage, single-cell values
+    assert data_kind(sp.csr_matrix(bulk)).kind == "bulk"  # sparse storage, bulk values
+    k = data_kind(ad.AnnData(X=sp.csr_matrix(cells)))
+    assert k.kind == "single_cell" and k.evidence["sparse"] and k.evidence["median_zero_share"] > 0.8
+    assert k.problems == []  # small counts: a scale fit for scoring
+    z = data_kind((bulk - bulk.mean(0)) / bulk.std(0))
+    assert z.kind == "bulk" and z.scale.kind == "zscore" and z.problems
+    small = data_kind(sp.csr_matrix(np.eye(5)))  # 5 genes: too few to judge by zeros, storage decides
+    assert small.kind == "single_cell" and "too few" in small.reason
+    assert set(z.to_dict()) == {"kind", "reason", "evidence", "scale", "problems"}
