@@ -71,6 +71,7 @@ COLUMNS = [
     "random_percentile",
     "random_p",
     "n_random",
+    "note",
 ]
 
 
@@ -117,7 +118,7 @@ def random_scores(expr: pd.DataFrame, key: tuple, n: int, seed: int) -> pd.DataF
 
 def _associate(scores: pd.DataFrame, response: pd.DataFrame, adjust) -> pd.Series:
     t = rs.tl.associate(scores, response, adjust=adjust).table
-    return t.set_index("signature")[["effect", "pvalue", "n"]]
+    return t.set_index("signature")[["effect", "pvalue", "n", "note"]]
 
 
 def validate(
@@ -198,9 +199,38 @@ def validate(
                         "random_percentile": 100.0 * float(np.mean(r > s_rho)) if ok else np.nan,
                         "random_p": (1 + int(np.sum(r <= s_rho))) / (1 + len(r)) if ok else np.nan,
                         "n_random": len(r),
+                        "note": a.loc[sig.id, "note"],
                     }
                 )
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per collection and adjustment: how many drugs, in the expected direction, beyond the random sets."""
+    rows = []
+    for (version, adjusted), g in table.groupby(["collection", table["adjusted_for"].fillna("")], sort=False):
+        g = g.dropna(subset=["signature_rho"])
+        rows.append(
+            {
+                "collection": version,
+                "adjusted for": adjusted.removeprefix("confounder.") or "-",
+                "drugs": len(g),
+                "rho < 0 (expected)": int((g["signature_rho"] < 0).sum()),
+                "rho < 0, p < 0.05": int(((g["signature_rho"] < 0) & (g["signature_p"] < 0.05)).sum()),
+                ">= 95th percentile of random sets": int((g["random_percentile"] >= 95).sum()),
+                "median percentile": round(float(g["random_percentile"].median()), 1),
+                "median rho": round(float(g["signature_rho"].median()), 3),
+                "best gene stronger": int((g["best_gene_rho"] < g["signature_rho"]).sum()),
+                "median best-gene rho": round(float(g["best_gene_rho"].median()), 3),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _markdown(df: pd.DataFrame) -> str:
+    lines = ["| " + " | ".join(df.columns) + " |", "|" + "---|" * df.shape[1]]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,7 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     with atomic_write(args.out) as fh:
         table.to_csv(fh, sep="\t", index=False, float_format="%.4g")
-    print(f"wrote {len(table)} rows to {args.out}")
+    print(f"wrote {len(table)} rows to {args.out}\n")
+    print(_markdown(summary(table)))
     return 0
 
 

@@ -104,3 +104,27 @@ def test_random_sets_keep_the_signature_structure(nci60_dir):
     again = mod.random_scores(expr, key, 5, seed=0)
     pd.testing.assert_frame_equal(scores, again)  # a fixed seed: no tuning by re-drawing
     assert scores.shape == (expr.shape[0], 5) and np.isfinite(scores.to_numpy()).all()
+
+
+def test_nci60_mechanisms_and_proliferation(nci60_dir):
+    """The NCI-60 figures of docs/validation.md (confounders): correlation with proliferation, and its adjustment."""
+    data = rs.ds.nci60(nci60_dir)
+    expr = data.expression.to_df()
+    ids = ["drug_target.topoisomerase", "dna_repair", *rs.sig.confounders().ids]
+    res = rs.tl.score(expr, rs.sig.load(ids=ids), method="singscore", pvalues=False)
+    corr = rs.tl.confounder_correlation(res).set_index(["signature", "confounder"])["spearman_rho"]
+    assert corr[("drug_target.topoisomerase", "confounder.proliferation")] == pytest.approx(-0.319, abs=0.002)
+    assert corr[("dna_repair", "confounder.proliferation")] == pytest.approx(-0.280, abs=0.002)
+    prolif = res.scores["confounder.proliferation"]
+    assert prolif.min() > 0.28 and prolif.max() < 0.39  # every line cycles: a narrow range
+    # daunorubicin: the proliferation gene TOP2A loses part of its association once proliferation is held fixed
+    gi = data.gi50[data.gi50["cell_line"].isin(expr.index)]
+    gi50 = gi.pivot_table(index="cell_line", columns="drug", values="neg_log10_gi50", aggfunc="mean")
+    top2a = -expr[["TOP2A"]]  # 'down' in resistance: sign-flipped, as in the validation table
+    raw = rs.tl.associate(top2a, gi50[["Daunorubicin"]]).table.iloc[0]
+    adj = rs.tl.associate(
+        top2a, gi50[["Daunorubicin"]], adjust=res.scores[["confounder.proliferation"]]
+    ).table
+    assert raw["effect"] == pytest.approx(-0.255, abs=0.002)
+    assert adj.iloc[0]["effect"] == pytest.approx(-0.149, abs=0.002)
+    assert adj.iloc[0]["adjusted_for"] == "confounder.proliferation"
