@@ -167,6 +167,20 @@ def mark_adjusted(table: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     return table
 
 
+def _mechanisms(scores: Any, confounders: Any, signatures) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(mechanism scores, confounder scores)``, the mechanisms restricted to ``signatures`` when given."""
+    mech, conf = confounder_scores(scores, confounders)
+    if signatures is not None:
+        wanted = [signatures] if isinstance(signatures, str) else list(signatures)
+        missing = [s for s in wanted if s not in mech.columns]
+        if missing:
+            raise StatisticsError(
+                f"signature(s) {missing} not among the mechanism scores; available: {list(mech.columns)[:20]}."
+            )
+        mech = mech[wanted]
+    return mech, conf
+
+
 def confounder_correlation(
     scores: Any, confounders: Any = None, *, signatures: str | Sequence[str] | None = None
 ) -> pd.DataFrame:
@@ -209,15 +223,7 @@ def confounder_correlation(
         signature                confounder  spearman_rho      p  n
     0  efflux_abc  confounder.proliferation           0.8  0.104  5
     """
-    mech, conf = confounder_scores(scores, confounders)
-    if signatures is not None:
-        wanted = [signatures] if isinstance(signatures, str) else list(signatures)
-        missing = [s for s in wanted if s not in mech.columns]
-        if missing:
-            raise StatisticsError(
-                f"signature(s) {missing} not among the mechanism scores; available: {list(mech.columns)[:20]}."
-            )
-        mech = mech[wanted]
+    mech, conf = _mechanisms(scores, confounders, signatures)
     rows = []
     for sig in mech.columns:
         for c in conf.columns:
@@ -277,15 +283,7 @@ def adjust_scores(
     c        0.7
     d       -0.4
     """
-    mech, conf = confounder_scores(scores, confounders)
-    if signatures is not None:
-        wanted = [signatures] if isinstance(signatures, str) else list(signatures)
-        missing = [s for s in wanted if s not in mech.columns]
-        if missing:
-            raise StatisticsError(
-                f"signature(s) {missing} not among the mechanism scores; available: {list(mech.columns)[:20]}."
-            )
-        mech = mech[wanted]
+    mech, conf = _mechanisms(scores, confounders, signatures)
     out = pd.DataFrame(np.nan, index=mech.index, columns=mech.columns)
     conf_ok = conf.notna().all(axis=1).to_numpy()
     for sig in mech.columns:
