@@ -5,9 +5,11 @@
 #   bash run.sh demo [OUTDIR]   the main job: score the toy cohort, write scores, statistics,
 #                               figures (PNG + PDF) and an HTML report into OUTDIR (default resistscore-demo/)
 #   bash run.sh test            the full check: linter, formatter check, the whole test suite
-#                               (doctests, notebooks and the documentation build included), and a
-#                               wheel smoke test in a clean virtual environment outside the repository
+#                               (doctests, notebooks, the documentation build and the service's browser
+#                               tests included), and a wheel smoke test in a clean virtual environment
+#                               outside the repository
 #   bash run.sh docs            the documentation site (Sphinx) into docs/_build/html
+#   bash run.sh serve [OPTIONS]  the upload service on http://127.0.0.1:8000 (`resistscore serve --help`)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -27,6 +29,27 @@ setup() {
     python -m pip install --quiet --upgrade pip
     python -m pip install --quiet -e ".[dev]"
     touch "$stamp"
+  fi
+}
+
+ensure_chromium() {
+  # the browser tests drive Debian's chromium; browsers are never downloaded at run time
+  local chromium="${RESISTSCORE_CHROMIUM:-/usr/bin/chromium}"
+  if [ -x "$chromium" ]; then
+    return
+  fi
+  echo "==> $chromium is missing: installing Debian's chromium with apt-get (for the browser tests)"
+  local sudo=""
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then
+    sudo="sudo -n"
+  fi
+  if command -v apt-get >/dev/null 2>&1; then
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null || true
+  fi
+  if [ ! -x "$chromium" ]; then
+    echo "error: $chromium is missing and could not be installed; install Debian's chromium package" \
+      "(apt-get install chromium) or set RESISTSCORE_CHROMIUM to a chromium binary - the browser tests need it." >&2
+    exit 1
   fi
 }
 
@@ -73,6 +96,7 @@ case "${1:-}" in
     ;;
   test)
     setup
+    ensure_chromium
     echo "==> ruff check"
     ruff check .
     echo "==> ruff format --check"
@@ -85,8 +109,13 @@ case "${1:-}" in
     setup
     build_docs
     ;;
+  serve)
+    setup
+    shift
+    exec resistscore serve "$@"
+    ;;
   *)
-    echo "usage: bash run.sh demo [OUTDIR] | bash run.sh test | bash run.sh docs" >&2
+    echo "usage: bash run.sh demo [OUTDIR] | bash run.sh test | bash run.sh docs | bash run.sh serve [OPTIONS]" >&2
     exit 2
     ;;
 esac

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from resistscore._errors import (
     AmbiguousGeneWarning,
     CellsAsReplicatesWarning,
+    ClusterError,
     GeneIdentifierError,
     InputFormatError,
     LowCoverageWarning,
@@ -55,6 +56,7 @@ __all__ = [
     "InputFormatError",
     "LowCoverageWarning",
     "OrientationError",
+    "ClusterError",
     "OutputError",
     "ResistScoreError",
     "ResistScoreWarning",

@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "AmbiguousGeneWarning",
     "CellsAsReplicatesWarning",
+    "ClusterError",
     "GeneIdentifierError",
     "InputFormatError",
     "LowCoverageWarning",
@@ -52,6 +53,10 @@ class StatisticsError(ResistScoreError):
 
 class OutputError(ResistScoreError):
     """An output path cannot be written as asked (it is an input, a file where a folder is needed, ...)."""
+
+
+class ClusterError(ResistScoreError):
+    """A Dask cluster cannot run the scoring (no workers, workers lost beyond the retries, ...)."""
 
 
 class ResistScoreWarning(UserWarning):

@@ -689,6 +689,12 @@ def run_demo(outdir: str | Path, *, kind: str = "bulk", seed: int = 0) -> Analys
 
 
 # ---------------------------------------------------------------------------------- CLI commands
+#: outputs of ``resistscore score``: a text table, parquet, or an AnnData of the scores
+SCORE_SUFFIXES = (*TABLE_SUFFIXES, ".parquet", ".h5ad")
+#: inputs scored straight from the file, in chunks (never loaded whole)
+STREAM_SUFFIXES = (".h5ad", ".zarr")
+
+
 def score_file(
     input_path: Path,
     out: Path,
@@ -699,27 +705,199 @@ def score_file(
     n_controls=None,
     seed=0,
     tidy=False,
+    scheduler: str | None = None,
+    workers: int | None = None,
     **read_kwargs,
 ) -> AnalysisOutputs:
     """Read an expression file, harmonise its genes, score it and write the scores table.
 
     ``read_kwargs`` (``format``, ``orientation``, ``gene_column``, ``sheet``, ``decimal``, ``thousands``)
-    go to :func:`resistscore.io.read`.
+    go to :func:`resistscore.io.read`. An ``.h5ad`` file or ``.zarr`` store is never loaded whole: its
+    gene names are harmonised on their own and the rows are read, harmonised and scored in chunks
+    (:func:`stream_source`), on the Dask cluster at ``scheduler`` or on a local cluster of
+    ``workers`` processes when one is given. The output's suffix picks its format: ``.csv``/``.tsv``
+    (optionally ``.gz``), ``.parquet``, or ``.h5ad`` (scores in ``X``, p-values and FDR as layers); it
+    is written atomically.
     """
     from resistscore import tl
 
     out = Path(out)
-    _check_table_suffix(out)
+    if not out.name.lower().endswith(SCORE_SUFFIXES):
+        raise InputFormatError(
+            f"--out {out} must end in .csv or .tsv (optionally .gz), .parquet or .h5ad; give a file name such as "
+            "scores.csv."
+        )
+    if workers is not None and scheduler is not None:
+        raise ResistScoreError("give --scheduler or --workers, not both.")
     sigs, sig_path = parse_signatures(signatures)
     check_output_file(out, [input_path, sig_path])
-    adata = _load_expression(Path(input_path), **read_kwargs)
     kwargs = {} if n_controls is None else {"n_controls": n_controls}
-    result = tl.score(adata, sigs, method=method, pvalues=pvalues, seed=seed, return_result=True, **kwargs)
+    input_path = Path(input_path)
+    stream = input_path.suffix.lower() in STREAM_SUFFIXES and read_kwargs.get("format", "auto") in (
+        "auto",
+        "h5ad",
+    )
+    if not stream and (scheduler or workers):
+        raise InputFormatError(
+            f"--scheduler/--workers score .h5ad files and .zarr stores; {input_path.name} is neither. Convert it "
+            "(rs.io.read, then adata.write_h5ad) or score it without a cluster."
+        )
+    with dask_client(scheduler, workers) as client:
+        data = stream_source(input_path) if stream else _load_expression(input_path, **read_kwargs)
+        result = tl.score(
+            data, sigs, method=method, pvalues=pvalues, seed=seed, return_result=True, client=client, **kwargs
+        )
     _require_scores(result)
-    table = result.tidy() if tidy else result.scores
     outputs = AnalysisOutputs(outdir=out.parent, result=result)
-    outputs.add("scores", write_table(table, out, index=not tidy))
+    outputs.add("scores", write_scores(result, out, tidy=tidy))
     return outputs
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None):
+    """A ``dask.distributed.Client`` of the cluster at ``scheduler``, or of a local cluster of ``workers``
+    processes (one thread each, on the loopback interface; closed with all its processes at the end),
+    or ``None`` (the in-process engine)."""
+    if scheduler is None and workers is None:
+        yield None
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ResistScoreError(
+            "--scheduler/--workers need dask.distributed; install it (pip install 'resistscore[distributed]')."
+        ) from None
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError, ValueError) as e:
+            raise ResistScoreError(
+                f"cannot connect to the Dask scheduler at {scheduler} ({type(e).__name__}: {e}); check the address "
+                "(tcp://HOST:PORT) and that the scheduler runs."
+            ) from None
+        with client:
+            yield client
+        return
+    if workers < 1:
+        raise ResistScoreError(f"--workers must be at least 1; got {workers}.")
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            silence_logs=40,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
+def stream_source(path: Path):
+    """A row source over an ``.h5ad`` file or ``.zarr`` store whose gene names are harmonised without
+    reading the matrix: :func:`resistscore.pp.harmonize_genes` runs on the names alone (on an identity
+    matrix, which gives its collapse matrix), and every block of rows read while scoring goes through
+    the same collapse (:class:`GeneCollapse`): the numbers equal loading, harmonising and scoring the
+    file in memory. The cells' annotations (``obs``, the keys of ``uns`` and ``obsm``) come along for
+    the choice of the default method."""
+    import scipy.sparse as sp
+
+    from resistscore import pp
+    from resistscore.tl._chunks import MappedSource, from_file
+
+    src = from_file(path)
+    ids = pd.Index(src.var_names.astype(str))
+    eye = ad.AnnData(
+        sp.identity(len(ids), format="csr", dtype=np.float64),
+        obs=pd.DataFrame(index=pd.RangeIndex(len(ids)).astype(str)),
+        var=pd.DataFrame(index=ids),
+    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*not unique.*", category=UserWarning)
+        out, report = pp.harmonize_genes(eye)
+    if report.collapse_rule not in ("mean", "sum", "first", "none"):
+        raise ResistScoreError(
+            f"the genes of {path.name} collapse by {report.collapse_rule!r}, which needs the whole cohort; load the "
+            "file (rs.io.read) and harmonise it in memory."
+        )
+    M = sp.csr_matrix(out.X != 0, dtype=np.float64)  # input x gene indicator
+    mapped = MappedSource(src, GeneCollapse(M, report.collapse_rule), pd.Index(out.var_names))
+    mapped.annotations = _annotations(path)
+    return mapped
+
+
+class GeneCollapse:
+    """Harmonise a block of rows: the input columns of each gene summed or averaged (``M``: input x gene
+    indicator), as :func:`resistscore.pp.harmonize_genes` does in memory (picklable, for Dask workers)."""
+
+    def __init__(self, M, rule: str):
+        self.M, self.rule = M, rule
+
+    def __call__(self, block):
+        from resistscore.pp._harmonize import _aggregate
+
+        return _aggregate(block, self.M, "sum" if self.rule in ("sum", "first", "none") else "mean")
+
+
+def _annotations(path: Path) -> dict:
+    """``obs`` and the keys of ``uns`` and ``obsm`` of an AnnData file (for the single-cell check)."""
+    try:
+        from anndata.io import read_elem
+    except ImportError:  # anndata < 0.11
+        from anndata.experimental import read_elem
+    if path.suffix.lower() == ".zarr":
+        import zarr
+
+        g = zarr.open_group(str(path), mode="r")
+        return _annotations_of(g, read_elem)
+    import h5py
+
+    with h5py.File(path, "r") as g:
+        return _annotations_of(g, read_elem)
+
+
+def _annotations_of(g, read_elem) -> dict:
+    out: dict = {}
+    if "obs" in g:
+        out["obs"] = read_elem(g["obs"])
+    for key in ("uns", "obsm"):
+        if key in g:
+            out[key] = dict.fromkeys(g[key].keys())
+    return out
+
+
+def write_scores(result, out: Path, *, tidy: bool = False) -> Path:
+    """Write a :class:`~resistscore.tl.ScoreResult` by the suffix of ``out`` (atomically): a text table
+    (wide scores, or ``tidy()`` with ``tidy``), parquet (the same table), or ``.h5ad`` (an AnnData:
+    samples x signatures, scores in ``X``, ``layers["pvalues"]`` and ``layers["fdr"]``, the coverage in ``var``)."""
+    from resistscore._atomic import atomic_path
+
+    out = Path(out)
+    name = out.name.lower()
+    table = result.tidy() if tidy else result.scores
+    if name.endswith(TABLE_SUFFIXES):
+        return write_table(table, out, index=not tidy)
+    if name.endswith(".parquet"):
+        with atomic_path(out) as tmp:
+            table.to_parquet(tmp, index=not tidy)
+        return out
+    scores = result.scores
+    a = ad.AnnData(
+        X=scores.to_numpy(dtype=np.float64),
+        obs=pd.DataFrame(index=scores.index.astype(str)),
+        var=pd.DataFrame(index=scores.columns.astype(str)),
+    )
+    for key in ("pvalues", "fdr"):
+        frame = getattr(result, key)
+        if frame is not None:
+            a.layers[key] = frame.to_numpy(dtype=np.float64)
+    cov = result.coverage.reindex(scores.columns)
+    for col in cov.columns:
+        a.var[col] = cov[col].to_numpy() if cov[col].dtype != object else cov[col].astype(str).to_numpy()
+    with atomic_path(out) as tmp:
+        a.write_h5ad(tmp)
+    return out
 
 
 def export_signatures(out: Path, *, fmt=None, ids=None, drug=None) -> Path:

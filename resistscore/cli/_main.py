@@ -265,7 +265,7 @@ def demo(outdir: Path, kind: str, seed: int) -> None:
     "out",
     type=click.Path(path_type=Path),
     required=True,
-    help="Scores file (.csv or .tsv, optionally .gz); never one of the inputs.",
+    help="Scores file (.csv or .tsv, optionally .gz; .parquet; .h5ad); never one of the inputs.",
 )
 @click.option("--signatures", default=None, help=SIGNATURES_HELP)
 @click.option(
@@ -290,10 +290,37 @@ def demo(outdir: Path, kind: str, seed: int) -> None:
     help="Write a long table instead: one row per sample and signature, with the columns of "
     "ScoreResult.tidy() (score; pvalue and fdr, empty with --no-pvalues; the signature's coverage).",
 )
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Score on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:8786); INPUT must be an .h5ad "
+    "file or .zarr store that the workers can read at the same path.",
+)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Score on a local Dask cluster of this many worker processes (one thread each).",
+)
 @_friendly
-def score(input_path: Path, out: Path, signatures, method, pvalues, n_controls, seed, tidy, **read) -> None:
-    """Score an expression file (CSV/TSV, Excel, parquet, GCT, GEO series matrix, h5ad, 10x) for resistance mechanisms.
+def score(
+    input_path: Path,
+    out: Path,
+    signatures,
+    method,
+    pvalues,
+    n_controls,
+    seed,
+    tidy,
+    scheduler,
+    workers,
+    **read,
+) -> None:
+    """Score an expression file (CSV/TSV, Excel, parquet, GCT, GEO series matrix, h5ad, zarr, 10x) for resistance mechanisms.
 
+    An .h5ad file or .zarr store is read in chunks (never whole), on a Dask cluster with --scheduler or
+    --workers. --out's suffix picks the format: .csv/.tsv (optionally .gz), .parquet or .h5ad.
     Exits with code 2 and writes nothing when no signature could be scored.
     """
     from resistscore._workflow import score_file
@@ -307,9 +334,30 @@ def score(input_path: Path, out: Path, signatures, method, pvalues, n_controls, 
         n_controls=n_controls,
         seed=seed,
         tidy=tidy,
+        scheduler=scheduler,
+        workers=workers,
         **_read_kwargs(**read),
     )
     _done(outputs.summary())
+
+
+# -------------------------------------------------------------------------------------- convert
+@cli.command()
+@click.argument("src", type=click.Path(path_type=Path))
+@click.argument("dst", type=click.Path(path_type=Path))
+@click.option(
+    "--chunk-rows",
+    type=int,
+    default=10_000,
+    show_default=True,
+    help="Rows copied at a time (and per zarr chunk).",
+)
+@_friendly
+def convert(src: Path, dst: Path, chunk_rows: int) -> None:
+    """Convert an .h5ad file into a chunked .zarr store (streaming: the matrix is never loaded whole)."""
+    from resistscore.io import convert as _convert
+
+    _done({"zarr": _convert(src, dst, chunk_rows=chunk_rows)})
 
 
 # ------------------------------------------------------------------------------------- methods
@@ -528,6 +576,43 @@ def nci60(data_dir: Path, outdir: Path) -> None:
 
     outputs = run_nci60(data_dir, outdir)
     _done(outputs.summary())
+
+
+# ---------------------------------------------------------------------------------------- serve
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1: this computer only).")
+@click.option("--port", type=int, default=None, help="Port (default 8000).")
+@click.option(
+    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Job store and files."
+)
+@click.option("--scheduler", default=None, help="Existing Dask scheduler, tcp://HOST:8786 (default: local).")
+@click.option("--workers", type=int, default=None, help="Worker processes of the local cluster (default 1).")
+@click.option(
+    "--config", type=click.Path(dir_okay=False, path_type=Path), default=None, help="TOML settings."
+)
+@click.option("--max-upload-mb", type=float, default=None, help="Largest upload in MiB (default 1024).")
+@click.option("--retention-hours", type=float, default=None, help="Hours results are kept (default 72).")
+@click.option("--job-timeout", "job_timeout_s", type=float, default=None, help="Seconds a job may run.")
+@click.option("--auth", type=click.Choice(["none", "token", "basic"]), default=None, help="Authentication.")
+@click.option("--hash-password", is_flag=True, help="Print a password hash for the users setting and exit.")
+@click.option("--log-level", default="info", show_default=True)
+@_friendly
+def serve(hash_password, config, log_level, **options) -> None:
+    """Start the upload service: a web page and REST API that score uploaded datasets (needs resistscore[serve])."""
+    try:
+        from resistscore.service import ServiceSettings
+        from resistscore.service import serve as run_service
+        from resistscore.service._security import hash_password as make_hash
+    except ImportError as err:
+        raise ResistScoreError(
+            f"the service needs its extra dependencies ({err.name} is missing): pip install 'resistscore[serve]'."
+        ) from err
+    if hash_password:
+        click.echo(make_hash(click.prompt("password", hide_input=True, confirmation_prompt=True)))
+        return
+    settings = ServiceSettings.load(config, **options)
+    click.echo(f"resistscore service on http://{settings.host}:{settings.port} (data in {settings.data_dir})")
+    run_service(settings, log_level=log_level)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,5 +1,6 @@
 """Readers and writers of expression and sample-metadata files."""
 
+from resistscore.io._convert import convert
 from resistscore.io._metadata import MetadataJoinReport, normalize_sample_id, read_metadata, read_table
 from resistscore.io._read import FORMATS, ORIENTATIONS, read
 from resistscore.io._write import write
@@ -8,6 +9,7 @@ __all__ = [
     "FORMATS",
     "ORIENTATIONS",
     "MetadataJoinReport",
+    "convert",
     "normalize_sample_id",
     "read",
     "read_metadata",

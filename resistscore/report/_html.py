@@ -63,6 +63,15 @@ _KIND_TEXT = {
 }
 
 
+def _significance(record) -> dict[str, str]:
+    """How the p-values were made (null, tail, FDR family), from ``uns["resistscore"]`` or a ScoreResult."""
+    return {
+        f"p-value {k}" if k != "fdr_family" else "FDR family": str(record.get(k))
+        for k in ("null", "tail", "fdr_family")
+        if isinstance(record.get(k), str) and record.get(k)
+    }
+
+
 def _result_info(result: Any) -> dict[str, Any]:
     """Method, parameters, versions, coverage and QC of a ScoreResult, scored AnnData or DataFrame."""
     info: dict[str, Any] = {
@@ -80,6 +89,7 @@ def _result_info(result: Any) -> dict[str, Any]:
         info["qc"] = stored or None
         if uns.get("n_controls") is not None:
             info["params"] = {**dict(info["params"] or {}), "n_controls": uns["n_controls"]}
+        info["params"] = {**dict(info["params"] or {}), **_significance(uns)}
         if uns.get("coverage") is not None:
             info["coverage"] = pd.DataFrame(uns["coverage"])
         info["kind"] = "AnnData"
@@ -93,6 +103,8 @@ def _result_info(result: Any) -> dict[str, Any]:
         cov = getattr(result, "coverage", None)
         info["coverage"] = cov if isinstance(cov, pd.DataFrame) else None
         info["kind"] = type(result).__name__
+        sig = {k: getattr(result, k, None) for k in ("null", "tail", "fdr_family")}
+        info["params"] = {**dict(info["params"] or {}), **_significance(sig)}
     if isinstance(info["coverage"], pd.DataFrame) and "signature" in info["coverage"].columns:
         info["coverage"] = info["coverage"].set_index("signature")
     info["params"] = dict(info["params"] or {})

@@ -8,6 +8,7 @@ slicing converts *all* column indices to int64 when the matrix has more than 2^3
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,27 @@ import scipy.sparse as sp
 
 from resistscore._errors import InputFormatError
 
-__all__ = ["UNSCORABLE_REASONS", "RowSource", "column_sums", "unscorable_rows"]
+__all__ = [
+    "UNSCORABLE_REASONS",
+    "MappedSource",
+    "RowSource",
+    "ShardedSource",
+    "column_sums",
+    "from_file",
+    "from_h5ad",
+    "is_dask_array",
+    "unscorable_rows",
+]
+
+
+def is_dask_array(X) -> bool:
+    """Whether ``X`` is a dask array (without importing dask)."""
+    return type(X).__module__.startswith("dask.") and hasattr(X, "chunks") and hasattr(X, "compute")
+
+
+def _attr(node, name: str) -> str:
+    v = node.attrs.get(name, "")
+    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 def _decode(a) -> pd.Index:
@@ -136,27 +157,43 @@ def unscorable_rows(block, a: int) -> np.ndarray:
     return code
 
 
+#: rows per block of :meth:`RowSource.column_means` (fixed, so that the sums do not depend on chunking)
+COLUMN_BLOCK = 1000
+
+
 class RowSource:
     """A samples x genes matrix read in blocks of rows.
+
+    The matrix is in memory (``numpy.ndarray``, scipy sparse), a dask array (read block by block,
+    in this process), or on disk: a CSR group or dense array inside an ``.h5ad`` (HDF5) or ``.zarr``
+    store, of which only the requested rows (and their slice of ``indptr``) are ever read. A source
+    pickles without its open file handles and reopens its file where it is unpickled (a Dask
+    worker); :meth:`reader` gives a copy without the row and column names, for shipping to workers.
 
     Parameters
     ----------
     X
-        ``numpy.ndarray``, scipy sparse matrix, or ``None`` with ``h5`` given.
+        ``numpy.ndarray``, scipy sparse matrix, dask array, or ``None`` with ``store`` given.
     obs_names, var_names
         Row and column labels.
-    h5
-        ``(path, key)`` of an on-disk matrix inside an HDF5/h5ad file (CSR group or dense dataset).
+    store
+        ``(format, path, key)`` of an on-disk matrix: ``format`` is ``"h5ad"`` or ``"zarr"``.
     """
 
-    def __init__(self, X, obs_names, var_names, *, h5: tuple[str, str] | None = None):
+    def __init__(self, X, obs_names, var_names, *, store: tuple[str, str, str] | None = None):
         self.obs_names = pd.Index(obs_names)
         self.var_names = pd.Index(var_names)
-        self.h5 = h5
+        self.store = store
         self._file = None
-        if h5 is None:
-            if sp.issparse(X):
-                if X.format != "csr":
+        self.dask = False
+        if store is None:
+            if is_dask_array(X):
+                if X.ndim != 2:
+                    raise InputFormatError(f"expression data must be 2-dimensional; got shape {X.shape}.")
+                self.sparse = sp.issparse(getattr(X, "_meta", None))
+                self.dask = True
+            elif sp.issparse(X):
+                if X.format != "csr" or not isinstance(X, sp.spmatrix):
                     X = sp.csr_matrix(X)
                 self.sparse = True
             else:
@@ -169,10 +206,13 @@ class RowSource:
                     )
                 self.sparse = False
             self.X = X
-            self.shape = X.shape
+            self.shape = tuple(int(s) for s in X.shape)
         else:
             self.X = None
             self._open()
+        self._check_names()
+
+    def _check_names(self) -> None:
         if self.shape != (len(self.obs_names), len(self.var_names)):
             raise InputFormatError(
                 f"the matrix has shape {self.shape} but there are {len(self.obs_names)} sample and "
@@ -181,34 +221,83 @@ class RowSource:
 
     # -- on-disk -----------------------------------------------------------------------------
     def _open(self):
-        import h5py
+        fmt, path, key = self.store
+        try:
+            if fmt == "zarr":
+                import zarr
 
-        path, key = self.h5
-        self._file = h5py.File(path, "r")
-        node = self._file[key]
-        if isinstance(node, h5py.Group):
-            enc = node.attrs.get("encoding-type", "")
-            enc = enc.decode() if isinstance(enc, bytes) else enc
+                self._file = zarr.open_group(path, mode="r")
+                node = self._file[key]
+                is_group = isinstance(node, zarr.Group)
+            else:
+                import h5py
+
+                self._file = h5py.File(path, "r")
+                node = self._file[key]
+                is_group = isinstance(node, h5py.Group)
+        except (OSError, KeyError, ValueError) as e:
+            self._file = None
+            raise InputFormatError(
+                f"cannot read {key!r} of {path} ({type(e).__name__}: {e}); pass an AnnData .{fmt} store."
+            ) from None
+        if is_group:
+            enc = _attr(node, "encoding-type")
             shape = tuple(int(s) for s in node.attrs.get("shape", node.attrs.get("h5sparse_shape", ())))
-            if enc != "csr_matrix":
+            if (
+                enc != "csr_matrix"
+                or len(shape) != 2
+                or not {"data", "indices", "indptr"} <= set(node.keys())
+            ):
                 raise InputFormatError(
                     f"{path}:{key} is stored as {enc or 'an unknown group'}; resistscore reads CSR (cells x genes) "
-                    "from disk. Rewrite it with adata.X = scipy.sparse.csr_matrix(adata.X); adata.write_h5ad(...)."
+                    "from disk. Rewrite it with adata.X = scipy.sparse.csr_matrix(adata.X); adata.write_h5ad(...), "
+                    "or convert it with rs.io.convert."
                 )
             self.sparse = True
-            self._data, self._indices = node["data"], node["indices"]
-            self._indptr = np.asarray(node["indptr"][...], dtype=np.int64)
+            self._data, self._indices, self._indptr = node["data"], node["indices"], node["indptr"]
+            if (
+                self._indptr.shape[0] != shape[0] + 1
+                or self._data.shape[0] != self._indices.shape[0]
+                # zarr reads a missing chunk as zeros: there the values must end where indptr says
+                or (
+                    int(self._indptr[shape[0]]) != self._data.shape[0]
+                    if fmt == "zarr"
+                    else int(self._indptr[shape[0]]) > self._data.shape[0]
+                )
+            ):
+                raise InputFormatError(
+                    f"{path}:{key} is a damaged CSR matrix (indptr has {self._indptr.shape[0]} entries for "
+                    f"{shape[0]} rows, {self._data.shape[0]} values and {self._indices.shape[0]} column "
+                    "indices); write the file again."
+                )
         else:
+            if len(node.shape) != 2:
+                raise InputFormatError(f"{path}:{key} is not a 2-dimensional matrix (shape {node.shape}).")
             self.sparse = False
             self._dense = node
-            shape = node.shape
+            shape = tuple(int(s) for s in node.shape)
         self.shape = shape
 
     def close(self):
-        """Close the on-disk file, if any."""
+        """Close the on-disk file, if any (it is reopened on demand)."""
         if self._file is not None:
-            self._file.close()
+            if hasattr(self._file, "close"):
+                self._file.close()
             self._file = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for k in ("_file", "_data", "_indices", "_indptr", "_dense"):
+            state.pop(k, None)
+        state["_file"] = None
+        return state
+
+    def reader(self) -> RowSource:
+        """A copy that reads the same rows but carries no row and column names (small to pickle)."""
+        out = copy.copy(self)
+        out.__dict__.update(self.__getstate__())
+        out.obs_names = out.var_names = None
+        return out
 
     # -- access --------------------------------------------------------------------------------
     @property
@@ -219,18 +308,38 @@ class RowSource:
     def n_vars(self) -> int:
         return self.shape[1]
 
-    def rows(self, a: int, b: int):
-        """Rows ``a:b`` as a CSR block or a dense array (a copy only of the block)."""
-        if self.h5 is not None:
+    def nnz_per_row(self) -> float:
+        """Stored values per row (sparse data; all columns for dense data)."""
+        if not self.sparse:
+            return float(self.n_vars)
+        if self.store is not None:
             if self._file is None:
                 self._open()
-            if self.sparse:
-                lo, hi = self._indptr[a], self._indptr[b]
-                return sp.csr_matrix(
-                    (self._data[lo:hi], self._indices[lo:hi], self._indptr[a : b + 1] - lo),
-                    shape=(b - a, self.n_vars),
-                )
-            return np.asarray(self._dense[a:b])
+            return float(self._indptr[self.n_obs]) / max(self.n_obs, 1)
+        if self.dask:
+            block = _probe(self)
+            return block.nnz / max(block.shape[0], 1)
+        return self.X.nnz / max(self.n_obs, 1)
+
+    def rows(self, a: int, b: int):
+        """Rows ``a:b`` as a CSR block or a dense array (a copy only of the block)."""
+        if self.store is not None:
+            if self._file is None:
+                self._open()
+            try:
+                return self._stored_rows(a, b)
+            except InputFormatError:
+                raise
+            except Exception as e:  # h5py, zarr and codec errors of a damaged store
+                raise InputFormatError(
+                    f"{self.store[1]}: rows {a}-{b} cannot be read ({type(e).__name__}: {e}); the file is damaged or "
+                    "incomplete: write it again (or convert it again with rs.io.convert)."
+                ) from None
+        if self.dask:
+            block = self.X[a:b].compute(scheduler="synchronous")
+            if sp.issparse(block):
+                return block if isinstance(block, sp.csr_matrix) else sp.csr_matrix(block)
+            return np.asarray(block)
         if self.sparse:
             X = self.X
             lo, hi = X.indptr[a], X.indptr[b]
@@ -238,6 +347,37 @@ class RowSource:
                 (X.data[lo:hi], X.indices[lo:hi], X.indptr[a : b + 1] - lo), shape=(b - a, self.n_vars)
             )
         return self.X[a:b]
+
+    def _stored_rows(self, a: int, b: int):
+        if not self.sparse:
+            block = np.asarray(self._dense[a:b])
+            if block.dtype.kind not in "biuf":
+                raise InputFormatError(
+                    f"{self.store[1]}: the matrix holds {block.dtype} values, not numbers; store expression values."
+                )
+            if block.shape != (b - a, self.n_vars):
+                raise InputFormatError(f"{self.store[1]}: rows {a}-{b} are missing; write the file again.")
+            return block
+        ptr = np.asarray(self._indptr[a : b + 1], dtype=np.int64)
+        lo, hi = (int(ptr[0]), int(ptr[-1])) if len(ptr) == b - a + 1 else (0, -1)
+        data = np.asarray(self._data[lo:hi]) if hi >= lo else np.zeros(0)
+        indices = np.asarray(self._indices[lo:hi]) if hi >= lo else np.zeros(0, np.int64)
+        if data.dtype.kind not in "biuf":
+            raise InputFormatError(
+                f"{self.store[1]}: the matrix holds {data.dtype} values, not numbers; store expression values."
+            )
+        if (
+            hi < lo
+            or hi - lo != len(data)
+            or hi - lo != len(indices)
+            or np.any(np.diff(ptr) < 0)
+            or (len(indices) and (indices.min() < 0 or indices.max() >= self.n_vars))
+        ):
+            raise InputFormatError(
+                f"{self.store[1]}: the CSR matrix is damaged at rows {a}-{b} (indptr out of order or beyond the "
+                "stored values, or column indices outside the matrix); write the file again."
+            )
+        return sp.csr_matrix((data, indices, ptr - lo), shape=(b - a, self.n_vars))
 
     def take(self, idx: np.ndarray):
         """Rows ``idx`` (sorted) as one block."""
@@ -248,26 +388,25 @@ class RowSource:
 
     def whole(self):
         """The whole matrix (in memory: the matrix itself, not a copy)."""
-        if self.h5 is None:
+        if self.store is None and not self.dask:
             return self.X
         return self.rows(0, self.n_obs)
 
-    def chunks(self, chunk_size: int) -> Iterator[tuple[int, int]]:
-        """Row ranges ``(a, b)`` of at most ``chunk_size`` rows."""
-        for a in range(0, self.n_obs, chunk_size):
-            yield a, min(a + chunk_size, self.n_obs)
+    def chunks(self, chunk_size: int, a: int = 0, b: int | None = None) -> Iterator[tuple[int, int]]:
+        """Row ranges ``(a, b)`` of at most ``chunk_size`` rows (of the rows ``a:b``, all by default)."""
+        b = self.n_obs if b is None else b
+        for lo in range(a, b, chunk_size):
+            yield lo, min(lo + chunk_size, b)
 
-    def column_means(self, chunk_size: int = 5000) -> np.ndarray:
-        """Exact mean of every gene over all scorable rows (one pass in chunks of rows; rows without
-        information - all NaN, all zero, constant - are left out, see :func:`unscorable_rows`)."""
-        total = np.zeros(self.n_vars)
-        m = 0
-        for a, b in self.chunks(chunk_size):
-            B = self.rows(a, b)
-            ok = unscorable_rows(B, a) == 0
-            m += int(ok.sum())
-            total += column_sums(B if ok.all() else B[np.flatnonzero(ok)])
-        return total / max(m, 1)
+    def column_means(self, block: int = COLUMN_BLOCK) -> np.ndarray:
+        """Exact mean of every gene over all scorable rows (one pass; rows without information - all
+        NaN, all zero, constant - are left out, see :func:`unscorable_rows`).
+
+        The sums are taken over fixed blocks of ``block`` rows and added in row order
+        (:func:`column_block_sums`, :func:`add_column_sums`), so the result does not depend on how
+        the pass is split: in chunks, threads or Dask partitions."""
+        ranges = list(self.chunks(block))
+        return finish_column_means(add_column_sums(None, column_block_sums(self, ranges)), self.n_vars)
 
     def gene_stats(self, max_rows: int = 20_000, block: int = 1000) -> tuple[np.ndarray, np.ndarray, int]:
         """Per-gene mean and variance over the rows (or ``max_rows`` rows in evenly spaced blocks).
@@ -275,35 +414,190 @@ class RowSource:
         The rows used depend only on the number of rows, never on the chunk size. Rows without
         information (see :func:`unscorable_rows`) are left out.
         """
-        n = self.n_obs
-        if n <= max_rows:
-            ranges = [(a, min(a + block, n)) for a in range(0, n, block)]
-        else:
-            n_blocks = max_rows // block
-            starts = np.linspace(0, n - block, n_blocks).astype(np.int64)
-            ranges = [(int(a), int(a) + block) for a in starts]
-        s1 = np.zeros(self.n_vars)
-        s2 = np.zeros(self.n_vars)
-        m = 0
-        for a, b in ranges:
-            B = self.rows(a, b)
-            ok = unscorable_rows(B, a) == 0
-            if not ok.all():
-                B = B[np.flatnonzero(ok)]
-            m += int(ok.sum())
-            if sp.issparse(B):
-                d = np.asarray(B.data, dtype=np.float64)  # never modify B: it may share the user's data
-                s1 += np.asarray(sp.csr_matrix((d, B.indices, B.indptr), shape=B.shape).sum(axis=0)).ravel()
-                s2 += np.asarray(
-                    sp.csr_matrix((d * d, B.indices, B.indptr), shape=B.shape).sum(axis=0)
-                ).ravel()
-            else:
-                B = np.asarray(B, dtype=np.float64)
-                s1 += B.sum(axis=0)
-                s2 += np.einsum("ij,ij->j", B, B)
-        mean = s1 / max(m, 1)
-        var = np.maximum(s2 / max(m, 1) - mean**2, 0.0) * (m / max(m - 1, 1))
-        return mean, var, m
+        parts = [block_moments(self, a, b) for a, b in gene_stat_ranges(self.n_obs, max_rows, block)]
+        return combine_moments(parts, self.n_vars)
+
+
+def gene_stat_ranges(n: int, max_rows: int = 20_000, block: int = 1000) -> list[tuple[int, int]]:
+    """The row blocks of :meth:`RowSource.gene_stats`: all rows, or ``max_rows`` in evenly spaced blocks."""
+    if n <= max_rows:
+        return [(a, min(a + block, n)) for a in range(0, n, block)]
+    starts = np.linspace(0, n - block, max_rows // block).astype(np.int64)
+    return [(int(a), int(a) + block) for a in starts]
+
+
+def block_moments(source: RowSource, a: int, b: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(sum, sum of squares, rows)`` per gene over the scorable rows ``a:b`` (float64)."""
+    B = source.rows(a, b)
+    ok = unscorable_rows(B, a) == 0
+    if not ok.all():
+        B = B[np.flatnonzero(ok)]
+    if sp.issparse(B):
+        d = np.asarray(B.data, dtype=np.float64)  # never modify B: it may share the user's data
+        s1 = np.asarray(sp.csr_matrix((d, B.indices, B.indptr), shape=B.shape).sum(axis=0)).ravel()
+        s2 = np.asarray(sp.csr_matrix((d * d, B.indices, B.indptr), shape=B.shape).sum(axis=0)).ravel()
+    else:
+        B = np.asarray(B, dtype=np.float64)
+        s1 = B.sum(axis=0)
+        s2 = np.einsum("ij,ij->j", B, B)
+    return s1, s2, int(ok.sum())
+
+
+def combine_moments(parts, n_vars: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Mean and variance per gene from the :func:`block_moments` of the blocks, added in block order."""
+    s1 = np.zeros(n_vars)
+    s2 = np.zeros(n_vars)
+    m = 0
+    for p1, p2, pm in parts:
+        s1 += p1
+        s2 += p2
+        m += pm
+    mean = s1 / max(m, 1)
+    var = np.maximum(s2 / max(m, 1) - mean**2, 0.0) * (m / max(m - 1, 1))
+    return mean, var, m
+
+
+def column_block_sums(source: RowSource, ranges) -> tuple[np.ndarray, int]:
+    """Column sums of every block of ``ranges`` over its scorable rows: ``(blocks x genes, rows)``."""
+    out = np.zeros((len(ranges), source.n_vars))
+    m = 0
+    for i, (a, b) in enumerate(ranges):
+        B = source.rows(a, b)
+        ok = unscorable_rows(B, a) == 0
+        m += int(ok.sum())
+        out[i] = column_sums(B if ok.all() else B[np.flatnonzero(ok)])
+    return out, m
+
+
+def add_column_sums(total, part) -> tuple[np.ndarray, int]:
+    """``total`` (``(sums, rows)`` or ``None``) plus the blocks of ``part``, one block after the other."""
+    sums, m = part
+    acc = np.zeros(sums.shape[1]) if total is None else total[0].copy()
+    for row in sums:
+        acc += row
+    return acc, m + (0 if total is None else total[1])
+
+
+def finish_column_means(total, n_vars: int) -> np.ndarray:
+    """Means from :func:`add_column_sums`' ``(sums, rows)``."""
+    sums, m = total
+    return (sums if len(sums) else np.zeros(n_vars)) / max(m, 1)
+
+
+def _probe(source: RowSource, max_values: int = 4_000_000):
+    """Evenly spaced rows (all rows of a small matrix), at most ``max_values`` values."""
+    n = source.n_obs
+    k = int(min(n, max(1, max_values // max(source.n_vars, 1))))
+    idx = np.unique(np.linspace(0, n - 1, k).astype(np.int64)) if n else np.zeros(0, np.int64)
+    return source.take(idx)
+
+
+class ShardedSource(RowSource):
+    """Several sources with the same genes, one after the other (the shards of one dataset)."""
+
+    def __init__(self, shards: list[RowSource], names: list[str]):
+        if not shards:
+            raise InputFormatError("no shards were given; pass at least one .zarr or .h5ad file.")
+        var = shards[0].var_names
+        for s, name in zip(shards[1:], names[1:]):
+            if not s.var_names.equals(var):
+                missing = var.difference(s.var_names)[:3].tolist()
+                extra = s.var_names.difference(var)[:3].tolist()
+                what = (
+                    f"lacks {missing} and has {extra}"
+                    if missing or extra
+                    else "has the same genes in another order"
+                )
+                raise InputFormatError(
+                    f"shard {name} has other genes than shard {names[0]} ({len(s.var_names)} vs {len(var)}; it "
+                    f"{what}); every shard must have the same genes in the same order. Harmonise and write them "
+                    "with the same var_names (adata[:, genes].write_zarr(...))."
+                )
+        if len({s.sparse for s in shards if s.n_obs}) > 1:
+            raise InputFormatError(
+                "the shards mix sparse and dense matrices; store every shard as CSR (rs.io.convert does)."
+            )
+        self.shards = shards
+        self.offsets = np.cumsum([0] + [s.n_obs for s in shards])
+        self.obs_names = pd.Index(np.concatenate([np.asarray(s.obs_names, dtype=object) for s in shards]))
+        self.var_names = pd.Index(var)
+        self.store = ("shards", ",".join(names), "")
+        self.X = None
+        self.dask = False
+        self._file = None
+        self.sparse = any(s.sparse for s in shards)
+        self.shape = (int(self.offsets[-1]), len(var))
+        self._check_names()
+
+    def _open(self):  # the shards open themselves
+        return None
+
+    def close(self):
+        for s in self.shards:
+            s.close()
+
+    def reader(self) -> ShardedSource:
+        out = copy.copy(self)
+        out.shards = [s.reader() for s in self.shards]
+        out.obs_names = out.var_names = None
+        return out
+
+    def nnz_per_row(self) -> float:
+        tot = sum(s.nnz_per_row() * s.n_obs for s in self.shards)
+        return tot / max(self.n_obs, 1)
+
+    def rows(self, a: int, b: int):
+        i = int(np.searchsorted(self.offsets, a, side="right")) - 1
+        parts = []
+        while a < b:
+            while self.offsets[i + 1] <= a:  # skip empty shards
+                i += 1
+            hi = min(b, int(self.offsets[i + 1]))
+            lo0 = int(self.offsets[i])
+            block = self.shards[i].rows(a - lo0, hi - lo0)
+            parts.append(sp.csr_matrix(block) if self.sparse and not sp.issparse(block) else block)
+            a = hi
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return sp.csr_matrix((0, self.n_vars)) if self.sparse else np.zeros((0, self.n_vars))
+        return sp.vstack(parts, format="csr") if self.sparse else np.vstack(parts)
+
+
+class MappedSource(RowSource):
+    """A source whose blocks of rows go through ``fn`` (e.g. gene harmonisation: columns renamed,
+    duplicated identifiers averaged) on the way out; ``var_names`` are the output's columns."""
+
+    def __init__(self, source: RowSource, fn, var_names):
+        self.inner = source
+        self.fn = fn
+        self.obs_names = source.obs_names
+        self.var_names = pd.Index(var_names)
+        self.store = source.store
+        self.X = None
+        self.dask = source.dask
+        self._file = None
+        self.sparse = source.sparse
+        self.shape = (source.n_obs, len(self.var_names))
+        self._check_names()
+
+    def _open(self):
+        return None
+
+    def close(self):
+        self.inner.close()
+
+    def reader(self) -> MappedSource:
+        out = copy.copy(self)
+        out.inner = self.inner.reader()
+        out.obs_names = out.var_names = None
+        return out
+
+    def nnz_per_row(self) -> float:
+        return self.inner.nnz_per_row()
+
+    def rows(self, a: int, b: int):
+        return self.fn(self.inner.rows(a, b))
 
 
 def from_h5ad(path: str | Path, layer: str | None = None) -> RowSource:
@@ -311,19 +605,67 @@ def from_h5ad(path: str | Path, layer: str | None = None) -> RowSource:
     import h5py
 
     path = str(path)
+    key = "X" if layer is None else f"layers/{layer}"
     try:
         with h5py.File(path, "r") as f:
-            obs_names = _decode(_index_of(f["obs"]))
-            var_names = _decode(_index_of(f["var"]))
-            key = "X" if layer is None else f"layers/{layer}"
+            obs_names, var_names = _names(f, path)
             if key not in f:
                 raise InputFormatError(f"{path} has no {key!r}; choose an existing layer or layer=None.")
     except OSError as e:
         raise InputFormatError(f"cannot read {path} as an .h5ad file ({e}); pass an AnnData file.") from None
-    return RowSource(None, obs_names, var_names, h5=(path, key))
+    return RowSource(None, obs_names, var_names, store=("h5ad", path, key))
 
 
-def _index_of(group):
-    idx = group.attrs.get("_index", "_index")
-    idx = idx.decode() if isinstance(idx, bytes) else idx
-    return group[idx][...]
+def from_zarr(path: str | Path, layer: str | None = None) -> RowSource:
+    """A :class:`RowSource` reading ``X`` (or ``layers/<layer>``) of an AnnData ``.zarr`` store in chunks."""
+    import zarr
+
+    path = str(path)
+    key = "X" if layer is None else f"layers/{layer}"
+    try:
+        g = zarr.open_group(path, mode="r")
+        obs_names, var_names = _names(g, path)
+        if key not in g:
+            raise InputFormatError(f"{path} has no {key!r}; choose an existing layer or layer=None.")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise InputFormatError(
+            f"cannot read {path} as an AnnData .zarr store ({type(e).__name__}: {e}); write it with "
+            "adata.write_zarr or rs.io.convert."
+        ) from None
+    return RowSource(None, obs_names, var_names, store=("zarr", path, key))
+
+
+def from_file(path, layer: str | None = None) -> RowSource:
+    """A source over an ``.h5ad`` file, an AnnData ``.zarr`` store, or a list of them (shards with the
+    same genes, rows one after the other)."""
+    if isinstance(path, (list, tuple)):
+        paths = [Path(p) for p in path]
+        return ShardedSource([from_file(p, layer) for p in paths], [p.name for p in paths])
+    p = Path(path)
+    if p.suffix == ".zarr" and p.is_dir():
+        return from_zarr(p, layer)
+    if p.suffix == ".h5ad" and p.is_file():
+        return from_h5ad(p, layer)
+    raise InputFormatError(
+        f"{p} is not an existing .h5ad file or .zarr store; read other formats with rs.io.read first "
+        "(or convert them: rs.io.convert)."
+    )
+
+
+def _names(group, path: str) -> tuple[pd.Index, pd.Index]:
+    """Row and column names of an AnnData store (HDF5 or zarr group), without reading anything else."""
+    out = []
+    for axis in ("obs", "var"):
+        if axis not in group:
+            raise InputFormatError(f"{path} has no {axis!r} group: it is not an AnnData store.")
+        node = group[axis]
+        idx = _attr(node, "_index") or "_index"
+        if idx not in node:
+            raise InputFormatError(f"{path}: {axis} has no index {idx!r}; write the file with anndata.")
+        arr = node[idx]
+        if hasattr(arr, "attrs") and _attr(arr, "encoding-type") == "string-array":
+            values = arr[...] if hasattr(arr, "id") else arr[:]
+        else:
+            values = arr[...] if hasattr(arr, "id") else arr[:]
+        out.append(_decode(values))
+    return out[0], out[1]

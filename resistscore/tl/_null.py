@@ -407,9 +407,10 @@ def _lookup(counts, cols, table, out):
 
 
 @nb.njit(nogil=True, cache=True)
-def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool):
-    """z-scores of the observed scores against their own controls (rows ``row0 ...``), and the
-    standardised control scores of every ``stride``-th row into ``pool``.
+def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool, z0=0, p0=0):
+    """z-scores of the observed scores against their own controls (rows ``row0 ...``, stored at
+    ``z[row - z0]``), and the standardised control scores of every ``stride``-th row into
+    ``pool[:, row // stride - p0]`` (offsets 0 when ``z`` and ``pool`` hold every row).
 
     Control scores that are NaN (a control set the method could not score) are left out of the mean,
     the SD and the pool; without any scored control set, ``z = -inf`` (p = 1, as the per-sample null
@@ -418,7 +419,8 @@ def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool):
     for r in range(n):
         g = row0 + r
         keep = g % stride == 0
-        pr = g // stride
+        pr = g // stride - p0
+        zr = g - z0
         for s in range(n_sets):
             base = n_sets + s * n_ctrl
             # one pass: sums of the values shifted by the first scored one (no cancellation)
@@ -437,20 +439,20 @@ def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool):
                     m += 1
             obs = scores[r, s]
             if m == 0:
-                z[g, s] = np.nan if np.isnan(obs) else -np.inf
+                z[zr, s] = np.nan if np.isnan(obs) else -np.inf
                 continue
             mu = shift + s1 / m
             sd = np.sqrt(max(s2 - s1 * s1 / m, 0.0) / (m - 1)) if m > 1 else 0.0
             if sd > 0:
-                z[g, s] = (obs - mu) / sd
+                z[zr, s] = (obs - mu) / sd
             elif abs(obs - mu) <= 1e-12 + 1e-12 * abs(mu):
-                z[g, s] = 0.0
+                z[zr, s] = 0.0
             elif obs > mu:
-                z[g, s] = np.inf
+                z[zr, s] = np.inf
             elif obs < mu:
-                z[g, s] = -np.inf
+                z[zr, s] = -np.inf
             else:
-                z[g, s] = np.nan
+                z[zr, s] = np.nan
             if keep:
                 # each control standardised by the *other* controls, as the observed score is by all of
                 # them: out-of-sample, so that under the null the pooled values and the observed z have the
@@ -506,6 +508,13 @@ class PerSampleNull:
             ok = np.isfinite(p)
             self._tails.append((rows[ok] + a, cols[ok], p[ok]))  # list.append is atomic
 
+    def put(self, a: int, counts: np.ndarray, tail: tuple) -> None:
+        """Write the counts and the tail ``(rows, cols, p)`` (rows counted from 0) of rows ``a, a+1, ...``
+        computed elsewhere (by the :meth:`finish` of an object of those rows only)."""
+        self.counts[a : a + counts.shape[0]] = counts
+        if len(tail[0]):
+            self._tails.append((np.asarray(tail[0]) + a, tail[1], tail[2]))
+
     def finish(self, n_jobs: int = 1) -> NullCounts:
         """The counts, null sizes and tail p-values of all rows."""
         n_null = np.full(self.n_sets, self.n_controls, dtype=np.int64)
@@ -528,16 +537,31 @@ class PooledNull:
     exceeding); memory: 8 bytes per sample and signature for ``z`` plus 4 per pooled value.
 
     :meth:`add` may be called from several threads at once for disjoint rows.
+
+    **Partitions.** With ``rows=(a0, b0)`` the object holds only the rows ``a0:b0`` of the ``n_obs``
+    (a partition scored elsewhere, e.g. on a Dask worker): :meth:`add` standardises them exactly as
+    the object of all rows would (the pooled rows are chosen by global position), and :meth:`part`
+    hands over their z-scores and share of the pool. :meth:`put` writes a part into the object of
+    all rows, whose :meth:`finish` then gives bit for bit what scoring every row in one process gives.
     """
 
     def __init__(
-        self, n_obs: int, n_sets: int, n_controls: int, max_pool: int | None = None, tail: str | None = "gpd"
+        self,
+        n_obs: int,
+        n_sets: int,
+        n_controls: int,
+        max_pool: int | None = None,
+        tail: str | None = "gpd",
+        rows: tuple[int, int] | None = None,
     ):
         max_pool = MAX_POOL if max_pool is None else max_pool
-        self.n_sets, self.n_controls, self.tail = n_sets, n_controls, tail
+        a0, b0 = (0, n_obs) if rows is None else (int(rows[0]), int(rows[1]))
+        self.n_sets, self.n_controls, self.tail, self.max_pool = n_sets, n_controls, tail, max_pool
         self.stride = max(1, int(np.ceil(n_obs * n_controls / max_pool)))
-        self.z = np.full((n_obs, n_sets), np.nan)
-        n_pool_rows = len(range(0, n_obs, self.stride))
+        self.a0 = a0
+        self.p0 = -(-a0 // self.stride)  # the first pooled row of these rows
+        self.z = np.full((b0 - a0, n_sets), np.nan)
+        n_pool_rows = len(range(self.p0 * self.stride, b0, self.stride))
         self.pool = np.full(
             (n_sets, n_pool_rows, n_controls), np.nan, dtype=np.float32
         )  # contiguous per signature
@@ -545,7 +569,21 @@ class PooledNull:
     def add(self, a: int, scores: np.ndarray) -> None:
         """Standardise the rows ``a, a+1, ...`` (observed and control scores as in :func:`count_exceed`)."""
         scores = np.ascontiguousarray(scores, dtype=np.float64)
-        _standardize(scores, self.n_sets, self.n_controls, a, self.stride, self.z, self.pool)
+        _standardize(
+            scores, self.n_sets, self.n_controls, a, self.stride, self.z, self.pool, self.a0, self.p0
+        )
+
+    def part(self) -> tuple[int, np.ndarray, np.ndarray]:
+        """``(a0, z, pool)`` of the rows this object holds (for :meth:`put` into the object of all rows)."""
+        return self.a0, self.z, self.pool
+
+    def put(self, a0: int, z: np.ndarray, pool: np.ndarray) -> None:
+        """Write the :meth:`part` of the rows ``a0 ...`` (this object holds every row)."""
+        if self.a0 != 0 or self.z.shape[0] < a0 + z.shape[0]:
+            raise ValueError("put() needs the object of all rows")
+        self.z[a0 : a0 + z.shape[0]] = z
+        p0 = -(-a0 // self.stride)
+        self.pool[:, p0 : p0 + pool.shape[1]] = pool
 
     def counts(self, n_jobs: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """``(counts, n_null)`` of :meth:`finish`, without the tail."""

@@ -26,8 +26,26 @@ from resistscore._errors import (
 )
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_real
-from resistscore.tl._chunks import UNSCORABLE_REASONS, RowSource, from_h5ad, unscorable_rows
+from resistscore.tl._chunks import (
+    UNSCORABLE_REASONS,
+    RowSource,
+    combine_moments,
+    from_file,
+    gene_stat_ranges,
+    unscorable_rows,
+)
 from resistscore.tl._coverage import coverage_table, examples, resolve_sets, warn_low_coverage
+from resistscore.tl._distributed import (
+    Plan,
+    check_client,
+    default_partition_size,
+    n_workers,
+    partitions,
+    remote_column_sums,
+    remote_gene_stats,
+    remote_kind,
+    run_partitions,
+)
 from resistscore.tl._kind import default_n_jobs, is_single_cell, zero_share
 from resistscore.tl._null import FDR_FAMILIES, TAILS, empirical_pvalues, gene_bins, make_controls, make_null
 from resistscore.tl._result import OBSM_SCORES as OBSM_KEY
@@ -137,6 +155,8 @@ def _flat_index(index: pd.Index, what: str, attr: str) -> pd.Index:
 
 
 def _source(data, layer, genes, samples, use_raw=False) -> RowSource:
+    if isinstance(data, RowSource):  # e.g. a file whose genes are harmonised block by block (the CLI)
+        return data
     if is_anndata(data):
         if use_raw:
             if layer is not None:
@@ -151,7 +171,7 @@ def _source(data, layer, genes, samples, use_raw=False) -> RowSource:
                 )
             return RowSource(data.raw.X, data.obs_names, data.raw.var_names)
         if data.isbacked:
-            return from_h5ad(data.filename, layer)
+            return from_file(data.filename, layer)
         X = data.X if layer is None else data.layers.get(layer, None)
         if X is None:
             raise InputFormatError(
@@ -164,13 +184,10 @@ def _source(data, layer, genes, samples, use_raw=False) -> RowSource:
         raise ResistScoreError(
             f"`{name}` applies to an AnnData only; got a {type(data).__name__}. Drop `{name}`."
         )
-    if isinstance(data, (str, Path)):
-        p = Path(data)
-        if p.suffix != ".h5ad" or not p.is_file():
-            raise InputFormatError(
-                f"{p} is not an existing .h5ad file; read other formats with rs.io.read first."
-            )
-        return from_h5ad(p, layer)
+    if isinstance(data, (str, Path)) or (
+        isinstance(data, (list, tuple)) and data and all(isinstance(x, (str, Path)) for x in data)
+    ):
+        return from_file(data if isinstance(data, (str, Path)) else list(data), layer)
     if isinstance(data, pd.DataFrame):
         obs = _flat_index(data.index, "samples", "index")
         var = _flat_index(data.columns, "genes", "columns")
@@ -230,21 +247,30 @@ class DataKind:
         return "single_cell" if self.single_cell else "bulk"
 
 
-def data_kind(data, source: RowSource) -> DataKind:
+def data_kind(data, source: RowSource, client=None) -> DataKind:
     """Judge the data on a sample of rows: single cell or bulk (:func:`resistscore.tl._kind.is_single_cell`)
-    and the scale (:func:`resistscore.pp.detect_scale`)."""
+    and the scale (:func:`resistscore.pp.detect_scale`); the rows are read on a worker of ``client``."""
+    zeros, scale = block_kind(source) if client is None else remote_kind(client, source)
+    if is_anndata(data):
+        ann = {"obs": data.obs, "uns": data.uns, "obsm": data.obsm}
+    else:
+        ann = getattr(source, "annotations", None)
+    return DataKind(is_single_cell(ann, zeros), zeros, scale)
+
+
+def block_kind(source: RowSource):
+    """``(zero share, scale report)`` of the probe rows of ``source`` (:func:`resistscore.pp.detect_scale`)."""
     from resistscore import pp
 
     block = _probe_rows(source)
     zeros = zero_share(block, *block.shape)
-    ann = {"obs": data.obs, "uns": data.uns, "obsm": data.obsm} if is_anndata(data) else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
             scale = pp.detect_scale(block) if block.shape[0] else None
         except ResistScoreError:
             scale = None
-    return DataKind(is_single_cell(ann, zeros), zeros, scale)
+    return zeros, scale
 
 
 def default_method(kind: DataKind) -> str:
@@ -307,8 +333,7 @@ class _Context:
 def _auto_chunk(source: RowSource, n_sets_total: int, n_jobs: int = 1) -> int:
     """Rows per chunk: ~64 MB of work per chunk, and at least 4 chunks per thread (load balance)."""
     if source.sparse:
-        nnz = source.X.nnz if source.X is not None else int(source._indptr[-1])
-        per_row = 24 * n_sets_total + 24 * nnz / max(source.n_obs, 1)
+        per_row = 24 * n_sets_total + 24 * source.nnz_per_row()
     else:
         per_row = 24 * n_sets_total + 16 * source.n_vars
     by_memory = int(64e6 // max(per_row, 1))
@@ -395,6 +420,7 @@ def _dry_run(info, n_vars: int, sets: GeneSetIndex, call_params: dict) -> None:
 _SCORE_ARGS = (
     "data", "signatures", "method", "pvalues", "n_controls", "null", "tail", "fdr_family", "seed", "chunk_size",
     "n_jobs", "layer", "use_raw", "copy", "return_result", "progress", "min_coverage", "genes", "samples",
+    "client", "partition_size",
 )  # fmt: skip
 
 
@@ -419,6 +445,8 @@ def score(
     min_coverage: float | None = None,
     genes=None,
     samples=None,
+    client=None,
+    partition_size: int | None = None,
     **method_params,
 ):
     """Score samples (or cells) for gene signatures, with significance and coverage.
@@ -426,8 +454,10 @@ def score(
     Parameters
     ----------
     data
-        An AnnData (in memory or backed; ``obs`` = samples/cells, ``var`` = genes), a samples x genes
-        DataFrame, the path of an ``.h5ad`` file (read in chunks), or a matrix with ``genes=``.
+        An AnnData (in memory, backed, or with a dask array ``X`` as anndata's lazy readers give;
+        ``obs`` = samples/cells, ``var`` = genes), a samples x genes DataFrame, the path of an
+        ``.h5ad`` file or an AnnData ``.zarr`` store (read in chunks), a list of such paths (the
+        shards of one dataset: same genes, rows one after the other), or a matrix with ``genes=``.
     signatures
         Anything :func:`resistscore.sig.load` reads: ``None`` for the shipped collection, shipped
         signature ids (``["efflux_abc", "apoptosis"]`` or ``"efflux_abc,apoptosis"``), a
@@ -450,14 +480,15 @@ def score(
     n_controls
         Control sets per signature (default 1000 for bulk, 100 for single-cell data).
     null
-        ``None`` (default): ``"per_sample"`` for bulk data, ``"pooled"`` for single-cell data (where
-        100 controls per cell are too few to estimate a tail, and a pool of up to 10^6 values resolves
-        p-values down to ~1e-6).
+        ``None`` (default): ``"pooled"``, for bulk and single-cell data alike (calibrated on null data
+        down to p = 1e-4 for both; see docs/methods.md, "Significance").
+        ``"pooled"`` (scDRS-like): scores standardised by their own controls' mean and SD, compared
+        with the standardised control scores of (every k-th of) all samples, each standardised by the
+        other controls of its sample; up to 250,000 values per signature (``_null.MAX_POOL``), so
+        p-values reach ~4e-6 before the tail.
         ``"per_sample"``: ``p = (1 + #{control scores >= score}) / (1 + n_controls)`` in each sample,
-        depending on that sample only.
-        ``"pooled"`` (scDRS-like, for many cells): scores standardised by their own controls' mean
-        and SD, compared with the standardised control scores pooled over all samples (up to 10^6
-        values per signature).
+        depending on that sample only (at least ``1 / (1 + n_controls)`` without a tail; the tail needs
+        at least 120 controls).
     tail
         ``"gpd"`` (default): a score above every value of its null (the sample's own controls, or
         the pool) gets a generalised Pareto tail estimate (Knijnenburg et al. 2009) fitted to the
@@ -491,6 +522,16 @@ def score(
         0.5 for user signatures). Below it the score is NaN and a ``LowCoverageWarning`` is emitted.
     genes, samples
         Column and row names of a bare matrix.
+    client
+        A ``dask.distributed.Client``: the rows are scored on its workers, in partitions of
+        ``partition_size`` rows; each worker reads its rows from the file (a path, shards, a backed
+        AnnData or a dask ``X``), and only the per-partition results come back. Scores, p-values
+        (also the pooled null, which needs every cell: its pool is gathered, not the matrix) and FDR
+        equal the in-process engine's bit for bit, whatever the number of workers and partitions
+        (see ``docs/distributed.md``). ``None`` (default): the in-process engine.
+    partition_size
+        Rows per Dask task with ``client`` (default: about four partitions per worker, between one
+        and a hundred chunks). Results do not depend on it.
     **method_params
         Parameters of the method (e.g. ``max_rank`` for UCell, ``stable_genes`` for singscore).
 
@@ -540,6 +581,10 @@ def score(
         n_jobs = check_int("n_jobs", n_jobs, minimum=1)
     if chunk_size is not None:
         chunk_size = check_int("chunk_size", chunk_size, minimum=1)
+    if partition_size is not None:
+        partition_size = check_int("partition_size", partition_size, minimum=1)
+    if client is not None:
+        client = check_client(client)
     if method is not None:
         _check_method_params(get_method(method), method_params)
     is_adata = is_anndata(data)
@@ -551,8 +596,9 @@ def score(
     net, min_cov, sig_version = as_network(signatures)
     source = _source(data, layer, genes, samples, use_raw)
     opts = _Options(
-        pvalues, n_controls, null, seed, chunk_size, n_jobs, copy, min_coverage, progress, tail, fdr_family
-    )
+        pvalues, n_controls, null, seed, chunk_size, n_jobs, copy, min_coverage, progress, tail, fdr_family,
+        client, partition_size,
+    )  # fmt: skip
     try:
         out = _score(data, is_adata, source, (net, min_cov, sig_version), method, method_params, opts)
         if is_adata:
@@ -585,6 +631,8 @@ class _Options:
     progress: bool | None
     tail: str | None = "gpd"
     fdr_family: str = "signature"
+    client: object = None
+    partition_size: int | None = None
 
 
 def _check_names(source: RowSource) -> None:
@@ -615,7 +663,8 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     cov = coverage_table(net, source.var_names, min_cov)
     reported = cov.index[cov["reported"]].tolist()
 
-    kind = data_kind(data, source)
+    client = opts.client
+    kind = data_kind(data, source, client)
     method = default_method(kind) if method is None else method
     info = get_method(method)
     params, accepted = _check_method_params(info, method_params)
@@ -637,7 +686,11 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
 
     gene_mean = gene_var = None
     if pvalues:
-        gene_mean, gene_var, _ = source.gene_stats()
+        if client is None:
+            gene_mean, gene_var, _ = source.gene_stats()
+        else:  # the same blocks, read on the workers, added in the same order
+            ranges = gene_stat_ranges(source.n_obs)
+            gene_mean, gene_var, _ = combine_moments(remote_gene_stats(client, source, ranges), source.n_vars)
         all_sets = (
             make_controls(sets, gene_bins(gene_mean, gene_var), n_controls, opts.seed) if len(sets) else sets
         )
@@ -674,8 +727,43 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     cs = _auto_chunk(source, len(all_sets), n_jobs) if opts.chunk_size is None else opts.chunk_size
     if info.prepare is not None and n_sets:
         # cohort-level step (e.g. module_score's control genes from the gene means): then chunkable
-        call_params.update(info.prepare(source.column_means(max(cs, 1000)), all_sets, params))
-    if n_sets:
+        if client is None:
+            means = source.column_means(max(cs, 1000))
+        else:  # the same blocks as in-process, their sums added in the same order
+            means = _remote_means(client, source, max(cs, 1000))
+        call_params.update(info.prepare(means, all_sets, params))
+    if client is not None:
+        if n_sets and not (info.single_sample or info.prepare is not None):
+            raise ResistScoreError(
+                f"method {method!r} scores the whole cohort at once and cannot be split over Dask workers; "
+                "score without client=, or choose a single-sample method (rs.tl.show_methods())."
+            )
+        plan = Plan(
+            info.fn,
+            all_sets,
+            call_params,
+            n_sets,
+            n_controls,
+            null if pvalues else None,
+            opts.tail,
+            n_obs,
+            cs,
+            getattr(null_model, "max_pool", None),
+        )
+        size = opts.partition_size or default_partition_size(n_obs, max(n_workers(client), 1), cs)
+
+        def on_part(res):
+            a, b = res["a"], res["b"]
+            scores[a:b] = res["scores"]
+            codes[a:b] = res["codes"]
+            consume(a, b, res["extras"])
+            if "z" in res:
+                null_model.put(a, res["z"], res["pool"])
+            elif "counts" in res:
+                null_model.put(a, res["counts"], res["tail"])
+
+        run_partitions(client, source, plan, partitions(n_obs, size), on_part)
+    elif n_sets:
         if info.single_sample or info.prepare is not None:
             bar = tqdm(
                 total=n_obs,
@@ -746,6 +834,16 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     result.to_anndata(target)
     target.uns["resistscore"]["network"] = {c: net[c].tolist() for c in ("source", "target", "weight")}
     return (target if opts.copy else None), result
+
+
+def _remote_means(client, source: RowSource, block: int) -> np.ndarray:
+    """:meth:`RowSource.column_means` with the blocks read on the workers (same blocks, same order of sums)."""
+    from resistscore.tl._chunks import add_column_sums, finish_column_means
+
+    total = None
+    for part in remote_column_sums(client, source, list(source.chunks(block))):
+        total = add_column_sums(total, part)
+    return finish_column_means(total, source.n_vars)
 
 
 def _method_nan(scores: np.ndarray, codes: np.ndarray, cov: pd.DataFrame, reported: list, info) -> None:

@@ -68,3 +68,22 @@ def test_cli_equals_api(df, fmt, method):
         pd.testing.assert_frame_equal(
             cli_scores, api, check_names=False, check_dtype=False, rtol=0, atol=1e-12
         )
+
+
+def test_cli_pvalues_and_fdr_equal_the_api(tmp_path):
+    # the p-values (pooled null, GPD tail) and their FDR (per signature) are the engine's on every path:
+    # the CLI adds no statistics of its own (issue 15)
+    df = rs.ds.toy(n_samples=30, seed=4).to_df()
+    path, out = tmp_path / "expr.csv", tmp_path / "tidy.csv"
+    df.T.to_csv(path, index_label="gene")
+    args = ["score", str(path), "--signatures", SIGNATURES, "--n-controls", "200", "--tidy"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    cli_tidy = pd.read_csv(out).set_index(["sample", "signature"]).sort_index()
+    adata, _ = rs.pp.harmonize_genes(rs.io.read(path))
+    api = rs.tl.score(adata, _SIGS, n_controls=200, return_result=True)
+    assert (api.null, api.tail, api.fdr_family) == ("pooled", "gpd", "signature")
+    api_tidy = api.tidy().set_index(["sample", "signature"]).sort_index()
+    assert api_tidy["pvalue"].min() < 1 / 201  # beyond the per-sample floor: the pool and its tail
+    for col in ("pvalue", "fdr"):
+        np.testing.assert_allclose(cli_tidy[col], api_tidy.loc[cli_tidy.index, col], rtol=1e-12, atol=0)

@@ -74,3 +74,17 @@ def test_score_result_contributions_and_response():
     assert ax.texts[0].get_text().startswith(f"Spearman rho={rho:.2f}")
     assert rho > 0.5  # the planted efflux programme raises IC50 in the toy cohort
     plt.close(ax.figure)
+
+
+def test_report_states_how_the_pvalues_were_made():
+    # the p-values' null, tail and FDR family (issue 15) are parameters of the report, for a ScoreResult
+    # and for a scored AnnData alike
+    adata = rs.ds.toy(n_samples=24, seed=3)
+    sigs = {"efflux_abc": ["ABCB1", "ABCC1", "ABCG2", "ABCC2", "ABCC3"]}
+    result = rs.tl.score(adata.to_df(), sigs, n_controls=200, fdr_family="all")
+    scored = rs.tl.score(adata, sigs, n_controls=200, copy=True)
+    for obj, family in ((result, "all"), (scored, "signature")):
+        doc = rs.report.html_report(obj, date="2024-01-01")
+        params = dict(re.findall(r"<tr><th>([^<]*)</th><td>([^<]*)</td></tr>", doc))
+        assert params.get("FDR family") == family, params
+        assert params.get("p-value null") == "pooled" and params.get("p-value tail") == "gpd", params

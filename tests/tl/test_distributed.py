@@ -1,0 +1,316 @@
+"""rs.tl.score on a Dask LocalCluster of worker processes: the same numbers as the in-process engine."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import warnings
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+import resistscore as rs
+from resistscore.tl._chunks import RowSource
+
+distributed = pytest.importorskip("distributed")
+pytest.importorskip("zarr")
+
+N_CELLS, N_GENES = 700, 400
+SIGS = {
+    "up": [f"G{i}" for i in range(0, 30)],
+    "signed": [f"G{i}" for i in range(30, 50)] + [f"G{i}-" for i in range(50, 60)],
+    "small": [f"G{i}" for i in range(100, 110)],
+}
+
+
+def _cells(seed: int = 0) -> ad.AnnData:
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(0.3, 0.8, size=N_GENES)
+    X = rng.poisson(lam, size=(N_CELLS, N_GENES)).astype(np.float32)
+    X[:60, :30] += rng.poisson(3, size=(60, 30))  # cells expressing "up"
+    X[5] = 0.0  # an unscorable cell (all zero)
+    X = np.log1p(X)
+    a = ad.AnnData(
+        sp.csr_matrix(X),
+        obs=pd.DataFrame(index=[f"cell{i}" for i in range(N_CELLS)]),
+        var=pd.DataFrame(index=[f"G{i}" for i in range(N_GENES)]),
+    )
+    a.obs["n_genes"] = (X > 0).sum(axis=1)
+    return a
+
+
+def _write_zarr(a: ad.AnnData, path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # anndata: zarr v2 will not be the default
+        a.write_zarr(path)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("dist")
+    a = _cells()
+    a.write_h5ad(d / "cells.h5ad")
+    _write_zarr(a, d / "cells.zarr")
+    _write_zarr(a[:250].copy(), d / "shard0.zarr")
+    a[250:].copy().write_h5ad(d / "shard1.h5ad")
+    return d
+
+
+@contextlib.contextmanager
+def _local(n_workers: int = 2, **config):
+    """A LocalCluster of worker processes on loopback (the CLI's --workers); its processes are gone after."""
+    import dask
+
+    from resistscore._workflow import dask_client
+
+    with warnings.catch_warnings(), dask.config.set(config):
+        warnings.simplefilter("ignore")
+        with dask_client(workers=n_workers) as client:
+            pids = list(client.run(os.getpid).values())
+            try:
+                yield client
+            finally:
+                pids += list(client.run(os.getpid).values())
+    _assert_gone(pids)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two worker processes on loopback; closed with all their processes at teardown."""
+    with _local(2) as client:
+        yield client
+
+
+def _assert_gone(pids, timeout: float = 20.0) -> None:
+    """The worker processes have exited (or are zombies about to be reaped)."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    alive = list(pids)
+    while alive and time.monotonic() < deadline:
+        alive = [
+            p for p in alive if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
+        ]
+        time.sleep(0.1)
+    assert not alive, f"worker processes {alive} still run after the cluster was closed"
+
+
+def _same(a, b) -> None:
+    """Bit-identical scores, p-values and FDR (NaN where NaN)."""
+    for name in ("scores", "pvalues", "fdr"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert x.index.equals(y.index) and x.columns.equals(y.columns), name
+        np.testing.assert_array_equal(x.to_numpy(), y.to_numpy(), err_msg=name)
+    pd.testing.assert_frame_equal(a.unscored, b.unscored)
+
+
+def _score(data, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rs.UnscorableSampleWarning)
+        return rs.tl.score(data, SIGS, n_controls=30, seed=3, chunk_size=64, **kw)
+
+
+@pytest.mark.parametrize("null", ["pooled", "per_sample"])
+@pytest.mark.parametrize("partition_size", [64, 100, 333, 10_000])
+def test_cluster_equals_in_process(files, cluster, null, partition_size):
+    ref = _score(files / "cells.h5ad", null=null)
+    assert ref.method == "ucell" and ref.null == null
+    got = _score(files / "cells.zarr", null=null, client=cluster, partition_size=partition_size)
+    _same(ref, got)
+
+
+def test_one_worker_equals_two(files, cluster):
+    """The same numbers on one worker (the other retired) as on two, and as in-process."""
+    ref = _score(files / "cells.zarr")
+    with _local(1) as one:
+        got = _score(files / "cells.zarr", client=one, partition_size=128)
+    _same(ref, got)
+
+
+def test_pooled_null_uses_every_cell(files, cluster):
+    """The pool is gathered from all partitions: with a stride > 1 (small max pool) the pooled rows
+    straddle partition edges, and the p-values still equal the in-process ones."""
+    from resistscore.tl import _null
+
+    old = _null.MAX_POOL
+    _null.MAX_POOL = 3000  # stride ceil(700 * 30 / 3000) = 7: partitions of 100 rows start mid-stride
+    try:
+        ref = _score(files / "cells.h5ad", null="pooled")
+        got = _score(files / "cells.h5ad", null="pooled", client=cluster, partition_size=100)
+    finally:
+        _null.MAX_POOL = old
+    _same(ref, got)
+    # the distributed path cannot have used a pool of one partition only: p-values below 1/(1+30*100/7)
+    assert np.nanmin(got.pvalues.to_numpy()) < 1 / (1 + 30 * 100 / 7)
+
+
+def test_shards_and_dask_anndata(files, cluster):
+    ref = _score(files / "cells.h5ad")
+    _same(ref, _score([files / "shard0.zarr", files / "shard1.h5ad"], client=cluster, partition_size=90))
+    _same(ref, _score([files / "shard0.zarr", files / "shard1.h5ad"]))
+    # an AnnData whose X is a dask array read lazily from the zarr store
+    import dask.array as da
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        a = ad.read_zarr(files / "cells.zarr")
+    lazy = ad.AnnData(X=da.from_array(a.X.toarray(), chunks=(128, N_GENES)), obs=a.obs[[]], var=a.var[[]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rs.UnscorableSampleWarning)
+        dense_ref = rs.tl.score(
+            ad.AnnData(a.X.toarray(), obs=a.obs[[]], var=a.var[[]]),
+            SIGS, n_controls=30, seed=3, chunk_size=64, copy=True, return_result=True, method="ucell",
+        )  # fmt: skip
+        got = rs.tl.score(
+            lazy, SIGS, n_controls=30, seed=3, chunk_size=64, copy=True, return_result=True, method="ucell",
+            client=cluster,
+        )  # fmt: skip
+    _same(dense_ref, got)
+
+
+def test_bulk_singscore_and_module_score(files, cluster):
+    """Bulk-like data (singscore, per-sample null) and a method with a cohort step (module_score)."""
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(rng.normal(5, 1, size=(90, 300)), columns=[f"G{i}" for i in range(300)])
+    df.index = df.index.astype(str)
+    p = files / "bulk.h5ad"
+    ad.AnnData(df).write_h5ad(p)
+    for method in ("singscore", "module_score"):
+        ref = rs.tl.score(p, SIGS, method=method, n_controls=50, chunk_size=16)
+        got = rs.tl.score(
+            p, SIGS, method=method, n_controls=50, chunk_size=16, client=cluster, partition_size=40
+        )
+        _same(ref, got)
+
+
+def test_cohort_method_refused(files, cluster):
+    with pytest.raises(rs.ResistScoreError, match="whole cohort"):
+        _score(files / "cells.zarr", method="gsva", client=cluster)
+
+
+def test_bad_client():
+    with pytest.raises(rs.ResistScoreError, match="dask.distributed.Client"):
+        rs.tl.score(np.ones((2, 3)), {"s": ["a", "b"]}, genes=["a", "b", "c"], client="tcp://127.0.0.1:1")
+
+
+# ------------------------------------------------------------------------------------------ faults
+def test_worker_killed_mid_run_same_numbers(tmp_path):
+    """A worker process killed (SIGKILL) while it scores a partition: the scheduler reruns its tasks on
+    the other worker (and the restarted one), and the numbers equal the in-process run."""
+    import signal
+    import threading
+
+    rng = np.random.default_rng(7)
+    X = np.log1p(rng.poisson(rng.gamma(0.3, 0.8, size=N_GENES), size=(6000, N_GENES)).astype(np.float32))
+    a = ad.AnnData(
+        sp.csr_matrix(X),
+        obs=pd.DataFrame(index=[f"c{i}" for i in range(len(X))]),
+        var=pd.DataFrame(index=[f"G{i}" for i in range(N_GENES)]),
+    )
+    _write_zarr(a, tmp_path / "big.zarr")
+    ref = _score(tmp_path / "big.zarr")
+    killed: list[int] = []
+
+    def killer():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not killed:
+            for addr, keys in client.processing().items():
+                if keys and addr in pids:
+                    os.kill(pids[addr], signal.SIGKILL)
+                    killed.append(pids[addr])
+                    return
+            time.sleep(0.01)
+
+    with _local(2) as client:
+        pids = client.run(os.getpid)
+        # the probe, the gene statistics and then the partitions: kill once scoring tasks run
+        thread = threading.Thread(target=killer, daemon=True)
+        thread.start()
+        got = _score(tmp_path / "big.zarr", client=client, partition_size=100)
+        thread.join(timeout=5)
+    assert killed, "no worker was killed: the run ended before the killer saw a task"
+    _same(ref, got)
+
+
+class _DiesOnWorkers(RowSource):
+    """A source whose rows kill the worker process that reads them (a segfaulting reader, an OOM kill)."""
+
+    def rows(self, a, b):
+        try:
+            from distributed import get_worker
+
+            get_worker()
+        except ValueError:  # in the client: read as usual
+            return super().rows(a, b)
+        os._exit(1)
+
+
+def test_workers_dying_every_time_give_one_clear_error():
+    """When a task kills every worker that runs it, the scheduler gives up (allowed-failures) and
+    rs.tl.score raises one ClusterError naming the cause; nothing is returned or written."""
+    import sys
+
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import the tests
+    X = np.abs(np.random.default_rng(0).normal(size=(50, 40)))
+    src = _DiesOnWorkers(X, [f"s{i}" for i in range(50)], [f"G{i}" for i in range(40)])
+    assert isinstance(src, RowSource)
+    try:
+        with (
+            _local(1, **{"distributed.scheduler.allowed-failures": 0}) as client,
+            pytest.raises(rs.ClusterError, match="lost the .*nothing was written"),
+        ):
+            rs.tl.score(src, {"s": ["G1", "G2", "G3"]}, n_controls=5, client=client)
+    finally:
+        cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+def test_anndata_lazy_readers(files, cluster):
+    """An AnnData whose X comes from anndata's lazy reader (zarr and h5ad): the rows are read on the
+    workers from the file, and the numbers equal scoring the path."""
+    import h5py
+    import zarr
+
+    try:
+        from anndata.experimental import read_elem_lazy
+    except ImportError:  # anndata < 0.12
+        pytest.skip("anndata.experimental.read_elem_lazy needs anndata >= 0.12")
+    ref = _score(files / "cells.h5ad", method="ucell")
+    with h5py.File(files / "cells.h5ad", "r") as f:
+        lazy_h5 = ad.AnnData(
+            X=read_elem_lazy(f["X"]),
+            obs=pd.DataFrame(index=ref.scores.index),
+            var=pd.DataFrame(index=[f"G{i}" for i in range(N_GENES)]),
+        )
+        for client in (None, cluster):
+            got = _score(lazy_h5, method="ucell", copy=True, return_result=True, client=client)
+            _same(ref, got)
+    lazy_z = ad.AnnData(
+        X=read_elem_lazy(zarr.open_group(str(files / "cells.zarr"), mode="r")["X"]),
+        obs=pd.DataFrame(index=ref.scores.index),
+        var=pd.DataFrame(index=[f"G{i}" for i in range(N_GENES)]),
+    )
+    _same(ref, _score(lazy_z, method="ucell", copy=True, return_result=True, client=cluster))
+
+
+def test_the_matrix_never_passes_through_the_client(files, cluster, monkeypatch):
+    """With client=, this process never reads a row of the file: reading rows here raises, and the run
+    (data probe, gene statistics, scoring, pooled null) still completes with the in-process numbers.
+    The workers are other processes, untouched by the patch."""
+    ref = _score(files / "cells.zarr", method="module_score")  # also the cohort step (gene means)
+    ref_default = _score(files / "cells.zarr")
+
+    def no_rows(self, *args):
+        raise AssertionError("the client read rows of the matrix")
+
+    monkeypatch.setattr(RowSource, "rows", no_rows)
+    monkeypatch.setattr(RowSource, "take", no_rows)
+    with pytest.raises(AssertionError, match="the client read rows"):
+        _score(files / "cells.zarr")  # in-process: it must read rows
+    _same(ref_default, _score(files / "cells.zarr", client=cluster, partition_size=200))
+    _same(ref, _score(files / "cells.zarr", method="module_score", client=cluster, partition_size=200))
