@@ -33,6 +33,7 @@ from resistscore._atomic import atomic_dir, check_output_file, check_output_fold
 from resistscore._errors import (
     DeprecatedArgumentWarning,
     InputFormatError,
+    LowCoverageWarning,
     ResistScoreError,
     SampleMismatchWarning,
     SignatureError,
@@ -81,6 +82,8 @@ class AnalysisOutputs:
     result: object | None = None
     stats: dict[str, object] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    confounders: object | None = None
+    confounder_correlation: pd.DataFrame | None = None
 
     def add(self, kind: str, *paths: Path) -> None:
         self.files.setdefault(kind, []).extend(Path(p) for p in paths)
@@ -91,7 +94,15 @@ class AnalysisOutputs:
             k: [dst / Path(p).relative_to(src) if Path(p).is_relative_to(src) else Path(p) for p in v]
             for k, v in self.files.items()
         }
-        return AnalysisOutputs(dst, files, self.result, self.stats, list(self.warnings))
+        return AnalysisOutputs(
+            dst,
+            files,
+            self.result,
+            self.stats,
+            list(self.warnings),
+            self.confounders,
+            self.confounder_correlation,
+        )
 
     def summary(self) -> dict[str, str]:
         """One line per kind of output: where it is."""
@@ -331,6 +342,7 @@ class Design:
     covariates: tuple[str, ...] = ()
     sample_key: str | None = None
     test: str | None = None
+    adjust: tuple[str, ...] = ()
 
     def columns(self) -> list[tuple[str, str]]:
         """``(argument, column)`` of every metadata column asked for."""
@@ -420,9 +432,30 @@ def _require_scores(result, *, label: Callable[[str], str] = _cli) -> None:
 
 
 # -------------------------------------------------------------------------------------- statistics
-def _stats_tables(result, metadata: pd.DataFrame, design: Design) -> dict[str, object]:
-    """Run the statistics asked for; each is skipped when its column is not given."""
-    common = {"covariates": list(design.covariates) or None, "sample_key": design.sample_key}
+def _stats_tables(result, metadata: pd.DataFrame, design: Design, confounders=None) -> dict[str, object]:
+    """Run the statistics asked for; each is skipped when its column is not given.
+
+    ``design.adjust`` names confounders (``proliferation`` ...) whose scores are covariates: taken from
+    ``confounders`` (their ScoreResult) when given, else from the scores themselves.
+    """
+    adjust = None
+    if design.adjust:
+        adjust = list(design.adjust)
+        if confounders is not None:
+            adjust = tl.stats.pick_confounders(confounders.scores, adjust, arg="adjust")
+            unscored = [c for c in adjust.columns if adjust[c].isna().all()]
+            if unscored:
+                cov = confounders.coverage
+                why = "; ".join(f"{c}: {cov.loc[c, 'reason']}" for c in unscored if c in cov.index)
+                raise StatisticsError(
+                    f"cannot adjust for {', '.join(unscored)}: the data cover too few of its genes ({why}). "
+                    "Leave it out of the adjustment."
+                )
+    common = {
+        "covariates": list(design.covariates) or None,
+        "sample_key": design.sample_key,
+        "adjust": adjust,
+    }
     stats: dict[str, object] = {}
     if design.group is not None:
         stats["groups"] = tl.compare_groups(
@@ -450,6 +483,7 @@ def analyze(
     covariates: list[str] | None = None,
     sample_key: str | None = None,
     test: str | None = None,
+    adjust: str | list[str] | None = None,
     random_state: int = 0,
     pvalues: bool = True,
     n_controls: int | None = None,
@@ -472,7 +506,8 @@ def analyze(
     data
         Expression data: AnnData (obs = samples or cells, var = HGNC symbols) or a samples x genes DataFrame.
     outdir
-        Folder for the outputs: ``scores.csv``, ``scores_tidy.csv``, ``coverage.csv``, ``stats_*.csv``,
+        Folder for the outputs: ``scores.csv``, ``scores_tidy.csv``, ``coverage.csv``,
+        ``confounder_scores.csv``, ``confounder_correlation.csv``, ``stats_*.csv``,
         ``figures/`` (each figure in every format of ``formats``), ``report.html`` and
         ``.resistscore-run.json`` (the files written, the version, the warnings).
     metadata
@@ -487,6 +522,13 @@ def analyze(
     sample_key
         For single-cell data: the obs column of the biological replicate (e.g. ``"patient"``); tests then run
         on per-sample pseudobulk scores.
+    adjust
+        Confounder(s) whose scores are covariates of every statistic: ``"proliferation"``, ``"stromal"``,
+        ``"immune"`` (or their ids ``confounder.*``), e.g. ``adjust=["proliferation"]``. The confounder
+        signatures (``rs.sig.confounders()``) are scored in every analysis, with the method of the
+        mechanisms and kept apart from them (``confounder_scores.csv``); each mechanism's Spearman
+        correlation with them is in ``confounder_correlation.csv``
+        (:func:`resistscore.tl.confounder_correlation`).
     formats
         Figure formats (vector formats such as ``"pdf"`` or ``"svg"`` for publication).
     title
@@ -508,7 +550,9 @@ def analyze(
     OutputError
         If ``outdir`` is a file, holds an input or files resistscore did not write.
     """
-    design = Design(group, response, time, event, tuple(covariates or ()), sample_key, test)
+    design = Design(
+        group, response, time, event, tuple(covariates or ()), sample_key, test, _adjust_names(adjust)
+    )
     random_state = _random_state(random_state, seed)
     scoring = {"signatures": signatures, "method": method, "random_state": random_state, "pvalues": pvalues}
     scoring.update({"n_controls": n_controls, "progress": progress})
@@ -570,14 +614,22 @@ def _analyze(
             qc.append(pp.GeneMappingReport.from_dict(get.record(data, get.GENE_MAPPING)))
         result = _score_of(data, scoring)
         _require_scores(result, label=label)
-        stats = _stats_tables(result, metadata, design) if metadata is not None else {}
-        outputs = AnalysisOutputs(outdir=stage, result=result, stats=stats)
+        conf = _score_confounders(data, result, scoring)
+        corr = tl.confounder_correlation(result.scores, conf.scores)
+        stats = _stats_tables(result, metadata, design, conf) if metadata is not None else {}
+        outputs = AnalysisOutputs(outdir=stage, result=result, stats=stats, confounders=conf)
+        outputs.confounder_correlation = corr
         outputs.add("scores", write_table(result.scores, stage / "scores.csv"))
         outputs.add(
             "scores (tidy, with p-values and FDR)",
             write_table(result.tidy(), stage / "scores_tidy.csv", index=False),
         )
         outputs.add("coverage", write_table(result.coverage, stage / "coverage.csv"))
+        outputs.add("confounder scores", write_table(conf.scores, stage / "confounder_scores.csv"))
+        outputs.add(
+            "correlation with confounders",
+            write_table(corr, stage / "confounder_correlation.csv", index=False),
+        )
         for name, st in stats.items():
             outputs.add("statistics", write_table(st.table, stage / f"stats_{name}.csv", index=False))
         common = {"metadata": metadata, "stats": stats}
@@ -605,6 +657,36 @@ def _analyze(
         outputs.warnings = list(log.messages)
         record["warnings"] = list(log.messages)
     return outputs.moved(stage, Path(outdir))
+
+
+def _adjust_names(adjust) -> tuple[str, ...]:
+    """``adjust`` of :func:`analyze` as a tuple of names (a comma-separated string is split)."""
+    if adjust is None:
+        return ()
+    if isinstance(adjust, str):
+        return tuple(_split(adjust))
+    if not all(isinstance(a, str) for a in adjust):
+        raise StatisticsError(f"`adjust` must name confounders (e.g. ['proliferation']); got {adjust!r}.")
+    return tuple(adjust)
+
+
+#: ``key_added`` of the confounders' run in an AnnData analysed by :func:`analyze`
+CONFOUNDER_KEY = "resistscore_confounders"
+
+
+def _score_confounders(data, result, scoring: dict[str, Any]):
+    """Score the confounder signatures as the mechanisms were scored (same method and seed, no p-values).
+
+    A confounder below its minimal coverage gets NaN scores, recorded in the result's coverage; the
+    coverage warning is not repeated here (the confounders are context, not the analysis).
+    """
+    kwargs = {"method": result.method, "random_state": scoring.get("random_state", 0), "pvalues": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LowCoverageWarning)
+        if isinstance(data, ad.AnnData):  # a run of its own beside the mechanisms' (scanpy's key_added)
+            tl.score(data, sig.confounders(), key_added=CONFOUNDER_KEY, progress=False, **kwargs)
+            return get.result(data, CONFOUNDER_KEY)
+        return tl.score(data, sig.confounders(), progress=False, **kwargs)
 
 
 def run_demo(outdir: str | Path, *, kind: str = "bulk", seed: int = 0) -> AnalysisOutputs:
@@ -824,11 +906,18 @@ def stats_file(
     event=None,
     covariates=None,
     test=None,
+    adjust=None,
 ) -> AnalysisOutputs:
-    """Run the statistics of :func:`analyze` on a scores table and a metadata table."""
+    """Run the statistics of :func:`analyze` on a scores table and a metadata table.
+
+    ``adjust`` names confounder columns of the scores table (e.g. ``proliferation`` for
+    ``confounder.proliferation``) to adjust every statistic for.
+    """
     out = Path(out)
     _check_table_suffix(out)
-    design = Design(group, response, time, event, tuple(_split(covariates)), None, test)
+    design = Design(
+        group, response, time, event, tuple(_split(covariates)), None, test, _adjust_names(adjust)
+    )
     if all(getattr(design, k) is None for k in ("group", "response", "time", "event")):
         raise StatisticsError("nothing to test: give --group, --response, or --time with --event.")
     _check_options(design, True)
@@ -881,11 +970,14 @@ def analyze_file(
     event=None,
     covariates=None,
     test=None,
+    adjust=None,
     formats="png,pdf",
     **read_kwargs,
 ) -> AnalysisOutputs:
     """Read an expression file (and optional metadata) and run :func:`analyze` on it."""
-    design = Design(group, response, time, event, tuple(_split(covariates)), None, test)
+    design = Design(
+        group, response, time, event, tuple(_split(covariates)), None, test, _adjust_names(adjust)
+    )
     fmts = _figure_formats(formats)
     sigs, sig_path = parse_signatures(signatures)
     inputs = [Path(input_path), Path(metadata) if metadata is not None else None, sig_path]

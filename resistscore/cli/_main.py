@@ -179,6 +179,14 @@ def _stats_options(fn):
             help="Comma-separated metadata columns to adjust for (e.g. tissue,batch).",
         ),
         click.option(
+            "--adjust",
+            default=None,
+            help=(
+                "Comma-separated confounders to adjust every statistic for: proliferation, stromal, immune "
+                "(their scores become covariates; see docs/statistics.md)."
+            ),
+        ),
+        click.option(
             "--test",
             "test_name",
             type=click.Choice(["welch", "mannwhitney", "anova", "kruskal"]),
@@ -469,7 +477,7 @@ def signatures_export(out: Path, fmt, ids, drug) -> None:
 )
 @_friendly
 def test_cmd(
-    scores_path, metadata, id_column, group, response, time_col, event, covariates, test_name, out
+    scores_path, metadata, id_column, group, response, time_col, event, covariates, adjust, test_name, out
 ) -> None:
     """Test scores against groups, drug response or survival (one tidy table, BH FDR across mechanisms).
 
@@ -488,6 +496,7 @@ def test_cmd(
         time=time_col,
         event=event,
         covariates=covariates,
+        adjust=adjust,
         test=test_name,
     )
     _done(outputs.summary())

@@ -125,11 +125,13 @@ def _tables(folder: Path, files: list[str]) -> list[Table]:
         "scores.csv",
         "scores_tidy.csv",
         *sorted(f for f in files if f.startswith("stats_")),
+        "confounder_correlation.csv",
         "coverage.csv",
     ]
     titles = {
         "scores.csv": "Scores",
         "scores_tidy.csv": "Scores with p-values and FDR",
+        "confounder_correlation.csv": "Correlation with confounders (proliferation, stromal, immune)",
         "coverage.csv": "Coverage",
     }
     out = []

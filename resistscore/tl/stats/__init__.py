@@ -9,6 +9,8 @@ Single-cell data are analysed per biological replicate by default (see ``sample_
 from __future__ import annotations
 
 from resistscore._errors import SampleMismatchWarning
+from resistscore.tl.stats._confounders import adjust_scores, confounder_correlation
+from resistscore.tl.stats._confounders import pick_confounders as pick_confounders  # for rs.analyze
 from resistscore.tl.stats._groups import compare_groups
 from resistscore.tl.stats._models import fit_model
 from resistscore.tl.stats._pseudobulk import pseudobulk
@@ -23,9 +25,11 @@ __all__ = [
     "SampleMismatchWarning",
     "StatsResult",
     "SurvivalResult",
+    "adjust_scores",
     "associate",
     "compare_groups",
     "compare_samples",
+    "confounder_correlation",
     "fit_model",
     "pseudobulk",
     "roc",

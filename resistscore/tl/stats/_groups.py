@@ -13,6 +13,7 @@ from scipy import stats
 
 from resistscore._errors import StatisticsError
 from resistscore._validate import check_choice, check_probability
+from resistscore.tl.stats._confounders import mark_adjusted, with_adjustment
 from resistscore.tl.stats._effects import (
     eta_squared_ci,
     fisher_z_ci,
@@ -215,6 +216,7 @@ def compare_groups(
     sample_key: str | None = None,
     unit: str = "sample",
     model: str | None = None,
+    adjust: Any = None,
     level: float = 0.95,
 ) -> StatsResult:
     """Compare signature scores between groups of samples, with effect sizes and BH FDR.
@@ -225,7 +227,9 @@ def compare_groups(
     level is compared with ``reference`` (or all pairs when no reference is given). With
     ``paired_by`` (e.g. patient, for pre/post designs) the paired t test or Wilcoxon signed-rank
     test is used. With ``covariates`` an OLS model ``score ~ C(group) + covariates`` gives the
-    adjusted difference (see :func:`fit_model`).
+    adjusted difference (see :func:`fit_model`). With ``adjust`` the confounder scores (e.g.
+    ``adjust="proliferation"``) enter that model as covariates, so a difference carried by proliferation
+    or by stromal / immune content is not reported as a mechanism's.
 
     Single-cell data are tested at the level of the biological replicate: scores are averaged per
     ``sample_key`` (a pseudobulk of scores). ``model="mixed"`` keeps cells and fits a linear mixed
@@ -258,6 +262,13 @@ def compare_groups(
         ``"sample"`` (default) or ``"cell"``.
     model
         ``None`` or ``"mixed"`` (random intercept per ``sample_key``; needs ``sample_key``).
+    adjust
+        Confounder(s) to adjust for: id(s) of confounder scores among ``scores`` (``"proliferation"``
+        is short for ``confounder.proliferation``; ``True``: every ``confounder.*`` column), or the
+        confounder scores themselves (a samples x confounders DataFrame or the ScoreResult of
+        ``rs.tl.score(adata, rs.sig.confounders())``). Their scores are numeric covariates of the OLS
+        (or mixed) model, averaged per sample with ``sample_key``; the confounders are not tested
+        themselves. Recorded in ``params["adjust"]`` and the table's ``adjusted_for`` column.
     level
         Confidence level of the intervals.
 
@@ -266,7 +277,7 @@ def compare_groups(
     StatsResult
         ``.table`` has the columns ``signature, test, group1, group2, n1, n2, mean1, mean2, estimate,
         estimate_type, estimate_ci_low, estimate_ci_high, statistic, df, effect, effect_type, ci_low,
-        ci_high, pvalue, fdr, note``. Differences are ``group1 - group2``. ``estimate`` is in score
+        ci_high, pvalue, fdr, adjusted_for, note``. Differences are ``group1 - group2``. ``estimate`` is in score
         units (mean difference with Welch CI, Hodges-Lehmann shift, paired mean difference, or the
         adjusted OLS / mixed-model coefficient); ``effect`` is standardised (``hedges_g``,
         ``rank_biserial``, ``hedges_g_z``, ``matched_rank_biserial``, ``eta_squared``,
@@ -304,6 +315,16 @@ def compare_groups(
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates or [])
+    metadata, covariates, signatures, adjusted = with_adjustment(
+        scores,
+        metadata,
+        adjust,
+        covariates=covariates,
+        signatures=signatures,
+        sample_key=sample_key,
+        unit=unit,
+        keep_cells=model == "mixed",
+    )
     if covariates or model == "mixed":
         if paired_by is not None:
             raise StatisticsError(
@@ -312,9 +333,10 @@ def compare_groups(
             )
         if test not in ("welch", "anova"):
             raise StatisticsError(
-                f"test={test!r} cannot adjust for covariates or use a mixed model; use test='welch' (linear model)."
+                f"test={test!r} cannot adjust for covariates{' or confounders' if adjusted else ''} or use a mixed "
+                "model; use test='welch' (linear model)."
             )
-        return _group_model(
+        res = _group_model(
             scores,
             metadata,
             group=group,
@@ -327,6 +349,9 @@ def compare_groups(
             model=model,
             level=level,
         )
+        mark_adjusted(res.table, adjusted)
+        res.params["adjust"] = adjusted
+        return res
 
     cols = [group] + ([paired_by] if paired_by else [])
     df, meta, info = prepare(
@@ -426,4 +451,5 @@ def compare_groups(
         "level": level,
         **info,
     }
-    return StatsResult("compare_groups", table, params)
+    mark_adjusted(table, [])
+    return StatsResult("compare_groups", table, {**params, "adjust": []})

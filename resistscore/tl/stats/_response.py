@@ -15,6 +15,7 @@ from resistscore._errors import StatisticsError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_probability
 from resistscore.tl.stats._censored import censoring_of, coarsen, tobit_slope
+from resistscore.tl.stats._confounders import mark_adjusted, with_adjustment
 from resistscore.tl.stats._effects import fisher_z_ci
 from resistscore.tl.stats._input import prepare, require_columns
 from resistscore.tl.stats._results import AssociationResult, bh_fdr
@@ -39,6 +40,7 @@ ASSOC_COLUMNS = [
     "n_censored_high",
     "bound_low",
     "bound_high",
+    "adjusted_for",
     "note",
 ]
 
@@ -175,6 +177,7 @@ def associate(
     min_samples: int = 5,
     limits=None,
     detect_limits: bool = True,
+    adjust: Any = None,
 ) -> AssociationResult:
     """Associate scores with a continuous drug response (IC50, AUC, GI50, ...).
 
@@ -182,7 +185,9 @@ def associate(
     with ``covariates`` (e.g. tissue) the partial Spearman correlation on ranks. ``"pearson"`` is the
     (partial) Pearson r. ``"regression"`` fits the OLS ``response ~ score + covariates`` and reports
     the slope of the score. Each response is analysed separately; samples with a missing score,
-    response or covariate are left out pairwise.
+    response or covariate are left out pairwise. ``adjust`` adds confounder scores (proliferation,
+    stromal / immune content) as numeric covariates: the partial Spearman correlation then removes the
+    part of the association that runs through them.
 
     **Censored responses.** Values at the limits of the tested range (a GI50 capped at the highest
     tested concentration) are bounds, not measurements. They are recognised from ``limits`` and, with
@@ -225,13 +230,20 @@ def associate(
     detect_limits
         Also take a response's smallest (largest) value as its low (high) limit when at least
         ``max(3, 5 %)`` of the samples share it exactly (a side with a stated limit is not detected).
+    adjust
+        Confounder(s) to adjust for: id(s) of confounder scores among ``scores`` (``"proliferation"``
+        is short for ``confounder.proliferation``; ``True``: every ``confounder.*`` column), or the
+        confounder scores themselves (a samples x confounders DataFrame or the ScoreResult of
+        ``rs.tl.score(adata, rs.sig.confounders())``). They are covariates as above (ranked for
+        Spearman: the partial correlation of the rank residuals); the confounders are not analysed
+        themselves. Recorded in ``params["adjust"]`` and the table's ``adjusted_for`` column.
 
     Returns
     -------
     AssociationResult
         ``.table`` has the columns ``signature, response, method, n, statistic, df, effect,
         effect_type, ci_low, ci_high, pvalue, fdr, n_censored_low, n_censored_high, bound_low,
-        bound_high, note``. ``effect`` is ``rho`` / ``r`` (``statistic`` is its t value on ``df``
+        bound_high, adjusted_for, note``. ``effect`` is ``rho`` / ``r`` (``statistic`` is its t value on ``df``
         degrees of freedom), the regression ``slope`` (``statistic`` = t; for ``"tobit"`` the Wald z).
         ``fdr`` is the Benjamini-Hochberg adjustment across signatures within each response.
         ``.censoring`` has one row per analysed sample and response: ``sample, response, value``
@@ -279,6 +291,23 @@ def associate(
         )
     resp.columns = pd.Index([str(c) for c in resp.columns])
     resp.index = pd.Index([str(i) for i in resp.index])
+    if adjust is not None and adjust is not False:
+        base, covariates, signatures, adjusted = with_adjustment(
+            scores,
+            base,
+            adjust,
+            covariates=covariates,
+            signatures=signatures,
+            sample_key=sample_key,
+            unit=unit,
+        )
+        clash = [c for c in adjusted if c in resp.columns]
+        if clash:
+            raise StatisticsError(
+                f"confounder(s) {clash} are both a response and in `adjust`; rename the response."
+            )
+    else:
+        adjusted = []
     if not resp.index.is_unique:
         raise StatisticsError(
             "`response` has duplicated sample names; pivot long tables to one row per sample first."
@@ -343,9 +372,11 @@ def associate(
     table.loc[table["signature"].isin(df.columns[df.isna().all()]), "note"] = "score not reported (all NaN)"
     for c in ("n", "n_censored_low", "n_censored_high"):
         table[c] = table[c].astype("Int64")
+    mark_adjusted(table, adjusted)
     params = {
         "method": method,
         "covariates": covariates,
+        "adjust": adjusted,
         "level": level,
         "min_samples": min_samples,
         "detect_limits": bool(detect_limits),

@@ -43,6 +43,7 @@ COMPARE_COLUMNS = [
     "ci_high",
     "pvalue",
     "fdr",
+    "adjusted_for",
     "note",
 ]
 
