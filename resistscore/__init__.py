@@ -14,10 +14,13 @@ Namespaces (scanpy-style)::
     rs.pl  # figures
     rs.ds  # datasets (rs.ds.toy: a cohort with a known answer)
     rs.report  # self-contained HTML report
+    rs.get  # the scores, p-values and results stored in an AnnData (as scanpy.get)
     rs.analyze  # score + statistics + figures + report in one call
     rs.Design  # the analysis design (groups, response, survival, ...) shared by analyze, pl and report
+    rs.settings  # verbosity, progress bars, threads (as scanpy.settings)
 
-Submodules are imported on first use, so ``import resistscore`` is fast.
+Submodules are imported on first use, so ``import resistscore`` is fast: this module's
+``__getattr__`` is the package's one lazy-import layer.
 """
 
 from __future__ import annotations
@@ -25,56 +28,30 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from resistscore._errors import (
-    AmbiguousGeneWarning,
-    CellsAsReplicatesWarning,
-    ClusterError,
-    GeneIdentifierError,
-    InputFormatError,
-    LowCoverageWarning,
-    OrientationError,
-    OutputError,
-    ResistScoreError,
-    ResistScoreWarning,
-    SampleMismatchWarning,
-    ScaleWarning,
-    SignatureError,
-    StatisticsError,
-    UnscorableSampleWarning,
-)
+from resistscore import _errors
+from resistscore._errors import *  # noqa: F403  the error and warning classes
+from resistscore._settings import settings
 from resistscore._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
-    from resistscore import ds, io, pl, pp, report, sig, tl
+    from resistscore import ds, get, io, pl, pp, report, sig, tl
     from resistscore._design import Design
     from resistscore._workflow import analyze
 
-_SUBMODULES = {"io", "pp", "sig", "tl", "pl", "ds", "report"}
+_SUBMODULES = {"io", "pp", "sig", "tl", "pl", "ds", "report", "get"}
 
 __all__ = [
-    "AmbiguousGeneWarning",
-    "CellsAsReplicatesWarning",
+    *_errors.__all__,
     "Design",
-    "GeneIdentifierError",
-    "InputFormatError",
-    "LowCoverageWarning",
-    "OrientationError",
-    "ClusterError",
-    "OutputError",
-    "ResistScoreError",
-    "ResistScoreWarning",
-    "SampleMismatchWarning",
-    "ScaleWarning",
-    "SignatureError",
-    "StatisticsError",
-    "UnscorableSampleWarning",
     "__version__",
     "analyze",
     "ds",
+    "get",
     "io",
     "pl",
     "pp",
     "report",
+    "settings",
     "sig",
     "tl",
 ]

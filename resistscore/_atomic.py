@@ -83,7 +83,7 @@ def _is_within(path: str | Path, parent: str | Path) -> bool:
 
 
 def _naming_target(err: OSError, target: Path, scratch: Path | None) -> OSError:
-    """The same error, naming ``target`` where it named the temporary ``scratch`` path (or nothing).
+    """Return the same error, naming ``target`` where it named the temporary ``scratch`` path (or nothing).
 
     A path inside a temporary folder ``scratch`` becomes the same path inside ``target``.
     """

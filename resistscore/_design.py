@@ -62,6 +62,17 @@ def _column_names(field: str, value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))  # type: ignore[arg-type]
 
 
+def _adjust_names(adjust: Any) -> tuple[str, ...]:
+    """``adjust`` as a tuple of confounder names (a comma-separated text is split)."""
+    if adjust is None:
+        return ()
+    if isinstance(adjust, str):
+        return tuple(dict.fromkeys(a.strip() for a in adjust.split(",") if a.strip()))
+    if not isinstance(adjust, Iterable) or not all(isinstance(a, str) and a.strip() for a in adjust):
+        raise StatisticsError(f"`adjust` must name confounders (e.g. ['proliferation']); got {adjust!r}.")
+    return tuple(dict.fromkeys(a.strip() for a in adjust))
+
+
 @dataclass(frozen=True)
 class Design:
     """The design of an analysis: the metadata columns of the tests and how the figures show them.
@@ -93,6 +104,10 @@ class Design:
         Signature whose high/low split the Kaplan-Meier figure shows (default: the most significant ones).
     annotation
         Metadata columns drawn as colour bars above the heatmap (default: ``group``).
+    adjust
+        Confounder(s) whose scores are covariates of every statistic: ``"proliferation"``, ``"stromal"``,
+        ``"immune"`` (or their ids ``confounder.*``); a comma-separated text is split. Not metadata
+        columns: the confounder signatures are scored with the mechanisms (see :func:`resistscore.analyze`).
 
     Examples
     --------
@@ -112,6 +127,7 @@ class Design:
     test: str | None = None
     km_signature: str | None = None
     annotation: tuple[str, ...] = ()
+    adjust: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in _COLUMN_FIELDS:
@@ -120,6 +136,7 @@ class Design:
         _column_name("km_signature", self.km_signature, "a signature id")
         for name in ("covariates", "annotation"):
             object.__setattr__(self, name, _column_names(name, getattr(self, name)))
+        object.__setattr__(self, "adjust", _adjust_names(self.adjust))
 
     # ------------------------------------------------------------------------------------ queries
     @classmethod
@@ -129,7 +146,7 @@ class Design:
 
     @classmethod
     def resolve(cls, design: Design | None = None, **fields: Any) -> Design:
-        """The design of a call: ``design``, or one built from its fields given as keywords.
+        """Return the design of a call: ``design``, or one built from its fields given as keywords.
 
         ``rs.pl.save_all(result, "figs", metadata=meta, group="group")`` is
         ``rs.pl.save_all(result, "figs", metadata=meta, design=rs.Design(group="group"))``.
@@ -158,7 +175,7 @@ class Design:
         return design
 
     def replace(self, **changes: Any) -> Design:
-        """A copy with some fields changed."""
+        """Return a copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
     def columns(self) -> list[tuple[str, str]]:
@@ -179,7 +196,7 @@ class Design:
         return list(self.annotation) or ([self.group] if self.group else [])
 
     def to_dict(self) -> dict[str, Any]:
-        """The fields that are set (lists for the tuples)."""
+        """Return the fields that are set (lists for the tuples)."""
         out = {}
         for name in self.fields():
             value = getattr(self, name)
@@ -189,7 +206,7 @@ class Design:
 
     # ------------------------------------------------------------------------------------- checks
     def check_options(self, has_metadata: bool, label: Callable[[str], str] = api_label) -> None:
-        """Checks that need no data: ``time`` with ``event``, ``paired_by`` with ``group``, metadata given."""
+        """Check what needs no data: ``time`` with ``event``, ``paired_by`` with ``group``, metadata given."""
         if (self.time is None) != (self.event is None):
             missing = "event" if self.event is None else "time"
             raise StatisticsError(

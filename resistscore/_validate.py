@@ -57,7 +57,7 @@ def check_probability(name: str, value: Any) -> float:
 
 
 def check_score_table(df: pd.DataFrame, name: str = "scores") -> pd.DataFrame:
-    """A samples x signatures score table, checked (not empty, numeric, unique sample names), as floats.
+    """Return a samples x signatures score table, checked (not empty, numeric, unique sample names), as floats.
 
     Examples
     --------

@@ -10,7 +10,7 @@ its outputs. Nothing here computes a score or a statistic itself. The order is a
    sibling that is swapped in at the end (:func:`resistscore._atomic.atomic_dir`).
 
 A failed run therefore leaves every output path exactly as it was. Every text table goes through
-:func:`resistscore.io._write.write_table` (spreadsheet-safe, atomic).
+:func:`resistscore.io.write_table` (spreadsheet-safe, atomic).
 """
 
 from __future__ import annotations
@@ -28,16 +28,20 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from resistscore import ds, get, io, pp, sig, tl
 from resistscore._atomic import atomic_dir, check_output_file, check_output_folder
 from resistscore._design import Design, api_label
 from resistscore._errors import (
+    DeprecatedArgumentWarning,
     InputFormatError,
+    LowCoverageWarning,
     ResistScoreError,
     SampleMismatchWarning,
     SignatureError,
     StatisticsError,
+    warn,
 )
-from resistscore.io._write import restore_formulas, write_table
+from resistscore.io import restore_formulas, write_table
 
 __all__ = ["AnalysisOutputs", "analyze"]
 
@@ -59,17 +63,27 @@ class AnalysisOutputs:
     result: object | None = None
     stats: dict[str, object] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    confounders: object | None = None
+    confounder_correlation: pd.DataFrame | None = None
 
     def add(self, kind: str, *paths: Path) -> None:
         self.files.setdefault(kind, []).extend(Path(p) for p in paths)
 
     def moved(self, src: Path, dst: Path) -> AnalysisOutputs:
-        """The same outputs with paths under ``src`` (a temporary folder) shown under ``dst``."""
+        """Return the same outputs with paths under ``src`` (a temporary folder) shown under ``dst``."""
         files = {
             k: [dst / Path(p).relative_to(src) if Path(p).is_relative_to(src) else Path(p) for p in v]
             for k, v in self.files.items()
         }
-        return AnalysisOutputs(dst, files, self.result, self.stats, list(self.warnings))
+        return AnalysisOutputs(
+            dst,
+            files,
+            self.result,
+            self.stats,
+            list(self.warnings),
+            self.confounders,
+            self.confounder_correlation,
+        )
 
     def summary(self) -> dict[str, str]:
         """One line per kind of output: where it is."""
@@ -125,8 +139,6 @@ def parse_signatures(spec: str | os.PathLike[str] | None, *, label: Callable[[st
 
     Returns ``(signatures or None, the path read or None)``.
     """
-    from resistscore import sig
-
     if spec is None:
         return None, None
     text = os.fspath(spec)
@@ -183,9 +195,7 @@ def _figure_formats(formats: str | Sequence[str], label: Callable[[str], str] = 
 # ------------------------------------------------------------------------------------------ reading
 def _read_options(**kwargs) -> dict[str, Any]:
     """Keyword arguments for ``rs.io.read``; ``decimal`` / ``thousands`` only when given (and supported)."""
-    from resistscore import io as rsio
-
-    params = inspect.signature(rsio.read).parameters
+    params = inspect.signature(io.read).parameters
     open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     out = {}
     for key, value in kwargs.items():
@@ -200,10 +210,8 @@ def _read_options(**kwargs) -> dict[str, Any]:
 
 
 def _load_expression(path: Path, **read_kwargs) -> ad.AnnData:
-    from resistscore import io as rsio
-    from resistscore import pp
 
-    adata = rsio.read(path, **_read_options(**read_kwargs))
+    adata = io.read(path, **_read_options(**read_kwargs))
     if adata.X is None:
         raise InputFormatError(
             f"{Path(path).name} holds no expression matrix (X is empty); give a file with data."
@@ -218,9 +226,7 @@ def read_scores(path: Path) -> pd.DataFrame:
     Signatures that were not scored (empty columns) stay as NaN columns; text that
     :func:`resistscore.io._write.neutralize_formulas` protected is restored.
     """
-    from resistscore import io as rsio
-
-    df = rsio.read_table(path, what="scores", index_col=None)
+    df = io.read_table(path, what="scores", index_col=None)
     df = restore_formulas(df)
     cols = list(df.columns)
     name = Path(path).name
@@ -269,9 +275,7 @@ def _join_metadata(
     path: Path, data, id_column: str | None, label: Callable[[str], str] = _cli
 ) -> pd.DataFrame:
     """Metadata of ``path`` aligned to the samples of ``data``; refuse a join that matches nothing."""
-    from resistscore import io as rsio
-
-    meta, join = rsio.read_metadata(path, data, id_column=id_column)
+    meta, join = io.read_metadata(path, data, id_column=id_column)
     ids = list(map(str, data.obs_names if isinstance(data, ad.AnnData) else data.index))
     if not join.matched:
         meta_ids = list(join.only_in_metadata[:3])
@@ -281,11 +285,10 @@ def _join_metadata(
             "or make the ids agree."
         )
     if join.only_in_data:
-        warnings.warn(
+        warn(
             f"{len(join.only_in_data)} of {len(ids)} samples have no row in the metadata {Path(path).name} "
             f"(e.g. {join.only_in_data[:3]}); they are left out of the tests.",
             SampleMismatchWarning,
-            stacklevel=2,
         )
     return meta
 
@@ -311,11 +314,30 @@ def _require_scores(result, *, label: Callable[[str], str] = _cli) -> None:
 
 
 # -------------------------------------------------------------------------------------- statistics
-def _stats_tables(result, metadata: pd.DataFrame, design: Design) -> dict[str, object]:
-    """Run the statistics the design asks for; each is skipped when its column is not given."""
-    from resistscore import tl
+def _stats_tables(result, metadata: pd.DataFrame, design: Design, confounders=None) -> dict[str, object]:
+    """Run the statistics asked for; each is skipped when its column is not given.
 
-    common = {"covariates": list(design.covariates) or None, "sample_key": design.sample_key}
+    ``design.adjust`` names confounders (``proliferation`` ...) whose scores are covariates: taken from
+    ``confounders`` (their ScoreResult) when given, else from the scores themselves.
+    """
+    adjust = None
+    if design.adjust:
+        adjust = list(design.adjust)
+        if confounders is not None:
+            adjust = tl.stats.pick_confounders(confounders.scores, adjust, arg="adjust")
+            unscored = [c for c in adjust.columns if adjust[c].isna().all()]
+            if unscored:
+                cov = confounders.coverage
+                why = "; ".join(f"{c}: {cov.loc[c, 'reason']}" for c in unscored if c in cov.index)
+                raise StatisticsError(
+                    f"cannot adjust for {', '.join(unscored)}: the data cover too few of its genes ({why}). "
+                    "Leave it out of the adjustment."
+                )
+    common = {
+        "covariates": list(design.covariates) or None,
+        "sample_key": design.sample_key,
+        "adjust": adjust,
+    }
     stats: dict[str, object] = {}
     if design.group is not None:
         stats["groups"] = tl.compare_groups(
@@ -342,12 +364,13 @@ def analyze(
     design: Design | None = None,
     signatures=None,
     method: str | None = None,
-    seed: int = 0,
+    random_state: int = 0,
     pvalues: bool = True,
     n_controls: int | None = None,
     formats: tuple[str, ...] = ("png", "pdf"),
     title: str = "resistscore analysis",
     progress: bool | None = None,
+    seed: int | None = None,
     **design_fields: Any,
 ) -> AnalysisOutputs:
     """Score, test, plot and report in one call; write everything into ``outdir``.
@@ -364,7 +387,8 @@ def analyze(
     data
         Expression data: AnnData (obs = samples or cells, var = HGNC symbols) or a samples x genes DataFrame.
     outdir
-        Folder for the outputs: ``scores.csv``, ``scores_tidy.csv``, ``coverage.csv``, ``stats_*.csv``,
+        Folder for the outputs: ``scores.csv``, ``scores_tidy.csv``, ``coverage.csv``,
+        ``confounder_scores.csv``, ``confounder_correlation.csv``, ``stats_*.csv``,
         ``figures/`` (each figure in every format of ``formats``), ``report.html`` and
         ``.resistscore-run.json`` (the files written, the version, the warnings).
     metadata
@@ -375,19 +399,29 @@ def analyze(
         (:func:`resistscore.tl.associate`) for ``response``, survival (:func:`resistscore.tl.survival`)
         for ``time`` and ``event``; each is skipped when not given. For single-cell data its
         ``sample_key`` (the obs column of the biological replicate) makes the tests run on one mean
-        score per replicate, and the figures draw those means.
-    signatures, method, seed, pvalues, n_controls
+        score per replicate, and the figures draw those means. Its ``adjust`` names confounder(s)
+        whose scores are covariates of every statistic: ``"proliferation"``, ``"stromal"``,
+        ``"immune"`` (or their ids ``confounder.*``), e.g. ``adjust=["proliferation"]``. The confounder
+        signatures (``rs.sig.confounders()``) are scored in every analysis, with the method of the
+        mechanisms and kept apart from them (``confounder_scores.csv``); each mechanism's Spearman
+        correlation with them is in ``confounder_correlation.csv``
+        (:func:`resistscore.tl.confounder_correlation`).
+    signatures, method, random_state, pvalues, n_controls
         Passed to :func:`resistscore.tl.score` (defaults: every shipped mechanism signature; singscore
         for bulk, UCell for single cell; p-values with the default number of control sets).
+        An AnnData is scored in place (as scanpy: its run is in ``obsm``/``uns``, see :mod:`resistscore.get`).
     formats
         Figure formats (vector formats such as ``"pdf"`` or ``"svg"`` for publication).
     title
         Title of the HTML report.
     progress
-        Show a progress bar (``None``: only when writing to a terminal).
+        Show a progress bar (``None``: ``rs.settings.progress``).
+    seed
+        Deprecated alias of ``random_state``.
     **design_fields
         The fields of the design as keywords instead of ``design``: ``rs.analyze(adata, "out",
-        group="group")`` is ``rs.analyze(adata, "out", design=rs.Design(group="group"))``.
+        group="group", adjust="proliferation")`` is ``rs.analyze(adata, "out",
+        design=rs.Design(group="group", adjust="proliferation"))``.
 
     Returns
     -------
@@ -402,11 +436,33 @@ def analyze(
         If ``outdir`` is a file, holds an input or files resistscore did not write.
     """
     design = Design.resolve(design, **design_fields)
-    scoring = {"signatures": signatures, "method": method, "seed": seed, "pvalues": pvalues}
+    random_state = _random_state(random_state, seed)
+    scoring = {"signatures": signatures, "method": method, "random_state": random_state, "pvalues": pvalues}
     scoring.update({"n_controls": n_controls, "progress": progress})
     return _analyze(
         data, outdir, design, scoring, metadata=metadata, formats=formats, title=title, label=api_label
     )
+
+
+def _random_state(random_state: int, seed: int | None) -> int:
+    """``random_state``, or the deprecated ``seed`` of :func:`analyze` (with a warning)."""
+    if seed is None:
+        return random_state
+    if random_state not in (0, seed):
+        raise ResistScoreError(
+            f"`seed` ({seed!r}) and `random_state` ({random_state!r}) were both given; pass random_state only."
+        )
+    warn(
+        "rs.analyze(seed=...) is deprecated; pass random_state=... (scanpy's name).",
+        DeprecatedArgumentWarning,
+    )
+    return seed
+
+
+def _score_of(data, scoring: dict[str, Any]):
+    """Score ``data``; its :class:`~resistscore.tl.ScoreResult` (an AnnData is scored in place, as scanpy)."""
+    out = tl.score(data, **scoring)
+    return get.result(data) if isinstance(data, ad.AnnData) else out
 
 
 def _analyze(
@@ -434,8 +490,9 @@ def _analyze(
     record: dict[str, Any] = {"inputs": [str(p) for p in inputs if p is not None]}
     # the temporary folder is made first: an unwritable output fails before any work
     with _logging(log) as log, atomic_dir(outdir, inputs, option=option, record=record) as stage:
-        result, stats = _compute(data, metadata, design, scoring, label)
-        outputs = AnalysisOutputs(outdir=stage, result=result, stats=stats)
+        result, conf, stats = _compute(data, metadata, design, scoring, label)
+        outputs = AnalysisOutputs(outdir=stage, result=result, stats=stats, confounders=conf)
+        outputs.confounder_correlation = tl.confounder_correlation(result.scores, conf.scores)
         _write_tables(outputs, stage)
         common = {"metadata": metadata, "design": design, "stats": stats}
         adata = data if isinstance(data, ad.AnnData) else None
@@ -447,18 +504,19 @@ def _analyze(
     return outputs.moved(stage, Path(outdir))
 
 
-def _compute(data, metadata, design: Design, scoring: dict[str, Any], label) -> tuple[Any, dict[str, Any]]:
-    """Score the data and run the statistics of the design."""
-    from resistscore import tl
-
-    result = tl.score(data, return_result=True, **scoring)
+def _compute(
+    data, metadata, design: Design, scoring: dict[str, Any], label
+) -> tuple[Any, Any, dict[str, Any]]:
+    """Score the data and the confounders, and run the statistics of the design."""
+    result = _score_of(data, scoring)
     _require_scores(result, label=label)
-    stats = _stats_tables(result, metadata, design) if metadata is not None else {}
-    return result, stats
+    conf = _score_confounders(data, result, scoring)
+    stats = _stats_tables(result, metadata, design, conf) if metadata is not None else {}
+    return result, conf, stats
 
 
 def _write_tables(outputs: AnalysisOutputs, stage: Path) -> None:
-    """The scores (wide and tidy), the coverage and one table per statistical analysis."""
+    """Return the scores (wide and tidy), the coverage, the confounders and one table per statistical analysis."""
     result = outputs.result
     outputs.add("scores", write_table(result.scores, stage / "scores.csv"))
     outputs.add(
@@ -466,6 +524,11 @@ def _write_tables(outputs: AnalysisOutputs, stage: Path) -> None:
         write_table(result.tidy(), stage / "scores_tidy.csv", index=False),
     )
     outputs.add("coverage", write_table(result.coverage, stage / "coverage.csv"))
+    outputs.add("confounder scores", write_table(outputs.confounders.scores, stage / "confounder_scores.csv"))
+    outputs.add(
+        "correlation with confounders",
+        write_table(outputs.confounder_correlation, stage / "confounder_correlation.csv", index=False),
+    )
     for name, st in outputs.stats.items():
         outputs.add("statistics", write_table(st.table, stage / f"stats_{name}.csv", index=False))
 
@@ -477,12 +540,12 @@ def _figures(result, folder: Path, formats, **kwargs) -> list[Path]:
 
 
 def _report(result, path: Path, data, scoring, log: WarningLog, title, input_path, **common) -> Path:
-    """The HTML report, with the QC and gene mapping of the data and the signatures that were scored."""
-    from resistscore import pp, report, sig
+    """Return the HTML report, with the QC and gene mapping of the data and the signatures that were scored."""
+    from resistscore import report
 
     qc = [pp.qc(data)]
-    if isinstance(data, ad.AnnData) and data.uns.get("resistscore", {}).get("gene_mapping") is not None:
-        qc.append(pp.GeneMappingReport.from_dict(data.uns["resistscore"]["gene_mapping"]))
+    if isinstance(data, ad.AnnData) and get.record(data, get.GENE_MAPPING) is not None:
+        qc.append(pp.GeneMappingReport.from_dict(get.record(data, get.GENE_MAPPING)))
     signatures = scoring.get("signatures")
     return report.write(
         result,
@@ -496,13 +559,30 @@ def _report(result, path: Path, data, scoring, log: WarningLog, title, input_pat
     )
 
 
+#: ``key_added`` of the confounders' run in an AnnData analysed by :func:`analyze`
+CONFOUNDER_KEY = "resistscore_confounders"
+
+
+def _score_confounders(data, result, scoring: dict[str, Any]):
+    """Score the confounder signatures as the mechanisms were scored (same method and seed, no p-values).
+
+    A confounder below its minimal coverage gets NaN scores, recorded in the result's coverage; the
+    coverage warning is not repeated here (the confounders are context, not the analysis).
+    """
+    kwargs = {"method": result.method, "random_state": scoring.get("random_state", 0), "pvalues": False}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LowCoverageWarning)
+        if isinstance(data, ad.AnnData):  # a run of its own beside the mechanisms' (scanpy's key_added)
+            tl.score(data, sig.confounders(), key_added=CONFOUNDER_KEY, progress=False, **kwargs)
+            return get.result(data, CONFOUNDER_KEY)
+        return tl.score(data, sig.confounders(), progress=False, **kwargs)
+
+
 def run_demo(outdir: str | Path, *, kind: str = "bulk", seed: int = 0) -> AnalysisOutputs:
     """Run :func:`analyze` on the toy cohort (``rs.ds.toy``): the README's main command."""
-    from resistscore import ds
-
     check_output_folder(outdir, option="--out")
     adata = ds.toy(kind, seed=seed)
-    scoring = {"seed": seed}
+    scoring = {"random_state": seed}
     if kind == "sc":
         import scanpy as sc
 
@@ -540,13 +620,11 @@ def score_file(
     ``read_kwargs`` (``format``, ``orientation``, ``gene_column``, ``sheet``, ``decimal``, ``thousands``)
     go to :func:`resistscore.io.read`. An ``.h5ad`` file or ``.zarr`` store is never loaded whole: its
     gene names are harmonised on their own and the rows are read, harmonised and scored in chunks
-    (:func:`stream_source`), on the Dask cluster at ``scheduler`` or on a local cluster of
+    (:func:`resistscore.tl.harmonized_rows`), on the Dask cluster at ``scheduler`` or on a local cluster of
     ``workers`` processes when one is given. The output's suffix picks its format: ``.csv``/``.tsv``
     (optionally ``.gz``), ``.parquet``, or ``.h5ad`` (scores in ``X``, p-values and FDR as layers); it
     is written atomically.
     """
-    from resistscore import tl
-
     out = Path(out)
     if not out.name.lower().endswith(SCORE_SUFFIXES):
         raise InputFormatError(
@@ -569,10 +647,12 @@ def score_file(
             "(rs.io.read, then adata.write_h5ad) or score it without a cluster."
         )
     with dask_client(scheduler, workers) as client:
-        data = stream_source(input_path) if stream else _load_expression(input_path, **read_kwargs)
-        result = tl.score(
-            data, sigs, method=method, pvalues=pvalues, seed=seed, return_result=True, client=client, **kwargs
+        data = tl.harmonized_rows(input_path) if stream else _load_expression(input_path, **read_kwargs)
+        scored = tl.score(
+            data, sigs, method=method, pvalues=pvalues, random_state=seed, client=client, **kwargs
         )
+        # an AnnData is scored in place; a stream gives the result
+        result = get.result(data) if scored is None else scored
     _require_scores(result)
     outputs = AnalysisOutputs(outdir=out.parent, result=result)
     outputs.add("scores", write_scores(result, out, tidy=tidy))
@@ -581,9 +661,12 @@ def score_file(
 
 @contextlib.contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None):
-    """A ``dask.distributed.Client`` of the cluster at ``scheduler``, or of a local cluster of ``workers``
-    processes (one thread each, on the loopback interface; closed with all its processes at the end),
-    or ``None`` (the in-process engine)."""
+    """Yield a ``dask.distributed.Client`` for ``--scheduler`` / ``--workers``, or ``None``.
+
+    The client of the cluster at ``scheduler``, or of a local cluster of ``workers`` processes (one
+    thread each, on the loopback interface; closed with all its processes at the end), or ``None``
+    (the in-process engine).
+    """
     if scheduler is None and workers is None:
         yield None
         return
@@ -620,83 +703,12 @@ def dask_client(scheduler: str | None = None, workers: int | None = None):
         yield client
 
 
-def stream_source(path: Path):
-    """A row source over an ``.h5ad`` file or ``.zarr`` store whose gene names are harmonised without
-    reading the matrix: :func:`resistscore.pp.harmonize_genes` runs on the names alone (on an identity
-    matrix, which gives its collapse matrix), and every block of rows read while scoring goes through
-    the same collapse (:class:`GeneCollapse`): the numbers equal loading, harmonising and scoring the
-    file in memory. The cells' annotations (``obs``, the keys of ``uns`` and ``obsm``) come along for
-    the choice of the default method."""
-    import scipy.sparse as sp
-
-    from resistscore import pp
-    from resistscore.tl._chunks import MappedSource, from_file
-
-    src = from_file(path)
-    ids = pd.Index(src.var_names.astype(str))
-    eye = ad.AnnData(
-        sp.identity(len(ids), format="csr", dtype=np.float64),
-        obs=pd.DataFrame(index=pd.RangeIndex(len(ids)).astype(str)),
-        var=pd.DataFrame(index=ids),
-    )
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*not unique.*", category=UserWarning)
-        out, report = pp.harmonize_genes(eye)
-    if report.collapse_rule not in ("mean", "sum", "first", "none"):
-        raise ResistScoreError(
-            f"the genes of {path.name} collapse by {report.collapse_rule!r}, which needs the whole cohort; load the "
-            "file (rs.io.read) and harmonise it in memory."
-        )
-    M = sp.csr_matrix(out.X != 0, dtype=np.float64)  # input x gene indicator
-    mapped = MappedSource(src, GeneCollapse(M, report.collapse_rule), pd.Index(out.var_names))
-    mapped.annotations = _annotations(path)
-    return mapped
-
-
-class GeneCollapse:
-    """Harmonise a block of rows: the input columns of each gene summed or averaged (``M``: input x gene
-    indicator), as :func:`resistscore.pp.harmonize_genes` does in memory (picklable, for Dask workers)."""
-
-    def __init__(self, M, rule: str):
-        self.M, self.rule = M, rule
-
-    def __call__(self, block):
-        from resistscore.pp._harmonize import _aggregate
-
-        return _aggregate(block, self.M, "sum" if self.rule in ("sum", "first", "none") else "mean")
-
-
-def _annotations(path: Path) -> dict:
-    """``obs`` and the keys of ``uns`` and ``obsm`` of an AnnData file (for the single-cell check)."""
-    try:
-        from anndata.io import read_elem
-    except ImportError:  # anndata < 0.11
-        from anndata.experimental import read_elem
-    if path.suffix.lower() == ".zarr":
-        import zarr
-
-        g = zarr.open_group(str(path), mode="r")
-        return _annotations_of(g, read_elem)
-    import h5py
-
-    with h5py.File(path, "r") as g:
-        return _annotations_of(g, read_elem)
-
-
-def _annotations_of(g, read_elem) -> dict:
-    out: dict = {}
-    if "obs" in g:
-        out["obs"] = read_elem(g["obs"])
-    for key in ("uns", "obsm"):
-        if key in g:
-            out[key] = dict.fromkeys(g[key].keys())
-    return out
-
-
 def write_scores(result, out: Path, *, tidy: bool = False) -> Path:
-    """Write a :class:`~resistscore.tl.ScoreResult` by the suffix of ``out`` (atomically): a text table
-    (wide scores, or ``tidy()`` with ``tidy``), parquet (the same table), or ``.h5ad`` (an AnnData:
-    samples x signatures, scores in ``X``, ``layers["pvalues"]`` and ``layers["fdr"]``, the coverage in ``var``)."""
+    """Write a :class:`~resistscore.tl.ScoreResult` by the suffix of ``out`` (atomically).
+
+    A text table (wide scores, or ``tidy()`` with ``tidy``), parquet (the same table), or ``.h5ad`` (an AnnData:
+    samples x signatures, scores in ``X``, ``layers["pvalues"]`` and ``layers["fdr"]``, the coverage in ``var``).
+    """
     from resistscore._atomic import atomic_path
 
     out = Path(out)
@@ -732,8 +744,6 @@ def export_signatures(out: Path, *, fmt=None, ids=None, drug=None) -> Path:
     A GMT or TSV file is replaced atomically; a folder is written like every multi-file output
     (:func:`resistscore._atomic.atomic_dir`).
     """
-    from resistscore import sig
-
     out = Path(out)
     if fmt is None:
         name = out.name.lower()
@@ -773,10 +783,16 @@ def export_signatures(out: Path, *, fmt=None, ids=None, drug=None) -> Path:
     return out
 
 
-def _cli_design(group, response, time, event, covariates, test) -> Design:
-    """The design of the command line's options (``--covariates`` separated by commas)."""
+def _cli_design(group, response, time, event, covariates, test, adjust=None) -> Design:
+    """Return the design of the command line's options (``--covariates`` and ``--adjust`` separated by commas)."""
     return Design(
-        group=group, response=response, time=time, event=event, covariates=_split(covariates), test=test
+        group=group,
+        response=response,
+        time=time,
+        event=event,
+        covariates=_split(covariates),
+        test=test,
+        adjust=adjust,
     )
 
 
@@ -792,11 +808,16 @@ def stats_file(
     event=None,
     covariates=None,
     test=None,
+    adjust=None,
 ) -> AnalysisOutputs:
-    """Run the statistics of :func:`analyze` on a scores table and a metadata table."""
+    """Run the statistics of :func:`analyze` on a scores table and a metadata table.
+
+    ``adjust`` names confounder columns of the scores table (e.g. ``proliferation`` for
+    ``confounder.proliferation``) to adjust every statistic for.
+    """
     out = Path(out)
     _check_table_suffix(out)
-    design = _cli_design(group, response, time, event, covariates, test)
+    design = _cli_design(group, response, time, event, covariates, test, adjust)
     if not design.has_tests:
         raise StatisticsError("nothing to test: give --group, --response, or --time with --event.")
     design.check_options(True, _cli)
@@ -851,11 +872,12 @@ def analyze_file(
     event=None,
     covariates=None,
     test=None,
+    adjust=None,
     formats="png,pdf",
     **read_kwargs,
 ) -> AnalysisOutputs:
     """Read an expression file (and optional metadata) and run :func:`analyze` on it."""
-    design = _cli_design(group, response, time, event, covariates, test)
+    design = _cli_design(group, response, time, event, covariates, test, adjust)
     fmts = _figure_formats(formats)
     sigs, sig_path = parse_signatures(signatures)
     inputs = [Path(input_path), Path(metadata) if metadata is not None else None, sig_path]
@@ -865,7 +887,7 @@ def analyze_file(
     scoring = {
         "signatures": sigs,
         "method": method,
-        "seed": seed,
+        "random_state": seed,
         "pvalues": pvalues,
         "n_controls": n_controls,
     }
@@ -901,7 +923,7 @@ def run_nci60(
     method: str = "singscore",
     formats: tuple[str, ...] = ("png", "pdf"),
 ) -> AnalysisOutputs:
-    """The NCI-60 P-glycoprotein validation, with the shipped signatures and no parameter fitted to the data.
+    """Return the NCI-60 P-glycoprotein validation, with the shipped signatures and no parameter fitted to the data.
 
     Scores every cell line of the panel (``rs.ds.nci60``) for the P-gp sub-signature ``efflux_abc.abcb1``,
     the broad ``efflux_abc`` signature and the drug-specific signatures of doxorubicin, paclitaxel,
@@ -926,13 +948,13 @@ def run_nci60(
     """
     import matplotlib.pyplot as plt
 
-    from resistscore import ds, pl, sig, tl
+    from resistscore import pl
 
     with atomic_dir(outdir, [data_dir], record={"inputs": [str(data_dir)]}) as stage:
         data = ds.nci60(data_dir)
         expr = data.expression.to_df()
         pgp, broad = "efflux_abc.abcb1", "efflux_abc"
-        res = tl.score(expr, sig.load(ids=[broad, pgp]), method=method, seed=0)
+        res = tl.score(expr, sig.load(ids=[broad, pgp]), method=method, random_state=0)
         dres = tl.score(expr, sig.drug_signatures(NCI60_DRUGS), method=method, pvalues=False)
         gi = data.gi50[data.gi50["cell_line"] != ""]
         gi50 = gi.pivot_table(index="cell_line", columns="drug", values="neg_log10_gi50", aggfunc="mean")

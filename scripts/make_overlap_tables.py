@@ -8,7 +8,7 @@
   scores each gene in the exclusive view (``rs.sig.load(exclusive=True)``).
 
 Both are derived data: never edit them by hand. Run this after any change of the gene tables, then rebuild the
-manifest (``python -m resistscore.sig manifest``); ``tests/sig/test_overlap.py`` fails while they are stale.
+manifest (``resistscore signatures manifest``); ``tests/sig/test_overlap.py`` fails while they are stale.
 
 Usage::
 

@@ -46,3 +46,86 @@ def test_statistics_are_reachable_from_rs_tl():
     assert tl.compare_groups is stats.compare_groups and tl.survival is survival
     for name in stats.__all__:
         assert getattr(tl, name) is getattr(stats, name)
+
+
+# ---- the import graph (issue 11 item 5) -------------------------------------------------------------------
+import ast  # noqa: E402
+import pathlib  # noqa: E402
+
+PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "resistscore"
+SUBPACKAGES = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
+
+
+def _imports(path: pathlib.Path):
+    """``(line, module)`` of every import of ``path`` (module level and function-local), absolute names."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.lineno, node.module
+            for alias in node.names:
+                yield node.lineno, f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+
+
+def _cross_private(root: pathlib.Path) -> list[str]:
+    subs = sorted(p.name for p in root.iterdir() if (p / "__init__.py").is_file())
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).parts
+        own = parts[0] if len(parts) > 1 else None
+        for line, name in _imports(path):
+            segs = name.split(".")
+            if segs[0] != root.name or len(segs) < 3 or segs[1] not in subs or segs[1] == own:
+                continue
+            private = next((i for i, s in enumerate(segs[2:], 2) if s.startswith("_")), None)
+            module = ".".join(segs[: private + 1]) if private is not None else None
+            hit = f"{path.relative_to(root.parent)}:{line} imports {module}"
+            if module is not None and hit not in found:
+                found.append(hit)
+    return found
+
+
+def test_no_private_module_is_imported_across_subpackages():
+    # ruff's TID251 (pyproject) flags these outside the subpackages; this test is the exact rule
+    assert _cross_private(PACKAGE) == []
+
+
+def test_the_private_import_check_finds_one(tmp_path):
+    pkg = tmp_path / "resistscore"
+    for sub in ("io", "pp"):
+        (pkg / sub).mkdir(parents=True)
+        (pkg / sub / "__init__.py").write_text("")
+    (pkg / "pp" / "_harmonize.py").write_text("X = 1\n")
+    (pkg / "io" / "_read.py").write_text("def f():\n    from resistscore.pp._harmonize import X\n")
+    (pkg / "pp" / "_qc.py").write_text("from resistscore.pp._harmonize import X\n")  # own subpackage: fine
+    assert _cross_private(pkg) == ["resistscore/io/_read.py:2 imports resistscore.pp._harmonize"]
+
+
+def test_no_import_cycle_inside_tl():
+    # counting function-local imports too: a cycle hidden in a function is still a cycle
+    tl = PACKAGE / "tl"
+    graph = {}
+    for path in tl.rglob("*.py"):
+        mod = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        graph[mod] = {n for _, n in _imports(path) if n.startswith("resistscore.tl")}
+    graph = {
+        m: {t for t in targets if t in graph and t != m and not m.startswith(t)}
+        for m, targets in graph.items()
+    }
+
+    def reaches(start, goal, seen):
+        for nxt in graph[start]:
+            if nxt == goal or (nxt not in seen and (seen.add(nxt) or reaches(nxt, goal, seen))):
+                return True
+        return False
+
+    cycles = sorted(m for m in graph if reaches(m, m, set()))
+    assert cycles == []
+
+
+def test_one_list_of_statistics():
+    import resistscore.tl as tl
+    from resistscore.tl import stats
+
+    assert set(tl._STATISTICS) == set(stats.__all__)

@@ -8,6 +8,10 @@ public API) and prints where the outputs went. The promises, for every command:
   option names of the command line (``--format``, not the API's ``format=``);
 * warnings of the API become one ``warning: ...`` line each on stderr (and are listed in the report);
 * no command writes over one of its inputs, and a failed command leaves its output path as it was.
+
+Each command imports the workflow (and with it numpy, pandas, anndata and the numba kernels) when it
+runs, so that ``resistscore --help`` and errors in the options answer at once: these imports inside the
+commands are deliberate, and the only function-local imports of this module.
 """
 
 from __future__ import annotations
@@ -116,7 +120,7 @@ def _done(paths: dict[str, object]) -> None:
 
 
 def _read_options(fn):
-    """The options of ``rs.io.read`` shared by ``score`` and ``report``."""
+    """Return the options of ``rs.io.read`` shared by ``score`` and ``report``."""
     options = [
         click.option(
             "--format",
@@ -156,7 +160,7 @@ def _read_options(fn):
 
 
 def _stats_options(fn):
-    """The statistics options shared by ``test`` and ``report``."""
+    """Return the statistics options shared by ``test`` and ``report``."""
     options = [
         click.option("--id-column", default=None, help=ID_COLUMN_HELP),
         click.option("--group", default=None, help="Metadata column with the groups to compare."),
@@ -173,6 +177,14 @@ def _stats_options(fn):
             "--covariates",
             default=None,
             help="Comma-separated metadata columns to adjust for (e.g. tissue,batch).",
+        ),
+        click.option(
+            "--adjust",
+            default=None,
+            help=(
+                "Comma-separated confounders to adjust every statistic for: proliferation, stromal, immune "
+                "(their scores become covariates; see docs/statistics.md)."
+            ),
         ),
         click.option(
             "--test",
@@ -391,15 +403,32 @@ def signatures_show(signature_id: str) -> None:
 
 @signatures.command("validate")
 @click.argument("source", required=False, type=click.Path(path_type=Path))
+@click.option("--no-hgnc", is_flag=True, help="Skip the checks of gene symbols against HGNC.")
 @_friendly
-def signatures_validate(source) -> None:
-    """Validate signatures (default: the shipped collection; or a folder / YAML / GMT of your own)."""
+def signatures_validate(source, no_hgnc: bool) -> None:
+    """Validate signatures (default: the shipped collection; or a folder / YAML / GMT of your own).
+
+    Problems are listed in a table; any error ends in exit code 2.
+    """
     from resistscore import sig
 
-    report = sig.validate(source)
+    report = sig.validate(source, gene_table=False if no_hgnc else None)
     click.echo(report.table.to_string() if len(report.table) else "no problems found")
     if not report.ok:
         raise SignatureError(f"{len(report.errors)} problem(s) in the signatures; see the table above.")
+
+
+@signatures.command("manifest")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@_friendly
+def signatures_manifest(folder) -> None:
+    """Regenerate manifest.tsv (sha256 of every file) of a signature folder; run it after editing the data.
+
+    FOLDER defaults to the signatures/ folder of the checkout.
+    """
+    from resistscore import sig
+
+    click.echo(f"manifest written: {sig.build_manifest(folder)}")
 
 
 @signatures.command("export")
@@ -448,7 +477,7 @@ def signatures_export(out: Path, fmt, ids, drug) -> None:
 )
 @_friendly
 def test_cmd(
-    scores_path, metadata, id_column, group, response, time_col, event, covariates, test_name, out
+    scores_path, metadata, id_column, group, response, time_col, event, covariates, adjust, test_name, out
 ) -> None:
     """Test scores against groups, drug response or survival (one tidy table, BH FDR across mechanisms).
 
@@ -467,6 +496,7 @@ def test_cmd(
         time=time_col,
         event=event,
         covariates=covariates,
+        adjust=adjust,
         test=test_name,
     )
     _done(outputs.summary())
@@ -592,8 +622,8 @@ def serve(hash_password, config, log_level, **options) -> None:
     """Start the upload service: a web page and REST API that score uploaded datasets (needs resistscore[serve])."""
     try:
         from resistscore.service import ServiceSettings
+        from resistscore.service import hash_password as make_hash
         from resistscore.service import serve as run_service
-        from resistscore.service._security import hash_password as make_hash
     except ImportError as err:
         raise ResistScoreError(
             f"the service needs its extra dependencies ({err.name} is missing): pip install 'resistscore[serve]'."

@@ -22,6 +22,9 @@ from typing import Any
 import pandas as pd
 
 from resistscore._errors import AmbiguousGeneWarning, InputFormatError
+from resistscore._validate import check_choice
+from resistscore.io import read
+from resistscore.pp import harmonize_genes
 
 __all__ = ["CELL_LINE_ALIASES", "HISTORICAL_ABC_NAMES", "NCI60", "cell_line_key", "nci60"]
 
@@ -168,8 +171,6 @@ class NCI60:
         pandas.DataFrame
             Rows follow ``cell_lines``; a drug not tested on a line is NaN.
         """
-        from resistscore._validate import check_choice
-
         check_choice("by", by, ("drug", "nsc"))
         g = self.gi50[self.gi50["cell_line"] != ""]
         if by == "nsc":
@@ -190,6 +191,50 @@ class NCI60:
 
 def _plain_key(name: str) -> str:
     return re.sub(r"[^0-9A-Z]", "", str(name).upper())
+
+
+def _cell_lines(probes, q_raw, gi: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Match the cell-line names of the three files by :func:`cell_line_key`.
+
+    Returns the cell-line table (index: the canonical name; ``key``, ``panel`` and each file's name) and
+    the names set aside (a second spelling of one key in the same file).
+    """
+    names: dict[str, dict[str, str]] = {}
+    set_aside: list[str] = []
+
+    def add(source: str, name: str, panel: str) -> None:
+        key = cell_line_key(name)
+        entry = names.setdefault(key, {"panel": "", "name_expression": "", "name_gi50": "", "name_qpcr": ""})
+        prev = entry[f"name_{source}"]
+        if prev and prev != name:
+            # two spellings of one key in the same file (DTP lists both MCF7 and MCF7/ATCC): the one
+            # that equals the key without suffix stripping is the NCI-60 line; the other is set aside
+            if _plain_key(prev) == key or _plain_key(name) != key:
+                set_aside.append(name)
+                return
+            set_aside.append(prev)
+        entry[f"name_{source}"] = name
+        if panel and (source == "expression" or not entry["panel"]):
+            entry["panel"] = panel
+
+    for name in probes.obs_names:
+        add("expression", name, PANELS.get(name.split(":", 1)[0], ""))
+    for name, panel in zip(q_raw.obs_names, q_raw.obs["panel"]):
+        add("qpcr", name, PANELS.get(str(panel).upper(), ""))
+    nci60_keys = set(names)
+    for name in gi["cell_line"].astype(str).drop_duplicates():
+        if cell_line_key(name) in nci60_keys:
+            add("gi50", name, "")
+    cl = pd.DataFrame.from_dict(names, orient="index")
+    cl.index.name = "key"
+    canonical = [
+        r.name_gi50 or r.name_expression.split(":", 1)[-1].replace("_", "-") or r.name_qpcr
+        for r in cl.itertuples()
+    ]
+    cl = cl.reset_index()
+    cl.index = pd.Index(canonical, name="cell_line")
+    cl = cl[["key", "panel", "name_expression", "name_gi50", "name_qpcr"]]
+    return cl, set_aside
 
 
 def nci60(data_dir: str | os.PathLike[str]) -> NCI60:
@@ -215,9 +260,6 @@ def nci60(data_dir: str | os.PathLike[str]) -> NCI60:
     >>> data = rs.ds.nci60("../shared/data/nci60")  # doctest: +SKIP
     >>> data.expression[["NCI/ADR-RES", "OVCAR-8"], "ABCB1"].X  # doctest: +SKIP
     """
-    from resistscore.io import read
-    from resistscore.pp import harmonize_genes
-
     d = Path(data_dir)
     missing = [f for f in FILES.values() if not (d / f).is_file()]
     if missing:
@@ -255,42 +297,7 @@ def nci60(data_dir: str | os.PathLike[str]) -> NCI60:
             f"{FILES['gi50']} must have the columns {sorted(need)}; found {list(gi.columns)}."
         )
 
-    # --- cell lines ----------------------------------------------------------------------------
-    names: dict[str, dict[str, str]] = {}
-    set_aside: list[str] = []
-
-    def add(source: str, name: str, panel: str) -> None:
-        key = cell_line_key(name)
-        entry = names.setdefault(key, {"panel": "", "name_expression": "", "name_gi50": "", "name_qpcr": ""})
-        prev = entry[f"name_{source}"]
-        if prev and prev != name:
-            # two spellings of one key in the same file (DTP lists both MCF7 and MCF7/ATCC): the one
-            # that equals the key without suffix stripping is the NCI-60 line; the other is set aside
-            if _plain_key(prev) == key or _plain_key(name) != key:
-                set_aside.append(name)
-                return
-            set_aside.append(prev)
-        entry[f"name_{source}"] = name
-        if panel and (source == "expression" or not entry["panel"]):
-            entry["panel"] = panel
-
-    for name in probes.obs_names:
-        add("expression", name, PANELS.get(name.split(":", 1)[0], ""))
-    for name, panel in zip(q_raw.obs_names, q_raw.obs["panel"]):
-        add("qpcr", name, PANELS.get(str(panel).upper(), ""))
-    nci60_keys = set(names)
-    for name in gi["cell_line"].astype(str).drop_duplicates():
-        if cell_line_key(name) in nci60_keys:
-            add("gi50", name, "")
-    cl = pd.DataFrame.from_dict(names, orient="index")
-    cl.index.name = "key"
-    canonical = [
-        r.name_gi50 or r.name_expression.split(":", 1)[-1].replace("_", "-") or r.name_qpcr
-        for r in cl.itertuples()
-    ]
-    cl = cl.reset_index()
-    cl.index = pd.Index(canonical, name="cell_line")
-    cl = cl[["key", "panel", "name_expression", "name_gi50", "name_qpcr"]]
+    cl, set_aside = _cell_lines(probes, q_raw, gi)
     by_key = dict(zip(cl["key"], cl.index))
 
     def relabel(adata) -> None:

@@ -9,9 +9,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from resistscore._errors import ResistScoreError
 from resistscore._validate import check_choice, check_int, check_real
+from resistscore.pp import gene_table
 
-__all__ = ["PROGRAMMES", "toy"]
+__all__ = ["CONFOUNDER", "PROGRAMMES", "toy"]
 
 
 @dataclass(frozen=True)
@@ -58,17 +60,65 @@ PROGRAMMES: dict[str, _Programme] = {
     ),
 }
 
+#: The proliferation confounder planted by ``toy(confounded=True)``: textbook cell-cycle genes (S phase:
+#: replication licensing and synthesis; G2/M: mitotic cyclins and kinases) raised together with the
+#: E2F-driven nucleotide-synthesis enzymes that antimetabolites target (TYMS, DHFR, RRM1, RRM2), in
+#: proliferating samples - most of them resistant. Chosen from textbook biology, not read from
+#: resistscore's signature files.
+CONFOUNDER: _Programme = _Programme(
+    "proliferation (cell-cycle genes) with the antimetabolite targets TYMS, DHFR, RRM1, RRM2 up",
+    up=(
+        "MKI67",
+        "TOP2A",
+        "PCNA",
+        "MCM2",
+        "MCM3",
+        "MCM4",
+        "MCM5",
+        "MCM6",
+        "MCM7",
+        "FEN1",
+        "CDC6",
+        "CDC45",
+        "CCNE1",
+        "CCNE2",
+        "E2F1",
+        "MYBL2",
+        "CCNA2",
+        "CCNB1",
+        "CCNB2",
+        "CDK1",
+        "AURKA",
+        "AURKB",
+        "PLK1",
+        "BUB1",
+        "BUB1B",
+        "CDC20",
+        "CENPF",
+        "TPX2",
+        "KIF11",
+        "UBE2C",
+        "FOXM1",
+        "TK1",
+        "TYMS",
+        "DHFR",
+        "RRM1",
+        "RRM2",
+    ),
+    down=(),
+    shift=1.5,
+    carriers="proliferating samples (proliferating == True): 4 in 5 resistant and 1 in 5 sensitive samples",
+)
+
 _TISSUES = ("breast", "lung", "ovary")
 
 
-def _gene_universe(n_genes: int | None) -> np.ndarray:
-    """Real, current HGNC protein-coding symbols, sorted (all ~19k of them by default)."""
-    from resistscore.pp import gene_table
-
+def _gene_universe(n_genes: int | None, extra: tuple[str, ...] = ()) -> np.ndarray:
+    """Real, current HGNC protein-coding symbols, sorted (all ~19k of them by default), with ``extra`` kept."""
     table = gene_table()
     coding = table.loc[table["locus_group"].astype(str).str.startswith("protein-coding"), "symbol"]
     genes = np.array(sorted(coding.astype(str).unique()))
-    planted = {g for p in PROGRAMMES.values() for g in (*p.up, *p.down)}
+    planted = {g for p in PROGRAMMES.values() for g in (*p.up, *p.down)} | set(extra)
     missing = planted - set(genes)
     if missing:  # pragma: no cover - guards the shipped gene table
         raise RuntimeError(f"toy programme genes missing from the HGNC table: {sorted(missing)}")
@@ -122,9 +172,9 @@ def _outcomes(obs: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return out
 
 
-def _toy_bulk(n_samples: int, n_genes: int | None, seed: int) -> ad.AnnData:
+def _toy_bulk(n_samples: int, n_genes: int | None, seed: int, confounded: bool = False) -> ad.AnnData:
     rng = np.random.default_rng(seed)
-    genes = _gene_universe(n_genes)
+    genes = _gene_universe(n_genes, CONFOUNDER.up if confounded else ())
     g = len(genes)
     obs = _outcomes(_metadata(n_samples, rng, "S"), rng)
     obs["patient"] = [f"P{i + 1:03d}" for i in range(n_samples)]
@@ -151,10 +201,29 @@ def _toy_bulk(n_samples: int, n_genes: int | None, seed: int) -> ad.AnnData:
         idx_dn = [col[s] for s in prog.down]
         X[np.ix_(rows, idx_up)] += prog.shift
         X[np.ix_(rows, idx_dn)] -= prog.shift
+    if confounded:
+        _plant_confounder(X, obs, col)
     X = np.clip(X, 0.0, None).astype(np.float32)
     adata = ad.AnnData(X=X, obs=obs, var=pd.DataFrame(index=pd.Index(genes, name="gene")))
-    adata.uns["toy"] = _truth_uns("bulk", seed, "log2(TPM + 1)")
+    adata.uns["toy"] = _truth_uns("bulk", seed, "log2(TPM + 1)", confounded)
     return adata
+
+
+def _plant_confounder(X: np.ndarray, obs: pd.DataFrame, col: dict[str, int]) -> None:
+    """Raise :data:`CONFOUNDER` in proliferating samples (in place) and flag them in ``obs["proliferating"]``.
+
+    Of each run of 5 resistant (sensitive) samples, 4 (1) proliferate: sample ``i`` of group ``g`` with
+    ``k = (i // 2) % 5`` proliferates when ``k != 0`` (resistant) or ``k == 0`` (sensitive). No random
+    number is drawn, so every other value of the cohort is that of ``toy(confounded=False)`` (with the
+    same genes).
+    """
+    k = (np.arange(len(obs)) // 2) % 5
+    resistant = (obs["group"] == "resistant").to_numpy()
+    proliferating = np.where(resistant, k != 0, k == 0)
+    idx = [col[s] for s in CONFOUNDER.up]
+    X[:, idx] = 6.0 + (X[:, idx] - X[:, idx].mean(axis=0))  # mid-range baseline, as the other planted genes
+    X[np.ix_(proliferating, idx)] += CONFOUNDER.shift
+    obs["proliferating"] = proliferating
 
 
 def _toy_sc(n_patients: int, cells_per_patient: int, n_genes: int | None, seed: int) -> ad.AnnData:
@@ -213,8 +282,8 @@ def _toy_sc(n_patients: int, cells_per_patient: int, n_genes: int | None, seed: 
     return adata
 
 
-def _truth_uns(kind: str, seed: int, scale: str) -> dict:
-    return {
+def _truth_uns(kind: str, seed: int, scale: str, confounded: bool = False) -> dict:
+    out = {
         "kind": kind,
         "seed": seed,
         "scale": scale,
@@ -223,6 +292,10 @@ def _truth_uns(kind: str, seed: int, scale: str) -> dict:
             for name, p in PROGRAMMES.items()
         },
     }
+    if confounded:
+        p = CONFOUNDER
+        out["confounder"] = {"up": list(p.up), "down": [], "shift_log2": p.shift, "carriers": p.carriers}
+    return out
 
 
 def toy(
@@ -233,6 +306,7 @@ def toy(
     cells_per_patient: int = 300,
     n_genes: int | None = None,
     seed: int = 0,
+    confounded: bool = False,
 ) -> ad.AnnData:
     """Return a deterministic synthetic cancer cohort with planted drug-resistance programmes.
 
@@ -267,6 +341,14 @@ def toy(
         keeps the planted genes plus a random subset (handy for quick examples).
     seed
         Random seed; the same arguments always return the same data.
+    confounded
+        Bulk only: also plant a proliferation confounder (:data:`CONFOUNDER`). In ``proliferating``
+        samples (a new ``obs`` column; 4 in 5 resistant and 1 in 5 sensitive samples) textbook
+        cell-cycle genes (MKI67, TOP2A, PCNA, MCMs, cyclins, CDK1, AURKA, PLK1, ...) rise by 1.5 log2
+        units together with the antimetabolite targets TYMS, DHFR, RRM1 and RRM2 (E2F targets) - a
+        mechanism score that follows proliferation, not resistance, and so differs between the groups
+        only through the confounder. ``adata.uns["toy"]["confounder"]`` records it. Every other value
+        is that of ``confounded=False`` (with the default ``n_genes=None``).
 
     Returns
     -------
@@ -290,9 +372,15 @@ def toy(
     if n_genes is not None:
         check_int("n_genes", n_genes, minimum=100)
     check_int("seed", seed, minimum=0)
+    if not isinstance(confounded, (bool, np.bool_)):
+        raise ResistScoreError(f"`confounded` must be True or False; got {confounded!r}.")
     if kind == "bulk":
         check_int("n_samples", n_samples, minimum=4)
-        return _toy_bulk(n_samples, n_genes, seed)
+        return _toy_bulk(n_samples, n_genes, seed, bool(confounded))
+    if confounded:
+        raise ResistScoreError(
+            "`confounded=True` plants the proliferation confounder in bulk data only; use kind='bulk'."
+        )
     check_int("n_patients", n_patients, minimum=2)
     check_int("cells_per_patient", cells_per_patient, minimum=10)
     check_real("cells", float(n_patients * cells_per_patient), maximum=1e6)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from resistscore import get
 from resistscore._errors import InputFormatError
 from resistscore._validate import check_choice
 
@@ -159,7 +160,7 @@ def read_table(
     decimal: str | None = None,
     thousands: str | None = None,
 ) -> pd.DataFrame:
-    """Read a small table (scores, sample metadata) indexed by sample id.
+    r"""Read a small table (scores, sample metadata) indexed by sample id.
 
     Parameters
     ----------
@@ -191,7 +192,7 @@ def read_table(
     --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "scores.csv"
-    >>> _ = p.write_text("sample,efflux_abc,apoptosis\\nS1,0.5,-0.2\\nS2,0.1,0.3\\n")
+    >>> _ = p.write_text("sample,efflux_abc,apoptosis\nS1,0.5,-0.2\nS2,0.1,0.3\n")
     >>> read_table(p, what="scores")
             efflux_abc  apoptosis
     sample
@@ -364,5 +365,5 @@ def read_metadata(
         only_in_metadata=[m for m in meta.index if m not in used and m not in renamed],
         renamed=renamed,
     )
-    aligned.attrs["resistscore_join_report"] = report.to_dict()
+    get.store_record(aligned, get.JOIN_REPORT, report.to_dict())
     return aligned, report

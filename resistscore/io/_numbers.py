@@ -117,7 +117,7 @@ def _number_like_one(v, extra: re.Pattern[str] | None) -> bool:
 
 
 def user_grammar(decimal: str | None, thousands: str | None) -> re.Pattern[str] | None:
-    """The grammar of a number format the user gave (``thousands=" "`` or ``"'"``), else None."""
+    """Return the grammar of a number format the user gave (``thousands=" "`` or ``"'"``), else None."""
     if thousands in (" ", "'"):
         return NumberFormat(decimal or ".", thousands).grammar()
     return None
@@ -217,9 +217,11 @@ class NumberEvidence:
         self.n_int_large += int((v >= 1000).sum())
 
     def _plausible(self, fmt: NumberFormat) -> bool:
-        """Could one program have written every cell in ``fmt``? Decimals are written with as few digits
-        as needed (no trailing zero) or with a fixed number (then no number is a plain integer); a
-        thousands separator groups every number of four digits or more."""
+        """Could one program have written every cell in ``fmt``? Decimals are written with as few digits as needed.
+
+        (no trailing zero) or with a fixed number (then no number is a plain integer); a thousands
+        separator groups every number of four digits or more.
+        """
         d, t = fmt.decimal, _OTHER[fmt.decimal]
         n_int = self.n_int_small + self.n_int_large
         decimals_ok = not self.ambiguous[d] or not self.trailing_zero[d] or n_int == 0
@@ -234,7 +236,7 @@ def _fix(name: str) -> str:
 def decide(
     ev: NumberEvidence, name: str, decimal: str | None = None, thousands: str | None = None
 ) -> NumberFormat:
-    """The number format of a table from its evidence, or the one the user gave.
+    """Return the number format of a table from its evidence, or the one the user gave.
 
     Raises
     ------

@@ -32,7 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from resistscore import get
 from resistscore._errors import InputFormatError, OrientationError
+from resistscore._gene_tables import ENSG, ENSMUSG, MOUSE_SYMBOL, PROBE, hgnc_index, mouse_index
 from resistscore._validate import check_choice
 from resistscore.io import _numbers
 from resistscore.io._numbers import NA_STRINGS, NumberEvidence, NumberFormat, is_number_like
@@ -198,7 +200,7 @@ _DAMAGED = (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 
 
 def _damaged(path: Path, compression: str | None, err: Exception) -> InputFormatError:
-    """The error for a file that could not be decompressed or read (names the user's file)."""
+    """Return the error for a file that could not be decompressed or read (names the user's file)."""
     if compression:
         return InputFormatError(
             f"{path.name} is a damaged or truncated {compression} file ({type(err).__name__}: {err}); "
@@ -297,7 +299,7 @@ def _detect_format(path: Path) -> tuple[str, str]:
 
 
 def _sniff_sep(head: str, skiprows: int = 0, decimal: str | None = None, thousands: str | None = None) -> str:
-    """The delimiter that splits every data line into the same number of fields (tab when none does).
+    """Return the delimiter that splits every data line into the same number of fields (tab when none does).
 
     The header may have one field less (R's ``write.table`` leaves out the row-name column); the last
     line of the head is left out when it may be cut.
@@ -365,7 +367,7 @@ class _Raw:
 
 
 def _short_lines(text: str, sep: str, n_fields: int, skiprows: int) -> tuple[int, list[str]]:
-    """Data lines with fewer fields than the table has columns (pandas fills them with NaN silently)."""
+    """Find the data lines with fewer fields than the table has columns (pandas fills them with NaN silently)."""
     n_short, examples = 0, []
     if '"' not in text and "\r" not in text.replace("\r\n", "") and len(sep) == 1 and sep.isascii():
         # no quoting, one kind of line end: count the delimiters of every line at C speed
@@ -445,7 +447,7 @@ def _parse_error(name: str, sep: str, err: Exception) -> InputFormatError:
 
 
 def _header_fields(raw_head: bytes, enc: str, sep: str, skiprows: int) -> list[str] | None:
-    """The header line's fields as written (pandas renames duplicates), or None if it is not in ``raw_head``."""
+    """Return the header line's fields as written (pandas renames duplicates), or None if it is not in ``raw_head``."""
     whole = len(raw_head) < _HEAD_BYTES
     if enc == "utf-16":
         raw_head = raw_head[: len(raw_head) - len(raw_head) % 2]
@@ -471,8 +473,11 @@ def _read_delimited(
     decimal: str | None = None,
     thousands: str | None = None,
 ) -> _Raw:
-    """Read a delimited text file. Numbers are parsed with a decimal point (``as_text=False``; other number
-    formats are decided later from all cells) and NA spellings become NaN; ``as_text`` keeps every cell as str."""
+    """Read a delimited text file.
+
+    Numbers are parsed with a decimal point (``as_text=False``; other number formats are decided later
+    from all cells) and NA spellings become NaN; ``as_text`` keeps every cell as str.
+    """
     comp = _compression(path)
     raw_head = _head_bytes(path)
     head = _text_head(path)
@@ -719,21 +724,19 @@ def _gene_like_fraction(labels: list[str]) -> float:
     aliases and previous symbols only 0.25 (short sample names such as ``S1`` or ``P1`` are often
     someone's alias).
     """
-    from resistscore.pp._harmonize import _ENSG, _ENSMUSG, _MOUSE_SYMBOL, _PROBE, _index, _mouse_index
-
     sample = [s for s in labels if s][:2000]
     if not sample:
         return 0.0
-    idx = _index()
+    idx = hgnc_index()
     score = 0.0
     for s in sample:
         if (
             s in idx.hgnc_id
-            or _ENSG.match(s)
-            or _ENSMUSG.match(s)
-            or _PROBE.match(s)
-            or _MOUSE_SYMBOL.match(s)
-            and s in _mouse_index().symbol
+            or ENSG.match(s)
+            or ENSMUSG.match(s)
+            or PROBE.match(s)
+            or MOUSE_SYMBOL.match(s)
+            and s in mouse_index().symbol
         ):
             score += 1
         elif s.removesuffix(".0") in idx.entrez:
@@ -763,8 +766,6 @@ def _id_like_integers(name: str, col: pd.Series) -> str | None:
     enough for positive integers; a name that only contains such a word (``Sample_ID_1``) needs the
     values too: at least 10 of them, distinct or mostly NCBI Gene (Entrez) ids.
     """
-    from resistscore.pp._harmonize import _index
-
     norm = _norm_name(name)
     strong = norm in _ID_NAMES
     if not strong and not set(_name_words(name)) & _ID_WORDS:
@@ -780,7 +781,7 @@ def _id_like_integers(name: str, col: pd.Series) -> str | None:
         return "positive integers under an identifier name"
     if len(vals) < 10:
         return None
-    entrez = _index().entrez
+    entrez = hgnc_index().entrez
     share_entrez = float(np.mean([str(int(x)) in entrez for x in vals[:2000]]))
     if share_entrez >= 0.5:
         return f"integers named like identifiers, {share_entrez:.0%} of them NCBI Gene (Entrez) ids"
@@ -862,11 +863,12 @@ def _as_str(col: pd.Series) -> pd.Series:
 
 
 def _is_row_numbers(labels: list[str], orientation: str = "auto", named_ids: bool = False) -> bool:
-    """True for labels that number rows rather than name genes: 0, 1, 2 ... (or 1, 2, 3 ...) in order, a
-    written-out DataFrame index; or, in a column not named as identifiers (``ID_REF``, ``probe_id`` ...
-    may hold numeric probe ids), whole numbers of which fewer than half are NCBI Gene (Entrez) ids."""
-    from resistscore.pp._harmonize import _index
+    """Return True for labels that number rows rather than name genes: 0, 1, 2 ...
 
+    (or 1, 2, 3 ...) in order, a written-out DataFrame index; or, in a column not named as identifiers
+    (``ID_REF``, ``probe_id`` ... may hold numeric probe ids), whole numbers of which fewer than half are
+    NCBI Gene (Entrez) ids.
+    """
     present = [s for s in labels if s]
     if not present or not all(re.fullmatch(r"[+-]?[0-9]+", s) for s in present):
         return False
@@ -875,7 +877,7 @@ def _is_row_numbers(labels: list[str], orientation: str = "auto", named_ids: boo
         return True
     if orientation == "samples_x_genes" or named_ids:
         return False  # numbered samples, or numeric ids under an identifier name
-    entrez = _index().entrez
+    entrez = hgnc_index().entrez
     return float(np.mean([s.lstrip("0") in entrez for s in present[:2000]])) < 0.5
 
 
@@ -924,7 +926,7 @@ def _to_matrix(
     row_labels: list[str] | None,
     col_labels: list[str],
 ) -> np.ndarray:
-    """The data block as floats in ``fmt``; any text cell is an error that names the cells."""
+    """Return the data block as floats in ``fmt``; any text cell is an error that names the cells."""
     df = raw.df
     X = np.empty((int(rows.sum()), len(data)))
     bad: list[tuple[int, int, str]] = []
@@ -977,6 +979,21 @@ def _positional_error(name: str, numbered: str | None) -> InputFormatError:
     )
 
 
+def _nonblank_rows(df: pd.DataFrame, name: str, report: dict) -> np.ndarray:
+    """Return the mask of the rows that are not entirely blank (the count of the others goes to ``report``)."""
+    blank = df.isna().to_numpy()
+    for j in range(df.shape[1]):
+        col = df.iloc[:, j]
+        if col.dtype == object:
+            blank[:, j] |= _numbers.is_blank(col.to_numpy(dtype=object))
+    rows = ~blank.all(axis=1)
+    if not rows.all():
+        report["dropped_empty_rows"] = int((~rows).sum())
+    if not rows.any():
+        raise InputFormatError(f"{name} has a header but no data rows; check that the file is complete.")
+    return rows
+
+
 def _table_to_anndata(
     raw: _Raw,
     name: str,
@@ -988,21 +1005,12 @@ def _table_to_anndata(
     decimal: str | None = None,
     thousands: str | None = None,
 ):
+    """Turn a parsed table into an AnnData: label, annotation and data columns, orientation, numbers."""
     import anndata as ad
 
     df, names = raw.df, raw.names
     n0 = len(df)
-    # drop fully empty rows
-    blank = df.isna().to_numpy()
-    for j in range(df.shape[1]):
-        col = df.iloc[:, j]
-        if col.dtype == object:
-            blank[:, j] |= _numbers.is_blank(col.to_numpy(dtype=object))
-    rows = ~blank.all(axis=1)
-    if not rows.all():
-        report["dropped_empty_rows"] = int((~rows).sum())
-    if not rows.any():
-        raise InputFormatError(f"{name} has a header but no data rows; check that the file is complete.")
+    rows = _nonblank_rows(df, name, report)
     label, ann, data = _split_columns(
         df, names, gene_column, report, _numbers.user_grammar(decimal, thousands)
     )
@@ -1257,7 +1265,7 @@ def read(
     backed: bool = False,
     as_frame: bool = False,
 ):
-    """Read an expression file into an AnnData (obs = samples, var = genes).
+    r"""Read an expression file into an AnnData (obs = samples, var = genes).
 
     Parameters
     ----------
@@ -1314,13 +1322,13 @@ def read(
     >>> import tempfile, pathlib
     >>> import resistscore as rs
     >>> tmp = pathlib.Path(tempfile.mkdtemp()) / "expr.tsv"
-    >>> _ = tmp.write_text("gene\\tS1\\tS2\\tS3\\nABCB1\\t5.1\\t2.0\\t7.3\\nABCG2\\t1.0\\t0.5\\t3.2\\n")
+    >>> _ = tmp.write_text("gene\tS1\tS2\tS3\nABCB1\t5.1\t2.0\t7.3\nABCG2\t1.0\t0.5\t3.2\n")
     >>> adata = rs.io.read(tmp)
     >>> adata.shape, list(adata.var_names)
     ((3, 2), ['ABCB1', 'ABCG2'])
     >>> adata.uns["resistscore"]["read_report"]["orientation"]
     'genes_x_samples'
-    >>> _ = tmp.write_text("gene\\tS1\\tS2\\nABCB1\\t1,500\\t900\\nABCG2\\t800\\t2,000\\n")
+    >>> _ = tmp.write_text("gene\tS1\tS2\nABCB1\t1,500\t900\nABCG2\t800\t2,000\n")
     >>> rs.io.read(tmp, as_frame=True)
           ABCB1   ABCG2
     S1  1500.0   800.0
@@ -1407,10 +1415,8 @@ def read(
         if hasattr(X, "toarray"):
             X = X.toarray()
         out = pd.DataFrame(np.asarray(X), index=adata.obs_names.copy(), columns=adata.var_names.copy())
-        out.attrs["resistscore_read_report"] = report
+        get.store_record(out, get.READ_REPORT, report)
         return out
     # for a backed file uns lives in memory: the read-only file is not changed
-    rs_uns = dict(adata.uns.get("resistscore", {}))
-    rs_uns["read_report"] = report
-    adata.uns["resistscore"] = rs_uns
+    get.store_record(adata, get.READ_REPORT, report)
     return adata

@@ -21,7 +21,17 @@ from resistscore._atomic import atomic_path, atomic_write
 from resistscore._errors import InputFormatError
 from resistscore._validate import check_choice
 
-__all__ = ["neutralize_formulas", "restore_formulas", "safe_text", "write", "write_table"]
+__all__ = [
+    "neutralize_formulas",
+    "restore_formulas",
+    "safe_text",
+    "write",
+    "write_table",
+    "write_workbook",
+]
+
+#: spreadsheet workbook suffixes: a text writer refuses them (a CSV named .xlsx does not open in Excel)
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 
 _WRITE_FORMATS = ("auto", "h5ad", "csv", "tsv", "parquet", "excel")
 
@@ -31,7 +41,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 def _formula_like(text: str) -> bool:
-    """True if ``text``, once leading quotes are removed, starts like a formula and is not a number."""
+    """Return True if ``text``, once leading quotes are removed, starts like a formula and is not a number."""
     core = text.lstrip("'")
     return core[:1] in FORMULA_START and _NUMBER.fullmatch(core) is None
 
@@ -93,7 +103,7 @@ def _map_text(df: pd.DataFrame, fn) -> pd.DataFrame:
 
 
 def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` safe to open in a spreadsheet: :func:`safe_text` on every text cell and label.
+    """Return a copy of ``df`` safe to open in a spreadsheet: :func:`safe_text` on every text cell and label.
 
     Text cells, column headers, row labels and the names of the index and columns are neutralised;
     numeric, boolean and missing values are unchanged. The input is not modified.
@@ -115,7 +125,9 @@ def restore_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return _map_text(df, _restore_text)
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool = True) -> Path:
+def write_table(
+    df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool = True, sep: str | None = None
+) -> Path:
     """Write a result table atomically as CSV (``.csv``) or TSV (``.tsv``, ``.txt``), ``.gz`` compressed.
 
     Text cells and labels are neutralised against spreadsheet formulas (:func:`neutralize_formulas`).
@@ -128,6 +140,62 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool =
         Output file; the suffix sets the delimiter.
     index
         Write the row labels as the first column.
+    sep
+        Delimiter (default: tab for ``.tsv``, ``.txt`` and ``.tab``, else comma).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    InputFormatError
+        If ``path`` has an Excel suffix (``.xlsx``): use :func:`write_workbook`.
+    """
+    path = check_text_table_path(path)
+    name = path.name.lower().removesuffix(".gz")
+    if sep is None:
+        sep = "\t" if name.endswith((".tsv", ".txt", ".tab")) else ","
+    _write_text_table(neutralize_formulas(df), path, sep=sep, index=index)
+    return path
+
+
+def check_text_table_path(path: str | os.PathLike[str], fix: str = ".to_excel(path)") -> Path:
+    """Refuse a spreadsheet-workbook name (``.xlsx``, ...) for a text table; return the path.
+
+    A CSV written under an ``.xlsx`` name does not open in Excel; the message names ``fix``.
+
+    Examples
+    --------
+    >>> check_text_table_path("scores.tsv").name
+    'scores.tsv'
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        raise InputFormatError(
+            f"{path.name!r} is an Excel name but to_csv writes text (CSV/TSV); use {fix} for a workbook, "
+            "or a .csv / .tsv name."
+        )
+    return path
+
+
+def write_workbook(
+    sheets: dict[str, pd.DataFrame], path: str | os.PathLike[str], *, index: bool = True
+) -> Path:
+    """Write tables as the sheets of one Excel workbook (``.xlsx``), atomically and safe to open.
+
+    Text that a spreadsheet would run as a formula is neutralised (:func:`neutralize_formulas`).
+
+    Parameters
+    ----------
+    sheets
+        Sheet name -> table (names are cut to Excel's 31 characters).
+    path
+        Output file; must end in ``.xlsx``.
+    index
+        Write the row labels as the first column.
 
     Returns
     -------
@@ -135,9 +203,13 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str], *, index: bool =
         ``path``.
     """
     path = Path(path)
-    name = path.name.lower().removesuffix(".gz")
-    sep = "\t" if name.endswith((".tsv", ".txt")) else ","
-    _write_text_table(neutralize_formulas(df), path, sep=sep, index=index)
+    if path.suffix.lower() != ".xlsx":
+        raise InputFormatError(
+            f"to_excel writes an .xlsx workbook; got {path.name!r}. Name it .xlsx, or use to_csv for CSV/TSV text."
+        )
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        for name, table in sheets.items():
+            neutralize_formulas(table).to_excel(writer, sheet_name=str(name)[:31], index=index)
     return path
 
 

@@ -266,7 +266,7 @@ def _distributions(ax, long, sigs, group, levels, colours, kind: str, points: bo
 
 
 def _points(ax: Axes, long: pd.DataFrame, sigs: list[str], group: str, levels: list[str]) -> None:
-    """The individual values, jittered (our own seeded jitter: reproducible, the user's RNG untouched)."""
+    """Return the individual values, jittered (our own seeded jitter: reproducible, the user's RNG untouched)."""
     rng = np.random.default_rng(0)
     offsets = _dodge_positions(len(levels))
     half = 0.8 / len(levels) * 0.2
@@ -374,7 +374,7 @@ _Profile = tuple[str, pd.Series, "pd.Series | None"]
 def _profile_rows(
     scores: Any, df: pd.DataFrame, by: Any, metadata: Any, sigs: list[str], ci: float, sample_key: str | None
 ) -> tuple[list[_Profile], str | None]:
-    """The profiles to draw: given samples, the mean of each group with a t-interval, or the overall mean."""
+    """Return the profiles to draw: given samples, the mean of each group with a t-interval, or the overall mean."""
     if by is None:
         return [(f"all samples (n={len(df)})", df[sigs].mean(), None)], None
     if isinstance(by, str) and by in df.index:
@@ -414,7 +414,7 @@ def _group_mean(sub: pd.DataFrame, level: str, ci: float) -> _Profile:
 
 
 def _label_palette(palette: Any, rows: list[_Profile]) -> Any:
-    """A palette keyed by group level, re-keyed by the profile labels (``"level (n=..)"``)."""
+    """Return a palette keyed by group level, re-keyed by the profile labels (``"level (n=..)"``)."""
     if not isinstance(palette, Mapping):
         return palette
     out = {}

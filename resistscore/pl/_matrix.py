@@ -149,7 +149,7 @@ def group_means(
     stats: Any = None,
     sample_key: str | None = None,
 ) -> tuple[pd.DataFrame, pd.Series, str | None]:
-    """Groups x signatures means over the tested unit, the number of units per group and the unit's column."""
+    """Return the groups x signatures means over the tested unit, the number of units per group and the unit's column."""
     df = scores_frame(scores)
     meta = metadata_frame(scores, metadata, required=[groupby])
     sigs = select_signatures(df, signatures)
@@ -222,7 +222,7 @@ def _draw_matrix(
 
 
 def _group_strip(ax: Axes, colours: list[str], swap: bool) -> None:
-    """A strip of the group colours beside (or above) the matrix, as in scanpy's plots."""
+    """Return a strip of the group colours beside (or above) the matrix, as in scanpy's plots."""
     for i, colour in enumerate(colours):
         xy = (i - 0.5, -1.0) if swap else (-1.0, i - 0.5)
         ax.add_patch(Rectangle(xy, 1.0 if swap else 0.4, 0.4 if swap else 1.0, color=colour, clip_on=False))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from resistscore import get
 from resistscore._atomic import atomic_files
 from resistscore._design import Design, named_results
 from resistscore._errors import ResistScoreError
@@ -98,7 +99,7 @@ class _Inputs:
         return uns_palette(self.source, column)
 
     def group_stats(self) -> Any:
-        """The first result among the statistics that compares groups (``group1`` / ``group2``)."""
+        """Return the first result among the statistics that compares groups (``group1`` / ``group2``)."""
         for _, s in self.items:
             t = _table(s)
             if t is not None and {"group1", "group2"} <= set(t.columns):
@@ -106,7 +107,7 @@ class _Inputs:
         return None
 
     def response_stats(self) -> Any:
-        """The association result of the design's response, if one was given."""
+        """Return the association result of the design's response, if one was given."""
         for _, s in self.items:
             t = _table(s)
             if (
@@ -148,7 +149,7 @@ def _top_signatures(names: list, table: Any, column: str, limit: int | None = No
 
 
 def _top_correlated(scores: pd.DataFrame, resp: pd.Series, limit: int) -> list[tuple[str, float]]:
-    """The ``limit`` signatures with the largest absolute Spearman correlation with the response."""
+    """Return the ``limit`` signatures with the largest absolute Spearman correlation with the response."""
     resp = pd.to_numeric(resp.reindex(scores.index), errors="coerce")
     ranked = []
     for sig in scores.columns:
@@ -169,13 +170,13 @@ def _reported(scores: pd.DataFrame) -> list[str]:
 
 
 def _embedding_view(adata: Any, scores: pd.DataFrame, basis: str) -> Any:
-    """A light AnnData with the embedding of ``adata`` and the given scores (the user's object is not modified)."""
+    """Return a light AnnData with the embedding of ``adata`` and the given scores (the user's object is not modified)."""
     import anndata as ad
 
     key = f"X_{basis}" if f"X_{basis}" in adata.obsm else basis
     view = ad.AnnData(obs=pd.DataFrame(index=adata.obs_names.astype(str)))
     view.obsm[key] = np.asarray(adata.obsm[key])
-    view.obsm["resistscore_scores"] = scores.reindex(view.obs_names)
+    view.obsm[get.OBSM_SCORES] = scores.reindex(view.obs_names)
     return view
 
 

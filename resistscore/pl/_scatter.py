@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from resistscore import get
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
 from resistscore._validate import check_int, check_real
@@ -40,7 +41,7 @@ def coverage_frame(data: Any) -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         table = data
     elif is_anndata(data):
-        raw = (data.uns.get("resistscore") or {}).get("coverage")
+        raw = (data.uns.get(get.DEFAULT_KEY) or {}).get("coverage")
         if raw is None:
             raise ResistScoreError(
                 'the AnnData has no uns["resistscore"]["coverage"]; score it first with rs.tl.score(adata).'
@@ -313,7 +314,7 @@ def _response_values(response: Any, meta: pd.DataFrame | None, index: pd.Index) 
 
 
 def _censored_of(stats: Any, response: Any) -> pd.Series | None:
-    """The per-sample censoring flags (``"left"`` / ``"right"`` / ``""``) of ``rs.tl.associate``'s result.
+    """Return the per-sample censoring flags (``"left"`` / ``"right"`` / ``""``) of ``rs.tl.associate``'s result.
 
     Read from its ``censoring`` table (``sample``, ``response``, ``censored``), for this response.
     """
@@ -362,7 +363,7 @@ def _replicate_means(data: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
 
 
 def _association_label(data: pd.DataFrame, stats: Any, signature: str, response: str) -> str:
-    """The tested statistic (from ``stats``), or Spearman's rho computed on the points drawn."""
+    """Return the tested statistic (from ``stats``), or Spearman's rho computed on the points drawn."""
     from scipy import stats as st
 
     if stats is not None:
@@ -395,7 +396,7 @@ def _association_row(stats: Any, signature: str, response: str) -> pd.Series:
 
 
 def _scatter_points(ax: Axes, data: pd.DataFrame, hue: str | None, palette: Any) -> None:
-    """The points (coloured by ``hue``); censored observations as open triangles or circles."""
+    """Return the points (coloured by ``hue``); censored observations as open triangles or circles."""
     cens = data["censored"] if "censored" in data.columns else pd.Series("", index=data.index)
     exact = data[cens == ""]
     if hue:
@@ -431,7 +432,7 @@ def _scatter_points(ax: Axes, data: pd.DataFrame, hue: str | None, palette: Any)
 
 
 def _trend(x: np.ndarray, y: np.ndarray, fit: str) -> tuple[np.ndarray, np.ndarray]:
-    """A rank-robust guide line: LOWESS (frac 2/3, 3 robustifying iterations) or a Theil-Sen line."""
+    """Return a rank-robust guide line: LOWESS (frac 2/3, 3 robustifying iterations) or a Theil-Sen line."""
     if fit == "theilsen":
         from scipy.stats import theilslopes
 
@@ -544,7 +545,7 @@ def embedding(
 
 
 def _embedding_values(adata: Any, signatures: Any) -> dict[str, np.ndarray]:
-    """The values of every panel: scored signatures, or numeric obs columns."""
+    """Return the values of every panel: scored signatures, or numeric obs columns."""
     scores = scores_frame(adata) if SCORES_KEY in adata.obsm else None
     if isinstance(signatures, str):
         signatures = [signatures]

@@ -184,7 +184,7 @@ def forest(
 
 
 def _forest_table(stats: Any, signatures: Any, sort: bool) -> pd.DataFrame:
-    """The rows to draw: the given signatures, with an effect, sorted by effect if asked."""
+    """Return the rows to draw: the given signatures, with an effect, sorted by effect if asked."""
     table = stats_table(stats, required=["signature", "effect"])
     if signatures is not None:
         signatures = [signatures] if isinstance(signatures, str) else list(signatures)

@@ -328,7 +328,7 @@ def _draw_curve(ax: Axes, tab: pd.DataFrame, label: str, colour: str, ci: bool) 
 
 
 def _at_risk(ax: Axes, tables: dict[str, pd.DataFrame], frame: pd.DataFrame | None, colours: dict) -> None:
-    """The number at risk of every group under the ticks of the time axis."""
+    """Return the number at risk of every group under the ticks of the time axis."""
     xmax = ax.get_xlim()[1]
     ticks = [t for t in ax.get_xticks() if 0 <= t <= xmax]
     ax.set_xticks(ticks)

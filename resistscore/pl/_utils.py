@@ -13,13 +13,14 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from resistscore import get
 from resistscore._atomic import atomic_path
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
 from resistscore._validate import check_score_table
 from resistscore.pl._theme import DIVERGING_CMAP, SEQUENTIAL_CMAP, theme
 
-SCORES_KEY = "resistscore_scores"
+SCORES_KEY = get.OBSM_SCORES
 RATIO_EFFECTS = ("hazard_ratio", "odds_ratio", "ratio", "fold_change", "hr", "or")
 
 
@@ -34,7 +35,7 @@ def scores_frame(data: Any, *, name: str = "scores") -> pd.DataFrame:
             )
         df = data.obsm[SCORES_KEY]
         if not isinstance(df, pd.DataFrame):
-            cols = (data.uns.get("resistscore", {}) or {}).get("signatures")
+            cols = (data.uns.get(get.DEFAULT_KEY, {}) or {}).get("signatures")
             df = pd.DataFrame(np.asarray(df), index=data.obs_names, columns=cols)
     elif isinstance(getattr(data, "scores", None), pd.DataFrame):
         df = data.scores
@@ -201,7 +202,7 @@ def save_figure(obj: Any, path: str | os.PathLike[str], *, dpi: float | None = N
 
 
 def uns_palette(source: Any, column: str | None) -> dict[Any, str] | None:
-    """scanpy's colours of a categorical obs column (``uns["<column>_colors"]``), or ``None``.
+    """Scanpy's colours of a categorical obs column (``uns["<column>_colors"]``), or ``None``.
 
     The colours are aligned with the column's categories (sorted levels of a non-categorical column),
     as scanpy stores them; keys are the levels and their text form.
@@ -236,7 +237,7 @@ def uns_palette(source: Any, column: str | None) -> dict[Any, str] | None:
 
 
 def unit_of_test(stats: Any) -> str | None:
-    """The column of the replicate a statistics result was computed on (its ``params["sample_key"]``).
+    """Return the column of the replicate a statistics result was computed on (its ``params["sample_key"]``).
 
     Per-replicate means (pseudobulk) and mixed models with a random effect per replicate are tested at
     the replicate level; ``None`` when the rows of the test were the samples themselves, or cells
@@ -253,7 +254,7 @@ def unit_of_test(stats: Any) -> str | None:
 
 
 def obs_source(*candidates: Any) -> Any:
-    """The first AnnData among ``candidates`` (the owner of ``obs`` and of scanpy's ``uns`` colours)."""
+    """Return the first AnnData among ``candidates`` (the owner of ``obs`` and of scanpy's ``uns`` colours)."""
     return next((c for c in candidates if is_anndata(c)), None)
 
 

@@ -1,10 +1,11 @@
 """Preprocessing: gene identifiers to HGNC symbols, scale detection and quality control."""
 
-from resistscore.pp._gene_table import GeneTableError, gene_table, gene_table_provenance
+from resistscore._gene_tables import GeneTableError, gene_table, gene_table_provenance
 from resistscore.pp._harmonize import (
     COHORT_LEVEL_RULES,
     COLLAPSE_RULES,
     DEFAULT_COLLAPSE,
+    GeneCollapse,
     GeneMappingReport,
     harmonize_genes,
     map_genes,
@@ -29,6 +30,7 @@ __all__ = [
     "METHOD_SCALE_NEEDS",
     "SCALE_KINDS",
     "DataKind",
+    "GeneCollapse",
     "GeneMappingReport",
     "GeneTableError",
     "QCReport",

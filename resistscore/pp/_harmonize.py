@@ -44,10 +44,8 @@ orthologs is ambiguous. Probe sets (step ``probe``) are mapped through an annota
 from __future__ import annotations
 
 import copy as copy_module
-import functools
 import re
 import warnings
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,9 +54,19 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from resistscore import get
 from resistscore._errors import AmbiguousGeneWarning, GeneIdentifierError, InputFormatError
+from resistscore._errors import warn as warn_user  # `warn` is an argument of harmonize_genes
+from resistscore._gene_tables import DIGITS as _DIGITS
+from resistscore._gene_tables import ENSG as _ENSG
+from resistscore._gene_tables import ENSMUSG as _ENSMUSG
+from resistscore._gene_tables import MOUSE_SYMBOL as _MOUSE_SYMBOL
+from resistscore._gene_tables import PROBE as _PROBE
+from resistscore._gene_tables import HgncIndex as _Index
+from resistscore._gene_tables import MouseIndex as _MouseIndex
+from resistscore._gene_tables import hgnc_index as _index
+from resistscore._gene_tables import mouse_index as _mouse_index
 from resistscore._validate import check_choice
-from resistscore.pp._gene_table import _load
 
 __all__ = [
     "COHORT_LEVEL_RULES",
@@ -95,12 +103,6 @@ STEPS = (
     "unmapped",
 )
 
-_ENSG = re.compile(r"^ENSG\d{11}(\.\d+)?(_PAR_Y)?$", re.IGNORECASE)
-_ENSMUSG = re.compile(r"^ENSMUSG\d{11}(\.\d+)?$", re.IGNORECASE)
-_DIGITS = re.compile(r"^\d+(\.0)?$")
-_PROBE = re.compile(r"^(\d+_(?:[a-z]_)*(?:s_|x_|i_|f_|r_|g_)?at|AFFX-.+|ILMN_\d+|A_\d+_P\d+)$", re.IGNORECASE)
-_MOUSE_SYMBOL = re.compile(r"^[A-Z][a-z][a-z0-9-]*$|^[A-Z][a-z0-9]*\d[a-z0-9]*Rik$|^Gm\d+$")
-
 _MONTHS = {
     "jan": ("JAN",),
     "feb": ("FEB",),
@@ -120,91 +122,6 @@ _DATE_MON_D = re.compile(r"^([A-Za-z]{3})[A-Za-z]*[-/ ](\d{1,2})$")
 # an Excel date cell read back as a date: 2024-03-01 or 2024-03-01 00:00:00 (the year is Excel's guess)
 _DATE_ISO = re.compile(r"^\d{4}-(\d{2})-(\d{2})(?:[ T]00:00:00)?$")
 _MONTH_ABBR = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-
-
-# --------------------------------------------------------------------------------------------------
-# lookup indexes built once from the shipped tables
-
-
-@dataclass(frozen=True)
-class _Index:
-    hgnc_id: dict[str, str]  # approved symbol -> HGNC id
-    upper: dict[str, str]  # upper-case approved symbol -> symbol
-    prev: dict[str, frozenset[str]]
-    prev_upper: dict[str, frozenset[str]]
-    alias: dict[str, frozenset[str]]
-    alias_upper: dict[str, frozenset[str]]
-    withdrawn: dict[str, frozenset[str]]
-    ensembl: dict[str, str]
-    entrez: dict[str, str]
-
-
-def _freeze(d: Mapping[str, set[str]]) -> dict[str, frozenset[str]]:
-    # plain dict of the sets (converting ~200,000 sets to frozensets costs a second); private, never mutated
-    return dict(d)  # type: ignore[return-value]
-
-
-@functools.cache
-def _index() -> _Index:
-    g = _load("hgnc")
-    prev: dict[str, set[str]] = defaultdict(set)
-    alias: dict[str, set[str]] = defaultdict(set)
-    prev_u: dict[str, set[str]] = defaultdict(set)
-    alias_u: dict[str, set[str]] = defaultdict(set)
-    for sym, a, p in zip(g["symbol"], g["alias_symbols"], g["prev_symbols"]):
-        for x in filter(None, a.split("|")):
-            alias[x].add(sym)
-            alias_u[x.upper()].add(sym)
-        for x in filter(None, p.split("|")):
-            prev[x].add(sym)
-            prev_u[x.upper()].add(sym)
-    wd: dict[str, set[str]] = defaultdict(set)
-    w = _load("withdrawn")
-    for sym, succ in zip(w["withdrawn_symbol"], w["successor_symbols"]):
-        for s in filter(None, succ.split("|")):
-            wd[sym].add(s)
-    return _Index(
-        hgnc_id=dict(zip(g["symbol"], g["hgnc_id"])),
-        upper={s.upper(): s for s in g["symbol"]},
-        prev=_freeze(prev),
-        prev_upper=_freeze(prev_u),
-        alias=_freeze(alias),
-        alias_upper=_freeze(alias_u),
-        withdrawn=_freeze(wd),
-        ensembl={e: s for e, s in zip(g["ensembl_gene_id"], g["symbol"]) if e},
-        entrez={e: s for e, s in zip(g["entrez_id"], g["symbol"]) if e},
-    )
-
-
-@dataclass(frozen=True)
-class _MouseIndex:
-    symbol: dict[str, str]  # mouse symbol -> MGI id
-    upper: dict[str, frozenset[str]]  # upper-case symbol or synonym -> MGI ids
-    synonym: dict[str, frozenset[str]]
-    ensembl: dict[str, str]
-    human: dict[str, frozenset[str]]  # MGI id -> human symbols
-    mgi_symbol: dict[str, str]
-
-
-@functools.cache
-def _mouse_index() -> _MouseIndex:
-    m = _load("mouse")
-    syn: dict[str, set[str]] = defaultdict(set)
-    upper: dict[str, set[str]] = defaultdict(set)
-    human: dict[str, set[str]] = defaultdict(set)
-    for mgi, msym, syns, hsym in zip(m["mgi_id"], m["mouse_symbol"], m["mouse_synonyms"], m["human_symbol"]):
-        human[mgi].add(hsym)
-        upper[msym.upper()].add(mgi)
-        for s in filter(None, syns.split("|")):
-            syn[s].add(mgi)
-    return _MouseIndex(
-        symbol=dict(zip(m["mouse_symbol"], m["mgi_id"])),
-        upper=_freeze(upper),
-        synonym=_freeze(syn),
-        ensembl={e: i for e, i in zip(m["mouse_ensembl_gene_id"], m["mgi_id"]) if e},
-        human=_freeze(human),
-        mgi_symbol=dict(zip(m["mgi_id"], m["mouse_symbol"])),
-    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -427,7 +344,7 @@ class GeneMappingReport:
         return self.table[self.table["step"] == "unmapped"]
 
     def summary(self) -> pd.Series:
-        """Number of input identifiers per mapping step."""
+        """Return the number of input identifiers per mapping step."""
         counts = self.table["step"].value_counts()
         return counts.reindex([s for s in STEPS if s in counts.index]).rename("n")
 
@@ -437,7 +354,7 @@ class GeneMappingReport:
         return dict(zip(t["input_id"], t["symbol"]))
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain-dict form (lists and strings only) that can be stored in ``adata.uns``."""
+        """Return a plain-dict form (lists and strings only) that can be stored in ``adata.uns``."""
         return {
             "table": {c: [str(v) for v in self.table[c].tolist()] for c in self.table.columns},
             "species": self.species,
@@ -641,11 +558,10 @@ def map_genes(
             for i, c, n in zip(amb["input_id"], amb["candidates"], amb["note"])
         ]
         shown = "; ".join(items[:10]) + (f"; ... ({len(items)} in all)" if len(items) > 10 else "")
-        warnings.warn(
+        warn_user(
             f"{len(amb)} gene identifier(s) match several HGNC genes and were left unmapped: {shown}. "
             "Pass mapping={id: symbol} to resolve them (see report.ambiguous).",
             AmbiguousGeneWarning,
-            stacklevel=2,
         )
     return report
 
@@ -699,7 +615,7 @@ def _resolve_one(x: str, kind: str, idx: _Index, midx: _MouseIndex | None) -> _H
 
 
 def _collapse_matrix(groups: np.ndarray, n_in: int, how: str, X) -> tuple[Any, np.ndarray]:
-    """Selection (``max_mean``/``first``): chosen input per gene; else an (n_in, n_genes) indicator."""
+    """Return the selection (``max_mean``/``first``): chosen input per gene; else an (n_in, n_genes) indicator."""
     n_groups = int(groups.max()) + 1 if len(groups) and groups.max() >= 0 else 0
     valid = groups >= 0
     if how in ("max_mean", "first"):
@@ -801,6 +717,49 @@ def _unpack(data, id_column, annotation):
         f"harmonize_genes takes an AnnData or a samples x genes DataFrame, not {type(data).__name__}; "
         "read files with rs.io.read first."
     )
+
+
+def _output_genes(table: pd.DataFrame, ids: list[str], drop_unmapped: bool):
+    """Return the output genes and each input's gene (``-1``: left out), in order of first appearance.
+
+    Mapped identifiers go to their symbol; with ``drop_unmapped=False`` the others keep their own name,
+    except one spelled like a mapped gene's symbol (it would merge into that gene), which is left out with
+    a note in ``table`` (modified in place). Returns ``(uniq, groups, first_pos)``: the output names, the
+    output index of every input (or -1), and the first input position of each output.
+    """
+    mapped = (table["symbol"] != "").to_numpy()
+    symbols = table["symbol"].to_numpy(dtype=object)
+    names = np.where(mapped, symbols, "").astype(object)
+    if not drop_unmapped:
+        own = table["input_id"].to_numpy(dtype=object)
+        # an unmapped id spelled like a mapped gene's symbol (a probe named ABCB1) would merge into that gene
+        clash = ~mapped & (own != "") & pd.Index(own).isin(set(symbols[mapped]))
+        names = np.where(mapped, names, np.where(clash, "", own))
+        if clash.any():
+            table.loc[clash, "note"] = [
+                "; ".join(filter(None, [n, "left out: spelled like the symbol of a mapped gene"]))
+                for n in table.loc[clash, "note"]
+            ]
+    uniq, inverse = np.unique(names.astype(str), return_inverse=True)
+    groups = inverse.astype(int)
+    if "" in set(uniq):
+        empty = int(np.flatnonzero(uniq == "")[0])
+        groups = np.where(groups == empty, -1, groups)
+        groups = np.where(groups > empty, groups - 1, groups)
+        uniq = uniq[uniq != ""]
+    # output order: first appearance in the input
+    first_pos = np.full(len(uniq), len(ids))
+    for j, g in enumerate(groups):
+        if g >= 0 and first_pos[g] > j:
+            first_pos[g] = j
+    order = np.argsort(first_pos, kind="stable")
+    remap = np.empty(len(order), dtype=int)
+    remap[order] = np.arange(len(order))
+    groups = np.where(groups >= 0, remap[np.maximum(groups, 0)], -1)
+    uniq = uniq[order]
+    first_pos = first_pos[order]
+
+    return uniq, groups, first_pos
 
 
 def harmonize_genes(
@@ -906,38 +865,7 @@ def harmonize_genes(
             f"{report.species!r}). Check that the genes are on the expected axis (pass orientation= to "
             "rs.io.read or transpose), pass species='mouse' for mouse data, or annotation= for probe sets."
         )
-    mapped = (table["symbol"] != "").to_numpy()
-    symbols = table["symbol"].to_numpy(dtype=object)
-    names = np.where(mapped, symbols, "").astype(object)
-    if not drop_unmapped:
-        own = table["input_id"].to_numpy(dtype=object)
-        # an unmapped id spelled like a mapped gene's symbol (a probe named ABCB1) would merge into that gene
-        clash = ~mapped & (own != "") & pd.Index(own).isin(set(symbols[mapped]))
-        names = np.where(mapped, names, np.where(clash, "", own))
-        if clash.any():
-            table.loc[clash, "note"] = [
-                "; ".join(filter(None, [n, "left out: spelled like the symbol of a mapped gene"]))
-                for n in table.loc[clash, "note"]
-            ]
-    uniq, inverse = np.unique(names.astype(str), return_inverse=True)
-    groups = inverse.astype(int)
-    if "" in set(uniq):
-        empty = int(np.flatnonzero(uniq == "")[0])
-        groups = np.where(groups == empty, -1, groups)
-        groups = np.where(groups > empty, groups - 1, groups)
-        uniq = uniq[uniq != ""]
-    # output order: first appearance in the input
-    first_pos = np.full(len(uniq), len(ids))
-    for j, g in enumerate(groups):
-        if g >= 0 and first_pos[g] > j:
-            first_pos[g] = j
-    order = np.argsort(first_pos, kind="stable")
-    remap = np.empty(len(order), dtype=int)
-    remap[order] = np.arange(len(order))
-    groups = np.where(groups >= 0, remap[np.maximum(groups, 0)], -1)
-    uniq = uniq[order]
-    first_pos = first_pos[order]
-
+    uniq, groups, first_pos = _output_genes(table, ids, drop_unmapped)
     chosen_or_M, kept = _collapse_matrix(groups, len(ids), probe_collapse, X)
     table["kept"] = kept
     sizes = np.bincount(groups[groups >= 0], minlength=len(uniq))
@@ -964,7 +892,8 @@ def harmonize_genes(
             vals = _aggregate(X, chosen_or_M, probe_collapse)
             out = pd.DataFrame(vals, index=data.index.copy())
         out.columns = pd.Index([str(u) for u in uniq], name=None)
-        out.attrs = {"resistscore_gene_mapping": _AttrsDict(report.to_dict())}
+        out.attrs = {}
+        get.store_record(out, get.GENE_MAPPING, _AttrsDict(report.to_dict()))
         return out, report
 
     if selection:
@@ -988,9 +917,7 @@ def harmonize_genes(
     out.var_names = pd.Index([str(u) for u in uniq])
     out.var["hgnc_id"] = [hgnc.get(s, "") for s in uniq]
     out.uns = dict(out.uns)
-    rs_uns = dict(out.uns.get("resistscore", {}))
-    rs_uns["gene_mapping"] = report.to_dict()
-    out.uns["resistscore"] = rs_uns
+    get.store_record(out, get.GENE_MAPPING, report.to_dict())
     return out, report
 
 
@@ -1011,3 +938,62 @@ def _aggregate(X, M, how: str):
             res = res / present
     res[present == 0] = np.nan
     return res
+
+
+class GeneCollapse:
+    """Harmonise blocks of rows as :func:`harmonize_genes` does in memory, one block at a time.
+
+    The input columns of each gene are summed or averaged (``M``: input x gene indicator) exactly as
+    :func:`harmonize_genes` aggregates them, so that a file harmonised block by block gives the numbers
+    of the file loaded and harmonised whole. Picklable (sent to Dask workers).
+
+    Parameters
+    ----------
+    M
+        Sparse input-identifier x gene indicator matrix.
+    rule
+        The collapse rule of the mapping (a single-sample rule: ``"mean"``, ``"sum"``, ``"first"``,
+        ``"none"``).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> c = GeneCollapse.from_names(["ABCB1", "MDR1", "ABCG2"])  # MDR1 is an alias of ABCB1
+    >>> list(c.var_names), c(np.array([[2.0, 4.0, 1.0]])).tolist()
+    (['ABCB1', 'ABCG2'], [[3.0, 1.0]])
+    """
+
+    def __init__(self, M, rule: str, var_names=None):
+        self.M, self.rule = M, rule
+        self.var_names = None if var_names is None else pd.Index(var_names)
+
+    @classmethod
+    def from_names(cls, ids) -> GeneCollapse:
+        """Map identifiers to genes on their names alone (no expression values are read).
+
+        :func:`harmonize_genes` runs on an identity matrix with ``ids`` as its genes; the result is
+        the collapse matrix. Rules that need the whole cohort (``"max_mean"``) are refused.
+        """
+        import anndata as ad
+
+        ids = pd.Index(pd.Index(ids).astype(str))
+        eye = ad.AnnData(
+            sp.identity(len(ids), format="csr", dtype=np.float64),
+            obs=pd.DataFrame(index=pd.RangeIndex(len(ids)).astype(str)),
+            var=pd.DataFrame(index=ids),
+        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*not unique.*", category=UserWarning)
+            out, report = harmonize_genes(eye)
+        if report.collapse_rule not in ("mean", "sum", "first", "none"):
+            raise GeneIdentifierError(
+                f"these identifiers collapse by {report.collapse_rule!r}, which needs the whole cohort; load the "
+                "file (rs.io.read) and harmonise it in memory (rs.pp.harmonize_genes)."
+            )
+        collapse = cls(sp.csr_matrix(out.X != 0, dtype=np.float64), report.collapse_rule, out.var_names)
+        collapse.report = report
+        return collapse
+
+    def __call__(self, block):
+        """Return the harmonised block (rows x genes)."""
+        return _aggregate(block, self.M, "sum" if self.rule in ("sum", "first", "none") else "mean")

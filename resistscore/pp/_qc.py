@@ -11,9 +11,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from resistscore import get
 from resistscore._errors import InputFormatError
+from resistscore._kind import DataKind, judge
+from resistscore._types import is_anndata
 from resistscore._validate import check_choice
-from resistscore.pp._scale import ScaleReport, detect_scale
+from resistscore.pp._harmonize import COLLAPSE_RULES, _aggregate, _collapse_matrix
+from resistscore.pp._scale import ScaleReport, _sample_rows, detect_scale
 
 __all__ = ["QCReport", "clean", "qc"]
 
@@ -37,6 +41,8 @@ class QCReport:
         Lists hold ids (at most 20 are kept; ``n_*`` counts are complete).
     actions
         What :func:`clean` did (empty for :func:`qc`).
+    data_kind
+        Single cell or bulk, by the one rule of resistscore (:func:`resistscore.pp.data_kind`).
     """
 
     n_samples: int
@@ -44,6 +50,7 @@ class QCReport:
     scale: ScaleReport
     findings: dict[str, Any] = field(default_factory=dict)
     actions: list[str] = field(default_factory=list)
+    data_kind: DataKind | None = None
 
     @property
     def problems(self) -> list[str]:
@@ -79,18 +86,20 @@ class QCReport:
             },
             "problems": self.problems,
             "actions": list(self.actions),
+            "data_kind": None
+            if self.data_kind is None
+            else {"kind": self.data_kind.kind, "reason": self.data_kind.reason},
         }
 
     def store(self, adata) -> None:
         """Store the report in ``adata.uns["resistscore"]["qc"]`` (modifies ``adata.uns`` only)."""
-        rs_uns = dict(adata.uns.get("resistscore", {}))
-        rs_uns["qc"] = self.to_dict()
-        adata.uns["resistscore"] = rs_uns
+        get.store_record(adata, get.QC, self.to_dict())
 
     def __repr__(self) -> str:
         probs = "; ".join(self.problems) or "no problems found"
         acts = f"; actions: {'; '.join(self.actions)}" if self.actions else ""
-        return f"QCReport({self.n_samples} samples x {self.n_genes} genes; scale={self.scale.kind}; {probs}{acts})"
+        kind = f"; {self.data_kind.kind.replace('_', '-')} data" if self.data_kind is not None else ""
+        return f"QCReport({self.n_samples} samples x {self.n_genes} genes{kind}; scale={self.scale.kind}; {probs}{acts})"
 
     def _repr_html_(self) -> str:
         rows = "".join(f"<li>{p}</li>" for p in self.problems) or "<li>no problems found</li>"
@@ -187,7 +196,10 @@ def qc(data) -> QCReport:
         "n_duplicated_samples": int(pd.Index(samples)[dup_s].nunique()),
         "duplicated_samples": sorted(set(_ids(samples, dup_s))),
     }
-    return QCReport(len(samples), len(genes), detect_scale(Xf), findings)
+    scale = detect_scale(Xf)
+    ann = {"obs": data.obs, "uns": data.uns, "obsm": data.obsm} if is_anndata(data) else None
+    kind = judge(_sample_rows(X, np.random.default_rng(0)), ann, scale)
+    return QCReport(len(samples), len(genes), scale, findings, data_kind=kind)
 
 
 def clean(data, *, duplicates: str = "mean", drop_empty: bool = True):
@@ -236,8 +248,6 @@ def clean(data, *, duplicates: str = "mean", drop_empty: bool = True):
     ['1 infinite values set to NaN', 'dropped 1 empty/constant samples: empty', '1 duplicated gene ids collapsed (mean)']
     """
     import anndata as ad
-
-    from resistscore.pp._harmonize import COLLAPSE_RULES, _aggregate, _collapse_matrix
 
     check_choice("duplicates", duplicates, tuple(COLLAPSE_RULES))
     report = qc(data)

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from resistscore._errors import InputFormatError, ScaleWarning
-from resistscore._validate import check_real
+from resistscore._errors import InputFormatError, ScaleWarning, warn
+from resistscore._types import is_anndata  # never imports anndata (scoring a DataFrame does not need it)
+from resistscore._validate import check_choice, check_real
 
 __all__ = [
     "METHOD_SCALE_NEEDS",
@@ -88,7 +89,6 @@ class ScaleReport:
 
 
 def _matrix(data) -> tuple[Any, str]:
-    from resistscore._types import is_anndata  # never imports anndata (scoring a DataFrame does not need it)
 
     if is_anndata(data):
         X = data.X
@@ -286,11 +286,10 @@ def ensure_log(data, *, base: float = 2.0, pseudocount: float = 1.0, report: Sca
     if rep.kind == "log":
         return (data.copy(), actions + ["already log scale: unchanged"])
     if rep.kind == "zscore":
-        warnings.warn(
+        warn(
             "the data are z-scores; they cannot be turned back into expression values. Scores relative to "
             "other samples are valid; use the un-standardised log data for absolute scores.",
             ScaleWarning,
-            stacklevel=2,
         )
         return (data.copy(), actions + ["z-scores: unchanged"])
     if rep.kind == "other":
@@ -394,8 +393,6 @@ def scale_plan(scale: ScaleReport | str, method: str) -> ScalePlan:
     >>> scale_plan("zscore", "singscore").reason
     'ranks of per-gene z-scores compare each gene with the cohort, not within the sample; scores are relative to this cohort'
     """
-    from resistscore._validate import check_choice
-
     kind = scale.kind if isinstance(scale, ScaleReport) else scale
     check_choice("scale", kind, SCALE_KINDS)
     check_choice("method", method, tuple(METHOD_SCALE_NEEDS))

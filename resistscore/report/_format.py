@@ -67,7 +67,7 @@ test_name.__test__ = False  # type: ignore[attr-defined] - not a test function
 
 
 def fmt_num(value: Any, digits: int = 3) -> str:
-    """A number with ``digits`` significant digits; ``NA`` when missing.
+    """Return a number with ``digits`` significant digits; ``NA`` when missing.
 
     Examples
     --------
@@ -93,7 +93,7 @@ def fmt_num(value: Any, digits: int = 3) -> str:
 
 
 def fmt_p(p: Any) -> str:
-    """A p-value or FDR: two significant digits, scientific below 0.001.
+    """Return a p-value or FDR: two significant digits, scientific below 0.001.
 
     Examples
     --------
@@ -128,7 +128,7 @@ def plural(n: int, word: str, many: str | None = None) -> str:
 
 
 def listing(items: Sequence[Any], limit: int = 10) -> str:
-    """``"a, b, c"``; ``"a, b, ... and 12 more"`` beyond ``limit``."""
+    """Return ``"a, b, c"``; ``"a, b, ... and 12 more"`` beyond ``limit``."""
     items = [str(i) for i in items]
     if len(items) <= limit:
         return ", ".join(items)

@@ -35,7 +35,7 @@ from resistscore.report._format import plural, test_name
 from resistscore.report._inputs import ResultView, result_view
 from resistscore.report._methods import fdr_families, methods_paragraph
 from resistscore.report._qc import qc_sections
-from resistscore.report._summary import findings, unit_one
+from resistscore.report._summary import adjusted_words, findings, unit_one
 from resistscore.report._tables import MAX_DOWNLOAD_VALUES, data_table, kv_table, stats_view, table_view
 
 __all__ = ["content_security_policy", "html_report", "script_hash", "write"]
@@ -119,7 +119,7 @@ def _embed(figure: Any, fmt: str, dpi: int) -> Markup:
 
 
 def _owner(name: str, items: Sequence[tuple[str, Any]]) -> str | None:
-    """The statistics result a figure belongs to (forest/volcano/roc by suffix, KM and response by kind)."""
+    """Return the statistics result a figure belongs to (forest/volcano/roc by suffix, KM and response by kind)."""
     for result_name, _ in items:
         suffix = "" if result_name == "stats" else "_" + _slug(result_name)
         if name in (f"forest{suffix}", f"volcano{suffix}", f"roc{suffix}"):
@@ -176,8 +176,7 @@ def _describe(obj: Any, table: pd.DataFrame, alpha: float) -> str:
     )
     if tests:
         text += f" ({', '.join(tests)})"
-    if params.get("covariates"):
-        text += f", adjusted for {', '.join(map(str, params['covariates']))}"
+    text += adjusted_words(params)
     text += f"; one observation per {unit_one(params)}"
     if "fdr" in table.columns:
         n_sig = int((pd.to_numeric(table["fdr"], errors="coerce") < alpha).sum())
@@ -568,7 +567,7 @@ def write(result: Any, path: str | os.PathLike[str], **kwargs: Any) -> Path:
 
 
 def script_hash() -> str:
-    """The Content-Security-Policy source that allows the report's one inline script.
+    """Return the Content-Security-Policy source that allows the report's one inline script.
 
     The report's only script (sorting and filtering of the tables) is inline, so a page served under a
     strict Content-Security-Policy runs it only when the policy names its hash. Without it the report
@@ -590,7 +589,7 @@ def script_hash() -> str:
 
 
 def content_security_policy() -> str:
-    """The strictest Content-Security-Policy under which the report works fully, for a server to send.
+    """Return the strictest Content-Security-Policy under which the report works fully, for a server to send.
 
     Nothing may load (``default-src 'none'``); the embedded styles and ``data:`` images are allowed, and
     the one inline script by its hash (:func:`script_hash`). A server may add ``sandbox allow-scripts

@@ -1,7 +1,7 @@
 """What the report reads from a scoring result: one view of a ScoreResult, a scored AnnData or a score table.
 
-This module is the only place of the report that knows where a scored AnnData keeps its scores
-(``obsm``) and its provenance (``uns``).
+This module is the only place of the report that reads where a scored AnnData keeps its scores
+(``obsm``) and its provenance (``uns``), through the keys of :mod:`resistscore.get`.
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from resistscore import get
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
 from resistscore._validate import check_score_table
 
 __all__ = ["ResultView", "result_view"]
 
-_OBSM_SCORES = "resistscore_scores"
-_OBSM_FDR = "resistscore_fdr"
-_UNS = "resistscore"
+_OBSM_SCORES = get.OBSM_SCORES
+_OBSM_FDR = get.OBSM_FDR
+_UNS = get.DEFAULT_KEY
 
 
 @dataclass
@@ -85,7 +86,7 @@ def _from_anndata(adata: Any) -> ResultView:
         tail=uns.get("tail"),
         fdr_family=uns.get("fdr_family"),
         versions=dict(uns.get("versions") or {}),
-        qc=[uns[k] for k in ("qc", "gene_mapping") if uns.get(k) is not None],
+        qc=[get.record(adata, k) for k in (get.QC, get.GENE_MAPPING) if get.record(adata, k) is not None],
         unscored=pd.DataFrame(
             {"reason": list(unscored.get("reason", []))}, index=pd.Index(list(unscored.get("sample", [])))
         ),

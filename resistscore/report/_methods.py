@@ -143,7 +143,7 @@ def methods_paragraph(
     survival: bool = False,
     response_figures: bool = False,
 ) -> tuple[Markup, list[Citation]]:
-    """The paragraph and the references it cites, in order of first citation."""
+    """Return the paragraph and the references it cites, in order of first citation."""
     refs = _Refs()
     text = _scoring(view, refs)
     if view.anndata:

@@ -106,7 +106,7 @@ def _data_qc(d: Mapping[str, Any]) -> list[str]:
 
 
 def _free_form(d: Mapping[str, Any]) -> list[str]:
-    """A QC dict of the user's own: one ``key: value`` sentence each (lists shortened)."""
+    """Return a QC dict of the user's own: one ``key: value`` sentence each (lists shortened)."""
     out = []
     for key, value in d.items():
         if isinstance(value, Mapping):

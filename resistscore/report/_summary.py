@@ -69,7 +69,7 @@ def _none_found(table: pd.DataFrame, alpha: float) -> str:
 
 
 def unit_words(params: dict[str, Any], n: Any = None) -> str:
-    """What one observation of a test was: ``"30 samples"``, ``"6 patients (mean of their cells)"``."""
+    """Return what one observation of a test was: ``"30 samples"``, ``"6 patients (mean of their cells)"``."""
     key = params.get("sample_key") if isinstance(params, dict) else None
     unit = str(params.get("unit", "sample")) if isinstance(params, dict) else "sample"
     count = "" if n is None else f"{n} "
@@ -83,7 +83,7 @@ def unit_words(params: dict[str, Any], n: Any = None) -> str:
 
 
 def unit_one(params: dict[str, Any]) -> str:
-    """What one observation of a test was, in the singular: ``"sample"``, ``"patient (mean of its cells)"``."""
+    """Return what one observation of a test was, in the singular: ``"sample"``, ``"patient (mean of its cells)"``."""
     key = params.get("sample_key") if isinstance(params, dict) else None
     unit = str(params.get("unit", "sample")) if isinstance(params, dict) else "sample"
     if unit == "cell":
@@ -103,9 +103,21 @@ def _direction(rows: pd.DataFrame) -> pd.Series:
     return np.sign(est.fillna(eff)) if est is not None else np.sign(eff)
 
 
-def _adjusted(params: dict[str, Any]) -> str:
-    covs = params.get("covariates") or []
-    return f", adjusted for {', '.join(map(str, covs))}" if covs else ""
+def adjusted_words(params: dict[str, Any]) -> str:
+    """Return what a test was adjusted for: ``", adjusted for tissue and the proliferation score"``.
+
+    Covariates of the metadata by name; confounders (``params["adjust"]``, ``rs.tl.*(adjust=)``) as scores.
+    """
+    adjust = [str(c) for c in params.get("adjust") or []]
+    covs = [str(c) for c in params.get("covariates") or [] if str(c) not in adjust]
+    conf = [c.removeprefix("confounder.") for c in adjust]
+    if conf:
+        covs.append(f"the {_and(conf)} score" + ("s" if len(conf) > 1 else ""))
+    return f", adjusted for {_and(covs)}" if covs else ""
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _sentence(
@@ -132,7 +144,7 @@ def _group_findings(name: str, obj: Any, table: pd.DataFrame, alpha: float) -> l
     out = []
     for (g1, g2), rows in table.groupby(["group1", "group2"], dropna=False, sort=False):
         test = test_name(rows["test"].dropna().iloc[0]) if rows["test"].notna().any() else "test"
-        test += _adjusted(params)
+        test += adjusted_words(params)
         if pd.isna(g2):  # omnibus: no direction
             n = rows["n1"].dropna().max() if "n1" in rows else None
             head = f"<b>{_esc(name)}: {_esc(g1)}</b> ({_esc(test)} on {_esc(unit_words(params, n))})"
@@ -159,7 +171,7 @@ def _association_findings(obj: Any, table: pd.DataFrame, alpha: float) -> list[s
     for response, rows in table.groupby("response", sort=False):
         method = rows["method"].dropna().iloc[0] if rows["method"].notna().any() else ""
         n = rows["n"].dropna().max() if "n" in rows else None
-        adj = _adjusted(params)
+        adj = adjusted_words(params)
         head = (
             f"<b>{_esc(response)}</b> ({_esc(test_name(method))}{_esc(adj)} on {_esc(unit_words(params, n))})"
         )
@@ -172,7 +184,7 @@ def _association_findings(obj: Any, table: pd.DataFrame, alpha: float) -> list[s
 def _survival_findings(obj: Any, table: pd.DataFrame, alpha: float) -> list[str]:
     params = getattr(obj, "params", {}) or {}
     n = table["n"].dropna().max() if "n" in table else None
-    adj = _adjusted(params)
+    adj = adjusted_words(params)
     head = f"<b>Survival</b> (Cox proportional hazards{_esc(adj)} on {_esc(unit_words(params, n))})"
     up = np.sign(pd.to_numeric(table["effect"], errors="coerce") - 1)
     labels = ("higher scores with shorter survival", "higher scores with longer survival")
@@ -259,7 +271,7 @@ def _sample_calls(view: ResultView, metadata: pd.DataFrame | None, design: Desig
 
 
 def fdr_family_words(view: ResultView) -> str:
-    """The family of tests the per-sample FDR of the scores was adjusted over, in words."""
+    """Return the family of tests the per-sample FDR of the scores was adjusted over, in words."""
     family = view.fdr_family
     if family in ("signature", "per_signature"):
         return "Benjamini-Hochberg over the samples of each signature"
@@ -304,7 +316,7 @@ def findings(
     overlap: pd.DataFrame | None = None,
     n_warnings: int = 0,
 ) -> list[Markup]:
-    """The sentences of the summary, most important first (each an HTML fragment)."""
+    """Return the sentences of the summary, most important first (each an HTML fragment)."""
     lines: list[str] = []
     for name, obj in stats:
         lines += _stats_findings(name, obj, alpha)

@@ -57,7 +57,7 @@ def _numeric(column: pd.Series) -> bool:
 
 
 def csv_link(df: pd.DataFrame, filename: str, *, index: bool = False) -> Markup | None:
-    """A ``data:`` link that downloads ``df`` as CSV (text cells made safe for spreadsheets)."""
+    """Return a ``data:`` link that downloads ``df`` as CSV (text cells made safe for spreadsheets)."""
     if df.size > MAX_DOWNLOAD_VALUES:
         return None
     text = rsio.neutralize_formulas(df).to_csv(index=index, float_format="%.6g").encode("utf-8")
@@ -75,7 +75,7 @@ def data_table(
     download: pd.DataFrame | None = None,
     filename: str | None = None,
 ) -> Markup:
-    """A sortable, searchable table of ``df``; ``download`` (default ``df``) is offered as CSV.
+    """Return a sortable, searchable table of ``df``; ``download`` (default ``df``) is offered as CSV.
 
     Parameters
     ----------
@@ -123,7 +123,7 @@ def data_table(
 
 
 def kv_table(items: Mapping[str, Any]) -> Markup:
-    """A two-column table of names and values (lists as comma-separated text, never JSON)."""
+    """Return a two-column table of names and values (lists as comma-separated text, never JSON)."""
     rows = []
     for key, value in items.items():
         if isinstance(value, Mapping):
@@ -205,7 +205,7 @@ _VIEWS: dict[str, list[tuple[Any, str]]] = {
 
 
 def _effect_header(table: pd.DataFrame) -> str:
-    """The name of the effect column: its type when the table has one type (``Hedges' g``), else ``effect``."""
+    """Return the name of the effect column: its type when the table has one type (``Hedges' g``), else ``effect``."""
     if "effect_type" not in table.columns:
         return "effect"
     kinds = table["effect_type"].dropna().astype(str).unique()
@@ -216,7 +216,7 @@ def _effect_header(table: pd.DataFrame) -> str:
 
 
 def table_view(table: pd.DataFrame, kind: str) -> pd.DataFrame:
-    """The columns of ``table`` worth reading (``_VIEWS[kind]``), renamed; intervals as one text column."""
+    """Return the columns of ``table`` worth reading (``_VIEWS[kind]``), renamed; intervals as one text column."""
     out = {}
     for source, header in _VIEWS[kind]:
         header = header.format(effect=_effect_header(table))
@@ -232,7 +232,7 @@ def table_view(table: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 
 def _empty_column(column: pd.Series, header: str) -> bool:
-    """A column with nothing to read: no text at all, or censored counts that are all zero."""
+    """Return a column with nothing to read: no text at all, or censored counts that are all zero."""
     if header.startswith("censored ("):
         return not (pd.to_numeric(column, errors="coerce").fillna(0) > 0).any()
     return column.dtype == object and not column.map(_has_text).any()
@@ -248,7 +248,7 @@ def _has_text(value: Any) -> bool:
 
 
 def stats_view(table: pd.DataFrame, kind: str | None) -> pd.DataFrame:
-    """The columns of a statistics table worth reading, renamed, most significant rows first."""
+    """Return the columns of a statistics table worth reading, renamed, most significant rows first."""
     if kind not in _VIEWS and {"group1", "group2", "test"} <= set(table.columns):
         kind = "compare_groups"
     out = table_view(table, kind) if kind in _VIEWS else table.copy()

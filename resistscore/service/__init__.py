@@ -10,14 +10,15 @@ dispatcher), ``_worker`` (the task a worker runs), ``_analysis`` (the one call i
 ``_progress`` (stage probes), ``_server`` (uvicorn).
 """
 
+from resistscore.service._security import hash_password
 from resistscore.service._server import serve
 from resistscore.service._settings import ServiceSettings
 
-__all__ = ["ServiceSettings", "create_app", "serve"]
+__all__ = ["ServiceSettings", "create_app", "hash_password", "serve"]
 
 
 def create_app(settings: ServiceSettings, **kwargs):
-    """The FastAPI application of the service (see :func:`resistscore.service._app.create_app`)."""
+    """Return the FastAPI application of the service (see :func:`resistscore.service._app.create_app`)."""
     from resistscore.service._app import create_app as _create
 
     return _create(settings, **kwargs)

@@ -19,6 +19,8 @@ from typing import Any
 
 import pandas as pd
 
+from resistscore import get
+
 __all__ = ["OUTPUT_FILES", "reproduce", "run"]
 
 #: the extra downloads written beside the workflow's own outputs
@@ -116,7 +118,7 @@ def _number(value):
 
 
 def _write_h5ad(result, out: Path, metadata: Path | None) -> None:
-    """The scores as an AnnData: ``X`` = scores (samples x signatures), the usual ``obsm`` / ``uns`` keys."""
+    """Return the scores as an AnnData: ``X`` = scores (samples x signatures), the run in the keys of :mod:`resistscore.get`."""
     import anndata as ad
 
     from resistscore import io as rsio
@@ -135,14 +137,15 @@ def _write_h5ad(result, out: Path, metadata: Path | None) -> None:
         meta, _ = rsio.read_metadata(metadata, adata=adata)
         adata.obs = meta.astype({c: "str" for c in meta.columns if meta[c].dtype == object})
         adata.obs_names = scores.index.astype(str)
-    result.to_anndata(adata)
-    adata.uns["resistscore"] = json.loads(json.dumps(adata.uns["resistscore"], default=str))
+    result.to_anndata(adata, get.DEFAULT_KEY)
+    # h5py stores plain types only: the run's record as JSON-safe values
+    adata.uns[get.DEFAULT_KEY] = json.loads(json.dumps(get.run_info(adata), default=str))
     adata.write_h5ad(out / OUTPUT_FILES["h5ad"])
 
 
 # ------------------------------------------------------------------------------------- reproduce
 def reproduce(params: dict[str, Any], result=None) -> dict[str, Any]:
-    """The exact command line and Python calls that give the same outputs offline, with versions and seed."""
+    """Return the exact command line and Python calls that give the same outputs offline, with versions and seed."""
     names = params.get("client_names", {})
     seed = int(params.get("seed", 0))
     files = {"expression": names.get("expression", "expression.csv")}

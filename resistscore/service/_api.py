@@ -72,7 +72,7 @@ _JOB_FORM = _multipart(
 
 
 def rejected_json(err: Rejected) -> JSONResponse:
-    """A refused request as JSON ``{"detail": message}`` (with ``Retry-After`` on a 429)."""
+    """Return a refused request as JSON ``{"detail": message}`` (with ``Retry-After`` on a 429)."""
     headers = {"Retry-After": str(err.retry_after)} if err.retry_after else None
     return JSONResponse({"detail": err.message}, status_code=err.status, headers=headers)
 
@@ -100,7 +100,7 @@ async def submit_job(request: Request):
 
 @router.get("/api/jobs/{job_id}", tags=["jobs"])
 async def get_job(job_id: str, request: Request) -> dict:
-    """The status of a job: ``queued``, ``running``, ``done`` or ``failed``, its progress and files."""
+    """Return the status of a job: ``queued``, ``running``, ``done`` or ``failed``, its progress and files."""
     jobs = _jobs(request)
     job = jobs.get_or_404(job_id)
     out = jobs.describe(request, job)
@@ -139,7 +139,7 @@ async def delete_job(job_id: str, request: Request):
     openapi_extra=_multipart({"metadata": _binary("Sample metadata table.")}, ["metadata"]),
 )
 async def metadata_columns(request: Request):
-    """The column names of a metadata file (to offer group / response / survival columns); not stored."""
+    """Return the column names of a metadata file (to offer group / response / survival columns); not stored."""
     jobs = _jobs(request)
     scratch = jobs.store.incoming_dir / f"cols-{secrets.token_urlsafe(16)}"
     scratch.mkdir(mode=0o700)
@@ -166,7 +166,7 @@ async def metadata_columns(request: Request):
 
 @router.get("/api/options", tags=["helpers"])
 async def options(request: Request) -> dict:
-    """What a job may ask for: signature ids, drugs, methods, and the limits of this server."""
+    """Return what a job may ask for: signature ids, drugs, methods, and the limits of this server."""
     jobs = _jobs(request)
     s = jobs.settings
     limits = ("max_upload_mb", "max_decompressed_mb", "max_matrix_entries", "max_dimension", "max_jobs_per_client",

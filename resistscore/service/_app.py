@@ -36,7 +36,7 @@ log = logging.getLogger("resistscore.service")
 def create_app(
     settings: ServiceSettings, *, runner: Runner | None = None, start_runner: bool = True
 ) -> FastAPI:
-    """The service application.
+    """Return the service application.
 
     Parameters
     ----------

@@ -33,7 +33,7 @@ _MAX_TEXT = 200
 
 
 def base_path(request: Request) -> str:
-    """The path prefix of the service (``root_path`` behind a reverse proxy)."""
+    """Return the path prefix of the service (``root_path`` behind a reverse proxy)."""
     return request.scope.get("root_path", "")
 
 
@@ -80,7 +80,7 @@ class Jobs:
         self.runner.wake()
 
     def describe(self, request: Request, job: Job) -> dict[str, Any]:
-        """The JSON of a job (``GET /api/jobs/{id}``, and the job page)."""
+        """Return the JSON of a job (``GET /api/jobs/{id}``, and the job page)."""
         root = base_path(request)
         out: dict[str, Any] = {
             "id": job.id,

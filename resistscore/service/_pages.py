@@ -31,7 +31,7 @@ _TABLE_ROWS = 1000
 
 
 def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
-    """A page, with the CSRF token of the browser's ``rs_csrf`` cookie (set when new)."""
+    """Return a page, with the CSRF token of the browser's ``rs_csrf`` cookie (set when new)."""
     token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
     settings = request.app.state.jobs.settings
     html = _TEMPLATES.get_template(name).render(
@@ -125,11 +125,13 @@ def _tables(folder: Path, files: list[str]) -> list[Table]:
         "scores.csv",
         "scores_tidy.csv",
         *sorted(f for f in files if f.startswith("stats_")),
+        "confounder_correlation.csv",
         "coverage.csv",
     ]
     titles = {
         "scores.csv": "Scores",
         "scores_tidy.csv": "Scores with p-values and FDR",
+        "confounder_correlation.csv": "Correlation with confounders (proliferation, stromal, immune)",
         "coverage.csv": "Coverage",
     }
     out = []

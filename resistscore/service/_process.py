@@ -19,7 +19,7 @@ __all__ = ["ServerProcess", "free_port"]
 
 
 def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
+    """Return a free TCP port on 127.0.0.1."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -81,13 +81,13 @@ class ServerProcess:
         )
 
     def client(self, **kwargs):
-        """An ``httpx.Client`` for this server."""
+        """Return an ``httpx.Client`` for this server."""
         import httpx
 
         return httpx.Client(base_url=self.url, timeout=60, **kwargs)
 
     def workers(self) -> list:
-        """The local cluster's worker processes (``psutil.Process``)."""
+        """Return the local cluster's worker processes (``psutil.Process``)."""
         import psutil
 
         with contextlib.suppress(psutil.Error):

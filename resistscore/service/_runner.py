@@ -72,7 +72,7 @@ class Runner:
         self._thread.start()
 
     def wake(self) -> None:
-        """A job was queued or deleted: look now rather than at the next tick."""
+        """Look for work now (a job was queued or deleted) rather than at the next tick."""
         self._wake.set()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -262,7 +262,7 @@ class Runner:
         return 0
 
     def workers(self) -> int:
-        """Number of workers connected (0 before the cluster is up)."""
+        """Return the number of workers connected (0 before the cluster is up)."""
         if self.client is None:
             return 0
         with contextlib.suppress(Exception):

@@ -43,7 +43,7 @@ _PBKDF2_ITERATIONS = 600_000
 
 # ------------------------------------------------------------------------------------ passwords
 def hash_password(password: str, *, iterations: int = _PBKDF2_ITERATIONS) -> str:
-    """A PBKDF2-SHA256 hash of ``password`` for the ``users`` setting (``pbkdf2_sha256$n$salt$hash``)."""
+    """Return a PBKDF2-SHA256 hash of ``password`` for the ``users`` setting (``pbkdf2_sha256$n$salt$hash``)."""
     salt = secrets.token_bytes(16)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode("utf-8"), salt, iterations)
     b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
@@ -51,7 +51,7 @@ def hash_password(password: str, *, iterations: int = _PBKDF2_ITERATIONS) -> str
 
 
 def verify_password(password: str, stored: str) -> bool:
-    """True if ``password`` matches a hash made by :func:`hash_password` (constant-time comparison)."""
+    """Return True if ``password`` matches a hash made by :func:`hash_password` (constant-time comparison)."""
     try:
         scheme, n, salt, digest = stored.split("$")
         if scheme != "pbkdf2_sha256":
@@ -64,7 +64,7 @@ def verify_password(password: str, stored: str) -> bool:
 
 # ------------------------------------------------------------------------------------ auth
 def authenticate(headers: Headers, settings: ServiceSettings) -> str | None:
-    """The user name for a request (``"token"`` for a bearer token), or None when not allowed."""
+    """Return the user name for a request (``"token"`` for a bearer token), or None when not allowed."""
     if settings.auth == "none":
         return ""
     header = headers.get("authorization", "")
@@ -93,13 +93,13 @@ def _basic(value: str) -> tuple[str | None, str | None]:
 
 # ------------------------------------------------------------------------------------ CSRF
 def is_browser(request: Request) -> bool:
-    """A request sent by a browser (it names its origin or fetch context, or holds our cookie)."""
+    """Return True for a request sent by a browser (it names its origin or fetch context, or holds our cookie)."""
     h = request.headers
     return "origin" in h or "sec-fetch-site" in h or CSRF_COOKIE in request.cookies
 
 
 def cross_site(request: Request) -> bool:
-    """True for a request a browser sent from another site or origin."""
+    """Return True for a request a browser sent from another site or origin."""
     site = request.headers.get("sec-fetch-site")
     if site is not None:  # set by the browser itself, cannot be forged by a page
         return site not in ("same-origin", "none")

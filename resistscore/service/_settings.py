@@ -149,7 +149,7 @@ class ServiceSettings:
     def load(
         cls, config: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None, **options: Any
     ) -> ServiceSettings:
-        """Settings from a TOML file, then the environment, then ``options`` (``None`` values ignored).
+        """Read the settings from a TOML file, then the environment, then ``options`` (``None`` values ignored).
 
         Parameters
         ----------

@@ -204,7 +204,7 @@ def _parquet(path: Path) -> FileInfo:
 
 
 def _xlsx(path: Path, max_decompressed: int) -> FileInfo:
-    """An Excel workbook (a zip container): every member decompressed as a stream, bytes counted."""
+    """Check an Excel workbook (a zip container): every member decompressed as a stream, bytes counted."""
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
@@ -265,7 +265,7 @@ def stored_with_suffix(path: Path, info: FileInfo) -> Path:
 
 
 def metadata_columns(path: Path, info: FileInfo, limit: int = 200) -> list[str]:
-    """The column names of a metadata table (its header only; the rest is not read)."""
+    """Return the column names of a metadata table (its header only; the rest is not read)."""
     if info.kind in ("text", "gzip-text"):
         opener = gzip.open if info.kind == "gzip-text" else open
         with opener(path, "rb") as fh:

@@ -1,4 +1,4 @@
-"""The job store: one SQLite database (``<data_dir>/jobs.sqlite3``) and one folder per job.
+r"""The job store: one SQLite database (``<data_dir>/jobs.sqlite3``) and one folder per job.
 
 Schema (``jobs`` table, one row per job; ``docs/service.md`` shows it too)::
 
@@ -18,7 +18,7 @@ Schema (``jobs`` table, one row per job; ``docs/service.md`` shows it too)::
 State machine::
 
     queued --(a worker starts it)--> running --(outputs written)--> done
-       ^                                |  \\--(bad input, time limit, attempts used up)--> failed
+       ^                                |  \--(bad input, time limit, attempts used up)--> failed
        +--(server restarted, or worker died with attempts left)--+
 
 A row is written only once the job's uploads are complete on disk (the 202 answer follows the commit),
@@ -79,12 +79,12 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 def new_job_id() -> str:
-    """A new job id: 192 bits from the operating system's random source, URL-safe (32 characters)."""
+    """Return a new job id: 192 bits from the operating system's random source, URL-safe (32 characters)."""
     return secrets.token_urlsafe(_ID_BYTES)
 
 
 def valid_job_id(text: str) -> bool:
-    """True if ``text`` has the shape of a job id (so that it can never be a path)."""
+    """Return True if ``text`` has the shape of a job id (so that it can never be a path)."""
     return len(text) == 32 and all(c.isascii() and (c.isalnum() or c in "-_") for c in text)
 
 
@@ -157,7 +157,7 @@ class JobStore:
         return self.jobs_dir / job_id
 
     def new_incoming(self) -> tuple[str, Path]:
-        """A new job id and a private folder to receive its uploads (not yet a job)."""
+        """Return a new job id and a private folder to receive its uploads (not yet a job)."""
         job_id = new_job_id()
         folder = self.incoming_dir / job_id
         folder.mkdir(mode=0o700)

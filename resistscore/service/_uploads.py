@@ -53,7 +53,7 @@ class Upload:
 
 
 def clean_client_name(raw: str) -> str:
-    """The client's file name as display text: last path component, printable, at most 255 characters."""
+    """Return the client's file name as display text: last path component, printable, at most 255 characters."""
     name = raw.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(c for c in name if c.isprintable() and c not in "\x00")
     return name[:_MAX_NAME] or "upload"

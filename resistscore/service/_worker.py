@@ -104,7 +104,7 @@ def execute(job_id: str, params: dict[str, Any], job_dir: str) -> dict[str, Any]
 
 
 def method_table() -> list[tuple[str, str]]:
-    """The scoring methods and their one-line summaries (run on a worker: the web process never imports ``rs.tl``)."""
+    """Return the scoring methods and their one-line summaries (run on a worker: the web process never imports ``rs.tl``)."""
     from resistscore import tl
 
     table = tl.show_methods()

@@ -20,6 +20,7 @@ from resistscore._validate import check_choice
 from resistscore.sig._collection import YAML_NAME, load_shipped, read_collection
 from resistscore.sig._confounders import CONFOUNDER_MECHANISM, wants_confounders, with_confounders
 from resistscore.sig._convert import from_dict, from_long, read_gmt, to_long, write_gmt
+from resistscore.sig._drugs import drug_signature
 from resistscore.sig._manifest import build_manifest
 from resistscore.sig._model import GENE_COLUMNS, Signature, SignatureSet
 from resistscore.sig._overlap import exclusive as exclusive_view
@@ -159,8 +160,10 @@ def _split_ids(text: str) -> list[str]:
 
 
 def _as_ids(source: Any) -> list[str] | None:
-    """Signature ids when ``source`` names shipped signatures (a list of ids, or a comma-separated
-    string that is not an existing file or folder), else ``None``."""
+    """Signature ids when ``source`` names shipped signatures.
+
+    (a list of ids, or a comma-separated string that is not an existing file or folder), else ``None``.
+    """
     if isinstance(source, (list, tuple)) and source and all(isinstance(x, str) for x in source):
         return [x.strip() for x in source]
     if isinstance(source, str) and not source.strip():
@@ -285,8 +288,6 @@ def show(signature_id: str, source: Any = None) -> pd.DataFrame:
     1    BAX      down     0.5
     """
     if source is None and isinstance(signature_id, str) and signature_id.startswith("drug."):
-        from resistscore.sig._drugs import drug_signature
-
         sig = drug_signature(signature_id.split(".", 1)[1])
     else:
         # asking for the id (not indexing the default set) also finds the confounder signatures

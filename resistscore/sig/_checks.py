@@ -68,11 +68,11 @@ class GeneReference:
 
     @classmethod
     def shipped(cls) -> GeneReference:
-        """The HGNC tables shipped with resistscore (``rs.pp.gene_table``); built once per process."""
+        """Return the HGNC tables shipped with resistscore (``rs.pp.gene_table``); built once per process."""
         return _shipped_reference()
 
     def suggest(self, symbol: str) -> str:
-        """A fix for a symbol that is not approved."""
+        """Return a fix for a symbol that is not approved."""
         if symbol.upper() in self.upper:
             return f"write {self.upper[symbol.upper()]} (HGNC symbols are case-sensitive)"
         prev = sorted(self.previous.get(symbol, ()))

@@ -133,7 +133,7 @@ def confounders(ids: str | Sequence[str] | None = None) -> SignatureSet:
 
 
 def wants_confounders(ids: str | Sequence[str] | None, mechanism: str | Sequence[str] | None) -> bool:
-    """True when a request names a confounder id or the confounder mechanism."""
+    """Return True when a request names a confounder id or the confounder mechanism."""
     names = [ids] if isinstance(ids, str) else list(ids or [])
     mechs = [mechanism] if isinstance(mechanism, str) else list(mechanism or [])
     return any(str(i).startswith(CONFOUNDER_MECHANISM + ".") for i in names) or CONFOUNDER_MECHANISM in mechs

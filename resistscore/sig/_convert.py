@@ -30,7 +30,7 @@ def _fmt_weight(w: float) -> str:
 
 # ------------------------------------------------------------------------------------------ GMT
 def write_gmt(signatures: SignatureSet | Signature, path: str | os.PathLike[str]) -> Path:
-    """Write signatures to a GMT file, directional signatures as ``<id>_UP`` / ``<id>_DN`` pairs.
+    r"""Write signatures to a GMT file, directional signatures as ``<id>_UP`` / ``<id>_DN`` pairs.
 
     Each set is one line ``name<TAB>description<TAB>gene<TAB>gene...``. Every signature is written
     as ``<id>_UP`` (its up genes) and ``<id>_DN`` (its down genes); a direction without genes is left
@@ -55,7 +55,7 @@ def write_gmt(signatures: SignatureSet | Signature, path: str | os.PathLike[str]
     >>> import resistscore as rs
     >>> sigs = rs.sig.load({"apoptosis": {"BCL2": 1.0, "MCL1": 0.5, "BAX": -1.0}})
     >>> path = rs.sig.write_gmt(sigs, pathlib.Path(tempfile.mkdtemp()) / "sigs.gmt")
-    >>> [line.split("\\t")[0] for line in path.read_text().splitlines()]
+    >>> [line.split("\t")[0] for line in path.read_text().splitlines()]
     ['apoptosis_UP', 'apoptosis_DN']
     >>> rs.sig.read_gmt(path)["apoptosis"].weights.to_dict()
     {'BCL2': 1.0, 'MCL1': 0.5, 'BAX': -1.0}
@@ -122,7 +122,7 @@ def read_gmt(
     directional: bool = True,
     min_coverage: float = 0.5,
 ) -> SignatureSet:
-    """Read a GMT file into a :class:`SignatureSet`.
+    r"""Read a GMT file into a :class:`SignatureSet`.
 
     Parameters
     ----------
@@ -152,7 +152,7 @@ def read_gmt(
     >>> import tempfile, pathlib
     >>> import resistscore as rs
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "plain.gmt"
-    >>> _ = p.write_text("HYPOXIA\\thttp://example.org\\tHIF1A\\tVEGFA\\tCA9\\n")
+    >>> _ = p.write_text("HYPOXIA\thttp://example.org\tHIF1A\tVEGFA\tCA9\n")
     >>> sigs = rs.sig.read_gmt(p)
     >>> sigs["HYPOXIA"].weights.to_dict()
     {'HIF1A': 1.0, 'VEGFA': 1.0, 'CA9': 1.0}
@@ -431,7 +431,7 @@ def _signed_weights(df: pd.DataFrame, weight: str | None, mor: str | None) -> np
 
 
 def _dotted_parent(sid: str, names: set[str]) -> str | None:
-    """The longest proper dotted prefix of ``sid`` that is itself a signature (``a.b.c`` -> ``a.b`` or ``a``)."""
+    """Return the longest proper dotted prefix of ``sid`` that is itself a signature (``a.b.c`` -> ``a.b`` or ``a``)."""
     parts = sid.split(".")
     for k in range(len(parts) - 1, 0, -1):
         cand = ".".join(parts[:k])

@@ -16,7 +16,7 @@ _PROVENANCE = ("hgnc_id", "ensembl_gene_id", "evidence_source", "evidence", "con
 
 
 def _bump_between(old: str, new: str) -> str:
-    """The bump actually made from version ``old`` to ``new`` (``"none"`` if not increased)."""
+    """Return the bump actually made from version ``old`` to ``new`` (``"none"`` if not increased)."""
     o, n = parse_version(old), parse_version(new)
     if n <= o:
         return "none"

@@ -320,13 +320,6 @@ def _is_number(prop: dict[str, Any]) -> bool:
     return t == "number" or (isinstance(t, list) and "number" in t)
 
 
-def split_list(cell: Any, sep: str = "|") -> list[str]:
-    """Split a ``|``-separated cell into its non-empty, stripped items."""
-    if cell is None or (isinstance(cell, float) and cell != cell):
-        return []
-    return [x.strip() for x in str(cell).split(sep) if x.strip()]
-
-
 def close_matches(word: str, choices: Iterable[str], n: int = 3) -> str:
     """Return ``" Did you mean: a, b?"`` for the closest choices, or an empty string."""
     found = difflib.get_close_matches(word, list(choices), n=n, cutoff=0.6)

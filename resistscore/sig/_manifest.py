@@ -135,7 +135,7 @@ def verify_manifest(
 
 
 def build_manifest(root: str | os.PathLike[str] | None = None) -> Path:
-    """Regenerate ``manifest.tsv`` (one sha256 per file) for a signature folder.
+    r"""Regenerate ``manifest.tsv`` (one sha256 per file) for a signature folder.
 
     Run it after *any* edit of the signature data (see ``signatures/VERSIONING.md``); the loader
     refuses files whose checksum no longer matches. From a shell::
@@ -157,7 +157,7 @@ def build_manifest(root: str | os.PathLike[str] | None = None) -> Path:
     >>> import tempfile, pathlib
     >>> import resistscore as rs
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "signatures.yaml").write_text("schema_version: 1\\n")
+    >>> _ = (d / "signatures.yaml").write_text("schema_version: 1\n")
     >>> print(rs.sig.build_manifest(d).read_text().splitlines()[1][:40])
     signatures.yaml	5c9536c0f64193f535c425ba
     """

@@ -30,7 +30,6 @@ GENE_COLUMNS: tuple[str, ...] = (
     "confidence",
     "note",
 )
-_TEXT_COLUMNS = tuple(c for c in GENE_COLUMNS if c != "weight")
 _DIRECTIONS = ("up", "down")
 _LEVELS = ("all", "mechanism", "sub")
 _MAX_REPR_ROWS = 80
@@ -255,7 +254,7 @@ class Signature:
         return replace(self, **changes)
 
     def equals(self, other: object) -> bool:
-        """True if ``other`` has the same metadata and the same gene table."""
+        """Return True if ``other`` has the same metadata and the same gene table."""
         if not isinstance(other, Signature):
             return False
         fields = ("id", "version", "name", "parent", "mechanism", "description", "review_section", "drugs",
@@ -546,7 +545,7 @@ class SignatureSet:
         return pd.DataFrame(rows, columns=cols)
 
     def equals(self, other: object) -> bool:
-        """True if ``other`` holds equal signatures in the same order."""
+        """Return True if ``other`` holds equal signatures in the same order."""
         return (
             isinstance(other, SignatureSet)
             and self.ids == other.ids

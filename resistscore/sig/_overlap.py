@@ -10,7 +10,6 @@ view to use when.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from itertools import combinations
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from resistscore._errors import ResistScoreWarning, SignatureError
+from resistscore._errors import ResistScoreWarning, SignatureError, warn
 from resistscore.sig._model import Signature, SignatureSet
 
 __all__ = ["EXCLUSIVE_PRECEDENCE", "exclusive", "exclusive_assignment", "overlap"]
@@ -300,11 +299,10 @@ def exclusive(signatures: Any = None, *, precedence: Sequence[str] | None = None
             )  # fmt: skip
         )
     if dropped:
-        warnings.warn(
+        warn(
             f"exclusive view: {', '.join(dropped)} keep(s) no gene of its own (every gene is scored in another "
             "mechanism) and is left out. Score it with the default, overlapping signatures instead.",
             ResistScoreWarning,
-            stacklevel=2,
         )
     meta = dict(sigs.metadata)
     meta["view"] = "exclusive"

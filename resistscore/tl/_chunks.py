@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from resistscore._errors import InputFormatError
+from resistscore._errors import InputFormatError, ResistScoreError
+from resistscore._types import is_anndata
 
 __all__ = [
     "UNSCORABLE_REASONS",
@@ -28,6 +29,7 @@ __all__ = [
     "from_file",
     "from_h5ad",
     "is_dask_array",
+    "row_source",
     "unscorable_rows",
 ]
 
@@ -71,8 +73,10 @@ MAX_ABS_VALUE = 1e100
 
 @nb.njit(nogil=True, cache=True)
 def _scan_row(vals, n_cols, check_mag):
-    """``(code, partial_nonfinite, odd_value_or_nan)`` of one row whose other ``n_cols - len(vals)``
-    entries are 0 (see :data:`UNSCORABLE_REASONS`)."""
+    """Return ``(code, partial_nonfinite, odd_value_or_nan)`` of one row.
+
+    The row's other ``n_cols - len(vals)`` entries are 0 (see :data:`UNSCORABLE_REASONS`).
+    """
     k = vals.shape[0]
     n_nan = 0
     n_inf = 0
@@ -122,8 +126,9 @@ def _scan_csr(data, indptr, n_cols, check_mag):
 
 
 def unscorable_rows(block, a: int) -> np.ndarray:
-    """Per row: 0 (scorable) or the code of :data:`UNSCORABLE_REASONS`, in one compiled pass without
-    temporary arrays.
+    """Return per row 0 (scorable) or the code of :data:`UNSCORABLE_REASONS`.
+
+    One compiled pass without temporary arrays.
 
     A row with no measured value (all NaN), all zeros, or one value for every gene carries no
     information about any signature: every method would give it an arbitrary (often extreme) score.
@@ -293,7 +298,7 @@ class RowSource:
         return state
 
     def reader(self) -> RowSource:
-        """A copy that reads the same rows but carries no row and column names (small to pickle)."""
+        """Return a copy that reads the same rows but carries no row and column names (small to pickle)."""
         out = copy.copy(self)
         out.__dict__.update(self.__getstate__())
         out.obs_names = out.var_names = None
@@ -309,7 +314,7 @@ class RowSource:
         return self.shape[1]
 
     def nnz_per_row(self) -> float:
-        """Stored values per row (sparse data; all columns for dense data)."""
+        """Return the stored values per row (sparse data; all columns for dense data)."""
         if not self.sparse:
             return float(self.n_vars)
         if self.store is not None:
@@ -387,7 +392,7 @@ class RowSource:
         return sp.vstack(blocks, format="csr") if self.sparse else np.vstack(blocks)
 
     def whole(self):
-        """The whole matrix (in memory: the matrix itself, not a copy)."""
+        """Return the whole matrix (in memory: the matrix itself, not a copy)."""
         if self.store is None and not self.dask:
             return self.X
         return self.rows(0, self.n_obs)
@@ -399,12 +404,15 @@ class RowSource:
             yield lo, min(lo + chunk_size, b)
 
     def column_means(self, block: int = COLUMN_BLOCK) -> np.ndarray:
-        """Exact mean of every gene over all scorable rows (one pass; rows without information - all
-        NaN, all zero, constant - are left out, see :func:`unscorable_rows`).
+        """Return the exact mean of every gene over all scorable rows, in one pass.
+
+        Rows without information - all NaN, all zero, constant - are left out, see
+        :func:`unscorable_rows`.
 
         The sums are taken over fixed blocks of ``block`` rows and added in row order
         (:func:`column_block_sums`, :func:`add_column_sums`), so the result does not depend on how
-        the pass is split: in chunks, threads or Dask partitions."""
+        the pass is split: in chunks, threads or Dask partitions.
+        """
         ranges = list(self.chunks(block))
         return finish_column_means(add_column_sums(None, column_block_sums(self, ranges)), self.n_vars)
 
@@ -419,7 +427,7 @@ class RowSource:
 
 
 def gene_stat_ranges(n: int, max_rows: int = 20_000, block: int = 1000) -> list[tuple[int, int]]:
-    """The row blocks of :meth:`RowSource.gene_stats`: all rows, or ``max_rows`` in evenly spaced blocks."""
+    """Return the row blocks of :meth:`RowSource.gene_stats`: all rows, or ``max_rows`` in evenly spaced blocks."""
     if n <= max_rows:
         return [(a, min(a + block, n)) for a in range(0, n, block)]
     starts = np.linspace(0, n - block, max_rows // block).astype(np.int64)
@@ -565,8 +573,11 @@ class ShardedSource(RowSource):
 
 
 class MappedSource(RowSource):
-    """A source whose blocks of rows go through ``fn`` (e.g. gene harmonisation: columns renamed,
-    duplicated identifiers averaged) on the way out; ``var_names`` are the output's columns."""
+    """A source whose blocks of rows go through ``fn`` on the way out.
+
+    E.g. gene harmonisation: columns renamed, duplicated identifiers averaged; ``var_names`` are the
+    output's columns.
+    """
 
     def __init__(self, source: RowSource, fn, var_names):
         self.inner = source
@@ -601,7 +612,7 @@ class MappedSource(RowSource):
 
 
 def from_h5ad(path: str | Path, layer: str | None = None) -> RowSource:
-    """A :class:`RowSource` reading ``X`` (or ``layers/<layer>``) of an ``.h5ad`` file in chunks."""
+    """Return a :class:`RowSource` reading ``X`` (or ``layers/<layer>``) of an ``.h5ad`` file in chunks."""
     import h5py
 
     path = str(path)
@@ -617,7 +628,7 @@ def from_h5ad(path: str | Path, layer: str | None = None) -> RowSource:
 
 
 def from_zarr(path: str | Path, layer: str | None = None) -> RowSource:
-    """A :class:`RowSource` reading ``X`` (or ``layers/<layer>``) of an AnnData ``.zarr`` store in chunks."""
+    """Return a :class:`RowSource` reading ``X`` (or ``layers/<layer>``) of an AnnData ``.zarr`` store in chunks."""
     import zarr
 
     path = str(path)
@@ -636,8 +647,10 @@ def from_zarr(path: str | Path, layer: str | None = None) -> RowSource:
 
 
 def from_file(path, layer: str | None = None) -> RowSource:
-    """A source over an ``.h5ad`` file, an AnnData ``.zarr`` store, or a list of them (shards with the
-    same genes, rows one after the other)."""
+    """Return a source over an ``.h5ad`` file, an AnnData ``.zarr`` store, or a list of them.
+
+    A list holds shards with the same genes, rows one after the other.
+    """
     if isinstance(path, (list, tuple)):
         paths = [Path(p) for p in path]
         return ShardedSource([from_file(p, layer) for p in paths], [p.name for p in paths])
@@ -669,3 +682,95 @@ def _names(group, path: str) -> tuple[pd.Index, pd.Index]:
             values = arr[...] if hasattr(arr, "id") else arr[:]
         out.append(_decode(values))
     return out[0], out[1]
+
+
+def _flat_index(index: pd.Index, what: str, attr: str) -> pd.Index:
+    """Row or column labels as one string per entry; a MultiIndex is refused with the fix."""
+    if isinstance(index, pd.MultiIndex):
+        names = [n for n in index.names if n is not None]
+        pick = (
+            f"df.{attr} = df.{attr}.get_level_values({names[0]!r})"
+            if names
+            else (f"df.{attr} = df.{attr}.get_level_values(0)")
+        )
+        raise InputFormatError(
+            f"the DataFrame has a MultiIndex of {what} (levels {list(index.names)}); resistscore needs one name per "
+            f"{what[:-1]}. Keep the level with the {what} names ({pick}), or join the levels "
+            f"(df.{attr} = ['|'.join(map(str, t)) for t in df.{attr}])."
+        )
+    return index.astype(str)
+
+
+def row_source(data, layer: str | None = None, genes=None, samples=None, use_raw: bool = False) -> RowSource:
+    """Return the rows of what :func:`resistscore.tl.score` scores, read in chunks.
+
+    ``data`` is an AnnData (``X``, a ``layer`` or ``raw`` with ``use_raw=True``; backed files are read
+    from disk; a dask ``X`` is read by blocks), a samples x genes DataFrame, an ``.h5ad`` file or an
+    AnnData ``.zarr`` store (or a list of them: shards), a :class:`RowSource`, or a matrix with
+    ``genes`` (and optionally ``samples``) names. Bad input raises an error naming the fix.
+    """
+    if isinstance(data, RowSource):  # e.g. a file whose genes are harmonised block by block (the CLI)
+        return data
+    if is_anndata(data):
+        if use_raw:
+            if layer is not None:
+                raise ResistScoreError(
+                    "use_raw=True and `layer` cannot be combined (as in scanpy); pass one."
+                )
+            if data.raw is None:
+                raise InputFormatError("use_raw=True but the AnnData has no .raw; pass use_raw=False.")
+            if data.isbacked:
+                raise InputFormatError(
+                    "use_raw=True is not available for a backed AnnData; load it, or score its X or a layer."
+                )
+            return RowSource(data.raw.X, data.obs_names, data.raw.var_names)
+        if data.isbacked:
+            return from_file(data.filename, layer)
+        X = data.X if layer is None else data.layers.get(layer, None)
+        if X is None:
+            raise InputFormatError(
+                f"the AnnData has no {'X' if layer is None else f'layer {layer!r}'}; choose one of "
+                f"{list(data.layers.keys())} or layer=None."
+            )
+        return RowSource(X, data.obs_names, data.var_names)
+    if use_raw or layer is not None:
+        name = "use_raw" if use_raw else "layer"
+        raise ResistScoreError(
+            f"`{name}` applies to an AnnData only; got a {type(data).__name__}. Drop `{name}`."
+        )
+    if isinstance(data, (str, Path)) or (
+        isinstance(data, (list, tuple)) and data and all(isinstance(x, (str, Path)) for x in data)
+    ):
+        return from_file(data if isinstance(data, (str, Path)) else list(data), layer)
+    if isinstance(data, pd.DataFrame):
+        obs = _flat_index(data.index, "samples", "index")
+        var = _flat_index(data.columns, "genes", "columns")
+        bad = [
+            c
+            for c, t in data.dtypes.items()
+            if not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
+        ]
+        if bad:
+            raise InputFormatError(
+                f"the DataFrame has non-numeric columns (e.g. {[str(c) for c in bad[:3]]}); pass a samples x genes "
+                "table of numbers only (move annotations to a separate metadata table)."
+            )
+        try:
+            X = data.to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            raise InputFormatError(
+                "the DataFrame has values that are not numbers; pass a samples x genes table of numbers only."
+            ) from None
+        return RowSource(X, obs, var)
+    if isinstance(data, np.ndarray) or sp.issparse(data):
+        if genes is None:
+            raise InputFormatError("a bare matrix needs gene names: pass genes=[...] (one per column).")
+        if data.ndim != 2:
+            raise InputFormatError(f"expression data must be 2-dimensional; got shape {data.shape}.")
+        n = data.shape[0]
+        samples = [f"sample_{i}" for i in range(n)] if samples is None else samples
+        return RowSource(data, pd.Index(samples).astype(str), pd.Index(genes).astype(str))
+    raise InputFormatError(
+        f"cannot score {type(data).__name__}; pass an AnnData, a samples x genes DataFrame, an .h5ad or .zarr path, "
+        "or a matrix with genes=."
+    )

@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
-from resistscore._errors import LowCoverageWarning
-from resistscore.tl.methods._registry import GeneSetIndex
+from resistscore._errors import LowCoverageWarning, warn
+from resistscore.tl.methods._base import GeneSetIndex
 
 __all__ = ["coverage_table", "resolve_sets"]
-
-COVERAGE_COLUMNS = [
-    "n_genes",
-    "n_up",
-    "n_down",
-    "n_found",
-    "weight_covered",
-    "min_coverage",
-    "reported",
-    "reason",
-    "missing",
-]
 
 
 def coverage_table(net: pd.DataFrame, var_names: pd.Index, min_coverage: pd.Series) -> pd.DataFrame:
@@ -103,7 +89,7 @@ def coverage_table(net: pd.DataFrame, var_names: pd.Index, min_coverage: pd.Seri
 
 
 def examples(reasons: pd.Series, n: int = 5) -> str:
-    """``"a (why), b (why) and 3 more"``: the first ``n`` items of ``reasons`` (index: item, value: reason)."""
+    """Return ``"a (why), b (why) and 3 more"``: the first ``n`` items of ``reasons`` (index: item, value: reason)."""
     shown = ", ".join(f"{k} ({r})" for k, r in reasons.head(n).items())
     return shown + (f" and {len(reasons) - n} more" if len(reasons) > n else "")
 
@@ -112,11 +98,10 @@ def warn_low_coverage(cov: pd.DataFrame) -> None:
     """Emit one :class:`LowCoverageWarning` listing the signatures not reported."""
     bad = cov.loc[~cov["reported"], "reason"]
     if len(bad):
-        warnings.warn(
+        warn(
             f"{len(bad)} signature(s) are not scored (NaN): {examples(bad)}. When too few of their genes are measured, "
             "check gene identifiers (rs.pp.harmonize_genes), or lower `min_coverage` knowingly; see result.coverage.",
             LowCoverageWarning,
-            stacklevel=3,
         )
 
 

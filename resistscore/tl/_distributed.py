@@ -28,6 +28,7 @@ import numpy as np
 from resistscore._errors import ClusterError, ResistScoreError
 from resistscore.tl._chunks import RowSource, block_moments, column_block_sums, unscorable_rows
 from resistscore.tl._null import PerSampleNull, PooledNull
+from resistscore.tl._rows import block_kind, call_rows
 
 __all__ = ["Plan", "check_client", "partitions", "run_partitions", "score_part"]
 
@@ -64,8 +65,11 @@ def partitions(n_obs: int, size: int) -> list[tuple[int, int]]:
 
 
 def default_partition_size(n_obs: int, n_workers: int, chunk: int) -> int:
-    """Rows per partition: about 4 partitions per worker (load balance, cheap retries), at least one
-    chunk and at most 100 chunks of rows."""
+    """Return the rows per partition.
+
+    About 4 partitions per worker (load balance, cheap retries), at least one chunk and at most 100
+    chunks of rows.
+    """
     want = -(-n_obs // max(4 * n_workers, 1))
     return int(np.clip(want, max(chunk, 1), max(chunk, 1) * 100))
 
@@ -93,8 +97,6 @@ def score_part(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
     (unscorable rows), ``extras`` and the null model's share (``counts`` and ``tail`` for the
     per-sample null; ``z`` and ``pool`` for the pooled null).
     """
-    from resistscore.tl._score import _call_rows
-
     n = b - a
     scores = np.full((n, plan.n_sets), np.nan)
     codes = np.zeros(n, dtype=np.int8)
@@ -113,7 +115,7 @@ def score_part(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
         codes[lo - a : hi - a] = code
         if not plan.n_sets:
             continue
-        sc, ex = _call_rows(plan.fn, block, plan.sets, plan.call_params, code)
+        sc, ex = call_rows(plan.fn, block, plan.sets, plan.call_params, code)
         scores[lo - a : hi - a] = sc[:, : plan.n_sets]
         for k, v in ex.items():
             extras.setdefault(k, np.full((n, plan.n_sets), np.nan))[lo - a : hi - a] = np.asarray(v)[
@@ -174,8 +176,11 @@ def _identity(x):
 
 
 def _held(client, value):
-    """``value`` held on a worker, as the result of a task (not scattered): if that worker dies, the
-    scheduler computes it again from the task (scattered data would be lost for good)."""
+    """Hold ``value`` on a worker as the result of a task (not scattered).
+
+    If that worker dies, the scheduler computes it again from the task (scattered data would be lost
+    for good).
+    """
     return client.submit(_identity, value, pure=False, retries=RETRIES)
 
 
@@ -213,6 +218,4 @@ def remote_kind(client, source: RowSource):
 
 
 def _kind_of(reader: RowSource):
-    from resistscore.tl._score import block_kind
-
     return block_kind(reader)

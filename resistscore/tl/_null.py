@@ -39,7 +39,7 @@ import numba as nb
 import numpy as np
 
 from resistscore.tl._tail import PooledTail, tail_rows
-from resistscore.tl.methods._registry import GeneSetIndex
+from resistscore.tl.methods._base import GeneSetIndex
 
 __all__ = [
     "FDR_FAMILIES",
@@ -414,7 +414,8 @@ def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool, z0=0, p0=0):
 
     Control scores that are NaN (a control set the method could not score) are left out of the mean,
     the SD and the pool; without any scored control set, ``z = -inf`` (p = 1, as the per-sample null
-    counts such control sets as exceeding)."""
+    counts such control sets as exceeding).
+    """
     n = scores.shape[0]
     for r in range(n):
         g = row0 + r
@@ -474,7 +475,8 @@ def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool, z0=0, p0=0):
 
 class NullCounts(NamedTuple):
     """What a null model hands to :func:`empirical_pvalues`: ``counts`` (int64 samples x signatures,
-    -1 for a missing score), the null size of every signature ``n_null``, and the ``tail`` p-values."""
+    -1 for a missing score), the null size of every signature ``n_null``, and the ``tail`` p-values.
+    """
 
     counts: np.ndarray
     n_null: np.ndarray
@@ -510,7 +512,8 @@ class PerSampleNull:
 
     def put(self, a: int, counts: np.ndarray, tail: tuple) -> None:
         """Write the counts and the tail ``(rows, cols, p)`` (rows counted from 0) of rows ``a, a+1, ...``
-        computed elsewhere (by the :meth:`finish` of an object of those rows only)."""
+        computed elsewhere (by the :meth:`finish` of an object of those rows only).
+        """
         self.counts[a : a + counts.shape[0]] = counts
         if len(tail[0]):
             self._tails.append((np.asarray(tail[0]) + a, tail[1], tail[2]))
@@ -592,7 +595,8 @@ class PooledNull:
 
     def finish(self, n_jobs: int = 1) -> NullCounts:
         """Per sample and signature the number of pooled null values >= z (-1 where z is NaN; int64,
-        written over ``z``), the size of each signature's pool, and the tail p-values. Frees the pool."""
+        written over ``z``), the size of each signature's pool, and the tail p-values. Frees the pool.
+        """
         n_null = np.zeros(self.n_sets, dtype=np.int64)
         z = self.z
         counts = z.view(np.int64)
@@ -624,7 +628,8 @@ class PooledNull:
 
 def make_null(kind: str, n_obs: int, n_sets: int, n_controls: int, tail: str | None = "gpd"):
     """The null model of ``kind`` (``"per_sample"`` or ``"pooled"``): ``.add(row0, block_scores)`` per
-    chunk (from any thread), then ``.finish(n_jobs)`` -> :class:`NullCounts`."""
+    chunk (from any thread), then ``.finish(n_jobs)`` -> :class:`NullCounts`.
+    """
     if kind == "pooled":
         return PooledNull(n_obs, n_sets, n_controls, tail=tail)
     return PerSampleNull(n_obs, n_sets, n_controls, tail=tail)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from resistscore import get, io
 from resistscore._errors import ResistScoreError
+from resistscore._types import is_anndata
+from resistscore.tl._contrib import Context, explain
 
-__all__ = ["ScoreResult"]
-
-OBSM_SCORES = "resistscore_scores"
-OBSM_PVALUES = "resistscore_pvalues"
-OBSM_FDR = "resistscore_fdr"
-UNS_KEY = "resistscore"
+__all__ = ["ScoreResult", "contributions"]
 
 
 @dataclass
@@ -128,12 +127,10 @@ class ScoreResult:
 
     def contributions(self, sample, signature: str) -> pd.DataFrame:
         """Per-gene contributions to the score of ``sample`` for ``signature`` (see :func:`resistscore.tl.contributions`)."""
-        from resistscore.tl._contrib import contributions
-
-        return contributions(self, sample, signature)
+        return explain(self, sample, signature)
 
     def to_uns(self) -> dict[str, Any]:
-        """The provenance dictionary stored in ``adata.uns["resistscore"]``."""
+        """Return the provenance dictionary stored in ``adata.uns["resistscore"]``."""
         cov = self.coverage.reset_index()
         return {
             "method": self.method,
@@ -147,31 +144,104 @@ class ScoreResult:
             "versions": dict(self.versions),
             "signatures": self.signatures,
             "data_kind": self.data_kind,
+            "extras": sorted(self.extras),
             "unscored": {
                 "sample": [str(x) for x in self.unscored.index],
                 "reason": [str(x) for x in self.unscored["reason"]],
             },
         }
 
-    def to_anndata(self, adata) -> None:
-        """Write scores, p-values, FDR into ``adata.obsm`` and provenance into ``adata.uns["resistscore"]``.
+    def to_anndata(self, adata, key_added: str = get.DEFAULT_KEY) -> None:
+        """Write the run into ``adata`` under ``key_added`` (see :mod:`resistscore.get` for the layout).
 
-        The samples of ``adata`` must be those scored (same ``obs_names``, same order).
+        Scores, p-values, FDR and the method's extra outputs go to ``obsm["<key_added>_scores"]`` ...,
+        the provenance to ``uns["<key_added>"]``; a run already stored under ``key_added`` is replaced,
+        other runs are kept. The samples of ``adata`` must be those scored (same ``obs_names``, same order).
         """
         if not adata.obs_names.equals(self.scores.index):
             raise ResistScoreError(
                 "the AnnData's obs_names differ from the scored samples; write the result into the AnnData "
                 "that was scored (or subset it with adata[result.scores.index])."
             )
-        adata.obsm[OBSM_SCORES] = self.scores.copy()
-        for key, frame in ((OBSM_PVALUES, self.pvalues), (OBSM_FDR, self.fdr)):
+        previous = adata.uns.get(key_added)
+        previous = dict(previous) if isinstance(previous, dict) else {}
+        tables = {get.SCORES: self.scores, get.PVALUES: self.pvalues, get.FDR: self.fdr, **self.extras}
+        for name in {*tables, *(previous.get("extras") or ())}:
+            frame, key = tables.get(name), get.obsm_key(key_added, name)
             if frame is not None:
                 adata.obsm[key] = frame.copy()
             elif key in adata.obsm:
                 del adata.obsm[key]
-        # keep what earlier steps stored there (QC report, gene mapping, read report); replace the scoring part
-        previous = dict(adata.uns.get(UNS_KEY, {}))
-        adata.uns[UNS_KEY] = {**previous, **self.to_uns()}
+        run = self.to_uns()
+        ctx = self._context
+        if ctx is not None:
+            run["network"] = {c: ctx.net[c].tolist() for c in ("source", "target", "weight")}
+            run["layer"], run["use_raw"] = ctx.layer or "", bool(ctx.use_raw)
+        # uns["resistscore"] also keeps what reading and preprocessing recorded (read report, gene mapping, QC)
+        adata.uns[key_added] = {**previous, **run}
+
+    @classmethod
+    def from_anndata(cls, adata, key: str = get.DEFAULT_KEY) -> ScoreResult:
+        """Rebuild the result of the run ``key`` of a scored AnnData (what :func:`resistscore.get.result` returns)."""
+        uns = get.run_info(adata, key)
+        cov = pd.DataFrame({k: list(v) for k, v in uns["coverage"].items()}).set_index("signature")
+        cov["reported"] = cov["reported"].astype(bool)
+        extras = {}
+        for name in uns.get("extras") or ():
+            frame = adata.obsm.get(get.obsm_key(key, name))
+            if frame is not None:
+                extras[str(name)] = pd.DataFrame(frame, index=adata.obs_names).rename_axis("sample")
+        return cls(
+            scores=get.scores(adata, key),
+            pvalues=get.pvalues(adata, key),
+            fdr=get.fdr(adata, key),
+            coverage=cov,
+            method=str(uns["method"]),
+            params=dict(uns["params"]),
+            seed=int(uns["seed"]),
+            n_controls=int(uns["n_controls"]),
+            versions=dict(uns["versions"]),
+            extras=extras,
+            null=str(uns.get("null", "")),
+            tail=str(uns.get("tail", "")),
+            fdr_family=str(uns.get("fdr_family", "")),
+            unscored=unscored_from_uns(uns),
+            data_kind=str(uns.get("data_kind", "")),
+            _context=Context.from_anndata(adata, uns, cov) if "network" in uns else None,
+        )
+
+    def to_csv(self, path, *, tidy: bool = False) -> Path:
+        """Write the scores as a text table, atomically and safe to open in a spreadsheet.
+
+        Parameters
+        ----------
+        path
+            ``.csv`` or ``.tsv`` (``.txt``), optionally ``.gz``. An Excel name (``.xlsx``) is refused:
+            use :meth:`to_excel`.
+        tidy
+            Write :meth:`tidy` (one row per sample and signature, with p-value, FDR and coverage)
+            instead of the samples x signatures scores.
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        table = self.tidy() if tidy else self.scores
+        return io.write_table(table, path, index=not tidy)
+
+    def to_excel(self, path) -> Path:
+        """Write an Excel workbook: sheets ``scores``, ``pvalues`` and ``fdr`` (when computed), ``coverage``, ``unscored``.
+
+        Written atomically; text a spreadsheet would run as a formula is neutralised.
+
+        Returns
+        -------
+        pathlib.Path
+        """
+        sheets = {"scores": self.scores, "pvalues": self.pvalues, "fdr": self.fdr}
+        sheets = {k: v for k, v in sheets.items() if v is not None}
+        sheets.update(coverage=self.coverage, unscored=self.unscored)
+        return io.write_workbook(sheets, path)
 
     # ---------------------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -205,7 +275,7 @@ def _empty_unscored() -> pd.DataFrame:
 
 
 def unscored_from_uns(uns: dict) -> pd.DataFrame:
-    """The ``unscored`` table stored by :meth:`ScoreResult.to_uns` (empty if absent)."""
+    """Return the ``unscored`` table stored by :meth:`ScoreResult.to_uns` (empty if absent)."""
     u = uns.get("unscored") or {}
     if not len(u.get("sample", [])):
         return _empty_unscored()
@@ -220,3 +290,56 @@ def _plain(v):
     if isinstance(v, (str, int, float, bool)) or v is None:
         return v
     return str(v)
+
+
+def contributions(result, sample, signature: str, *, key: str = get.DEFAULT_KEY) -> pd.DataFrame:
+    """Per-gene contributions to the score of one sample for one signature.
+
+    Parameters
+    ----------
+    result
+        A :class:`~resistscore.tl.ScoreResult` (from :func:`resistscore.tl.score` on a DataFrame,
+        matrix or file), or an AnnData scored by :func:`resistscore.tl.score` (the run ``key``).
+    sample
+        Sample (row) name.
+    signature
+        Signature id.
+    key
+        For an AnnData: the run (``key_added`` of :func:`resistscore.tl.score`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per measured gene of the signature, sorted by decreasing ``|contribution|``, with
+        columns ``gene``, ``direction`` (``up``/``down``), ``weight`` (signed), ``value`` (expression),
+        ``typical`` (mean of the gene over the samples, or over up to 50,000 cells), ``z``
+        (``(value - typical) / sd``), ``rank`` (rank of the gene within the sample, 1 = lowest
+        expression; ties get the minimum), ``contribution`` and ``contribution_kind``.
+
+        For singscore, UCell (before clipping at 0), AUCell, wmean and ulm the contributions add up
+        exactly to the score (``contribution_kind = "additive"``; the rule is the method's own, in its
+        module: ``rs.tl.methods.get_method(name).contributions``): e.g. for singscore, a gene ``g`` of an
+        up-set of ``k`` genes among ``n`` contributes ``((r_g - (k + 1) / 2) / (n - k) - 1 / 2) / k``.
+        For the other methods the contribution is the signed, weighted z-score (``"signed_z"``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import resistscore as rs
+    >>> df = pd.DataFrame([[1.0, 2, 3, 4, 5], [5.0, 4, 3, 2, 1]], index=["s1", "s2"], columns=list("ABCDE"))
+    >>> res = rs.tl.score(df, {"sig": {"E": 1.0, "A": -1.0}}, method="singscore", pvalues=False)
+    >>> tbl = res.contributions("s1", "sig")
+    >>> tbl[["gene", "direction", "rank", "contribution"]]
+      gene direction  rank  contribution
+    0    E        up   5.0           0.5
+    1    A      down   1.0           0.5
+    >>> float(tbl["contribution"].sum()) == float(res.scores.loc["s1", "sig"])
+    True
+    """
+    if is_anndata(result):
+        result = ScoreResult.from_anndata(result, key)
+    if not isinstance(result, ScoreResult):
+        raise ResistScoreError(
+            f"contributions explain a ScoreResult or an AnnData scored by rs.tl.score; got a {type(result).__name__}."
+        )
+    return result.contributions(sample, signature)

@@ -3,37 +3,43 @@
 from __future__ import annotations
 
 import inspect
-import sys
 import threading
 import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from tqdm import tqdm
 
+from resistscore import get, pp, sig
 from resistscore._errors import (
+    DeprecatedArgumentWarning,
     InputFormatError,
     OrientationError,
     ResistScoreError,
     ScaleWarning,
     SignatureError,
     UnscorableSampleWarning,
+    warn,
 )
+from resistscore._kind import DataKind, decide
+from resistscore._progress import progress_bar
+from resistscore._settings import default_n_jobs, logger
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_real
+from resistscore._version import __version__
 from resistscore.tl._chunks import (
     UNSCORABLE_REASONS,
     RowSource,
+    add_column_sums,
     combine_moments,
-    from_file,
+    finish_column_means,
     gene_stat_ranges,
+    row_source,
     unscorable_rows,
 )
+from resistscore.tl._contrib import Context
 from resistscore.tl._coverage import coverage_table, examples, resolve_sets, warn_low_coverage
 from resistscore.tl._distributed import (
     Plan,
@@ -46,12 +52,11 @@ from resistscore.tl._distributed import (
     remote_kind,
     run_partitions,
 )
-from resistscore.tl._kind import default_n_jobs, is_single_cell, zero_share
 from resistscore.tl._null import FDR_FAMILIES, TAILS, empirical_pvalues, gene_bins, make_controls, make_null
-from resistscore.tl._result import OBSM_SCORES as OBSM_KEY
-from resistscore.tl._result import ScoreResult, unscored_from_uns
+from resistscore.tl._result import ScoreResult
+from resistscore.tl._rows import block_kind, call_rows
+from resistscore.tl.methods import GeneSetIndex, check_dense_size, get_method
 from resistscore.tl.methods._kernels import workspace
-from resistscore.tl.methods._registry import GeneSetIndex, check_dense_size, get_method
 
 __all__ = ["as_network", "default_method", "score"]
 
@@ -94,12 +99,10 @@ def as_network(signatures) -> tuple[pd.DataFrame, pd.Series, str]:
     2    signed      A     2.0
     3    signed      C    -1.0
     """
-    from resistscore import sig as _sig
-
     if signatures is None:
-        signatures = _sig.load()
+        signatures = sig.load()
     elif not hasattr(signatures, "to_network"):
-        signatures = _sig.load(signatures)
+        signatures = sig.load(signatures)
     net = signatures.to_network()
     mc = getattr(signatures, "min_coverage", None)
     if isinstance(mc, pd.Series):
@@ -137,147 +140,25 @@ def as_network(signatures) -> tuple[pd.DataFrame, pd.Series, str]:
 # ---------------------------------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------------------------------
-def _flat_index(index: pd.Index, what: str, attr: str) -> pd.Index:
-    """Row or column labels as one string per entry; a MultiIndex is refused with the fix."""
-    if isinstance(index, pd.MultiIndex):
-        names = [n for n in index.names if n is not None]
-        pick = (
-            f"df.{attr} = df.{attr}.get_level_values({names[0]!r})"
-            if names
-            else (f"df.{attr} = df.{attr}.get_level_values(0)")
-        )
-        raise InputFormatError(
-            f"the DataFrame has a MultiIndex of {what} (levels {list(index.names)}); resistscore needs one name per "
-            f"{what[:-1]}. Keep the level with the {what} names ({pick}), or join the levels "
-            f"(df.{attr} = ['|'.join(map(str, t)) for t in df.{attr}])."
-        )
-    return index.astype(str)
-
-
-def _source(data, layer, genes, samples, use_raw=False) -> RowSource:
-    if isinstance(data, RowSource):  # e.g. a file whose genes are harmonised block by block (the CLI)
-        return data
-    if is_anndata(data):
-        if use_raw:
-            if layer is not None:
-                raise ResistScoreError(
-                    "use_raw=True and `layer` cannot be combined (as in scanpy); pass one."
-                )
-            if data.raw is None:
-                raise InputFormatError("use_raw=True but the AnnData has no .raw; pass use_raw=False.")
-            if data.isbacked:
-                raise InputFormatError(
-                    "use_raw=True is not available for a backed AnnData; load it, or score its X or a layer."
-                )
-            return RowSource(data.raw.X, data.obs_names, data.raw.var_names)
-        if data.isbacked:
-            return from_file(data.filename, layer)
-        X = data.X if layer is None else data.layers.get(layer, None)
-        if X is None:
-            raise InputFormatError(
-                f"the AnnData has no {'X' if layer is None else f'layer {layer!r}'}; choose one of "
-                f"{list(data.layers.keys())} or layer=None."
-            )
-        return RowSource(X, data.obs_names, data.var_names)
-    if use_raw or layer is not None:
-        name = "use_raw" if use_raw else "layer"
-        raise ResistScoreError(
-            f"`{name}` applies to an AnnData only; got a {type(data).__name__}. Drop `{name}`."
-        )
-    if isinstance(data, (str, Path)) or (
-        isinstance(data, (list, tuple)) and data and all(isinstance(x, (str, Path)) for x in data)
-    ):
-        return from_file(data if isinstance(data, (str, Path)) else list(data), layer)
-    if isinstance(data, pd.DataFrame):
-        obs = _flat_index(data.index, "samples", "index")
-        var = _flat_index(data.columns, "genes", "columns")
-        bad = [
-            c
-            for c, t in data.dtypes.items()
-            if not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t)
-        ]
-        if bad:
-            raise InputFormatError(
-                f"the DataFrame has non-numeric columns (e.g. {[str(c) for c in bad[:3]]}); pass a samples x genes "
-                "table of numbers only (move annotations to a separate metadata table)."
-            )
-        try:
-            X = data.to_numpy(dtype=np.float64)
-        except (TypeError, ValueError):
-            raise InputFormatError(
-                "the DataFrame has values that are not numbers; pass a samples x genes table of numbers only."
-            ) from None
-        return RowSource(X, obs, var)
-    if isinstance(data, np.ndarray) or sp.issparse(data):
-        if genes is None:
-            raise InputFormatError("a bare matrix needs gene names: pass genes=[...] (one per column).")
-        if data.ndim != 2:
-            raise InputFormatError(f"expression data must be 2-dimensional; got shape {data.shape}.")
-        n = data.shape[0]
-        samples = [f"sample_{i}" for i in range(n)] if samples is None else samples
-        return RowSource(data, pd.Index(samples).astype(str), pd.Index(genes).astype(str))
-    raise InputFormatError(
-        f"cannot score {type(data).__name__}; pass an AnnData, a samples x genes DataFrame, an .h5ad path, "
-        "or a matrix with genes=."
-    )
-
-
-#: values of the row sample on which the kind (single cell / bulk) and the scale of the data are judged
-_PROBE_VALUES = 4_000_000
-
-
-def _probe_rows(source: RowSource):
-    """Evenly spaced rows (all rows of a small matrix), at most ~4 million values: cheap on 1M-cell files."""
-    n = source.n_obs
-    k = int(min(n, max(1, _PROBE_VALUES // max(source.n_vars, 1))))
-    idx = np.unique(np.linspace(0, n - 1, k).astype(np.int64)) if n else np.zeros(0, np.int64)
-    return source.take(idx)
-
-
-@dataclass
-class DataKind:
-    """What the engine learnt about the data before scoring: single cell or bulk, and the scale."""
-
-    single_cell: bool
-    zero_share: float
-    scale: object | None  # rs.pp.ScaleReport
-
-    @property
-    def name(self) -> str:
-        return "single_cell" if self.single_cell else "bulk"
-
-
 def data_kind(data, source: RowSource, client=None) -> DataKind:
-    """Judge the data on a sample of rows: single cell or bulk (:func:`resistscore.tl._kind.is_single_cell`)
-    and the scale (:func:`resistscore.pp.detect_scale`); the rows are read on a worker of ``client``."""
-    zeros, scale = block_kind(source) if client is None else remote_kind(client, source)
+    """Judge the data on a sample of rows by the one rule (:mod:`resistscore._kind`).
+
+    Single cell or bulk, and the scale (:func:`resistscore.pp.detect_scale`); with a Dask ``client``
+    the rows are read and judged on a worker.
+    """
+    zeros, scale, sparse = block_kind(source) if client is None else remote_kind(client, source)
     if is_anndata(data):
         ann = {"obs": data.obs, "uns": data.uns, "obsm": data.obsm}
-    else:
+    else:  # e.g. rs.tl.harmonized_rows of a file: its cells' annotations
         ann = getattr(source, "annotations", None)
-    return DataKind(is_single_cell(ann, zeros), zeros, scale)
-
-
-def block_kind(source: RowSource):
-    """``(zero share, scale report)`` of the probe rows of ``source`` (:func:`resistscore.pp.detect_scale`)."""
-    from resistscore import pp
-
-    block = _probe_rows(source)
-    zeros = zero_share(block, *block.shape)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        try:
-            scale = pp.detect_scale(block) if block.shape[0] else None
-        except ResistScoreError:
-            scale = None
-    return zeros, scale
+    return decide(zeros, ann, scale, n_obs=source.n_obs, n_vars=source.n_vars, sparse=sparse)
 
 
 def default_method(kind: DataKind) -> str:
-    """The default method: UCell for single-cell data, singscore for bulk data.
+    """Return the default method: UCell for single-cell data, singscore for bulk data.
 
-    Single-cell data are recognised by :func:`resistscore.tl._kind.is_single_cell` (cell annotations,
-    or at least 70 % zeros), never by storage or size alone. Both methods are rank-based and
+    Single-cell data are recognised by the one rule of resistscore (:func:`resistscore.get.is_single_cell`:
+    cell annotations, or at least 70 % zeros), never by storage or size alone. Both methods are rank-based and
     single-sample: a sample's score does not change with the cohort.
     """
     return DEFAULT_SC_METHOD if kind.single_cell else DEFAULT_BULK_METHOD
@@ -285,8 +166,6 @@ def default_method(kind: DataKind) -> str:
 
 def _warn_scale(kind: DataKind, method: str) -> str:
     """Warn (:class:`ScaleWarning`) when the data's scale is not what ``method`` assumes; the plan's action."""
-    from resistscore import pp
-
     if kind.scale is None or method not in pp.METHOD_SCALE_NEEDS:
         return "none"
     if kind.scale.kind == "zscore" and not _zscored_per_gene(kind.scale.evidence):
@@ -301,11 +180,7 @@ def _warn_scale(kind: DataKind, method: str) -> str:
         "warn": "score data on their own scale (log expression or counts) to compare samples on their own",
         "refuse": "bring the data to log scale, or use a rank-based method (singscore, ucell)",
     }[plan.action]
-    warnings.warn(
-        f"the data look {kind.scale.kind} ({kind.scale.reason}); {plan.reason}. Fix: {fix}.",
-        ScaleWarning,
-        stacklevel=4,
-    )
+    warn(f"the data look {kind.scale.kind} ({kind.scale.reason}); {plan.reason}. Fix: {fix}.", ScaleWarning)
     return plan.action
 
 
@@ -315,21 +190,25 @@ def _zscored_per_gene(evidence: dict) -> bool:
     return bool(np.isfinite(mean) and np.isfinite(sd) and mean < 0.05 and abs(sd - 1) < 0.1)
 
 
+def _log_plan(
+    kind: DataKind, method: str, source: RowSource, n_sets: int, null: str, n_controls: int
+) -> None:
+    """Log what the engine decided, for ``rs.settings.verbosity >= 2``."""
+    logger.info(
+        "scoring %d %s x %d signatures with %s (%s data: %s); %s",
+        source.n_obs,
+        "cells" if kind.single_cell else "samples",
+        n_sets,
+        method,
+        kind.kind.replace("_", "-"),
+        kind.reason,
+        f"p-values from {n_controls} control sets per signature ({null} null)" if null else "no p-values",
+    )
+
+
 # ---------------------------------------------------------------------------------------------------
 # engine
 # ---------------------------------------------------------------------------------------------------
-@dataclass
-class _Context:
-    """What :func:`resistscore.tl.contributions` needs to explain a score."""
-
-    source: RowSource
-    net: pd.DataFrame
-    sets: GeneSetIndex
-    gene_mean: np.ndarray | None
-    gene_var: np.ndarray | None
-    params: dict
-
-
 def _auto_chunk(source: RowSource, n_sets_total: int, n_jobs: int = 1) -> int:
     """Rows per chunk: ~64 MB of work per chunk, and at least 4 chunks per thread (load balance)."""
     if source.sparse:
@@ -342,7 +221,7 @@ def _auto_chunk(source: RowSource, n_sets_total: int, n_jobs: int = 1) -> int:
 
 
 def _frame(values, index, columns, reported) -> pd.DataFrame | None:
-    """samples x signatures DataFrame over ``values`` (the reported signatures; no copy when all are)."""
+    """Return a samples x signatures DataFrame over ``values`` (the reported signatures; no copy when all are)."""
     if values is None:
         return None
     if len(reported) == len(columns):
@@ -356,44 +235,21 @@ def _frame(values, index, columns, reported) -> pd.DataFrame | None:
     return df
 
 
-def _call(fn, block, sets, params):
-    res = fn(block, sets, **params)
-    if isinstance(res, dict):
-        return np.asarray(res["score"], dtype=np.float64), {k: v for k, v in res.items() if k != "score"}
-    return np.asarray(res, dtype=np.float64), {}
-
-
-def _call_rows(fn, block, sets, params, code: np.ndarray):
-    """Score the scorable rows of ``block``; unscorable rows (``code > 0``) get NaN everywhere.
-
-    The unscorable rows are left out of the call, so a cohort-level method (GSVA) never sees them.
-    """
-    bad = code > 0
-    if not bad.any():
-        return _call(fn, block, sets, params)
-    good = np.flatnonzero(~bad)
-    n = block.shape[0]
-    sc = np.full((n, len(sets)), np.nan)
-    extras: dict = {}
-    if len(good):
-        part = block[good] if sp.issparse(block) else np.asarray(block)[good]
-        s_good, ex = _call(fn, part, sets, params)
-        sc[good] = s_good
-        for k, v in ex.items():
-            v = np.asarray(v, dtype=np.float64)
-            full = np.full((n, v.shape[1]), np.nan)
-            full[good] = v
-            extras[k] = full
-    return sc, extras
-
-
-def _check_method_params(info, method_params: dict) -> tuple[dict, set]:
+def _check_method_params(info, method_params: dict, random_state: int | None = None) -> tuple[dict, set]:
     params = {**info.defaults, **method_params}
     accepted = inspect.signature(info.fn).parameters
-    unknown = [k for k in method_params if k not in accepted or k.startswith("_") or k in ("X", "sets")]
+    if random_state is not None and "random_state" in accepted:
+        params["random_state"] = random_state  # one seed for the run (module_score's control genes)
+    unknown = [
+        k
+        for k in method_params
+        if k not in accepted or k.startswith("_") or k in ("X", "sets", "random_state")
+    ]
     if unknown:
         allowed = [
-            k for k in accepted if k not in ("X", "sets", "var_names", "n_jobs") and not k.startswith("_")
+            k
+            for k in accepted
+            if k not in ("X", "sets", "var_names", "n_jobs", "random_state") and not k.startswith("_")
         ]
         raise ResistScoreError(
             f"unknown argument(s) {unknown} for rs.tl.score with method {info.name!r}: the method's parameters are "
@@ -414,12 +270,12 @@ def _dry_run(info, n_vars: int, sets: GeneSetIndex, call_params: dict) -> None:
         p.update(info.prepare(X.mean(axis=0), sets, {k: v for k, v in p.items() if k in info.defaults}))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # only errors matter here
-        _call(info.fn, X, sets, p)
+        call_rows(info.fn, X, sets, p, np.zeros(X.shape[0], dtype=np.int8))
 
 
 _SCORE_ARGS = (
-    "data", "signatures", "method", "pvalues", "n_controls", "null", "tail", "fdr_family", "seed", "chunk_size",
-    "n_jobs", "layer", "use_raw", "copy", "return_result", "progress", "min_coverage", "genes", "samples",
+    "data", "signatures", "method", "pvalues", "n_controls", "null", "tail", "fdr_family", "random_state",
+    "chunk_size", "n_jobs", "layer", "use_raw", "key_added", "copy", "progress", "min_coverage", "genes", "samples",
     "client", "partition_size",
 )  # fmt: skip
 
@@ -434,17 +290,18 @@ def score(
     null: str | None = None,
     tail: str | None = "gpd",
     fdr_family: str = "signature",
-    seed: int = 0,
+    random_state: int = 0,
     chunk_size: int | None = None,
     n_jobs: int | None = None,
     layer: str | None = None,
     use_raw: bool = False,
+    key_added: str = get.DEFAULT_KEY,
     copy: bool = False,
-    return_result: bool = False,
     progress: bool | None = None,
     min_coverage: float | None = None,
     genes=None,
     samples=None,
+    seed: int | None = None,
     client=None,
     partition_size: int | None = None,
     **method_params,
@@ -454,10 +311,8 @@ def score(
     Parameters
     ----------
     data
-        An AnnData (in memory, backed, or with a dask array ``X`` as anndata's lazy readers give;
-        ``obs`` = samples/cells, ``var`` = genes), a samples x genes DataFrame, the path of an
-        ``.h5ad`` file or an AnnData ``.zarr`` store (read in chunks), a list of such paths (the
-        shards of one dataset: same genes, rows one after the other), or a matrix with ``genes=``.
+        An AnnData (in memory or backed; ``obs`` = samples/cells, ``var`` = genes), a samples x genes
+        DataFrame, the path of an ``.h5ad`` file (read in chunks), or a matrix with ``genes=``.
     signatures
         Anything :func:`resistscore.sig.load` reads: ``None`` for the shipped collection, shipped
         signature ids (``["efflux_abc", "apoptosis"]`` or ``"efflux_abc,apoptosis"``), a
@@ -469,11 +324,11 @@ def score(
         A method of :func:`resistscore.tl.show_methods`. Default: ``"singscore"`` for bulk data and
         ``"ucell"`` for single-cell data: data whose observations carry cell annotations (QC
         metrics, clusters, an embedding, barcodes) or that are at least 70 % zeros, judged on a sample
-        of rows (see ``docs/methods.md``; storage and size do not decide). Both are
-        rank-based and single-sample, so a sample's score is the same whatever other samples are in
-        the cohort, and both use up- and down-genes; singscore uses the whole ranking (bulk profiles
-        rank all genes reliably), UCell only the top ``max_rank`` genes of each cell (robust to the
-        drop-outs of single-cell data, and sparse-friendly).
+        of rows (:func:`resistscore.get.is_single_cell`, ``docs/methods.md``; storage and size do not
+        decide). Both are rank-based and single-sample, so a sample's score is the same whatever other
+        samples are in the cohort, and both use up- and down-genes; singscore uses the whole ranking
+        (bulk profiles rank all genes reliably), UCell only the top ``max_rank`` genes of each cell
+        (robust to the drop-outs of single-cell data, and sparse-friendly).
     pvalues
         Compute empirical p-values against random gene sets matched on expression level and
         variance, and their Benjamini-Hochberg FDR (see ``fdr_family``).
@@ -499,29 +354,34 @@ def score(
         The family of tests of the Benjamini-Hochberg FDR: ``"signature"`` (default): each signature
         across the samples (cells), so a signature's FDR does not change with the other signatures
         scored (as scDRS, per trait); ``"all"``: all samples x signatures.
-    seed
-        Seed of the control sets.
+    random_state
+        Seed of the control sets (and of a method's own draws: module_score's control genes), as
+        scanpy names it. A run is reproducible from it; it is recorded as ``result.seed``.
     chunk_size
         Rows per chunk (default: chosen from the memory per row). Results do not depend on it.
     n_jobs
-        Threads (default: the available cores).
+        Threads (default: ``rs.settings.n_jobs``, else the available cores). Results do not depend on it.
     layer
-        AnnData layer to score instead of ``X``.
+        AnnData layer to score instead of ``X``, as scanpy's ``layer=``.
     use_raw
         Score ``adata.raw`` (its ``X`` and ``var_names``) instead of ``X``, as scanpy's ``use_raw=True``;
         cannot be combined with ``layer``.
+    key_added
+        For AnnData: where the run goes, ``obsm["<key_added>_scores"]`` (``_pvalues``, ``_fdr``) and
+        ``uns["<key_added>"]`` (see :mod:`resistscore.get`). Runs under different keys coexist; a
+        run under the same key replaces the earlier one.
     copy
-        For AnnData: return a scored copy instead of writing into ``data``.
-    return_result
-        For AnnData: also return the :class:`ScoreResult` (after writing into ``data``, or into the copy,
-        which is then reachable as ``adata`` of your own); handy for ``tidy()`` and contributions.
+        For AnnData: write into a copy and return it instead of writing into ``data``.
     progress
-        Show a progress bar over chunks; ``None`` (default): only when standard error is a terminal.
+        Show a progress bar over chunks; ``None`` (default): ``rs.settings.progress`` (automatic: on a
+        terminal or in Jupyter, once scoring takes more than a second).
     min_coverage
         Override every signature's minimal share of measured weight (default: the signature's own,
         0.5 for user signatures). Below it the score is NaN and a ``LowCoverageWarning`` is emitted.
     genes, samples
         Column and row names of a bare matrix.
+    seed
+        Deprecated alias of ``random_state`` (a :class:`~resistscore.DeprecatedArgumentWarning`).
     client
         A ``dask.distributed.Client``: the rows are scored on its workers, in partitions of
         ``partition_size`` rows; each worker reads its rows from the file (a path, shards, a backed
@@ -535,20 +395,22 @@ def score(
     **method_params
         Parameters of the method (e.g. ``max_rank`` for UCell, ``stable_genes`` for singscore).
 
+    Returns
+    -------
+    AnnData or None or ScoreResult
+        As scanpy: for an AnnData, ``None`` (the run is written into ``data``) or, with ``copy=True``,
+        the scored copy; the whole result is ``rs.get.result(adata, key_added)``, the scores
+        ``rs.get.scores(adata, key_added)``. For a DataFrame, a matrix or an ``.h5ad`` path: a
+        :class:`ScoreResult`.
+
+    Notes
+    -----
     Every argument (including the method's parameters) is checked before any data are read.
     A sample (or cell) with no information - all values NaN, all zero, or one value for every gene -
     cannot be scored: its scores, p-values and FDR are NaN (it is left out of the FDR family), the
-    reason is in ``result.unscored`` (and ``uns["resistscore"]["unscored"]``), and an
-    :class:`~resistscore.UnscorableSampleWarning` is emitted. Data whose scale does not suit the method
-    (e.g. z-scores for a rank-based method, counts for ``wmean``) give a :class:`~resistscore.ScaleWarning`.
-
-    Returns
-    -------
-    ScoreResult or AnnData or None
-        A :class:`ScoreResult` for DataFrame, matrix and file input. For AnnData, the results are
-        written to ``obsm["resistscore_scores"]``, ``obsm["resistscore_pvalues"]``,
-        ``obsm["resistscore_fdr"]`` and ``uns["resistscore"]``; returns the copy with ``copy=True``,
-        else ``None``.
+    reason is in ``result.unscored``, and an :class:`~resistscore.UnscorableSampleWarning` is emitted.
+    Data whose scale does not suit the method (e.g. z-scores for a rank-based method, counts for
+    ``wmean``) give a :class:`~resistscore.ScaleWarning`.
 
     Examples
     --------
@@ -563,9 +425,96 @@ def score(
     >>> bool(res.scores["prog"].idxmax() == "0"), float(res.pvalues.loc["0", "prog"])
     (True, 0.01)
     """
-    seed = check_int("seed", seed, minimum=0)
-    for name, value in (("pvalues", pvalues), ("copy", copy), ("return_result", return_result),
-                        ("use_raw", use_raw)):  # fmt: skip
+    if "return_result" in method_params:
+        raise ResistScoreError(
+            "rs.tl.score no longer takes `return_result`: as in scanpy, an AnnData is scored in place (or into the "
+            "copy returned with copy=True); get the whole result with rs.get.result(adata) (see the CHANGELOG)."
+        )
+    random_state = _random_state(random_state, seed)
+    opts = _options(
+        data,
+        pvalues,
+        n_controls,
+        null,
+        random_state,
+        chunk_size,
+        n_jobs,
+        copy,
+        min_coverage,
+        progress,
+        use_raw,
+        tail,
+        fdr_family,
+        client,
+        partition_size,
+    )
+    key_added = _check_key(key_added, data)
+    if method is not None:
+        _check_method_params(get_method(method), method_params)
+    net, min_cov, sig_version = as_network(signatures)
+    source = row_source(data, layer, genes, samples, use_raw)
+    opts.layer, opts.key_added, opts.use_raw = layer, key_added, use_raw
+    try:
+        out = _score(data, is_anndata(data), source, (net, min_cov, sig_version), method, method_params, opts)
+        return out[0] if is_anndata(data) else out
+    finally:
+        source.close()  # on-disk sources reopen on demand (e.g. for contributions)
+
+
+def _random_state(random_state, seed) -> int:
+    """``random_state``, or the deprecated ``seed`` (with a warning); an int >= 0."""
+    if seed is not None:
+        if random_state not in (0, seed):
+            raise ResistScoreError(
+                f"`seed` ({seed!r}) and `random_state` ({random_state!r}) were both given; pass random_state only "
+                "(seed is its deprecated name)."
+            )
+        warn(
+            "rs.tl.score(seed=...) is deprecated and will be removed; pass random_state=... (scanpy's name).",
+            DeprecatedArgumentWarning,
+        )
+        random_state = seed
+    if isinstance(random_state, np.random.Generator | np.random.RandomState):
+        raise ResistScoreError(
+            "`random_state` must be an integer seed (it is recorded so that the run can be repeated); "
+            f"got a {type(random_state).__name__}."
+        )
+    return check_int("random_state", random_state, minimum=0)
+
+
+def _check_key(key_added, data) -> str:
+    if not isinstance(key_added, str) or not key_added or "/" in key_added:
+        raise ResistScoreError(
+            f"`key_added` must be a non-empty name without '/' (the run is stored under obsm['<key_added>_scores'] "
+            f"and uns['<key_added>']); got {key_added!r}."
+        )
+    if not is_anndata(data) and key_added != get.DEFAULT_KEY:
+        raise ResistScoreError(
+            f"`key_added` applies to an AnnData only; got a {type(data).__name__}, which is scored into a "
+            "ScoreResult. Drop `key_added`."
+        )
+    return key_added
+
+
+def _options(
+    data,
+    pvalues,
+    n_controls,
+    null,
+    random_state,
+    chunk_size,
+    n_jobs,
+    copy,
+    min_coverage,
+    progress,
+    use_raw,
+    tail,
+    fdr_family,
+    client=None,
+    partition_size=None,
+):
+    """Check the engine's arguments (before any data are read) and group them."""
+    for name, value in (("pvalues", pvalues), ("copy", copy), ("use_raw", use_raw)):
         _check_bool(name, value)
     if progress is not None:
         _check_bool("progress", progress)
@@ -585,32 +534,33 @@ def score(
         partition_size = check_int("partition_size", partition_size, minimum=1)
     if client is not None:
         client = check_client(client)
-    if method is not None:
-        _check_method_params(get_method(method), method_params)
-    is_adata = is_anndata(data)
-    if is_adata and copy and data.isbacked:
+    if copy and not is_anndata(data):
+        raise ResistScoreError(
+            f"`copy` applies to an AnnData only; a {type(data).__name__} is never modified (it is scored into a "
+            "ScoreResult). Drop `copy`."
+        )
+    if copy and data.isbacked:
         raise ResistScoreError(
             "copy=True cannot copy a backed AnnData without loading it; score it in place (copy=False: results go "
             "to its in-memory .obsm/.uns), or pass the .h5ad path to get a ScoreResult."
         )
-    net, min_cov, sig_version = as_network(signatures)
-    source = _source(data, layer, genes, samples, use_raw)
-    opts = _Options(
-        pvalues, n_controls, null, seed, chunk_size, n_jobs, copy, min_coverage, progress, tail, fdr_family,
-        client, partition_size,
-    )  # fmt: skip
-    try:
-        out = _score(data, is_adata, source, (net, min_cov, sig_version), method, method_params, opts)
-        if is_adata:
-            out, result = out
-            uns = (out if copy else data).uns["resistscore"]
-            uns["layer"] = layer or ""
-            uns["use_raw"] = bool(use_raw)
-            if return_result:
-                return result
-        return out
-    finally:
-        source.close()  # on-disk sources reopen on demand (e.g. for contributions)
+    check_choice("tail", tail, TAILS)
+    check_choice("fdr_family", fdr_family, FDR_FAMILIES)
+    return _Options(
+        pvalues,
+        n_controls,
+        null,
+        random_state,
+        chunk_size,
+        n_jobs,
+        copy,
+        min_coverage,
+        progress,
+        tail,
+        fdr_family,
+        client=client,
+        partition_size=partition_size,
+    )
 
 
 def _check_bool(name: str, value) -> None:
@@ -631,6 +581,9 @@ class _Options:
     progress: bool | None
     tail: str | None = "gpd"
     fdr_family: str = "signature"
+    layer: str | None = None
+    key_added: str = get.DEFAULT_KEY
+    use_raw: bool = False
     client: object = None
     partition_size: int | None = None
 
@@ -647,8 +600,6 @@ def _check_names(source: RowSource) -> None:
 
 
 def _score(data, is_adata, source, signatures, method, method_params, opts: _Options):
-    import resistscore
-
     _check_names(source)
     net, min_cov, sig_version = signatures
     targets = pd.Index(net["target"].unique())
@@ -667,7 +618,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     kind = data_kind(data, source, client)
     method = default_method(kind) if method is None else method
     info = get_method(method)
-    params, accepted = _check_method_params(info, method_params)
+    params, accepted = _check_method_params(info, method_params, opts.seed)
     call_params = dict(params)
     if "var_names" in accepted:
         call_params["var_names"] = source.var_names
@@ -683,6 +634,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     _dry_run(info, source.n_vars, sets, call_params)  # the method's own checks, before any work
     warn_low_coverage(cov)
     _warn_scale(kind, method)
+    _log_plan(kind, method, source, len(sets), null if pvalues else "", n_controls)
 
     gene_mean = gene_var = None
     if pvalues:
@@ -713,7 +665,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
         with workspace(
             scratch.setdefault(threading.get_ident(), {})
         ):  # sc is reused by this thread's next chunk
-            sc, ex = _call_rows(info.fn, block, all_sets, call_params, code)
+            sc, ex = call_rows(info.fn, block, all_sets, call_params, code)
             b = a + sc.shape[0]
             scores[a:b] = sc[:, :n_sets]
             if null_model is not None:
@@ -765,13 +717,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
         run_partitions(client, source, plan, partitions(n_obs, size), on_part)
     elif n_sets:
         if info.single_sample or info.prepare is not None:
-            bar = tqdm(
-                total=n_obs,
-                unit="cell" if is_sc else "sample",
-                desc=f"scoring ({method})",
-                disable=not (sys.stderr.isatty() if opts.progress is None else opts.progress),
-                leave=False,
-            )
+            bar = progress_bar(n_obs, f"scoring ({method})", "cell" if is_sc else "sample", opts.progress)
             with bar, ThreadPoolExecutor(max_workers=n_jobs) as pool:
                 pending: deque = deque()
                 for a, b in source.chunks(cs):
@@ -819,27 +765,24 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
         params=params,
         seed=opts.seed,
         n_controls=n_controls,
-        versions={"resistscore": resistscore.__version__, "signatures": sig_version},
+        versions={"resistscore": __version__, "signatures": sig_version},
         extras=extra_dfs,
         null=null if pvalues else "",
         tail=(opts.tail or "") if pvalues else "",
         fdr_family=opts.fdr_family if pvalues else "",
         unscored=unscored,
-        data_kind=kind.name,
-        _context=_Context(source, net, sets, gene_mean, gene_var, call_params),
+        data_kind=kind.kind,
+        _context=Context(source, net, sets, gene_mean, gene_var, call_params, opts.layer, opts.use_raw),
     )
     if not is_adata:
         return result
     target = data.copy() if opts.copy else data
-    result.to_anndata(target)
-    target.uns["resistscore"]["network"] = {c: net[c].tolist() for c in ("source", "target", "weight")}
+    result.to_anndata(target, opts.key_added)
     return (target if opts.copy else None), result
 
 
 def _remote_means(client, source: RowSource, block: int) -> np.ndarray:
     """:meth:`RowSource.column_means` with the blocks read on the workers (same blocks, same order of sums)."""
-    from resistscore.tl._chunks import add_column_sums, finish_column_means
-
     total = None
     for part in remote_column_sums(client, source, list(source.chunks(block))):
         total = add_column_sums(total, part)
@@ -847,8 +790,10 @@ def _remote_means(client, source: RowSource, block: int) -> np.ndarray:
 
 
 def _method_nan(scores: np.ndarray, codes: np.ndarray, cov: pd.DataFrame, reported: list, info) -> None:
-    """A signature the method could not score in any scorable sample is reported as not scored, with
-    the method's reason (e.g. GSVA: none of its genes varies); its column stays NaN."""
+    """Mark as not scored, with the method's reason, a signature the method scored in no scorable sample.
+
+    E.g. GSVA when none of its genes varies; its column stays NaN.
+    """
     ok = codes == 0
     if not ok.any() or not len(reported):
         return
@@ -873,48 +818,9 @@ def warn_unscored(unscored: pd.DataFrame, n_obs: int, unit: str) -> None:
     """One :class:`UnscorableSampleWarning` naming the samples that got NaN and why."""
     if not len(unscored):
         return
-    warnings.warn(
+    warn(
         f"{len(unscored)} of {n_obs} {unit}s cannot be scored and get NaN scores, p-values and FDR: "
         f"{examples(unscored['reason'])}. "
         "Check them (rs.pp.qc) and drop or re-measure them; see result.unscored.",
         UnscorableSampleWarning,
-        stacklevel=4,
-    )
-
-
-def result_from_anndata(adata) -> ScoreResult:
-    """Rebuild the :class:`ScoreResult` of an AnnData scored by :func:`score` (for contributions)."""
-    uns = adata.uns.get("resistscore") if hasattr(adata, "uns") else None
-    if not uns or "network" not in uns or OBSM_KEY not in adata.obsm:
-        raise ResistScoreError("this AnnData has not been scored; run rs.tl.score(adata, ...) first.")
-    net = pd.DataFrame({c: list(uns["network"][c]) for c in ("source", "target", "weight")})
-    cov = pd.DataFrame({k: list(v) for k, v in uns["coverage"].items()}).set_index("signature")
-    cov["reported"] = cov["reported"].astype(bool)
-    layer = uns.get("layer") or None
-    source = _source(adata, layer, None, None, bool(uns.get("use_raw", False)))
-    info = get_method(uns["method"])
-    params = dict(uns["params"])
-    call_params = dict(params)
-    if "var_names" in inspect.signature(info.fn).parameters:
-        call_params["var_names"] = source.var_names
-    sets = resolve_sets(net, source.var_names, cov.index[cov["reported"]].tolist())
-    scores = pd.DataFrame(adata.obsm[OBSM_KEY], index=adata.obs_names)
-    pv = adata.obsm.get("resistscore_pvalues")
-    fdr = adata.obsm.get("resistscore_fdr")
-    return ScoreResult(
-        scores=scores,
-        pvalues=None if pv is None else pd.DataFrame(pv, index=adata.obs_names),
-        fdr=None if fdr is None else pd.DataFrame(fdr, index=adata.obs_names),
-        coverage=cov,
-        method=uns["method"],
-        params=params,
-        seed=int(uns["seed"]),
-        n_controls=int(uns["n_controls"]),
-        versions=dict(uns["versions"]),
-        null=str(uns.get("null", "")),
-        tail=str(uns.get("tail", "")),
-        fdr_family=str(uns.get("fdr_family", "")),
-        unscored=unscored_from_uns(uns),
-        data_kind=str(uns.get("data_kind", "")),
-        _context=_Context(source, net, sets, None, None, call_params),
     )

@@ -97,7 +97,8 @@ class GPDFit(NamedTuple):
 @nb.njit(nogil=True, cache=True)
 def _profile(ys, b):
     """``(k, log-likelihood)`` of the GPD profile at ``b`` (Zhang-Stephens parametrisation,
-    ``F = 1 - (1 - b y) ** (1 / k)``, i.e. shape ``xi = -k`` and scale ``k / b``)."""
+    ``F = 1 - (1 - b y) ** (1 / k)``, i.e. shape ``xi = -k`` and scale ``k / b``).
+    """
     n = ys.shape[0]
     s = 0.0
     for i in range(n):
@@ -126,7 +127,8 @@ def _shape_scale(ys, b, k):
 @nb.njit(nogil=True, cache=True)
 def _zs_fit(ys, temper, gxi, gsg, gw):
     """Zhang-Stephens fit to the ascending exceedances ``ys``; the grid (shape, scale, tempered
-    weights) goes into ``gxi, gsg, gw`` (length ``20 + sqrt(n)``); returns ``(xi, sigma)``."""
+    weights) goes into ``gxi, gsg, gw`` (length ``20 + sqrt(n)``); returns ``(xi, sigma)``.
+    """
     n = ys.shape[0]
     m = gxi.shape[0]
     xmax = ys[n - 1]
@@ -174,7 +176,8 @@ def _sf(y, xi, sigma):
 @nb.njit(nogil=True, cache=True)
 def _sf_continued(y, ymax, xi, sigma):
     """``_sf``, continued beyond ``ymax`` (the largest exceedance) by ``exp(-(y - ymax) / sigma)``
-    for a bounded tail (``xi < 0``), which would otherwise reach 0 at its end point."""
+    for a bounded tail (``xi < 0``), which would otherwise reach 0 at its end point.
+    """
     if xi < 0.0 and y > ymax:
         return _sf(ymax, xi, sigma) * np.exp(-(y - ymax) / sigma)
     return _sf(y, xi, sigma)
@@ -214,7 +217,8 @@ def _fit_top(top, n_null, ks, a2, temper, gxi, gsg, gw):
     """Fit the tail to ``top`` (the largest null values, descending) of ``n_null`` values.
 
     Returns ``(n_exc, threshold, largest exceedance)``, ``n_exc = 0`` when no fit is accepted; the
-    grid is left in ``gxi, gsg, gw`` (sized for the first attempt)."""
+    grid is left in ``gxi, gsg, gw`` (sized for the first attempt).
+    """
     nexc = min(TAIL_MAX_EXCEED, n_null // 4, top.shape[0] - 1)
     while nexc >= TAIL_MIN_EXCEED:
         hi = top[nexc - 1]
@@ -269,7 +273,8 @@ def _tail_one(x, top, n_null, ks, a2, temper):
 def _tail_rows(scores, n_sets, n_ctrl, rows, cols, ks, a2, temper):
     """Tail p-values of the entries ``(rows[i], cols[i])`` of a block laid out as in
     :func:`resistscore.tl._null.count_exceed`, each against its own row's control scores (NaN where
-    a control score is NaN or no fit is accepted)."""
+    a control score is NaN or no fit is accepted).
+    """
     out = np.full(rows.shape[0], np.nan)
     keep = min(TAIL_MAX_EXCEED, n_ctrl // 4) + 1
     if n_ctrl // 4 < TAIL_MIN_EXCEED:
@@ -356,7 +361,7 @@ def gpd_fit(exceedances: np.ndarray) -> GPDFit:
     >>> y = genpareto(0.2).rvs(size=2000, random_state=1)
     >>> fit = gpd_fit(y)
     >>> round(fit.xi, 1), round(fit.sigma, 1), fit.accepted
-    (0.2, 1.0, True)
+    (0.2, 1.1, True)
     """
     ys = np.sort(np.asarray(exceedances, dtype=np.float64).ravel())
     if ys.size < 2 or not (ys[0] > 0) or not np.isfinite(ys).all():
@@ -379,7 +384,8 @@ def tail_rows(
 ) -> np.ndarray:
     """Tail p-values of the entries ``(rows, cols)`` of an engine block (observed scores in the
     first ``n_sets`` columns, then ``n_controls`` control scores per signature), each against its
-    own row's control scores; NaN where no tail estimate exists."""
+    own row's control scores; NaN where no tail estimate exists.
+    """
     return _tail_rows(
         np.ascontiguousarray(scores, dtype=np.float64),
         n_sets,

@@ -69,7 +69,9 @@ def test_score_writes_scores(runner, toy_csv, tmp_path):
         > scores.loc[~resistant.to_numpy(), "efflux_abc"].mean()
     )
     # the CLI is a shell over the API: same numbers as rs.tl.score on the same data
-    api = rs.tl.score(rs.pp.harmonize_genes(rs.io.read(path))[0], n_controls=50, seed=0, return_result=True)
+    adata = rs.pp.harmonize_genes(rs.io.read(path))[0]
+    rs.tl.score(adata, n_controls=50, random_state=0)
+    api = rs.get.result(adata)
     pd.testing.assert_frame_equal(scores, api.scores, check_names=False, check_dtype=False, atol=1e-6)
 
 

@@ -44,7 +44,8 @@ def expression(draw):
 
 def _api_scores(path: Path, method: str | None) -> pd.DataFrame:
     adata, _ = rs.pp.harmonize_genes(rs.io.read(path))
-    return rs.tl.score(adata, _SIGS, method=method, pvalues=False, return_result=True).scores
+    rs.tl.score(adata, _SIGS, method=method, pvalues=False)
+    return rs.get.scores(adata)
 
 
 @given(df=expression(), fmt=st.sampled_from(["csv", "h5ad"]), method=st.sampled_from([None, "ssgsea"]))
@@ -81,7 +82,8 @@ def test_cli_pvalues_and_fdr_equal_the_api(tmp_path):
     assert result.exit_code == 0, result.output
     cli_tidy = pd.read_csv(out).set_index(["sample", "signature"]).sort_index()
     adata, _ = rs.pp.harmonize_genes(rs.io.read(path))
-    api = rs.tl.score(adata, _SIGS, n_controls=200, return_result=True)
+    rs.tl.score(adata, _SIGS, n_controls=200)
+    api = rs.get.result(adata)
     assert (api.null, api.tail, api.fdr_family) == ("pooled", "gpd", "signature")
     api_tidy = api.tidy().set_index(["sample", "signature"]).sort_index()
     assert api_tidy["pvalue"].min() < 1 / 201  # beyond the per-sample floor: the pool and its tail

@@ -48,7 +48,8 @@ def api(h5ad):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rs.ResistScoreWarning)
         adata, _ = rs.pp.harmonize_genes(ad.read_h5ad(h5ad))
-        return rs.tl.score(adata, SIGNATURES, seed=0, return_result=True)
+        rs.tl.score(adata, SIGNATURES, random_state=0)
+        return rs.get.result(adata)
 
 
 def _run(*args) -> None:

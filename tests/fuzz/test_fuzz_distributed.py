@@ -154,8 +154,8 @@ def test_property_dask_equals_in_process(client, seed, n, part, null, dense, met
     count_input("distributed")
     path = tmp_path_factory.mktemp("p") / "cells.h5ad"
     _adata(seed, n, dense).write_h5ad(path)
-    ref = _score(path, null=null, method=method, seed=seed)
-    got = _score(path, null=null, method=method, seed=seed, client=client, partition_size=part)
+    ref = _score(path, null=null, method=method, random_state=seed)
+    got = _score(path, null=null, method=method, random_state=seed, client=client, partition_size=part)
     for name in ("scores", "pvalues", "fdr"):
         np.testing.assert_array_equal(
             getattr(ref, name).to_numpy(), getattr(got, name).to_numpy(), err_msg=name

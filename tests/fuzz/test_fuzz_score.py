@@ -223,7 +223,7 @@ def test_fuzz_score_storage(X, storage, method, tmp_path_factory):
     else:
         np.testing.assert_array_equal(snapshot, after)
     if out is not None:
-        res = out if isinstance(out, rs.tl.ScoreResult) else rs.tl._score.result_from_anndata(out)
+        res = out if isinstance(out, rs.tl.ScoreResult) else rs.get.result(out)
         _check_result(res, res.method, X.shape[0])
 
 

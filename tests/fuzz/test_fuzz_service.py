@@ -196,7 +196,8 @@ def test_service_scores_equal_the_api(running_client, tmp_path_factory, n_sample
     with warnings.catch_warnings():  # the same warnings the job recorded; the numbers are compared here
         warnings.simplefilter("ignore", rs.ResistScoreWarning)
         adata, _ = rs.pp.harmonize_genes(rs.io.read(path))
-        want = rs.tl.score(adata, rs.sig.load(ids=sigs.split(",")), seed=seed, return_result=True).scores
+        rs.tl.score(adata, rs.sig.load(ids=sigs.split(",")), random_state=seed)
+        want = rs.get.scores(adata)
     np.testing.assert_allclose(
         got.to_numpy(), want.loc[got.index, got.columns].to_numpy(), rtol=1e-13, atol=1e-15
     )

@@ -7,7 +7,7 @@ import shutil
 import pandas as pd
 import pytest
 
-import resistscore.pp._gene_table as gt
+import resistscore._gene_tables as gt
 from resistscore._errors import ResistScoreError
 from resistscore._resources import data_root
 from resistscore.pp import GeneTableError, gene_table, gene_table_provenance

@@ -401,7 +401,7 @@ def test_methods_citations_are_numbered_in_order(result, scores):
     first = list(dict.fromkeys(k for k, _ in cited))
     assert first == refs  # numbered in order of first citation
     assert all(int(n) == refs.index(k) + 1 for k, n in cited)
-    assert refs[:2] == ["review", "method-singscore"]
+    assert refs[:2] == ["review", "singscore"]
     assert "100 random gene sets" in methods and "Benjamini-Hochberg over all samples x signatures" in methods
     # user-supplied signatures are not presented as the curated set
     user = rs.report.html_report(scores, date="2024-01-01")
@@ -462,14 +462,16 @@ def test_summary_of_a_per_patient_test_and_shared_genes():
 
 
 def test_methods_cite_the_scoring_method_from_its_module(monkeypatch, result):
-    """The method's reference is read from the registry (MethodInfo.reference), not a second table."""
+    """The method's reference is read from the registry (MethodInfo.citation), not a second table."""
     import dataclasses
 
-    from resistscore.tl.methods import registry
+    from resistscore.tl.methods import Citation, registry
 
     info = registry["singscore"]
-    fake = "Doe J, Roe R. A made-up scoring paper. J Test. 2099;1:1-2, doi:10.9999/made.up"
-    monkeypatch.setitem(registry, "singscore", dataclasses.replace(info, reference=fake))
+    fake = Citation(
+        "made-up", "Doe J, Roe R. A made-up scoring paper. J Test. 2099;1:1-2.", "10.9999/made.up"
+    )
+    monkeypatch.setitem(registry, "singscore", dataclasses.replace(info, citation=fake))
     doc = rs.report.html_report(result, date="2024-01-01")
     refs = _visible(doc[doc.index('<ol class="refs">') :])
     assert "Doe J, Roe R. A made-up scoring paper. J Test. 2099;1:1-2. doi:10.9999/made.up" in " ".join(
@@ -485,6 +487,17 @@ def test_summary_says_what_a_test_was_adjusted_for(scores, metadata):
     doc = rs.report.html_report(scores, metadata=meta, stats={"groups": cmp}, date="2024-01-01")
     summary = " ".join(_visible(_section(doc, "summary")).split())
     assert "adjusted for tissue" in summary
+
+
+def test_summary_says_which_confounders_a_test_was_adjusted_for(scores, metadata):
+    rng = np.random.default_rng(5)
+    conf = pd.DataFrame({"confounder.proliferation": rng.normal(size=len(scores))}, index=scores.index)
+    cmp = rs.tl.compare_groups(scores, metadata, group="group", adjust=conf)
+    assert cmp.params["adjust"] == ["confounder.proliferation"]
+    doc = rs.report.html_report(scores, metadata=metadata, stats={"groups": cmp}, date="2024-01-01")
+    summary = " ".join(_visible(_section(doc, "summary")).split())
+    assert "adjusted for the proliferation score" in summary
+    assert "adjusted for the proliferation score" in " ".join(_visible(_section(doc, "statistics")).split())
 
 
 def test_report_states_how_the_per_sample_pvalues_were_made(result):

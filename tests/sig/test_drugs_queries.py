@@ -144,15 +144,23 @@ def test_validate_shipped_default(as_shipped):
     assert any("notes.txt" in p.file and "not listed in the manifest" in p.problem for p in report.errors)
 
 
-def test_cli_module(as_shipped, capsys):
-    from resistscore.sig.__main__ import main
+def test_cli_signatures_validate_and_manifest(as_shipped):
+    # the maintenance commands are those of the one CLI (python -m resistscore.sig is gone)
+    from click.testing import CliRunner
 
-    assert main(["validate"]) == 0
+    from resistscore.cli import cli
+
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["signatures", "validate"])
+    assert ok.exit_code == 0, ok.output
     (as_shipped / "genes" / "efflux.tsv").write_text("garbage")
-    assert main(["validate", "--no-hgnc"]) == 1
-    out = capsys.readouterr().out
-    assert "efflux.tsv" in out
-    assert main(["manifest", str(as_shipped)]) == 0
+    bad = runner.invoke(cli, ["signatures", "validate", "--no-hgnc"])
+    assert bad.exit_code == 2 and "efflux.tsv" in bad.output
+    made = runner.invoke(cli, ["signatures", "manifest", str(as_shipped)])
+    assert made.exit_code == 0 and "manifest.tsv" in made.output
+    assert (
+        runner.invoke(cli, ["signatures", "validate", "--no-hgnc"]).exit_code == 2
+    )  # the garbage stays an error
 
 
 @pytest.mark.parametrize("fmt", ["yaml-folder", "gmt", "tsv"])

@@ -61,7 +61,7 @@ def test_shipped_overlap_tables_are_up_to_date():
     stale = [name for name, text in _script().render().items()
              if (OVERLAP_DIR / name).read_text(encoding="utf-8") != text]  # fmt: skip
     assert not stale, (
-        f"{stale} are stale: run python scripts/make_overlap_tables.py, then python -m resistscore.sig manifest"
+        f"{stale} are stale: run python scripts/make_overlap_tables.py, then resistscore signatures manifest"
     )
 
 

@@ -50,11 +50,11 @@ def test_manifest_matches_every_file():
         if p.is_file() and p.name != "manifest.tsv" and not any(part.startswith(".") for part in p.parts)
         and "__pycache__" not in p.parts
     )  # fmt: skip
-    assert sorted(manifest["file"]) == files, "rerun: python -m resistscore.sig manifest"
+    assert sorted(manifest["file"]) == files, "rerun: resistscore signatures manifest"
     stale = [f for f, d in zip(manifest["file"], manifest["sha256"])
              if hashlib.sha256((ROOT / f).read_bytes()).hexdigest() != d]  # fmt: skip
     assert not stale, (
-        f"files changed after the manifest was built: {stale}; rerun python -m resistscore.sig manifest"
+        f"files changed after the manifest was built: {stale}; rerun resistscore signatures manifest"
     )
 
 
@@ -259,4 +259,4 @@ def test_changelog_documents_the_current_versions(index):
     changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## {index['version']} " in changelog, "add a CHANGELOG.md entry for the collection version"
     versioning = (ROOT / "VERSIONING.md").read_text(encoding="utf-8")
-    assert "python -m resistscore.sig manifest" in versioning
+    assert "resistscore signatures manifest" in versioning

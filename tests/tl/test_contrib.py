@@ -78,5 +78,5 @@ def test_contributions_of_a_scored_anndata(data):
     score(adata, sigs, "ucell", n_controls=10, max_rank=100)
     res = score(df, sigs, "ucell", n_controls=10, max_rank=100)
     pd.testing.assert_frame_equal(contributions(adata, "s0", "p"), res.contributions("s0", "p"))
-    with pytest.raises(ResistScoreError, match="not been scored"):
+    with pytest.raises(ResistScoreError, match="has no scores under key"):
         contributions(ad.AnnData(df), "s0", "p")

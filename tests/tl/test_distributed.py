@@ -111,7 +111,8 @@ def _same(a, b) -> None:
 def _score(data, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rs.UnscorableSampleWarning)
-        return rs.tl.score(data, SIGS, n_controls=30, seed=3, chunk_size=64, **kw)
+        out = rs.tl.score(data, SIGS, n_controls=30, random_state=3, chunk_size=64, **kw)
+        return rs.get.result(out) if kw.get("copy") else out
 
 
 @pytest.mark.parametrize("null", ["pooled", "per_sample"])
@@ -161,14 +162,14 @@ def test_shards_and_dask_anndata(files, cluster):
     lazy = ad.AnnData(X=da.from_array(a.X.toarray(), chunks=(128, N_GENES)), obs=a.obs[[]], var=a.var[[]])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rs.UnscorableSampleWarning)
-        dense_ref = rs.tl.score(
+        dense_ref = rs.get.result(rs.tl.score(
             ad.AnnData(a.X.toarray(), obs=a.obs[[]], var=a.var[[]]),
-            SIGS, n_controls=30, seed=3, chunk_size=64, copy=True, return_result=True, method="ucell",
-        )  # fmt: skip
-        got = rs.tl.score(
-            lazy, SIGS, n_controls=30, seed=3, chunk_size=64, copy=True, return_result=True, method="ucell",
+            SIGS, n_controls=30, random_state=3, chunk_size=64, copy=True, method="ucell",
+        ))  # fmt: skip
+        got = rs.get.result(rs.tl.score(
+            lazy, SIGS, n_controls=30, random_state=3, chunk_size=64, copy=True, method="ucell",
             client=cluster,
-        )  # fmt: skip
+        ))  # fmt: skip
     _same(dense_ref, got)
 
 
@@ -288,14 +289,14 @@ def test_anndata_lazy_readers(files, cluster):
             var=pd.DataFrame(index=[f"G{i}" for i in range(N_GENES)]),
         )
         for client in (None, cluster):
-            got = _score(lazy_h5, method="ucell", copy=True, return_result=True, client=client)
+            got = _score(lazy_h5, method="ucell", copy=True, client=client)
             _same(ref, got)
     lazy_z = ad.AnnData(
         X=read_elem_lazy(zarr.open_group(str(files / "cells.zarr"), mode="r")["X"]),
         obs=pd.DataFrame(index=ref.scores.index),
         var=pd.DataFrame(index=[f"G{i}" for i in range(N_GENES)]),
     )
-    _same(ref, _score(lazy_z, method="ucell", copy=True, return_result=True, client=cluster))
+    _same(ref, _score(lazy_z, method="ucell", copy=True, client=cluster))
 
 
 def test_the_matrix_never_passes_through_the_client(files, cluster, monkeypatch):

@@ -46,7 +46,7 @@ def _counts(n=200, seed=0):
 @pytest.mark.parametrize("method", ["singscore", "ucell", "aucell", "wmean", "ulm"])
 def test_identical_whatever_the_chunk_size_and_threads(method):
     X = _counts(90)
-    kw = {"genes": GENES, "n_controls": 30, "seed": 3, "method": method}
+    kw = {"genes": GENES, "n_controls": 30, "random_state": 3, "method": method}
     ref = score(X, SIGS, chunk_size=1000, n_jobs=1, **kw)
     for cs, nj in [(1, 1), (7, 2), (None, 2)]:
         other = score(X, SIGS, chunk_size=cs, n_jobs=nj, **kw)
@@ -252,7 +252,7 @@ def test_errors_name_problem_and_fix():
 
 
 def test_default_method_follows_the_kind_of_data_not_its_storage_or_size():
-    # issue 10 item 23: one rule (rs.tl._kind.is_single_cell): cell annotations or >= 70 % zeros
+    # issue 10 item 23, issue 11: one rule (rs.get.is_single_cell): cell annotations or >= 70 % zeros
     rng = np.random.default_rng(0)
     X = rng.normal(6.0, 1.0, size=(5001, 30))
     genes = GENES[:30]
@@ -271,7 +271,8 @@ def test_default_method_follows_the_kind_of_data_not_its_storage_or_size():
     # cells by their annotations, whatever the values
     cells = ad.AnnData(X[:50], obs=pd.DataFrame({"total_counts": 1.0}, index=[f"c{i}" for i in range(50)]))
     cells.var_names = genes
-    assert score(cells, sigs, pvalues=False, return_result=True).data_kind == "single_cell"
+    score(cells, sigs, pvalues=False)
+    assert rs.get.result(cells).data_kind == "single_cell" and rs.get.is_single_cell(cells)
 
 
 # --- AnnData conveniences used by the CLI and the workflow -----------------------------------------
@@ -291,10 +292,11 @@ def _small_adata(sparse=False, n=30, g=400, seed=0):
     return adata
 
 
-def test_return_result_with_anndata_matches_obsm():
+def test_the_result_of_an_anndata_run_matches_obsm():
     adata = _small_adata()
     sigs = {"a": ["G1", "G2", "G3", "G4"], "b": {"G10": 1.0, "G11": 1.0, "G12": -1.0}}
-    res = rs.tl.score(adata, sigs, n_controls=20, return_result=True)
+    assert rs.tl.score(adata, sigs, n_controls=20) is None
+    res = rs.get.result(adata)
     assert isinstance(res, rs.tl.ScoreResult)
     pd.testing.assert_frame_equal(res.scores, adata.obsm["resistscore_scores"], check_names=False)
     pd.testing.assert_frame_equal(res.fdr, adata.obsm["resistscore_fdr"], check_names=False)
@@ -327,12 +329,15 @@ def test_default_null_tail_and_fdr_family_are_recorded_for_bulk_and_single_cell(
     assert "pooled, gpd tail, FDR per signature" in repr(bulk)
     adata = _small_adata(sparse=True, n=50)
     adata.obs["n_genes_by_counts"] = 1  # scanpy's QC metric: cells
-    sc = rs.tl.score(adata, {"a": ["G1", "G2", "G3"]}, n_controls=20, return_result=True)
+    rs.tl.score(adata, {"a": ["G1", "G2", "G3"]}, n_controls=20)
+    sc = rs.get.result(adata)
     assert sc.method == "ucell" and sc.null == "pooled"
     uns = adata.uns["resistscore"]
     assert (uns["null"], uns["tail"], uns["fdr_family"]) == ("pooled", "gpd", "signature")
-    again = rs.tl.score(adata, {"a": ["G1", "G2", "G3"]}, n_controls=20, null="per_sample", tail=None,
-                        fdr_family="all", return_result=True)  # fmt: skip
+    rs.tl.score(
+        adata, {"a": ["G1", "G2", "G3"]}, n_controls=20, null="per_sample", tail=None, fdr_family="all"
+    )
+    again = rs.get.result(adata)
     uns = adata.uns["resistscore"]
     assert (
         (uns["null"], uns["tail"], uns["fdr_family"])
@@ -341,9 +346,7 @@ def test_default_null_tail_and_fdr_family_are_recorded_for_bulk_and_single_cell(
     )
     back = rs.tl.contributions(adata, adata.obs_names[0], "a")  # the result rebuilt from the AnnData
     assert len(back)
-    from resistscore.tl._score import result_from_anndata
-
-    rebuilt = result_from_anndata(adata)
+    rebuilt = rs.get.result(adata)
     assert (rebuilt.null, rebuilt.tail, rebuilt.fdr_family) == ("per_sample", "", "all")
     for bad in ({"tail": "normal"}, {"fdr_family": "sample"}):
         with pytest.raises(ResistScoreError, match=next(iter(bad))):

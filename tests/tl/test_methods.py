@@ -230,3 +230,44 @@ def test_kernel_workspace_reuses_output_arrays_without_changing_values():
     np.testing.assert_array_equal(third[0], fresh[0][:10])
     np.testing.assert_array_equal(third[1], fresh[1][:10])
     assert not np.shares_memory(set_sums(X, sets, transform="rank")[0], store["up"])  # outside: new arrays
+
+
+# ---- a method's knowledge lives in its module (issue 11 item 2) -------------------------------------------
+def test_registry_is_the_explicit_list_of_the_method_modules():
+    import importlib
+    import pkgutil
+
+    import resistscore.tl.methods as methods
+    from resistscore.tl.methods import registry
+
+    modules = {
+        m.name
+        for m in pkgutil.iter_modules(methods.__path__)
+        if not m.name.startswith("_")
+        and hasattr(importlib.import_module(f"{methods.__name__}.{m.name}"), "INFO")
+    }
+    assert set(registry) == modules  # every method module is listed, nothing registers itself
+    for name, info in registry.items():
+        module = importlib.import_module(f"{methods.__name__}.{name}")
+        assert module.INFO is info and info.fn.__module__ == module.__name__
+        assert info.citation.doi and info.reference.endswith(info.citation.doi)
+
+
+def test_report_and_contributions_read_the_registry(monkeypatch):
+    import dataclasses
+
+    from resistscore.report._citations import CITATIONS, method_citation
+    from resistscore.tl.methods import Citation, registry
+
+    assert not set(CITATIONS) & set(registry)  # no second table of method citations
+    for name, info in registry.items():
+        assert method_citation(name) is info.citation
+    assert method_citation("not-a-method") is None
+    # the contributions follow the rule of the method's module: replacing it changes them
+    df = pd.DataFrame([[1.0, 2, 3, 4, 5], [5.0, 4, 3, 2, 1]], index=["s1", "s2"], columns=list("ABCDE"))
+    res = score(df, {"sig": {"E": 1.0, "A": -1.0}}, "singscore", pvalues=False)
+    assert res.contributions("s1", "sig")["contribution_kind"].iloc[0] == "additive"
+    fake = dataclasses.replace(registry["singscore"], contributions=None, citation=Citation("x", "X"))
+    monkeypatch.setitem(registry, "singscore", fake)
+    assert res.contributions("s1", "sig")["contribution_kind"].iloc[0] == "signed_z"
+    assert method_citation("singscore").key == "x"

@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.stats import binom, kstest
 
+import resistscore as rs
 from resistscore.tl import score
 from resistscore.tl._null import gene_bins, make_controls
 from resistscore.tl.methods import GeneSetIndex
@@ -53,7 +54,7 @@ def test_pvalues_uniform_on_null_cohort(method, null):
     df, _ = _null_bulk()
     rng = np.random.default_rng(1)
     sigs = _random_sigs(rng, df.columns.to_numpy(), 12, n_down=2)
-    res = score(df, sigs, method, n_controls=199, seed=5, null=null, fdr_family="all")
+    res = score(df, sigs, method, n_controls=199, random_state=5, null=null, fdr_family="all")
     p = res.pvalues.to_numpy().ravel()
     assert kstest(p, "uniform").pvalue > 0.01
     assert 0.035 <= np.mean(p <= 0.05) <= 0.065
@@ -71,7 +72,7 @@ def test_bulk_null_pvalues_are_uniform_down_to_1e4():
     }
     for i in range(0, 250, 5):  # one in five directional
         sigs[f"r{i}"] = sigs[f"r{i}"][:-3] + [g + "-" for g in sigs[f"r{i}"][-3:]]
-    res = score(df, sigs, n_controls=100, seed=3)  # the default: pooled null with a GPD tail
+    res = score(df, sigs, n_controls=100, random_state=3)  # the default: pooled null with a GPD tail
     assert res.null == "pooled" and res.tail == "gpd"
     _within_binomial_bounds(res.pvalues.to_numpy().ravel())
     # per signature, the FDR controls the family-wise error under this complete null: few signatures
@@ -162,12 +163,12 @@ def test_controls_respect_bins_directions_weights_and_seed():
 def test_n_controls_and_seed_recorded_and_reproducible():
     df, _ = _null_bulk(n=20, g=500)
     sigs = {"a": list(df.columns[:10])}
-    r1 = score(df, sigs, n_controls=50, seed=7)
-    r2 = score(df, sigs, n_controls=50, seed=7)
+    r1 = score(df, sigs, n_controls=50, random_state=7)
+    r2 = score(df, sigs, n_controls=50, random_state=7)
     assert r1.n_controls == 50 and r1.seed == 7
     pd.testing.assert_frame_equal(r1.pvalues, r2.pvalues, check_exact=True)
     pd.testing.assert_frame_equal(r1.fdr, r2.fdr, check_exact=True)
-    exact = score(df, sigs, n_controls=50, seed=7, null="per_sample", tail=None)
+    exact = score(df, sigs, n_controls=50, random_state=7, null="per_sample", tail=None)
     assert exact.pvalues.isin(np.arange(1, 52) / 51).all().all()
     assert score(df, sigs, pvalues=False).pvalues is None
 
@@ -192,7 +193,7 @@ def test_toy_cohort_planted_programmes_are_found_among_all_signatures():
     from resistscore.ds import toy
 
     adata = toy()
-    res = score(adata.to_df(), _planted_network(), seed=1)
+    res = score(adata.to_df(), _planted_network(), random_state=1)
     assert res.fdr_family == "signature"
     called = res.fdr < 0.05
     resistant = (adata.obs["group"] == "resistant").to_numpy()
@@ -226,7 +227,8 @@ def test_toy_single_cell_planted_programmes_called_per_patient_and_nowhere_else(
     cells = adata.copy()
     sc.pp.normalize_total(cells, target_sum=1e4)
     sc.pp.log1p(cells)
-    res = score(cells, net, return_result=True)
+    score(cells, net)
+    res = rs.get.result(cells)
     tumour = (cells.obs["cell_type"] == "tumour").to_numpy()
     for prog in PROGRAMMES:
         carrier = (

@@ -9,9 +9,9 @@ import scipy.sparse as sp
 
 from resistscore._errors import InputFormatError, ResistScoreError
 from resistscore.tl import score as rs_score
+from resistscore.tl.methods import GeneSetIndex, registry
 from resistscore.tl.methods import gsva as gsva_mod
 from resistscore.tl.methods import ssgsea as ssgsea_mod
-from resistscore.tl.methods._registry import GeneSetIndex, registry
 from resistscore.tl.methods.gsva import gsva_density, score_gsva
 from resistscore.tl.methods.ssgsea import score_ssgsea, ssgsea_range_normalize
 

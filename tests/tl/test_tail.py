@@ -164,7 +164,7 @@ def test_per_sample_pvalues_are_a_pure_function_of_the_sample_scores():
     df = pd.DataFrame(rng.normal(5.0, 1.0, size=(40, 600)), columns=[f"G{i}" for i in range(600)])
     df.iloc[:8, :12] += 2.0
     sigs = {"planted": list(df.columns[:12]), "other": list(df.columns[100:130]) + ["G200-", "G201-"]}
-    res = score(df, sigs, n_controls=400, seed=9, null="per_sample", chunk_size=7)
+    res = score(df, sigs, n_controls=400, random_state=9, null="per_sample", chunk_size=7)
     obs, ctrl = _controls_of(df, sigs, 400, 9, get_method("singscore").fn)
     expect = np.array([[empirical_pvalue(obs[i, j], ctrl[i, j]) for j in range(2)] for i in range(len(df))])
     np.testing.assert_array_equal(res.pvalues[["planted", "other"]].to_numpy(), expect)

@@ -189,7 +189,7 @@ def test_tidy_has_coverage_and_a_note_for_every_nan():
 
 # ---- item 18: the default number of threads on every OS -------------------------------------------------
 def test_default_threads_without_sched_getaffinity(monkeypatch):
-    from resistscore.tl._kind import default_n_jobs
+    default_n_jobs = rs.get.default_n_jobs
 
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: 3)
@@ -231,7 +231,8 @@ def test_ucell_down_only_signature_is_one_minus_u_of_its_genes():
 
 def test_toy_single_cell_down_only_signatures_are_not_constant():
     adata = rs.ds.toy("sc")
-    res = rs.tl.score(adata, ["reduced_uptake", "apoptosis.pro_apoptotic"], pvalues=False, return_result=True)
+    rs.tl.score(adata, ["reduced_uptake", "apoptosis.pro_apoptotic"], pvalues=False)
+    res = rs.get.result(adata)
     assert res.method == "ucell"
     assert (res.scores.nunique() > 10).all()
 
@@ -378,7 +379,8 @@ def test_use_raw_follows_scanpy():
     adata.var_names = GENES
     adata.raw = adata.copy()
     adata.X = adata.X * 0 + np.arange(len(GENES))  # X no longer holds the expression
-    res = rs.tl.score(adata, SIGS, pvalues=False, use_raw=True, return_result=True)
+    assert rs.tl.score(adata, SIGS, pvalues=False, use_raw=True) is None
+    res = rs.get.result(adata)
     expected = rs.tl.score(_bulk(), SIGS, pvalues=False).scores
     np.testing.assert_array_equal(res.scores.to_numpy(), expected.to_numpy())
     with pytest.raises(rs.ResistScoreError, match="cannot be combined"):

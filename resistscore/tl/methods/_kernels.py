@@ -24,7 +24,7 @@ import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
-from resistscore.tl.methods._registry import GeneSetIndex
+from resistscore.tl.methods._base import GeneSetIndex
 
 __all__ = [
     "TIES",
@@ -438,8 +438,11 @@ def _kernel_dense(X, order, descending, ties, transform, param,
 
 
 def as_csr_block(X) -> sp.csr_matrix | np.ndarray:
-    """Return ``X`` as canonical CSR (float32/float64 data, int32 sorted indices, no stored zeros) or a
-    C-contiguous float64 array; the input is copied only when it is not canonical already."""
+    """Return ``X`` as canonical CSR.
+
+    (float32/float64 data, int32 sorted indices, no stored zeros) or a C-contiguous float64 array; the
+    input is copied only when it is not canonical already.
+    """
     if sp.issparse(X):
         ok = (
             X.format == "csr"
@@ -520,8 +523,7 @@ _local = threading.local()
 
 @contextmanager
 def workspace(store: dict):
-    """Within this block (in this thread), the kernels write their outputs into arrays kept in
-    ``store`` and reused from call to call, instead of new arrays.
+    """Within this block (in this thread), the kernels write their outputs into arrays kept in ``store`` and reused from call to call, instead of new arrays.
 
     For the engine's worker threads: allocating tens of MB per row chunk costs page faults that
     serialise the threads (up to 40 % of the run time at a million cells). The arrays returned by

@@ -26,8 +26,8 @@ import math
 import numpy as np
 
 from resistscore._validate import check_choice, check_int
-from resistscore.tl.methods._kernels import set_sums
-from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, register
+from resistscore.tl.methods._base import Citation, GeneSetIndex, GeneTerms, MethodInfo
+from resistscore.tl.methods._kernels import gather, set_sums
 
 __all__ = ["aucell"]
 
@@ -85,20 +85,38 @@ def aucell(X, sets: GeneSetIndex, *, auc_max_rank: int | None = None, ties: str 
     return score
 
 
-register(
-    MethodInfo(
-        name="aucell",
-        fn=aucell,
-        summary="Normalised area under the recovery curve within the top aucMaxRank genes (up minus down).",
-        reference="Aibar et al., Nat Methods 2017, doi:10.1038/nmeth.4463",
-        directional=True,
-        weighted=False,
-        single_sample=True,
-        sparse_aware=True,
-        defaults={"auc_max_rank": None, "ties": "expected"},
-        validated_against=(
-            "R AUCell definition (ties at random: exact expectation and a Monte-Carlo mean of R's draws; ties by "
-            "gene order: decoupler 2.2 aucell), hand-computed cases"
-        ),
-    )
+def contributions(t: GeneTerms) -> np.ndarray:
+    """Per-gene terms that add up to the score.
+
+    Each gene's share of the recovery area, over the set's maximal area (negative for a down-gene).
+    """
+    top = t.params.get("auc_max_rank") or max(2, math.ceil(0.05 * t.n_genes))
+    top = min(int(top), t.n_genes)
+    ties = t.params.get("ties", "expected")
+    f = gather(t.row, t.genes, transform="rank_recovery", descending=True, ties=ties, param=float(top))[0]
+    mk = np.minimum(t.set_size, top - 1)
+    return t.sign * f / (mk * top - mk * (mk + 1) / 2)
+
+
+INFO = MethodInfo(
+    name="aucell",
+    fn=aucell,
+    summary="Normalised area under the recovery curve within the top aucMaxRank genes (up minus down).",
+    citation=Citation(
+        "aucell",
+        "Aibar S, González-Blas CB, Moerman T, et al. SCENIC: single-cell regulatory network inference and "
+        "clustering. Nat Methods. 2017;14:1083-1086.",
+        "10.1038/nmeth.4463",
+        "Aibar et al., Nat Methods 2017",
+    ),
+    directional=True,
+    weighted=False,
+    single_sample=True,
+    sparse_aware=True,
+    defaults={"auc_max_rank": None, "ties": "expected"},
+    validated_against=(
+        "R AUCell definition (ties at random: exact expectation and a Monte-Carlo mean of R's draws; ties by "
+        "gene order: decoupler 2.2 aucell), hand-computed cases"
+    ),
+    contributions=contributions,
 )

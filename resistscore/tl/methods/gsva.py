@@ -54,9 +54,9 @@ from numba import njit
 from scipy.special import ndtr, pdtr
 
 from resistscore._errors import InputFormatError, ResistScoreError
+from resistscore._settings import default_n_jobs
 from resistscore._validate import check_choice, check_int, check_real
-from resistscore.tl._kind import default_n_jobs
-from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, check_dense_size, register, registry
+from resistscore.tl.methods._base import Citation, GeneSetIndex, MethodInfo, check_dense_size
 from resistscore.tl.methods.ssgsea import _check_sets, _combine, _virtual_sets
 
 __all__ = ["gsva_density", "score_gsva"]
@@ -491,23 +491,22 @@ def score_gsva(
     return _combine(es, up_slot, dn_slot)
 
 
-# (a second import of this file, e.g. by pytest --doctest-modules, must not register twice)
-INFO = (
-    registry["gsva"]
-    if "gsva" in registry
-    else register(
-        MethodInfo(
-            name="gsva",
-            fn=score_gsva,
-            summary="GSVA: per-gene kernel CDF over the cohort, then rank random walk (cohort-dependent), R-exact",
-            reference="Hänzelmann S, Castelo R, Guinney J. BMC Bioinformatics 2013;14:7. doi:10.1186/1471-2105-14-7",
-            directional=True,
-            weighted=False,
-            single_sample=False,
-            sparse_aware=False,
-            defaults={"kcdf": "gaussian", "tau": 1.0, "mx_diff": True, "abs_ranking": False},
-            nan_reason="none of its measured genes varies across the samples (GSVA drops constant genes, as R)",
-            validated_against="R GSVA 1.46.0 gsva(method='gsva', kcdf='Gaussian'/'Poisson'/'none'), |diff| < 1e-9",
-        )
-    )
+INFO = MethodInfo(
+    name="gsva",
+    fn=score_gsva,
+    summary="GSVA: per-gene kernel CDF over the cohort, then rank random walk (cohort-dependent), R-exact",
+    citation=Citation(
+        "gsva",
+        "Hänzelmann S, Castelo R, Guinney J. GSVA: gene set variation analysis for microarray and RNA-seq "
+        "data. BMC Bioinformatics. 2013;14:7.",
+        "10.1186/1471-2105-14-7",
+        "Hänzelmann et al., BMC Bioinformatics 2013",
+    ),
+    directional=True,
+    weighted=False,
+    single_sample=False,
+    sparse_aware=False,
+    defaults={"kcdf": "gaussian", "tau": 1.0, "mx_diff": True, "abs_ranking": False},
+    nan_reason="none of its measured genes varies across the samples (GSVA drops constant genes, as R)",
+    validated_against="R GSVA 1.46.0 gsva(method='gsva', kcdf='Gaussian'/'Poisson'/'none'), |diff| < 1e-9",
 )

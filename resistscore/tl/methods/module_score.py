@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from resistscore._errors import ResistScoreError
 from resistscore._validate import check_choice, check_int
 from resistscore.tl._chunks import column_sums
-from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, register
+from resistscore.tl.methods._base import Citation, GeneSetIndex, MethodInfo
 
 __all__ = ["control_matrix", "module_score"]
 
@@ -134,7 +134,7 @@ def module_score(
     random_state: int = 0,
     _controls: sp.csr_matrix | None = None,
 ) -> np.ndarray:
-    """Module score of every row of ``X`` for every set (see the module docstring).
+    """Compute the module score of every row of ``X`` for every set (see the module docstring).
 
     Parameters
     ----------
@@ -188,23 +188,27 @@ def module_score(
 
 
 def _prepare(means: np.ndarray, sets: GeneSetIndex, params: dict) -> dict:
-    """The engine's cohort-level step: control genes from the gene means of all samples."""
+    """Return the engine's cohort-level step: control genes from the gene means of all samples."""
     keys = ("mode", "ctrl_size", "n_bins", "random_state")
     return {"_controls": control_matrix(means, sets, **{k: params[k] for k in keys})}
 
 
-register(
-    MethodInfo(
-        name="module_score",
-        fn=module_score,
-        summary="Mean of the set minus mean of expression-bin-matched control genes (scanpy / Seurat modes).",
-        reference="Tirosh et al., Science 2016, doi:10.1126/science.aad0501; Satija et al., Nat Biotechnol 2015",
-        directional=True,
-        weighted=False,
-        single_sample=False,
-        sparse_aware=True,
-        defaults={"mode": "scanpy", "ctrl_size": None, "n_bins": None, "random_state": 0},
-        validated_against="scanpy.tl.score_genes (tested directly, 1e-10)",
-        prepare=_prepare,
-    )
+INFO = MethodInfo(
+    name="module_score",
+    fn=module_score,
+    summary="Mean of the set minus mean of expression-bin-matched control genes (scanpy / Seurat modes).",
+    citation=Citation(
+        "module_score",
+        "Tirosh I, Izar B, Prakadan SM, et al. Dissecting the multicellular ecosystem of metastatic melanoma "
+        "by single-cell RNA-seq. Science. 2016;352:189-196.",
+        "10.1126/science.aad0501",
+        "Tirosh et al., Science 2016 (as scanpy.tl.score_genes and Seurat's AddModuleScore)",
+    ),
+    directional=True,
+    weighted=False,
+    single_sample=False,
+    sparse_aware=True,
+    defaults={"mode": "scanpy", "ctrl_size": None, "n_bins": None, "random_state": 0},
+    validated_against="scanpy.tl.score_genes (tested directly, 1e-10)",
+    prepare=_prepare,
 )

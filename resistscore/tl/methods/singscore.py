@@ -23,8 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from resistscore._errors import ResistScoreError
+from resistscore.tl.methods._base import Citation, GeneSetIndex, GeneTerms, MethodInfo
 from resistscore.tl.methods._kernels import as_csr_block, set_sums
-from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, register
 
 __all__ = ["singscore"]
 
@@ -147,17 +147,34 @@ def singscore(
     return out
 
 
-register(
-    MethodInfo(
-        name="singscore",
-        fn=singscore,
-        summary="Normalised mean rank of the up-set minus that of the down-set (rank-based, single-sample).",
-        reference="Foroutan et al., BMC Bioinformatics 2018, doi:10.1186/s12859-018-2435-4",
-        directional=True,
-        weighted=False,
-        single_sample=True,
-        sparse_aware=True,
-        defaults={"stable_genes": None, "dispersion": True},
-        validated_against="R singscore definitions (simpleScore/stableScore), hand-computed cases",
-    )
+def contributions(t: GeneTerms) -> np.ndarray | None:
+    """Per-gene terms that add up to the score: a gene ``g`` of an up-set of ``k`` genes among ``n`` contributes ``((r_g - (k + 1) / 2) / (n - k) - 1 / 2) / k`` (minus that for a down-gene).
+
+    The stable-gene mode has no such breakdown (None).
+    """
+    if t.params.get("stable_genes") is not None:
+        return None
+    k = t.set_size
+    c = ((t.rank - (k + 1) / 2) / (t.n_genes - k) - 0.5) / k
+    return np.where(t.sign > 0, c, -c)
+
+
+INFO = MethodInfo(
+    name="singscore",
+    fn=singscore,
+    summary="Normalised mean rank of the up-set minus that of the down-set (rank-based, single-sample).",
+    citation=Citation(
+        "singscore",
+        "Foroutan M, Bhuva DD, Lyu R, Horan K, Cursons J, Davis MJ. Single sample scoring of molecular "
+        "phenotypes. BMC Bioinformatics. 2018;19:404.",
+        "10.1186/s12859-018-2435-4",
+        "Foroutan et al., BMC Bioinformatics 2018",
+    ),
+    directional=True,
+    weighted=False,
+    single_sample=True,
+    sparse_aware=True,
+    defaults={"stable_genes": None, "dispersion": True},
+    validated_against="R singscore definitions (simpleScore/stableScore), hand-computed cases",
+    contributions=contributions,
 )

@@ -1,4 +1,4 @@
-"""Single-sample GSEA (ssGSEA; Barbie et al., Nature 2009), exactly as R GSVA 1.46 computes it.
+r"""Single-sample GSEA (ssGSEA; Barbie et al., Nature 2009), exactly as R GSVA 1.46 computes it.
 
 For one sample, the ``n`` genes are ranked by expression. With ``r_g`` the (average, then
 truncated to an integer, as R GSVA does) ascending rank of gene ``g`` and ``o_g`` its ascending
@@ -9,8 +9,8 @@ R GSVA):
 
 .. math::
 
-    ES(S) = \\frac{\\sum_{g \\in S} r_g^{\\alpha} o_g}{\\sum_{g \\in S} r_g^{\\alpha}}
-          - \\frac{n(n+1)/2 - \\sum_{g \\in S} o_g}{n - k}
+    ES(S) = \frac{\sum_{g \in S} r_g^{\alpha} o_g}{\sum_{g \in S} r_g^{\alpha}}
+          - \frac{n(n+1)/2 - \sum_{g \in S} o_g}{n - k}
 
 with ``alpha = 0.25``. The raw score depends on the sample alone (``single_sample=True``).
 
@@ -39,7 +39,7 @@ from numba import njit
 
 from resistscore._errors import InputFormatError, ResistScoreError
 from resistscore._validate import check_real
-from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, register, registry
+from resistscore.tl.methods._base import Citation, GeneSetIndex, MethodInfo
 
 __all__ = ["score_ssgsea", "ssgsea_range_normalize"]
 
@@ -103,7 +103,7 @@ def _check_sets(sets: GeneSetIndex, n_genes: int) -> None:
 # --------------------------------------------------------------------------------------------
 @njit(cache=True, nogil=True, error_model="numpy")
 def _row_es(vals, order, stable, cols, n, set_ptr, set_idx, alpha, out):  # pragma: no cover - compiled
-    """ssGSEA ES of every virtual set for one row.
+    """SsGSEA ES of every virtual set for one row.
 
     ``vals`` are the stored values of the row at gene indices ``cols`` (ascending); genes not
     stored are zeros (a dense row stores every gene). ``order`` sorts ``vals`` ascending, ties in
@@ -184,7 +184,7 @@ def _ssgsea_csr(data, indices, indptr, order, n, set_ptr, set_idx, alpha):  # pr
 
 
 def _csr_scores(X: sp.csr_matrix, ptr, idx, alpha: float) -> np.ndarray:
-    """ssGSEA of CSR rows: values padded (with +inf) into blocks sorted by numpy's SIMD argsort."""
+    """SsGSEA of CSR rows: values padded (with +inf) into blocks sorted by numpy's SIMD argsort."""
     ns, n = X.shape
     data = X.data.astype(np.float64, copy=False)
     es = np.empty((ns, ptr.size - 1))
@@ -331,7 +331,7 @@ def score_ssgsea(
 def _score_ssgsea_engine(
     X: np.ndarray | sp.csr_matrix, sets: GeneSetIndex, *, alpha: float = 0.25, normalize: bool = False
 ) -> np.ndarray:
-    """The registered entry point: raw :func:`score_ssgsea` on one row chunk of ``rs.tl.score``.
+    """Return the registered entry point: raw :func:`score_ssgsea` on one row chunk of ``rs.tl.score``.
 
     The engine scores single-sample methods chunk by chunk, so the cohort-level range normalisation
     (``normalize=True``, R ``ssgsea.norm=TRUE``) is not applied here but once, on the complete
@@ -349,23 +349,22 @@ def _finalize(scores: np.ndarray, params: dict) -> np.ndarray:
     return ssgsea_range_normalize(scores) if params.get("normalize") else scores
 
 
-# (a second import of this file, e.g. by pytest --doctest-modules, must not register twice)
-INFO = (
-    registry["ssgsea"]
-    if "ssgsea" in registry
-    else register(
-        MethodInfo(
-            name="ssgsea",
-            fn=_score_ssgsea_engine,
-            summary="single-sample GSEA: rank-weighted random walk (area), R GSVA-exact",
-            reference="Barbie DA et al. Nature 2009;462:108-112. doi:10.1038/nature08460",
-            directional=True,
-            weighted=False,
-            single_sample=True,
-            sparse_aware=True,
-            defaults={"alpha": 0.25, "normalize": False},
-            validated_against="R GSVA 1.46.0 gsva(method='ssgsea', ssgsea.norm=TRUE/FALSE), |diff| < 1e-9",
-            finalize=_finalize,
-        )
-    )
+INFO = MethodInfo(
+    name="ssgsea",
+    fn=_score_ssgsea_engine,
+    summary="single-sample GSEA: rank-weighted random walk (area), R GSVA-exact",
+    citation=Citation(
+        "ssgsea",
+        "Barbie DA, Tamayo P, Boehm JS, et al. Systematic RNA interference reveals that oncogenic KRAS-driven "
+        "cancers require TBK1. Nature. 2009;462:108-112.",
+        "10.1038/nature08460",
+        "Barbie et al., Nature 2009",
+    ),
+    directional=True,
+    weighted=False,
+    single_sample=True,
+    sparse_aware=True,
+    defaults={"alpha": 0.25, "normalize": False},
+    validated_against="R GSVA 1.46.0 gsva(method='ssgsea', ssgsea.norm=TRUE/FALSE), |diff| < 1e-9",
+    finalize=_finalize,
 )

@@ -25,8 +25,8 @@ import numpy as np
 
 from resistscore._errors import ResistScoreError
 from resistscore._validate import check_int, check_real
-from resistscore.tl.methods._kernels import set_sums
-from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, register
+from resistscore.tl.methods._base import Citation, GeneSetIndex, GeneTerms, MethodInfo
+from resistscore.tl.methods._kernels import gather, set_sums
 
 __all__ = ["ucell"]
 
@@ -86,8 +86,11 @@ def ucell(
 
 
 def _constants(k, m):
-    """Per set: ``U = base - (R - kk) * inv`` with ``kk = k (k + 1) / 2`` and ``inv = 1 / (k m - kk)``
-    (``base = inv = 0`` for an empty set, ``inv = 0`` when ``k m = kk``: one gene with maxRank 1)."""
+    """Return the per-set constants of ``U = base - (R - kk) * inv``.
+
+    ``kk = k (k + 1) / 2`` and ``inv = 1 / (k m - kk)`` (``base = inv = 0`` for an empty set, ``inv = 0``
+    when ``k m = kk``: one gene with maxRank 1).
+    """
     kk = k * (k + 1) / 2
     den = k * m - kk
     base = (k > 0).astype(np.float64)
@@ -98,8 +101,10 @@ def _constants(k, m):
 
 @nb.njit(nogil=True, cache=True)
 def _finalize(up, dn, base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, w_neg, has_dn):
-    """UCell scores in place of ``up`` (no temporaries, branch-free inner loop):
-    ``max(0, U(up) - w_neg U(down))``, NaN for a set with neither up- nor down-genes."""
+    """UCell scores in place of ``up`` (no temporaries, branch-free inner loop).
+
+    ``max(0, U(up) - w_neg U(down))``, NaN for a set with neither up- nor down-genes.
+    """
     n_rows, n_sets = up.shape
     lo = np.where(has_dn, 0.0, -np.inf)
     nan_add = np.where((base_up + base_dn) > 0, 0.0, np.nan)
@@ -111,17 +116,36 @@ def _finalize(up, dn, base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, w_neg, has
     return up
 
 
-register(
-    MethodInfo(
-        name="ucell",
-        fn=ucell,
-        summary="Mann-Whitney U of the set's ranks within the top maxRank genes (rank-based, single-cell).",
-        reference="Andreatta & Carmona, Comput Struct Biotechnol J 2021, doi:10.1016/j.csbj.2021.06.043",
-        directional=True,
-        weighted=False,
-        single_sample=True,
-        sparse_aware=True,
-        defaults={"max_rank": 1500, "w_neg": 1.0},
-        validated_against="R UCell definition (u_stat), hand-computed cases; pyucell where maxRank <= n_genes",
-    )
+def contributions(t: GeneTerms) -> np.ndarray:
+    """Per-gene terms that add up to the score before the clip at 0.
+
+    A gene of capped rank ``r`` in a set of ``k`` genes contributes ``1 / k - (r - (k + 1) / 2) / (k
+    maxRank - k (k + 1) / 2)`` (times ``-w_neg`` for a down-gene).
+    """
+    m = float(min(t.params.get("max_rank", 1500), t.n_genes))
+    ties = t.params.get("ties", "average")
+    r = gather(t.row, t.genes, transform="rank_clip", descending=True, ties=ties, param=m)[0]
+    k = t.set_size
+    c = 1.0 / k - (r - (k + 1) / 2) / (k * m - k * (k + 1) / 2)
+    return np.where(t.sign > 0, c, -float(t.params.get("w_neg", 1.0)) * c)
+
+
+INFO = MethodInfo(
+    name="ucell",
+    fn=ucell,
+    summary="Mann-Whitney U of the set's ranks within the top maxRank genes (rank-based, single-cell).",
+    citation=Citation(
+        "ucell",
+        "Andreatta M, Carmona SJ. UCell: robust and scalable single-cell gene signature scoring. "
+        "Comput Struct Biotechnol J. 2021;19:3796-3798.",
+        "10.1016/j.csbj.2021.06.043",
+        "Andreatta & Carmona, Comput Struct Biotechnol J 2021",
+    ),
+    directional=True,
+    weighted=False,
+    single_sample=True,
+    sparse_aware=True,
+    defaults={"max_rank": 1500, "w_neg": 1.0},
+    validated_against="R UCell definition (u_stat), hand-computed cases; pyucell where maxRank <= n_genes",
+    contributions=contributions,
 )

@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from resistscore.tl.methods._base import GeneSetIndex, GeneTerms, MethodInfo
 from resistscore.tl.methods._kernels import as_csr_block, incidence, set_sums
-from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, register
+from resistscore.tl.methods.wmean import DECOUPLER
 
 __all__ = ["ulm"]
 
@@ -70,17 +71,33 @@ def ulm(X, sets: GeneSetIndex) -> np.ndarray:
 _EPS = np.finfo(np.float64).eps
 
 
-register(
-    MethodInfo(
-        name="ulm",
-        fn=ulm,
-        summary="t-value of the slope of expression on the signed weights over all genes (univariate linear model).",
-        reference="Badia-i-Mompel et al., Bioinform Adv 2022 (decoupler), doi:10.1093/bioadv/vbac016",
-        directional=True,
-        weighted=True,
-        single_sample=True,
-        sparse_aware=True,
-        defaults={},
-        validated_against="decoupler 2.2 ulm and statsmodels OLS (stored reference)",
-    )
+def contributions(t: GeneTerms) -> np.ndarray:
+    """Per-gene terms that add up to the t-value.
+
+    ``w_g (x_g - mean x)`` times the factor that turns the covariance of ``x`` and ``w`` into ``t``.
+    """
+    X, n = t.row, t.n_genes
+    sx = float(X.sum())
+    sxx = float(X.multiply(X).sum()) if sp.issparse(X) else float((X * X).sum())
+    w = t.sign * t.weight
+    sw, sww = w.sum(), (w * w).sum()
+    vx, vw = sxx - sx * sx / n, sww - sw * sw / n
+    cxw = float((w * t.value).sum()) - sx * sw / n
+    r = np.clip(cxw / np.sqrt(vx * vw), -1, 1)
+    factor = np.sqrt((n - 2) / ((1 - r) * (1 + r))) / np.sqrt(vx * vw)
+    return w * (t.value - sx / n) * factor
+
+
+INFO = MethodInfo(
+    name="ulm",
+    fn=ulm,
+    summary="t-value of the slope of expression on the signed weights over all genes (univariate linear model).",
+    citation=DECOUPLER,
+    directional=True,
+    weighted=True,
+    single_sample=True,
+    sparse_aware=True,
+    defaults={},
+    validated_against="decoupler 2.2 ulm and statsmodels OLS (stored reference)",
+    contributions=contributions,
 )

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from resistscore.tl.methods._base import Citation, GeneSetIndex, GeneTerms, MethodInfo
 from resistscore.tl.methods._kernels import set_sums
-from resistscore.tl.methods._registry import GeneSetIndex, MethodInfo, register
 
 __all__ = ["wmean"]
 
@@ -48,17 +48,30 @@ def wmean(X, sets: GeneSetIndex) -> np.ndarray:
         return (up - dn) / (inc.w_up + inc.w_dn)
 
 
-register(
-    MethodInfo(
-        name="wmean",
-        fn=wmean,
-        summary="Weighted mean of the signature genes' expression with signed weights.",
-        reference="Badia-i-Mompel et al., Bioinform Adv 2022 (decoupler), doi:10.1093/bioadv/vbac016",
-        directional=True,
-        weighted=True,
-        single_sample=True,
-        sparse_aware=True,
-        defaults={},
-        validated_against="decoupler 2.2 waggr(fun='wmean') (stored reference), hand-computed cases",
-    )
+def contributions(t: GeneTerms) -> np.ndarray:
+    """Per-gene terms that add up to the score: ``w_g x_g / sum |w|``."""
+    return t.sign * t.weight * t.value / t.weight.sum()
+
+
+#: decoupler, whose ``wmean`` and ``ulm`` these are
+DECOUPLER = Citation(
+    "decoupler",
+    "Badia-i-Mompel P, Vélez Santiago J, Braunger J, et al. decoupleR: ensemble of computational methods "
+    "to infer biological activities from omics data. Bioinform Adv. 2022;2:vbac016.",
+    "10.1093/bioadv/vbac016",
+    "Badia-i-Mompel et al., Bioinform Adv 2022 (decoupler)",
+)
+
+INFO = MethodInfo(
+    name="wmean",
+    fn=wmean,
+    summary="Weighted mean of the signature genes' expression with signed weights.",
+    citation=DECOUPLER,
+    directional=True,
+    weighted=True,
+    single_sample=True,
+    sparse_aware=True,
+    defaults={},
+    validated_against="decoupler 2.2 waggr(fun='wmean') (stored reference), hand-computed cases",
+    contributions=contributions,
 )

@@ -8,33 +8,30 @@ Single-cell data are analysed per biological replicate by default (see ``sample_
 
 from __future__ import annotations
 
-import importlib
-
 from resistscore._errors import SampleMismatchWarning
+from resistscore.tl.stats._confounders import adjust_scores, confounder_correlation
+from resistscore.tl.stats._confounders import pick_confounders as pick_confounders  # for rs.analyze
+from resistscore.tl.stats._groups import compare_groups
+from resistscore.tl.stats._models import fit_model
+from resistscore.tl.stats._pseudobulk import pseudobulk
+from resistscore.tl.stats._response import associate
+from resistscore.tl.stats._results import RocResult, StatsResult, SurvivalResult
+from resistscore.tl.stats._roc import roc
+from resistscore.tl.stats._samples import compare_samples
+from resistscore.tl.stats._survival import survival
 
-#: where each function and result class lives; loaded on first use (statsmodels and scipy.stats take
-#: ~2 s to import, and scoring needs neither)
-_WHERE = {
-    "RocResult": "_results",
-    "StatsResult": "_results",
-    "SurvivalResult": "_results",
-    "associate": "_response",
-    "compare_groups": "_groups",
-    "compare_samples": "_samples",
-    "fit_model": "_models",
-    "pseudobulk": "_pseudobulk",
-    "roc": "_roc",
-    "survival": "_survival",
-}
-
-__all__ = ["SampleMismatchWarning", *_WHERE]
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        return getattr(importlib.import_module(f"resistscore.tl.stats.{_WHERE[name]}"), name)
-    raise AttributeError(f"module 'resistscore.tl.stats' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})
+__all__ = [
+    "RocResult",
+    "SampleMismatchWarning",
+    "StatsResult",
+    "SurvivalResult",
+    "adjust_scores",
+    "associate",
+    "compare_groups",
+    "compare_samples",
+    "confounder_correlation",
+    "fit_model",
+    "pseudobulk",
+    "roc",
+    "survival",
+]

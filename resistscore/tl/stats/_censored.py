@@ -89,7 +89,8 @@ def _limit(spec, meta: pd.DataFrame, name: str, which: str) -> tuple[pd.Series |
 
 def censoring_of(y: pd.Series, meta: pd.DataFrame, name: str, limits, detect: bool) -> Censoring:
     """The censoring of response ``y`` (indexed like ``meta``) from stated ``limits`` ``(low, high)``
-    and, when ``detect``, from values piled at its extremes (see the module docstring)."""
+    and, when ``detect``, from values piled at its extremes (see the module docstring).
+    """
     from resistscore._errors import StatisticsError
 
     if limits is None:
@@ -139,7 +140,8 @@ def censoring_of(y: pd.Series, meta: pd.DataFrame, name: str, limits, detect: bo
 
 def coarsen(y: np.ndarray, side: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Values for a rank test: every value at or beyond the least extreme limit of a side is set to
-    that limit (all tied). Returns ``(values, low, high)``; ``low >= high`` means no order is left."""
+    that limit (all tied). Returns ``(values, low, high)``; ``low >= high`` means no order is left.
+    """
     y = np.asarray(y, dtype=float).copy()
     low = float(y[side < 0].max()) if (side < 0).any() else -np.inf
     high = float(y[side > 0].min()) if (side > 0).any() else np.inf
@@ -151,7 +153,8 @@ def coarsen(y: np.ndarray, side: np.ndarray) -> tuple[np.ndarray, float, float]:
 @dataclass
 class TobitFit:
     """Censored normal regression ``y ~ N(X beta, sigma^2)``; ``cov`` is the covariance of
-    ``(beta, log sigma)`` (the inverse observed information, as survreg's ``vcov``)."""
+    ``(beta, log sigma)`` (the inverse observed information, as survreg's ``vcov``).
+    """
 
     params: np.ndarray
     sigma: float
@@ -203,7 +206,8 @@ def _terms(theta, X, y, side):
 
 def tobit(y, X, side, max_iter: int = 200) -> TobitFit:
     """Maximum-likelihood censored normal regression of ``y`` on ``X`` (with its intercept column);
-    ``side``: -1 left-censored at ``y``, +1 right-censored at ``y``, 0 exact."""
+    ``side``: -1 left-censored at ``y``, +1 right-censored at ``y``, 0 exact.
+    """
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
     side = np.asarray(side)

@@ -13,6 +13,7 @@ from scipy import stats
 
 from resistscore._errors import StatisticsError
 from resistscore._validate import check_choice, check_probability
+from resistscore.tl.stats._confounders import mark_adjusted, with_adjustment
 from resistscore.tl.stats._effects import (
     eta_squared_ci,
     fisher_z_ci,
@@ -21,43 +22,12 @@ from resistscore.tl.stats._effects import (
     ncp_ci_t,
 )
 from resistscore.tl.stats._input import prepare
-from resistscore.tl.stats._results import StatsResult, bh_fdr
+from resistscore.tl.stats._models import _group_model
+from resistscore.tl.stats._results import COMPARE_COLUMNS, StatsResult, bh_fdr, group_levels
 
 __all__ = ["COMPARE_COLUMNS", "compare_groups"]
 
-#: Fixed columns of :func:`compare_groups` tables.
-COMPARE_COLUMNS = [
-    "signature",
-    "test",
-    "group1",
-    "group2",
-    "n1",
-    "n2",
-    "mean1",
-    "mean2",
-    "estimate",
-    "estimate_type",
-    "estimate_ci_low",
-    "estimate_ci_high",
-    "statistic",
-    "df",
-    "effect",
-    "effect_type",
-    "ci_low",
-    "ci_high",
-    "pvalue",
-    "fdr",
-    "note",
-]
-
 _TESTS = ("welch", "mannwhitney", "anova", "kruskal")
-
-
-def _levels(values: pd.Series) -> list[str]:
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        present = set(values.dropna().astype(str))
-        return [str(c) for c in values.cat.categories if str(c) in present]
-    return sorted(values.dropna().astype(str).unique())
 
 
 def _empty_row(signature: str, test: str, g1: str, g2: str | None) -> dict[str, Any]:
@@ -246,6 +216,7 @@ def compare_groups(
     sample_key: str | None = None,
     unit: str = "sample",
     model: str | None = None,
+    adjust: Any = None,
     level: float = 0.95,
 ) -> StatsResult:
     """Compare signature scores between groups of samples, with effect sizes and BH FDR.
@@ -256,7 +227,9 @@ def compare_groups(
     level is compared with ``reference`` (or all pairs when no reference is given). With
     ``paired_by`` (e.g. patient, for pre/post designs) the paired t test or Wilcoxon signed-rank
     test is used. With ``covariates`` an OLS model ``score ~ C(group) + covariates`` gives the
-    adjusted difference (see :func:`fit_model`).
+    adjusted difference (see :func:`fit_model`). With ``adjust`` the confounder scores (e.g.
+    ``adjust="proliferation"``) enter that model as covariates, so a difference carried by proliferation
+    or by stromal / immune content is not reported as a mechanism's.
 
     Single-cell data are tested at the level of the biological replicate: scores are averaged per
     ``sample_key`` (a pseudobulk of scores). ``model="mixed"`` keeps cells and fits a linear mixed
@@ -289,6 +262,13 @@ def compare_groups(
         ``"sample"`` (default) or ``"cell"``.
     model
         ``None`` or ``"mixed"`` (random intercept per ``sample_key``; needs ``sample_key``).
+    adjust
+        Confounder(s) to adjust for: id(s) of confounder scores among ``scores`` (``"proliferation"``
+        is short for ``confounder.proliferation``; ``True``: every ``confounder.*`` column), or the
+        confounder scores themselves (a samples x confounders DataFrame or the ScoreResult of
+        ``rs.tl.score(adata, rs.sig.confounders())``). Their scores are numeric covariates of the OLS
+        (or mixed) model, averaged per sample with ``sample_key``; the confounders are not tested
+        themselves. Recorded in ``params["adjust"]`` and the table's ``adjusted_for`` column.
     level
         Confidence level of the intervals.
 
@@ -297,7 +277,7 @@ def compare_groups(
     StatsResult
         ``.table`` has the columns ``signature, test, group1, group2, n1, n2, mean1, mean2, estimate,
         estimate_type, estimate_ci_low, estimate_ci_high, statistic, df, effect, effect_type, ci_low,
-        ci_high, pvalue, fdr, note``. Differences are ``group1 - group2``. ``estimate`` is in score
+        ci_high, pvalue, fdr, adjusted_for, note``. Differences are ``group1 - group2``. ``estimate`` is in score
         units (mean difference with Welch CI, Hodges-Lehmann shift, paired mean difference, or the
         adjusted OLS / mixed-model coefficient); ``effect`` is standardised (``hedges_g``,
         ``rank_biserial``, ``hedges_g_z``, ``matched_rank_biserial``, ``eta_squared``,
@@ -335,11 +315,19 @@ def compare_groups(
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates or [])
+    metadata, covariates, signatures, adjusted = with_adjustment(
+        scores,
+        metadata,
+        adjust,
+        covariates=covariates,
+        signatures=signatures,
+        sample_key=sample_key,
+        unit=unit,
+        keep_cells=model == "mixed",
+    )
     if covariates or model == "mixed":
-        _check_model_test(test, paired_by)
-        from resistscore.tl.stats._models import _group_model
-
-        return _group_model(
+        _check_model_test(test, paired_by, adjusted)
+        res = _group_model(
             scores,
             metadata,
             group=group,
@@ -352,6 +340,9 @@ def compare_groups(
             model=model,
             level=level,
         )
+        mark_adjusted(res.table, adjusted)
+        res.params["adjust"] = adjusted
+        return res
 
     cols = [group] + ([paired_by] if paired_by else [])
     df, meta, info = prepare(
@@ -367,7 +358,7 @@ def compare_groups(
         caller="compare_groups",
     )
     df, meta, g = _select_groups(df, meta, group, groups)
-    labels = _levels(g)
+    labels = group_levels(g)
     gs = g.astype(str).where(g.notna())
     reference = _check_levels(labels, gs, group, reference)
     if paired_by is not None:
@@ -389,11 +380,12 @@ def compare_groups(
         "level": level,
         **info,
     }
-    return StatsResult("compare_groups", table, params)
+    mark_adjusted(table, [])
+    return StatsResult("compare_groups", table, {**params, "adjust": []})
 
 
-def _check_model_test(test: str, paired_by: str | None) -> None:
-    """Covariates or a mixed model: a linear model, which neither pairs nor ranks."""
+def _check_model_test(test: str, paired_by: str | None, adjusted: Sequence[str] = ()) -> None:
+    """Covariates, confounders or a mixed model: a linear model, which neither pairs nor ranks."""
     if paired_by is not None:
         raise StatisticsError(
             "`paired_by` cannot be combined with `covariates` or `model='mixed'`; add the pairing "
@@ -401,14 +393,15 @@ def _check_model_test(test: str, paired_by: str | None) -> None:
         )
     if test not in ("welch", "anova"):
         raise StatisticsError(
-            f"test={test!r} cannot adjust for covariates or use a mixed model; use test='welch' (linear model)."
+            f"test={test!r} cannot adjust for covariates{' or confounders' if adjusted else ''} or use a mixed "
+            "model; use test='welch' (linear model)."
         )
 
 
 def _select_groups(
     df: pd.DataFrame, meta: pd.DataFrame, group: str, groups: Sequence[Any] | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    """The rows of the levels in ``groups`` (all rows when ``None``) and their group labels."""
+    """Return the rows of the levels in ``groups`` (all rows when ``None``) and their group labels."""
     g = meta[group]
     if groups is None:
         return df, meta, g
@@ -445,7 +438,7 @@ def _check_levels(labels: list[str], gs: pd.Series, group: str, reference: Any) 
 
 
 def _values(s: pd.Series, gs: pd.Series, labels: Sequence[str]) -> list[np.ndarray]:
-    """The non-missing scores of each group of ``labels``."""
+    """Return the non-missing scores of each group of ``labels``."""
     return [s[(gs == lab) & s.notna()].to_numpy() for lab in labels]
 
 
@@ -496,7 +489,7 @@ def _paired_rows(
 
 
 def _compare_table(rows: list[dict[str, Any]], df: pd.DataFrame) -> pd.DataFrame:
-    """The rows as the table of :func:`compare_groups`: BH FDR per contrast, unreported signatures noted."""
+    """Return the rows as the table of :func:`compare_groups`: BH FDR per contrast, unreported signatures noted."""
     table = pd.DataFrame(rows, columns=COMPARE_COLUMNS)
     for _, idx in table.groupby(["group1", "group2"], dropna=False).groups.items():
         table.loc[idx, "fdr"] = bh_fdr(table.loc[idx, "pvalue"])

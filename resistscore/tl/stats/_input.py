@@ -8,21 +8,21 @@ biological replicate unless the user explicitly asks for cells as replicates.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from resistscore._errors import CellsAsReplicatesWarning, SampleMismatchWarning, StatisticsError
+from resistscore import get
+from resistscore._errors import CellsAsReplicatesWarning, SampleMismatchWarning, StatisticsError, warn
+from resistscore._kind import SC_OBS_MARKERS, has_cell_annotations
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice
-from resistscore.tl._kind import SC_OBS_MARKERS, has_cell_annotations
 
 __all__: list[str] = []
 
-SCORES_KEY = "resistscore_scores"
+SCORES_KEY = get.OBSM_SCORES
 
 #: obs columns that conventionally identify the biological replicate in single-cell data.
 _SAMPLE_KEY_CANDIDATES = (
@@ -82,7 +82,7 @@ def _as_score_frame(scores: Any) -> pd.DataFrame:
             )
         df = scores.obsm[SCORES_KEY]
         if not isinstance(df, pd.DataFrame):
-            names = (scores.uns.get("resistscore", {}) or {}).get("signatures")
+            names = (scores.uns.get(get.DEFAULT_KEY, {}) or {}).get("signatures")
             df = pd.DataFrame(np.asarray(df), index=scores.obs_names, columns=names)
         df = df.copy()
         df.index = pd.Index(scores.obs_names.astype(str))
@@ -160,13 +160,13 @@ def _cells_evidence(scores: Any, meta: pd.DataFrame) -> str:
 
     Evidence, from any input type: the scores were made from single-cell data (``ScoreResult.data_kind``
     or ``uns["resistscore"]["data_kind"]``); the AnnData or the metadata carry cell annotations (QC
-    metrics, clusters, an embedding, barcodes: :func:`resistscore.tl._kind.has_cell_annotations`); or a
+    metrics, clusters, an embedding, barcodes: :func:`resistscore._kind.has_cell_annotations`); or a
     replicate-like column (sample, donor, patient ...) has on average at least
     :data:`MIN_ROWS_PER_REPLICATE` rows per level.
     """
     kind = getattr(scores, "data_kind", "")
     if is_anndata(scores):
-        kind = ((scores.uns.get("resistscore") or {}).get("data_kind")) or ""
+        kind = ((scores.uns.get(get.DEFAULT_KEY) or {}).get("data_kind")) or ""
         if has_cell_annotations(scores.obs, scores.uns, scores.obsm):
             return "the AnnData carries cell annotations (QC metrics, clusters or an embedding)"
     if kind == "single_cell":
@@ -290,11 +290,10 @@ def prepare(
         )
     n_drop = len(df.index) - len(common)
     if n_drop:
-        warnings.warn(
+        warn(
             f"{n_drop} of {len(df.index)} scored samples have no metadata and were left out "
             f"(e.g. {df.index.difference(common)[:3].tolist()}).",
             SampleMismatchWarning,
-            stacklevel=3,
         )
     df = df.loc[common]
     meta = meta.loc[common]
@@ -319,11 +318,10 @@ def prepare(
             )
 
     if unit == "cell":
-        warnings.warn(
+        warn(
             "cells are used as independent replicates (unit='cell'): p-values ignore that cells of one sample "
             "are correlated and are far too small; prefer the default unit='sample' or model='mixed'.",
             CellsAsReplicatesWarning,
-            stacklevel=3,
         )
         return df, meta, info
     if sample_key is None:

@@ -19,7 +19,7 @@ from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_probability
 from resistscore.tl.stats._input import prepare, require_columns
 from resistscore.tl.stats._lmm import fit_random_intercept
-from resistscore.tl.stats._results import StatsResult, bh_fdr
+from resistscore.tl.stats._results import COMPARE_COLUMNS, StatsResult, bh_fdr, group_levels
 
 __all__ = ["MODEL_COLUMNS", "fit_model"]
 
@@ -91,7 +91,8 @@ def _fit_one(
 
 def _fit_mixed(formula: str, data: pd.DataFrame, groups_col: str, key: str):
     """Random intercept per ``groups_col`` by profiled REML (:mod:`._lmm`, as lme4). A boundary fit is
-    reported with a note; a fit that fails is replaced by OLS of the replicate means (pseudobulk)."""
+    reported with a note; a fit that fails is replaced by OLS of the replicate means (pseudobulk).
+    """
     y, X = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="drop")
     groups = data.loc[X.index, groups_col].to_numpy()
     n_groups = len(pd.unique(groups))
@@ -378,8 +379,6 @@ def _group_model(
     scores, metadata, *, group, reference, groups, covariates, signatures, sample_key, unit, model, level
 ) -> StatsResult:
     """``compare_groups`` with covariates or a mixed model: OLS / random-intercept REML, in the compare_groups layout."""
-    from resistscore.tl.stats._groups import COMPARE_COLUMNS, _levels
-
     if model == "mixed" and sample_key is None:
         raise StatisticsError(
             "`model='mixed'` needs `sample_key=` the column of the replicate (patient) for the random intercept."
@@ -400,7 +399,7 @@ def _group_model(
     if groups is not None:
         keep = g.astype(str).isin([str(x) for x in groups])
         df, meta, g = df[keep], meta[keep], g[keep]
-    labels = _levels(g)
+    labels = group_levels(g)
     if len(labels) < 2:
         raise StatisticsError(
             f"column {group!r} has {len(labels)} level(s); at least 2 groups are needed to compare."

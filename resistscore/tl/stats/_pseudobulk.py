@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from resistscore._errors import ResistScoreWarning, StatisticsError
+from resistscore._errors import ResistScoreWarning, StatisticsError, warn
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int
 from resistscore.tl.stats._input import SCORES_KEY, require_columns
@@ -106,10 +105,9 @@ def pseudobulk(
         out.obsm[SCORES_KEY] = sc.groupby(level=0, sort=True).mean().reindex(levels).set_axis(out.obs_names)
     keep = counts >= min_cells
     if not keep.all():
-        warnings.warn(
+        warn(
             f"{int((~keep).sum())} sample(s) with fewer than {min_cells} cells were dropped: {levels[~keep][:5].tolist()}.",
             ResistScoreWarning,
-            stacklevel=2,
         )
         out = out[keep].copy()
     return out

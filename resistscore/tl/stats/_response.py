@@ -15,6 +15,7 @@ from resistscore._errors import StatisticsError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_probability
 from resistscore.tl.stats._censored import censoring_of, coarsen, tobit_slope
+from resistscore.tl.stats._confounders import mark_adjusted, with_adjustment
 from resistscore.tl.stats._effects import fisher_z_ci
 from resistscore.tl.stats._input import prepare, require_columns
 from resistscore.tl.stats._results import AssociationResult, bh_fdr
@@ -39,6 +40,7 @@ ASSOC_COLUMNS = [
     "n_censored_high",
     "bound_low",
     "bound_high",
+    "adjusted_for",
     "note",
 ]
 
@@ -175,6 +177,7 @@ def associate(
     min_samples: int = 5,
     limits=None,
     detect_limits: bool = True,
+    adjust: Any = None,
 ) -> AssociationResult:
     """Associate scores with a continuous drug response (IC50, AUC, GI50, ...).
 
@@ -182,7 +185,9 @@ def associate(
     with ``covariates`` (e.g. tissue) the partial Spearman correlation on ranks. ``"pearson"`` is the
     (partial) Pearson r. ``"regression"`` fits the OLS ``response ~ score + covariates`` and reports
     the slope of the score. Each response is analysed separately; samples with a missing score,
-    response or covariate are left out pairwise.
+    response or covariate are left out pairwise. ``adjust`` adds confounder scores (proliferation,
+    stromal / immune content) as numeric covariates: the partial Spearman correlation then removes the
+    part of the association that runs through them.
 
     **Censored responses.** Values at the limits of the tested range (a GI50 capped at the highest
     tested concentration) are bounds, not measurements. They are recognised from ``limits`` and, with
@@ -225,13 +230,20 @@ def associate(
     detect_limits
         Also take a response's smallest (largest) value as its low (high) limit when at least
         ``max(3, 5 %)`` of the samples share it exactly (a side with a stated limit is not detected).
+    adjust
+        Confounder(s) to adjust for: id(s) of confounder scores among ``scores`` (``"proliferation"``
+        is short for ``confounder.proliferation``; ``True``: every ``confounder.*`` column), or the
+        confounder scores themselves (a samples x confounders DataFrame or the ScoreResult of
+        ``rs.tl.score(adata, rs.sig.confounders())``). They are covariates as above (ranked for
+        Spearman: the partial correlation of the rank residuals); the confounders are not analysed
+        themselves. Recorded in ``params["adjust"]`` and the table's ``adjusted_for`` column.
 
     Returns
     -------
     AssociationResult
         ``.table`` has the columns ``signature, response, method, n, statistic, df, effect,
         effect_type, ci_low, ci_high, pvalue, fdr, n_censored_low, n_censored_high, bound_low,
-        bound_high, note``. ``effect`` is ``rho`` / ``r`` (``statistic`` is its t value on ``df``
+        bound_high, adjusted_for, note``. ``effect`` is ``rho`` / ``r`` (``statistic`` is its t value on ``df``
         degrees of freedom), the regression ``slope`` (``statistic`` = t; for ``"tobit"`` the Wald z).
         ``fdr`` is the Benjamini-Hochberg adjustment across signatures within each response.
         ``.censoring`` has one row per analysed sample and response: ``sample, response, value``
@@ -262,6 +274,16 @@ def associate(
         base = scores.obs.copy()
         base.index = pd.Index(scores.obs_names.astype(str))
     resp = _response_frame(response, base)
+    base, covariates, signatures, adjusted = _with_confounders(
+        scores,
+        base,
+        resp,
+        adjust,
+        covariates=covariates,
+        signatures=signatures,
+        sample_key=sample_key,
+        unit=unit,
+    )
     _check_metadata_columns(base, resp, covariates, sample_key)
     meta = _join_response(base, resp)
     per_response = _limits_by_response(limits, list(resp.columns))
@@ -293,9 +315,11 @@ def associate(
             cov = meta.loc[ok, covariates] if covariates else None
             rows.append(_one(sig, rname, x, y, cov, method, level, min_samples, cens.side[ok].to_numpy()))
     table = _association_table(rows, df)
+    mark_adjusted(table, adjusted)
     params = {
         "method": method,
         "covariates": covariates,
+        "adjust": adjusted,
         "level": level,
         "min_samples": min_samples,
         "detect_limits": bool(detect_limits),
@@ -310,7 +334,7 @@ def associate(
 
 
 def _response_frame(response: Any, base: pd.DataFrame | None) -> pd.DataFrame:
-    """The responses as a samples x responses table of numbers (text sample names, unique)."""
+    """Return the responses as a samples x responses table of numbers (text sample names, unique)."""
     if isinstance(response, (str, list, tuple)):
         names = [response] if isinstance(response, str) else list(response)
         if base is None:
@@ -341,10 +365,28 @@ def _response_frame(response: Any, base: pd.DataFrame | None) -> pd.DataFrame:
     return resp
 
 
+def _with_confounders(
+    scores: Any, base: pd.DataFrame | None, resp: pd.DataFrame, adjust: Any, **kwargs: Any
+) -> tuple[pd.DataFrame | None, list[str], Any, list[str]]:
+    """Return the metadata with the confounder scores of ``adjust`` as covariates, and their names.
+
+    Returns ``(base, covariates, signatures, adjusted)``; unchanged (``adjusted`` empty) without ``adjust``.
+    """
+    if adjust is None or adjust is False:
+        return base, kwargs["covariates"], kwargs["signatures"], []
+    base, covariates, signatures, adjusted = with_adjustment(scores, base, adjust, **kwargs)
+    clash = [c for c in adjusted if c in resp.columns]
+    if clash:
+        raise StatisticsError(
+            f"confounder(s) {clash} are both a response and in `adjust`; rename the response."
+        )
+    return base, covariates, signatures, adjusted
+
+
 def _check_metadata_columns(
     base: pd.DataFrame | None, resp: pd.DataFrame, covariates: list[str], sample_key: str | None
 ) -> None:
-    """The covariates and the sample key are columns of the metadata, and no covariate is a response."""
+    """Check that the covariates and the sample key are columns of the metadata, and no covariate is a response."""
     if covariates:
         if base is None:
             raise StatisticsError(
@@ -363,7 +405,7 @@ def _check_metadata_columns(
 
 
 def _join_response(base: pd.DataFrame | None, resp: pd.DataFrame) -> pd.DataFrame:
-    """The metadata with the responses (the responses win over metadata columns of the same name)."""
+    """Return the metadata with the responses (the responses win over metadata columns of the same name)."""
     if base is None:
         return resp
     other = base.drop(columns=[c for c in base.columns if c in resp.columns])
@@ -372,7 +414,7 @@ def _join_response(base: pd.DataFrame | None, resp: pd.DataFrame) -> pd.DataFram
 
 
 def _association_table(rows: list[dict], df: pd.DataFrame) -> pd.DataFrame:
-    """The rows as the table of :func:`associate`: BH FDR per response, unreported signatures noted."""
+    """Return the rows as the table of :func:`associate`: BH FDR per response, unreported signatures noted."""
     table = pd.DataFrame(rows, columns=ASSOC_COLUMNS)
     for _, idx in table.groupby("response").groups.items():
         table.loc[idx, "fdr"] = bh_fdr(table.loc[idx, "pvalue"])

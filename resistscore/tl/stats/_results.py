@@ -8,10 +8,52 @@ from typing import Any
 
 import pandas as pd
 
-from resistscore._atomic import atomic_write
+from resistscore import io
 from resistscore.tl._null import bh_fdr
 
-__all__ = ["AssociationResult", "RocResult", "StatsResult", "SurvivalResult", "bh_fdr"]
+__all__ = [
+    "COMPARE_COLUMNS",
+    "AssociationResult",
+    "RocResult",
+    "StatsResult",
+    "SurvivalResult",
+    "bh_fdr",
+    "group_levels",
+]
+
+#: Fixed columns of :func:`compare_groups` tables.
+COMPARE_COLUMNS = [
+    "signature",
+    "test",
+    "group1",
+    "group2",
+    "n1",
+    "n2",
+    "mean1",
+    "mean2",
+    "estimate",
+    "estimate_type",
+    "estimate_ci_low",
+    "estimate_ci_high",
+    "statistic",
+    "df",
+    "effect",
+    "effect_type",
+    "ci_low",
+    "ci_high",
+    "pvalue",
+    "fdr",
+    "adjusted_for",
+    "note",
+]
+
+
+def group_levels(values: pd.Series) -> list[str]:
+    """Return the groups present in ``values``: in category order for a categorical, else sorted as text."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        present = set(values.dropna().astype(str))
+        return [str(c) for c in values.cat.categories if str(c) in present]
+    return sorted(values.dropna().astype(str).unique())
 
 
 class StatsResult:
@@ -41,11 +83,18 @@ class StatsResult:
         return self.table[self.table[column] < alpha]
 
     def to_csv(self, path: str | os.PathLike[str], sep: str | None = None) -> None:
-        """Write :attr:`table` atomically (tab-separated for ``.tsv``/``.txt``, comma otherwise)."""
-        if sep is None:
-            sep = "\t" if str(path).endswith((".tsv", ".txt", ".tab")) else ","
-        with atomic_write(path) as fh:
-            self.table.to_csv(fh, sep=sep, index=False)
+        """Write :attr:`table` atomically as text (tab-separated for ``.tsv``/``.txt``, comma otherwise).
+
+        Text that a spreadsheet would run as a formula is neutralised; ``.gz`` compresses. An Excel name (``.xlsx``) is refused: use :meth:`to_excel`.
+        """
+        io.write_table(self.table, path, index=False, sep=sep)
+
+    def to_excel(self, path: str | os.PathLike[str]) -> None:
+        """Write :attr:`table` atomically as an Excel workbook (``.xlsx``; one sheet named after :attr:`kind`).
+
+        Text that a spreadsheet would run as a formula is neutralised.
+        """
+        io.write_workbook({self.kind: self.table}, path, index=False)
 
     def _header(self) -> str:
         shown = {k: v for k, v in self.params.items() if not isinstance(v, (list, dict, tuple)) or len(v) < 6}

@@ -11,6 +11,7 @@ import pandas as pd
 
 from resistscore._errors import StatisticsError
 from resistscore._validate import check_choice, check_probability
+from resistscore.tl.stats._confounders import mark_adjusted, with_adjustment
 from resistscore.tl.stats._input import prepare
 from resistscore.tl.stats._results import SurvivalResult, bh_fdr
 
@@ -35,6 +36,7 @@ SURVIVAL_COLUMNS = [
     "logrank_statistic",
     "logrank_pvalue",
     "logrank_fdr",
+    "adjusted_for",
     "note",
 ]
 KM_COLUMNS = ["signature", "group", "time", "n_at_risk", "n_events", "survival", "ci_low", "ci_high"]
@@ -104,6 +106,7 @@ def survival(
     sample_key: str | None = None,
     unit: str = "sample",
     level: float = 0.95,
+    adjust: Any = None,
 ) -> SurvivalResult:
     """Survival analysis of each score: Cox proportional hazards, Kaplan-Meier curves and log-rank test.
 
@@ -138,13 +141,19 @@ def survival(
         ``"sample"`` (default) or ``"cell"``.
     level
         Confidence level.
+    adjust
+        Confounder(s) to adjust the Cox model for: id(s) of confounder scores among ``scores``
+        (``"proliferation"`` is short for ``confounder.proliferation``; ``True``: every ``confounder.*``
+        column), or the confounder scores (a samples x confounders DataFrame or a ScoreResult). They
+        are numeric covariates of the Cox model only; the Kaplan-Meier split and the log-rank test stay
+        unadjusted. Recorded in ``params["adjust"]`` and the table's ``adjusted_for`` column.
 
     Returns
     -------
     SurvivalResult
         ``.table`` has the columns ``signature, n, n_events, effect, effect_type, ci_low, ci_high,
         statistic, pvalue, fdr, n_high, n_low, median_high, median_low, logrank_statistic,
-        logrank_pvalue, logrank_fdr, note``: ``effect`` is the hazard ratio (``effect_type``
+        logrank_pvalue, logrank_fdr, adjusted_for, note``: ``effect`` is the hazard ratio (``effect_type``
         ``hazard_ratio_per_sd`` or ``hazard_ratio_per_unit``), ``statistic`` its Wald z, ``fdr`` and
         ``logrank_fdr`` Benjamini-Hochberg across signatures. ``.km`` holds the Kaplan-Meier curves
         (``signature, group, time, n_at_risk, n_events, survival, ci_low, ci_high``).
@@ -172,6 +181,15 @@ def survival(
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates or [])
+    metadata, covariates, signatures, adjusted = with_adjustment(
+        scores,
+        metadata,
+        adjust,
+        covariates=covariates,
+        signatures=signatures,
+        sample_key=sample_key,
+        unit=unit,
+    )
     df, meta, info = prepare(
         scores,
         metadata,
@@ -196,10 +214,12 @@ def survival(
         kms.extend(curves)
     table = _survival_table(rows)
     km = pd.concat(kms, ignore_index=True) if kms else pd.DataFrame(columns=KM_COLUMNS)
+    mark_adjusted(table, adjusted)
     params = {
         "time": time,
         "event": event,
         "covariates": covariates,
+        "adjust": adjusted,
         "split": split,
         "per": per,
         "level": level,
@@ -209,7 +229,7 @@ def survival(
 
 
 def _split_quantile(split: str | float) -> float:
-    """The quantile of the high/low split: 0.5 for ``"median"``, else ``split`` (a probability)."""
+    """Return the quantile of the high/low split: 0.5 for ``"median"``, else ``split`` (a probability)."""
     if isinstance(split, str):
         check_choice("split", split, ("median",))
         return 0.5
@@ -217,7 +237,7 @@ def _split_quantile(split: str | float) -> float:
 
 
 def _follow_up_times(t_all: pd.Series, time: str) -> pd.Series:
-    """The follow-up times, checked: non-negative numbers."""
+    """Return the follow-up times, checked: non-negative numbers."""
     if (
         not pd.api.types.is_numeric_dtype(t_all)
         or pd.api.types.is_bool_dtype(t_all)
@@ -241,7 +261,7 @@ def _signature_row(
     q: float,
     level: float,
 ) -> tuple[dict[str, Any], list[pd.DataFrame]]:
-    """The row of one signature (Cox model, log-rank test of high vs low) and its Kaplan-Meier curves."""
+    """Return the row of one signature (Cox model, log-rank test of high vs low) and its Kaplan-Meier curves."""
     row = dict.fromkeys(SURVIVAL_COLUMNS, np.nan)
     row.update(signature=sig, effect_type=f"hazard_ratio_per_{per}", note="")
     row.update(n=len(s), n_events=int(e.sum()))
@@ -306,7 +326,7 @@ def _high_low(
 
 
 def _survival_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The rows as the table of :func:`survival`, with the FDR of the Cox and the log-rank p-values."""
+    """Return the rows as the table of :func:`survival`, with the FDR of the Cox and the log-rank p-values."""
     table = pd.DataFrame(rows, columns=SURVIVAL_COLUMNS)
     table["fdr"] = bh_fdr(table["pvalue"])
     table["logrank_fdr"] = bh_fdr(table["logrank_pvalue"])
