@@ -65,6 +65,7 @@ class AnalysisOutputs:
     warnings: list[str] = field(default_factory=list)
     confounders: object | None = None
     confounder_correlation: pd.DataFrame | None = None
+    mapping: object | None = None  # the GeneMappingReport of the input, when genes were harmonised
 
     def add(self, kind: str, *paths: Path) -> None:
         self.files.setdefault(kind, []).extend(Path(p) for p in paths)
@@ -83,11 +84,18 @@ class AnalysisOutputs:
             list(self.warnings),
             self.confounders,
             self.confounder_correlation,
+            self.mapping,
         )
 
     def summary(self) -> dict[str, str]:
-        """One line per kind of output: where it is."""
+        """One line on the gene mapping (how duplicated identifiers were collapsed), then one per kind of output."""
         out = {}
+        if self.mapping is not None:
+            m = self.mapping
+            out["genes"] = (
+                f"{m.n_input} identifiers -> {m.n_genes} HGNC genes; duplicated identifiers: {m.collapse_description} "
+                f"(rule {m.collapse_rule!r}; {m.n_collapsed} gene(s) from several identifiers)"
+            )
         for kind, paths in self.files.items():
             out[kind] = str(paths[0]) if len(paths) == 1 else f"{len(paths)} files in {paths[0].parent}"
         return out
@@ -218,6 +226,14 @@ def _load_expression(path: Path, **read_kwargs) -> ad.AnnData:
         )
     adata, _report = pp.harmonize_genes(adata)
     return adata
+
+
+def _mapping_of(data):
+    """Return the :class:`~resistscore.pp.GeneMappingReport` of harmonised input (an AnnData or a stream), or None."""
+    if isinstance(data, ad.AnnData):
+        record = get.record(data, get.GENE_MAPPING)
+        return None if record is None else pp.GeneMappingReport.from_dict(record)
+    return getattr(getattr(data, "fn", None), "report", None)  # rs.tl.harmonized_rows: its GeneCollapse
 
 
 def read_scores(path: Path) -> pd.DataFrame:
@@ -491,7 +507,9 @@ def _analyze(
     # the temporary folder is made first: an unwritable output fails before any work
     with _logging(log) as log, atomic_dir(outdir, inputs, option=option, record=record) as stage:
         result, conf, stats = _compute(data, metadata, design, scoring, label)
-        outputs = AnalysisOutputs(outdir=stage, result=result, stats=stats, confounders=conf)
+        outputs = AnalysisOutputs(
+            outdir=stage, result=result, stats=stats, confounders=conf, mapping=_mapping_of(data)
+        )
         outputs.confounder_correlation = tl.confounder_correlation(result.scores, conf.scores)
         _write_tables(outputs, stage)
         common = {"metadata": metadata, "design": design, "stats": stats}
@@ -654,7 +672,7 @@ def score_file(
         # an AnnData is scored in place; a stream gives the result
         result = get.result(data) if scored is None else scored
     _require_scores(result)
-    outputs = AnalysisOutputs(outdir=out.parent, result=result)
+    outputs = AnalysisOutputs(outdir=out.parent, result=result, mapping=_mapping_of(data))
     outputs.add("scores", write_scores(result, out, tidy=tidy))
     return outputs
 

@@ -108,7 +108,7 @@ def engine_study() -> None:
     for i in range(0, 250, 5):
         sigs[f"r{i}"] = sigs[f"r{i}"][:-3] + [g + "-" for g in sigs[f"r{i}"][-3:]]
     for null in ("pooled", "per_sample"):
-        res = rs.tl.score(df, sigs, n_controls=100, seed=3, null=null)
+        res = rs.tl.score(df, sigs, n_controls=100, random_state=3, null=null)
         _bounds(f"bulk, 100 controls, {null}", res.pvalues.to_numpy().ravel())
     rng = np.random.default_rng(0)
     lam = rng.gamma(0.5, 1.0, size=1500)

@@ -732,3 +732,22 @@ def test_report_of_an_h5ad_uses_its_annotations(runner, cohort, tmp_path):
     assert (out / "stats_groups.csv").exists()
     result = invoke(runner, "report", cohort["expr"], "--group", "group", "--out", tmp_path / "rep2")
     assert_one_error(result, "--group", "--metadata")
+
+
+def test_score_output_states_the_probe_collapse_rule(runner, tmp_path):
+    # issue 10 item 4: the rule that collapsed duplicated identifiers is in the CLI output (not only the report)
+    expr = tmp_path / "dup.tsv"
+    expr.write_text(
+        "gene\tS1\tS2\nABCB1\t5\t9\nABCB1\t7\t3\nMDR1\t6\t6\nABCG2\t8\t2\nBCL2\t4\t4\nBAX\t3\t5\n"
+    )
+    gmt = tmp_path / "prog.gmt"
+    gmt.write_text("prog\tdemo\tABCB1\tABCG2\tBCL2\n")
+    res = invoke(runner, "score", expr, "--signatures", gmt, "--out", tmp_path / "s.csv")
+    assert res.exit_code == 0, res.output
+    line = next(x for x in res.output.splitlines() if x.startswith("genes: "))
+    assert "6 identifiers -> 4 HGNC genes" in line
+    assert (
+        "rule 'mean'" in line
+        and "1 gene(s) from several identifiers" in line
+        and "within each sample" in line
+    )
