@@ -145,7 +145,7 @@ def power_study() -> None:
         {"null": "per_sample"},
         {"null": "per_sample", "tail": None, "fdr_family": "all"},
     ):
-        res = rs.tl.score(adata.to_df(), net, seed=1, **kw)
+        res = rs.tl.score(adata.to_df(), net, random_state=1, **kw)
         called = res.fdr < 0.05
         parts = []
         for k in PROGRAMMES:
