@@ -17,6 +17,7 @@ import yaml
 from resistscore._atomic import atomic_write
 from resistscore._errors import SignatureError
 from resistscore._validate import check_choice
+from resistscore.io import neutralize_formulas, restore_formulas
 from resistscore.sig._collection import YAML_NAME, load_shipped, read_collection
 from resistscore.sig._confounders import CONFOUNDER_MECHANISM, wants_confounders, with_confounders
 from resistscore.sig._convert import from_dict, from_long, read_gmt, to_long, write_gmt
@@ -210,6 +211,7 @@ def _read_source(source: Any) -> SignatureSet:
             try:
                 # gene names such as NA or NULL are genes, not missing values; weights read back exactly
                 net = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, na_values=[""])
+                net = restore_formulas(net)  # undo what export() did against spreadsheet formulas
             except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
                 raise SignatureError(
                     f"{path}: cannot read the long table ({exc}). Save it as a {sep!r}-separated table."
@@ -386,7 +388,8 @@ def export(
         Output path.
     format
         ``"gmt"`` (``<id>_UP`` / ``<id>_DN`` sets, see :func:`write_gmt`), ``"tsv"`` (long table
-        ``source, target, weight`` with signed weights plus the provenance columns) or ``"yaml-folder"``
+        ``source, target, weight`` with signed weights plus the provenance columns; text a spreadsheet
+        would run as a formula gets a leading ``'``, undone by :func:`load`) or ``"yaml-folder"``
         (the resistscore format: ``signatures.yaml``, ``genes/<id>.tsv`` and ``manifest.tsv``, readable
         by :func:`load`). Default: from the suffix of ``path`` (``.gmt``, ``.tsv``; no suffix: folder).
     overwrite
@@ -430,6 +433,8 @@ def export(
     if format == "tsv":
         net = to_long(sigs, extra=True)
         _check_cells(net)
+        net = neutralize_formulas(net)  # text cells that a spreadsheet would run get a leading '
+
         text = net.to_csv(sep="\t", index=False, lineterminator="\n")
         if path.name.lower().endswith(".gz"):
             with atomic_write(path, "wb") as fh:

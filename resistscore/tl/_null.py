@@ -131,7 +131,7 @@ def _draw(rng, pool: np.ndarray, count: int, n_controls: int) -> np.ndarray:
 
 
 def make_controls(sets: GeneSetIndex, bins: np.ndarray, n_controls: int, seed: int) -> GeneSetIndex:
-    """The signatures of ``sets`` followed by their control sets (``n_controls`` per signature, contiguous).
+    """Return the signatures of ``sets`` followed by their control sets (``n_controls`` per signature, contiguous).
 
     Control set ``j`` of signature ``i`` is at position ``n_sets + i * n_controls + j``.
     """
@@ -171,7 +171,7 @@ def make_controls(sets: GeneSetIndex, bins: np.ndarray, n_controls: int, seed: i
 
 
 def count_exceed(scores: np.ndarray, n_sets: int, n_controls: int) -> np.ndarray:
-    """Number of control scores >= the observed score, per row and signature (-1 where the score is NaN).
+    """Count the control scores >= the observed score, per row and signature (-1 where the score is NaN).
 
     ``scores`` holds the observed scores in its first ``n_sets`` columns, then the control scores
     laid out as in :func:`make_controls`. Ties within 1e-12 (relative) count as exceeding, and so does a
@@ -292,8 +292,9 @@ def bh_fdr_counts(
     family: str = "all",
     n_jobs: int = 1,
 ) -> np.ndarray:
-    """Benjamini-Hochberg FDR of the empirical p-values ``(1 + count) / (1 + n_null)`` (see
-    :func:`pvalues_from_counts`), with the tail p-values ``tail`` in place of theirs, over all
+    """Return the Benjamini-Hochberg FDR of the empirical p-values ``(1 + count) / (1 + n_null)``.
+
+    See :func:`pvalues_from_counts`; the tail p-values ``tail`` take the place of theirs; over all
     entries with ``count >= 0``.
 
     Equal to :func:`bh_fdr` of those p-values (per column for ``family="signature"``), but computed
@@ -408,8 +409,9 @@ def _lookup(counts, cols, table, out):
 
 @nb.njit(nogil=True, cache=True)
 def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool, z0=0, p0=0):
-    """z-scores of the observed scores against their own controls (rows ``row0 ...``, stored at
-    ``z[row - z0]``), and the standardised control scores of every ``stride``-th row into
+    """Standardise the observed scores against their own controls, and pool standardised controls.
+
+    z-scores of rows ``row0 ...`` are stored at ``z[row - z0]``; the standardised control scores of every ``stride``-th row into
     ``pool[:, row // stride - p0]`` (offsets 0 when ``z`` and ``pool`` hold every row).
 
     Control scores that are NaN (a control set the method could not score) are left out of the mean,
@@ -474,8 +476,9 @@ def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool, z0=0, p0=0):
 
 
 class NullCounts(NamedTuple):
-    """What a null model hands to :func:`empirical_pvalues`: ``counts`` (int64 samples x signatures,
-    -1 for a missing score), the null size of every signature ``n_null``, and the ``tail`` p-values.
+    """What a null model hands to :func:`empirical_pvalues`.
+
+    ``counts`` (int64 samples x signatures, -1 for a missing score), the null size of every signature ``n_null``, and the ``tail`` p-values.
     """
 
     counts: np.ndarray
@@ -511,15 +514,16 @@ class PerSampleNull:
             self._tails.append((rows[ok] + a, cols[ok], p[ok]))  # list.append is atomic
 
     def put(self, a: int, counts: np.ndarray, tail: tuple) -> None:
-        """Write the counts and the tail ``(rows, cols, p)`` (rows counted from 0) of rows ``a, a+1, ...``
-        computed elsewhere (by the :meth:`finish` of an object of those rows only).
+        """Write the counts and the tail ``(rows, cols, p)`` of rows ``a, a+1, ...`` computed elsewhere.
+
+        Rows of the tail are counted from 0; computed (by the :meth:`finish` of an object of those rows only).
         """
         self.counts[a : a + counts.shape[0]] = counts
         if len(tail[0]):
             self._tails.append((np.asarray(tail[0]) + a, tail[1], tail[2]))
 
     def finish(self, n_jobs: int = 1) -> NullCounts:
-        """The counts, null sizes and tail p-values of all rows."""
+        """Return the counts, null sizes and tail p-values of all rows."""
         n_null = np.full(self.n_sets, self.n_controls, dtype=np.int64)
         return NullCounts(self.counts, n_null, TailPvalues.concat(self._tails))
 
@@ -589,13 +593,14 @@ class PooledNull:
         self.pool[:, p0 : p0 + pool.shape[1]] = pool
 
     def counts(self, n_jobs: int = 1) -> tuple[np.ndarray, np.ndarray]:
-        """``(counts, n_null)`` of :meth:`finish`, without the tail."""
+        """Return ``(counts, n_null)`` of :meth:`finish`, without the tail."""
         res = self.finish(n_jobs)
         return res.counts, res.n_null
 
     def finish(self, n_jobs: int = 1) -> NullCounts:
-        """Per sample and signature the number of pooled null values >= z (-1 where z is NaN; int64,
-        written over ``z``), the size of each signature's pool, and the tail p-values. Frees the pool.
+        """Count, per sample and signature, the pooled null values >= z.
+
+        -1 where z is NaN (int64, written over ``z``); the size of each signature's pool, and the tail p-values. Frees the pool.
         """
         n_null = np.zeros(self.n_sets, dtype=np.int64)
         z = self.z
@@ -627,8 +632,9 @@ class PooledNull:
 
 
 def make_null(kind: str, n_obs: int, n_sets: int, n_controls: int, tail: str | None = "gpd"):
-    """The null model of ``kind`` (``"per_sample"`` or ``"pooled"``): ``.add(row0, block_scores)`` per
-    chunk (from any thread), then ``.finish(n_jobs)`` -> :class:`NullCounts`.
+    """Return the null model of ``kind`` (``"per_sample"`` or ``"pooled"``).
+
+    ``.add(row0, block_scores)`` per chunk (from any thread), then ``.finish(n_jobs)`` -> :class:`NullCounts`.
     """
     if kind == "pooled":
         return PooledNull(n_obs, n_sets, n_controls, tail=tail)

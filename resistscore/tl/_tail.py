@@ -96,8 +96,9 @@ class GPDFit(NamedTuple):
 # ---------------------------------------------------------------------------------------------------
 @nb.njit(nogil=True, cache=True)
 def _profile(ys, b):
-    """``(k, log-likelihood)`` of the GPD profile at ``b`` (Zhang-Stephens parametrisation,
-    ``F = 1 - (1 - b y) ** (1 / k)``, i.e. shape ``xi = -k`` and scale ``k / b``).
+    """Return ``(k, log-likelihood)`` of the GPD profile at ``b``.
+
+    Zhang-Stephens parametrisation, ``F = 1 - (1 - b y) ** (1 / k)``, i.e. shape ``xi = -k`` and scale ``k / b``).
     """
     n = ys.shape[0]
     s = 0.0
@@ -126,7 +127,9 @@ def _shape_scale(ys, b, k):
 
 @nb.njit(nogil=True, cache=True)
 def _zs_fit(ys, temper, gxi, gsg, gw):
-    """Zhang-Stephens fit to the ascending exceedances ``ys``; the grid (shape, scale, tempered
+    """Fit the GPD to the ascending exceedances ``ys`` (Zhang-Stephens).
+
+    The grid (shape, scale, tempered
     weights) goes into ``gxi, gsg, gw`` (length ``20 + sqrt(n)``); returns ``(xi, sigma)``.
     """
     n = ys.shape[0]
@@ -175,7 +178,9 @@ def _sf(y, xi, sigma):
 
 @nb.njit(nogil=True, cache=True)
 def _sf_continued(y, ymax, xi, sigma):
-    """``_sf``, continued beyond ``ymax`` (the largest exceedance) by ``exp(-(y - ymax) / sigma)``
+    """Return ``_sf``, continued beyond ``ymax`` (the largest exceedance).
+
+    Continued by ``exp(-(y - ymax) / sigma)``
     for a bounded tail (``xi < 0``), which would otherwise reach 0 at its end point.
     """
     if xi < 0.0 and y > ymax:
@@ -271,8 +276,9 @@ def _tail_one(x, top, n_null, ks, a2, temper):
 
 @nb.njit(nogil=True, cache=True)
 def _tail_rows(scores, n_sets, n_ctrl, rows, cols, ks, a2, temper):
-    """Tail p-values of the entries ``(rows[i], cols[i])`` of a block laid out as in
-    :func:`resistscore.tl._null.count_exceed`, each against its own row's control scores (NaN where
+    """Return tail p-values of the entries ``(rows[i], cols[i])`` of a block.
+
+    The block is laid out as in :func:`resistscore.tl._null.count_exceed`; each against its own row's control scores (NaN where
     a control score is NaN or no fit is accepted).
     """
     out = np.full(rows.shape[0], np.nan)
@@ -325,7 +331,7 @@ def tail_pvalue(x: float, null: np.ndarray) -> float:
 
 
 def empirical_pvalue(x: float, null: np.ndarray, tail: bool = True) -> float:
-    """The p-value of an observed score ``x`` against null scores, as the per-sample null computes it.
+    """Return the p-value of an observed score ``x`` against null scores, as the per-sample null computes it.
 
     ``p = (1 + c) / (1 + N)`` with ``c`` the null values ``>= x`` (ties within 1e-12, relative, and
     NaN null values count as exceeding); when ``c = 0`` and ``tail``, the GPD tail estimate
@@ -382,8 +388,9 @@ def ad_statistic(exceedances: np.ndarray, xi: float, sigma: float) -> float:
 def tail_rows(
     scores: np.ndarray, n_sets: int, n_controls: int, rows: np.ndarray, cols: np.ndarray
 ) -> np.ndarray:
-    """Tail p-values of the entries ``(rows, cols)`` of an engine block (observed scores in the
-    first ``n_sets`` columns, then ``n_controls`` control scores per signature), each against its
+    """Return tail p-values of the entries ``(rows, cols)`` of an engine block.
+
+    Observed scores are in the first ``n_sets`` columns, then ``n_controls`` control scores per signature), each against its
     own row's control scores; NaN where no tail estimate exists.
     """
     return _tail_rows(

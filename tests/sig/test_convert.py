@@ -249,3 +249,17 @@ def test_load_ids_list_or_comma_string_and_empty_string():
         rs.sig.load("  ")
     with pytest.raises(rs.SignatureError, match="unknown signature id"):
         rs.sig.load(["efflux_abc", "nope"])
+
+
+def test_tsv_export_neutralises_spreadsheet_formulas_and_load_restores_them(tmp_path):
+    # issue 10 item 6: every text export; a signature id or gene from a user's GMT may be a formula
+    sigs = rs.sig.load(
+        {'=HYPERLINK("http://x")': {"BCL2": 1.0, "BAX": -0.5}, "ok": {"TP53": 1.0, "MDM2": 1.0}}
+    )
+    path = rs.sig.export(sigs, tmp_path / "sigs.tsv")
+    cells = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    assert not cells["source"].str.startswith(("=", "+", "-", "@")).any()
+    assert cells["source"].iloc[0] == '\'=HYPERLINK("http://x")'
+    back = rs.sig.load(path)
+    assert [s.id for s in back] == [s.id for s in sigs]
+    assert back['=HYPERLINK("http://x")'].weights.to_dict() == {"BCL2": 1.0, "BAX": -0.5}

@@ -63,7 +63,7 @@ class Censoring:
 
 
 def _limit(spec, meta: pd.DataFrame, name: str, which: str) -> tuple[pd.Series | None, str]:
-    """A stated limit as a per-sample Series (or None), and its source."""
+    """Return a stated limit as a per-sample Series (or None), and its source."""
     from resistscore._errors import StatisticsError
 
     if spec is None:
@@ -88,8 +88,9 @@ def _limit(spec, meta: pd.DataFrame, name: str, which: str) -> tuple[pd.Series |
 
 
 def censoring_of(y: pd.Series, meta: pd.DataFrame, name: str, limits, detect: bool) -> Censoring:
-    """The censoring of response ``y`` (indexed like ``meta``) from stated ``limits`` ``(low, high)``
-    and, when ``detect``, from values piled at its extremes (see the module docstring).
+    """Return the censoring of response ``y`` (indexed like ``meta``).
+
+    From stated ``limits`` ``(low, high)`` and, when ``detect``, from values piled at its extremes (see the module docstring).
     """
     from resistscore._errors import StatisticsError
 
@@ -139,8 +140,9 @@ def censoring_of(y: pd.Series, meta: pd.DataFrame, name: str, limits, detect: bo
 
 
 def coarsen(y: np.ndarray, side: np.ndarray) -> tuple[np.ndarray, float, float]:
-    """Values for a rank test: every value at or beyond the least extreme limit of a side is set to
-    that limit (all tied). Returns ``(values, low, high)``; ``low >= high`` means no order is left.
+    """Return values for a rank test, censored values tied at their limit.
+
+    Every value at or beyond the least extreme limit of a side is set to that limit (all tied). Returns ``(values, low, high)``; ``low >= high`` means no order is left.
     """
     y = np.asarray(y, dtype=float).copy()
     low = float(y[side < 0].max()) if (side < 0).any() else -np.inf
@@ -152,7 +154,9 @@ def coarsen(y: np.ndarray, side: np.ndarray) -> tuple[np.ndarray, float, float]:
 
 @dataclass
 class TobitFit:
-    """Censored normal regression ``y ~ N(X beta, sigma^2)``; ``cov`` is the covariance of
+    """Censored normal regression ``y ~ N(X beta, sigma^2)``.
+
+    ``cov`` is the covariance of
     ``(beta, log sigma)`` (the inverse observed information, as survreg's ``vcov``).
     """
 
@@ -205,7 +209,8 @@ def _terms(theta, X, y, side):
 
 
 def tobit(y, X, side, max_iter: int = 200) -> TobitFit:
-    """Maximum-likelihood censored normal regression of ``y`` on ``X`` (with its intercept column);
+    """Fit a censored normal regression of ``y`` on ``X`` (with its intercept column) by maximum likelihood.
+
     ``side``: -1 left-censored at ``y``, +1 right-censored at ``y``, 0 exact.
     """
     y = np.asarray(y, dtype=float)
@@ -259,7 +264,7 @@ def tobit(y, X, side, max_iter: int = 200) -> TobitFit:
 
 
 def tobit_slope(y, x, side, cov: np.ndarray | None, level: float) -> dict:
-    """The score's coefficient of the Tobit fit ``y ~ 1 + x + cov``: slope, SE, z, CI, p-value."""
+    """Return the score's coefficient of the Tobit fit ``y ~ 1 + x + cov``: slope, SE, z, CI, p-value."""
     n = len(y)
     parts = [np.ones((n, 1)), np.asarray(x, float)[:, None]]
     if cov is not None and cov.shape[1] > 1:

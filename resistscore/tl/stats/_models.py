@@ -90,8 +90,9 @@ def _fit_one(
 
 
 def _fit_mixed(formula: str, data: pd.DataFrame, groups_col: str, key: str):
-    """Random intercept per ``groups_col`` by profiled REML (:mod:`._lmm`, as lme4). A boundary fit is
-    reported with a note; a fit that fails is replaced by OLS of the replicate means (pseudobulk).
+    """Fit a random intercept per ``groups_col`` by profiled REML (:mod:`._lmm`, as lme4).
+
+    A boundary fit is reported with a note; a fit that fails is replaced by OLS of the replicate means (pseudobulk).
     """
     y, X = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="drop")
     groups = data.loc[X.index, groups_col].to_numpy()
