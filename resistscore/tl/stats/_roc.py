@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from resistscore._errors import StatisticsError
+from resistscore._errors import DeprecatedArgumentWarning, StatisticsError, warn
 from resistscore._validate import check_int, check_probability
 from resistscore.tl.stats._input import prepare
 from resistscore.tl.stats._results import RocResult, bh_fdr
@@ -60,14 +60,15 @@ def roc(
     unit: str = "sample",
     n_boot: int = 2000,
     level: float = 0.95,
-    seed: int = 0,
+    random_state: int = 0,
+    seed: int | None = None,
 ) -> RocResult:
     """How well each score discriminates two classes (e.g. responders from non-responders): ROC AUC.
 
     The AUC is the Mann-Whitney U statistic of the positive class divided by ``n_pos * n_neg``
     (the probability that a random positive sample scores higher than a random negative one, ties
     counting one half). Its CI is the percentile interval of a bootstrap stratified by class
-    (``n_boot`` resamples, reproducible under ``seed``); the p-value is the two-sided Mann-Whitney
+    (``n_boot`` resamples, reproducible under ``random_state``); the p-value is the two-sided Mann-Whitney
     test of AUC = 0.5. An AUC below 0.5 means the score is *lower* in the positive class.
 
     Parameters
@@ -90,8 +91,10 @@ def roc(
         Bootstrap resamples for the CI.
     level
         Confidence level.
+    random_state
+        Seed of the bootstrap (scanpy's name).
     seed
-        Seed of the bootstrap.
+        Deprecated alias of ``random_state`` (a :class:`~resistscore.DeprecatedArgumentWarning`).
 
     Returns
     -------
@@ -112,6 +115,7 @@ def roc(
     """
     check_int("n_boot", n_boot, minimum=100)
     check_probability("level", level)
+    random_state = _random_state(random_state, seed)
     df, meta, info = prepare(
         scores,
         metadata,
@@ -137,7 +141,7 @@ def roc(
             )
     if positive not in levels:
         raise StatisticsError(f"`positive`={positive!r} is not a class of {responder!r}; classes: {levels}.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(random_state)
     rows, curves = [], []
     a = (1 - level) / 2
     for sig in df.columns:
@@ -178,7 +182,22 @@ def roc(
         "positive": positive,
         "n_boot": n_boot,
         "level": level,
-        "seed": seed,
+        "random_state": random_state,
         **info,
     }
     return RocResult("roc", table, params, curve_df)
+
+
+def _random_state(random_state: int, seed: int | None) -> int:
+    """Return ``random_state``, or the deprecated ``seed`` (with a warning), checked."""
+    if seed is not None:
+        if random_state not in (0, seed):
+            raise StatisticsError(
+                f"`seed` ({seed!r}) and `random_state` ({random_state!r}) were both given; pass random_state only."
+            )
+        warn(
+            "rs.tl.roc(seed=...) is deprecated; pass random_state=... (scanpy's name).",
+            DeprecatedArgumentWarning,
+        )
+        random_state = seed
+    return check_int("random_state", random_state, minimum=0)

@@ -59,9 +59,9 @@ def test_auc_by_hand_and_ties():
 
 def test_roc_bootstrap_is_deterministic(cohort):
     s, meta, _ = cohort
-    a = rs.tl.roc(s, meta, responder="resp", n_boot=500, seed=3).table
-    b = rs.tl.roc(s, meta, responder="resp", n_boot=500, seed=3).table
-    c = rs.tl.roc(s, meta, responder="resp", n_boot=500, seed=4).table
+    a = rs.tl.roc(s, meta, responder="resp", n_boot=500, random_state=3).table
+    b = rs.tl.roc(s, meta, responder="resp", n_boot=500, random_state=3).table
+    c = rs.tl.roc(s, meta, responder="resp", n_boot=500, random_state=4).table
     pd.testing.assert_frame_equal(a, b)
     assert not np.allclose(a["ci_low"], c["ci_low"])
     assert (a["ci_low"] <= a["effect"]).all() and (a["effect"] <= a["ci_high"]).all()
@@ -238,3 +238,11 @@ def test_rank_statistics_invariant_to_monotone_transforms(values, seed):
     assert roc.loc["raw", "pvalue"] == pytest.approx(roc.loc["mono", "pvalue"])
     rho = rs.tl.associate(s, meta["y"]).table.set_index("signature")["effect"]
     assert rho["raw"] == pytest.approx(rho["mono"])
+
+
+def test_roc_seed_is_a_deprecated_alias_of_random_state(cohort):
+    s, meta, _ = cohort
+    with pytest.warns(rs.DeprecatedArgumentWarning, match="random_state"):
+        old = rs.tl.roc(s, meta, responder="resp", n_boot=200, seed=5).table
+    new = rs.tl.roc(s, meta, responder="resp", n_boot=200, random_state=5).table
+    pd.testing.assert_frame_equal(old, new)
