@@ -213,9 +213,5 @@ def remote_column_sums(client, source: RowSource, ranges, per_task: int = 20) ->
 
 
 def remote_kind(client, source: RowSource):
-    """``(zero share, scale report)`` of the probe rows, read and judged on a worker."""
-    return map_blocks(client, source, _kind_of, [()], "data probe")[0]
-
-
-def _kind_of(reader: RowSource):
-    return block_kind(reader)
+    """Return ``(zero share, scale report, sparse)`` of the probe rows, read and judged on a worker."""
+    return map_blocks(client, source, block_kind, [()], "data probe")[0]

@@ -544,8 +544,6 @@ def _options(
             "copy=True cannot copy a backed AnnData without loading it; score it in place (copy=False: results go "
             "to its in-memory .obsm/.uns), or pass the .h5ad path to get a ScoreResult."
         )
-    check_choice("tail", tail, TAILS)
-    check_choice("fdr_family", fdr_family, FDR_FAMILIES)
     return _Options(
         pvalues,
         n_controls,
