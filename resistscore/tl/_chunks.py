@@ -326,6 +326,14 @@ class RowSource:
             return block.nnz / max(block.shape[0], 1)
         return self.X.nnz / max(self.n_obs, 1)
 
+    def value_dtype(self) -> np.dtype:
+        """Return the dtype of the stored values, without reading them (what :meth:`rows` returns)."""
+        if self.store is not None:
+            if self._file is None:
+                self._open()
+            return np.dtype((self._data if self.sparse else self._dense).dtype)
+        return np.dtype(self.X.dtype)
+
     def rows(self, a: int, b: int):
         """Rows ``a:b`` as a CSR block or a dense array (a copy only of the block)."""
         if self.store is not None:
@@ -554,6 +562,9 @@ class ShardedSource(RowSource):
         tot = sum(s.nnz_per_row() * s.n_obs for s in self.shards)
         return tot / max(self.n_obs, 1)
 
+    def value_dtype(self) -> np.dtype:
+        return np.result_type(*(s.value_dtype() for s in self.shards))
+
     def rows(self, a: int, b: int):
         i = int(np.searchsorted(self.offsets, a, side="right")) - 1
         parts = []
@@ -606,6 +617,12 @@ class MappedSource(RowSource):
 
     def nnz_per_row(self) -> float:
         return self.inner.nnz_per_row()
+
+    def value_dtype(self) -> np.dtype:
+        # what ``fn`` makes of the values: seen on the first row (cheap; not computed from a dask array)
+        if self.dask or not self.n_obs:
+            return self.inner.value_dtype()
+        return np.dtype(self.rows(0, 1).dtype)
 
     def rows(self, a: int, b: int):
         return self.fn(self.inner.rows(a, b))

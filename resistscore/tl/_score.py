@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from resistscore import get, pp, sig
 from resistscore._errors import (
@@ -258,16 +259,24 @@ def _check_method_params(info, method_params: dict, random_state: int | None = N
     return params, set(accepted)
 
 
-def _dry_run(info, n_vars: int, sets: GeneSetIndex, call_params: dict) -> None:
-    """Call the method once on three rows of made-up data: its parameters are checked before any work."""
+def _dry_run(info, source: RowSource, sets: GeneSetIndex, call_params: dict) -> None:
+    """Call the method once on three rows of made-up data: its parameters are checked before any work.
+
+    The made-up rows have the layout (CSR or dense) and value dtype of the source's rows, so that the
+    compiled kernels the run needs are the only ones compiled (a first run compiles each once).
+    """
     if not len(sets):
         return
+    n_vars = source.n_vars
     X = np.tile(np.linspace(1.0, 2.0, n_vars), (3, 1))
     X[1] = X[1][::-1]
     X[2, : n_vars // 2] = 0.0
     p = dict(call_params)
     if info.prepare is not None:
         p.update(info.prepare(X.mean(axis=0), sets, {k: v for k, v in p.items() if k in info.defaults}))
+    if source.sparse:
+        dtype = source.value_dtype()
+        X = sp.csr_matrix(X.astype(dtype if dtype.kind == "f" else np.float64))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # only errors matter here
         call_rows(info.fn, X, sets, p, np.zeros(X.shape[0], dtype=np.int8))
@@ -629,7 +638,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     if "n_jobs" in accepted and "n_jobs" not in method_params:
         call_params["n_jobs"] = n_jobs  # methods with their own thread pool (gsva) get the engine's threads
     sets = resolve_sets(net, source.var_names, reported)
-    _dry_run(info, source.n_vars, sets, call_params)  # the method's own checks, before any work
+    _dry_run(info, source, sets, call_params)  # the method's own checks, before any work
     warn_low_coverage(cov)
     _warn_scale(kind, method)
     _log_plan(kind, method, source, len(sets), null if pvalues else "", n_controls)

@@ -192,6 +192,57 @@ def test_backed_h5ad_is_read_in_chunks_and_equals_memory(tmp_path):
     assert len(tbl) == 12
 
 
+def test_sparse_runs_compile_only_the_sparse_kernels(tmp_path, monkeypatch):
+    # the parameter check before the run scores made-up rows in the layout and dtype of the data: a
+    # first run on CSR float32 (an h5ad) must not compile the dense kernel (~40 % of the first-run
+    # compile time) nor a float64 variant of the sparse one
+    from resistscore.tl.methods import _kernels
+
+    seen = []
+    csr = _kernels._kernel_csr
+
+    def dense(*args):
+        raise AssertionError("the dense kernel was called on sparse data")
+
+    def sparse(data, *args):
+        seen.append(data.dtype)
+        return csr(data, *args)
+
+    monkeypatch.setattr(_kernels, "_kernel_dense", dense)
+    monkeypatch.setattr(_kernels, "_kernel_csr", sparse)
+    adata = ad.AnnData(_counts(60).astype(np.float32))
+    adata.var_names = GENES
+    adata.obs_names = [f"c{i}" for i in range(60)]
+    path = tmp_path / "cells.h5ad"
+    adata.write_h5ad(path)
+    res = score(str(path), SIGS, method="ucell", n_controls=20)
+    assert res.scores.notna().all().all()
+    assert set(seen) == {np.dtype(np.float32)}
+    seen.clear()
+    score(adata, SIGS, method="ucell", pvalues=False)  # in memory too
+    assert set(seen) == {np.dtype(np.float32)}
+
+
+def test_value_dtype_of_row_sources(tmp_path):
+    from resistscore.tl._chunks import RowSource, from_file
+    from resistscore.tl._stream import harmonized_rows
+
+    X = _counts(10).astype(np.float32)
+    assert RowSource(X, range(10), GENES).value_dtype() == np.float32
+    assert RowSource(X.toarray().astype(np.float64), range(10), GENES).value_dtype() == np.float64
+    adata = ad.AnnData(X)
+    adata.var_names = GENES
+    adata.obs_names = [f"c{i}" for i in range(10)]
+    path = tmp_path / "cells.h5ad"
+    adata.write_h5ad(path)
+    assert from_file(path).value_dtype() == np.float32
+    assert from_file([path, path]).value_dtype() == np.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the made-up gene names are ambiguous: only the dtype matters
+        mapped = harmonized_rows(path)
+    assert mapped.value_dtype() == mapped.rows(0, 1).dtype
+
+
 def test_cohort_level_method_is_chunk_invariant():
     # module_score depends on the cohort through its gene means (prepared once), not on the chunks
     df = _bulk()

@@ -271,3 +271,19 @@ def test_report_and_contributions_read_the_registry(monkeypatch):
     monkeypatch.setitem(registry, "singscore", fake)
     assert res.contributions("s1", "sig")["contribution_kind"].iloc[0] == "signed_z"
     assert method_citation("singscore").key == "x"
+
+
+def test_canonical_csr_blocks_are_not_copied():
+    # scipy keeps indptr as int32 when it fits: such a block is canonical, scored without a copy
+    from resistscore.tl.methods._kernels import as_csr_block
+
+    X = sp.csr_matrix(np.array([[1.0, 0.0, 2.0], [0.0, 3.0, 0.0]], dtype=np.float32))
+    assert X.indptr.dtype == np.int32
+    assert as_csr_block(X) is X
+    Y = sp.csr_matrix(X, dtype=np.float64)
+    Y.indptr = Y.indptr.astype(np.int64)
+    assert as_csr_block(Y) is Y
+    Z = sp.csr_matrix(X, copy=True)
+    Z.data[0] = 0.0  # a stored zero: copied and removed, the input left alone
+    out = as_csr_block(Z)
+    assert out is not Z and out.nnz == 2 and Z.nnz == 3

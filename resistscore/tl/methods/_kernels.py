@@ -393,7 +393,7 @@ def _kernel_csr(data, indices, indptr, n, descending, ties, transform, param,
     for r in range(n_rows):
         kmax = max(kmax, indptr[r + 1] - indptr[r])
     f = np.empty(kmax)
-    extra_cols = np.empty(n, dtype=np.int64)
+    extra_cols = np.empty(n, dtype=indices.dtype)  # as the column indices: one compiled _accumulate
     extra_f = np.empty(n)
     no_order = np.empty(0, dtype=np.int64)
     for r in range(n_rows):
@@ -440,15 +440,17 @@ def _kernel_dense(X, order, descending, ties, transform, param,
 def as_csr_block(X) -> sp.csr_matrix | np.ndarray:
     """Return ``X`` as canonical CSR.
 
-    (float32/float64 data, int32 sorted indices, no stored zeros) or a C-contiguous float64 array; the
-    input is copied only when it is not canonical already.
+    (float32/float64 data, int32 sorted indices, int32 or int64 ``indptr``, no stored zeros) or a
+    C-contiguous float64 array; the input is copied only when it is not canonical already. scipy
+    stores ``indptr`` as int32 whenever the values fit, so the ``indptr`` dtype is left as it is (the
+    kernels take ``indptr`` as int64: a copy of one entry per row, never of the values).
     """
     if sp.issparse(X):
         ok = (
             X.format == "csr"
             and X.data.dtype in (np.float32, np.float64)
             and X.indices.dtype == np.int32
-            and X.indptr.dtype == np.int64
+            and X.indptr.dtype in (np.int32, np.int64)
             and X.has_sorted_indices
             and not (X.data == 0).any()
         )
@@ -564,7 +566,7 @@ def _run(X, inc, transform, descending, ties, param, genes):
     dn = _scratch("dn", (X.shape[0], inc.n_sets))
     if sp.issparse(X):
         g = _kernel_csr(
-            X.data, X.indices, X.indptr, X.shape[1], descending, ti, t, float(param),
+            X.data, X.indices, X.indptr.astype(np.int64, copy=False), X.shape[1], descending, ti, t, float(param),
             inc.pad_ptr, inc.pad_slot, inc.pad_w, inc.weighted, inc.w_all, lookup, n_out, up, dn,
         )  # fmt: skip
     else:

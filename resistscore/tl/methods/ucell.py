@@ -82,7 +82,10 @@ def ucell(
     # a down-only set: an empty up-set counts as U = 1 (no up-gene to miss), so the score is
     # 1 - w_neg U(down), the evidence that the down-genes are low; with U(up) = 0 it would be 0 always
     base_up[(k_up == 0) & (k_dn > 0)] = 1.0
-    return _finalize(up, dn, base_up, kk_up, inv_up, *_constants(k_dn, m), float(w_neg), k_dn > 0)
+    base_dn, kk_dn, inv_dn = _constants(k_dn, m)
+    lo = np.where(k_dn > 0, 0.0, -np.inf)  # no down-genes: no clip at 0 needed (U(up) >= 0)
+    nan_add = np.where((base_up + base_dn) > 0, 0.0, np.nan)
+    return _finalize(up, dn, base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, float(w_neg), lo, nan_add)
 
 
 def _constants(k, m):
@@ -100,14 +103,14 @@ def _constants(k, m):
 
 
 @nb.njit(nogil=True, cache=True)
-def _finalize(up, dn, base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, w_neg, has_dn):
+def _finalize(up, dn, base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, w_neg, lo, nan_add):
     """UCell scores in place of ``up`` (no temporaries, branch-free inner loop).
 
-    ``max(0, U(up) - w_neg U(down))``, NaN for a set with neither up- nor down-genes.
+    ``max(lo, U(up) - w_neg U(down)) + nan_add``: ``lo`` is 0 for a set with down-genes (else -inf),
+    ``nan_add`` NaN for a set with neither up- nor down-genes (else 0). Both are made by the caller
+    with numpy, which keeps the compiled kernel small (numba compiles ``np.where`` slowly).
     """
     n_rows, n_sets = up.shape
-    lo = np.where(has_dn, 0.0, -np.inf)
-    nan_add = np.where((base_up + base_dn) > 0, 0.0, np.nan)
     for r in range(n_rows):
         for s in range(n_sets):
             u = base_up[s] - (up[r, s] - kk_up[s]) * inv_up[s]
