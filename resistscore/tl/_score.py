@@ -607,6 +607,56 @@ def _check_names(source: RowSource) -> None:
 
 
 def _score(data, is_adata, source, signatures, method, method_params, opts: _Options):
+    """Score ``source`` in named steps: plan, control sets, rows, cohort steps, result."""
+    plan = _plan(data, source, signatures, method, method_params, opts)
+    gene_mean, gene_var, all_sets = _control_sets(source, plan, opts)
+    run = _Arrays.empty(source.n_obs, len(plan.sets), plan, opts)
+    _score_rows(source, plan, all_sets, run, opts)
+    scores = run.scores
+    if plan.info.finalize is not None and len(plan.sets):
+        scores = plan.info.finalize(scores, plan.params)  # cohort-level step, once on the complete matrix
+    _method_nan(scores, run.codes, plan.cov, plan.reported, plan.info)
+    pv = fdr = None
+    if run.null_model is not None:
+        # unscorable rows (count -1) are not in the FDR family; p-values are written over the counts
+        pv, fdr = empirical_pvalues(run.null_model.finish(plan.n_jobs), opts.fdr_family, plan.n_jobs)
+        run.null_model = None
+    context = Context(
+        source, plan.net, plan.sets, gene_mean, gene_var, plan.call_params, opts.layer, opts.use_raw
+    )
+    result = _result(source, plan, opts, scores, pv, fdr, run, context)
+    if not is_adata:
+        return result
+    target = data.copy() if opts.copy else data
+    result.to_anndata(target, opts.key_added)
+    return (target if opts.copy else None), result
+
+
+@dataclass
+class _Plan:
+    """What a run scores and how: the outcome of the checks before any row is read."""
+
+    net: pd.DataFrame
+    sig_version: str
+    cov: pd.DataFrame
+    reported: list
+    kind: DataKind
+    method: str
+    info: object
+    params: dict
+    call_params: dict
+    sets: GeneSetIndex
+    null: str
+    n_controls: int
+    n_jobs: int
+
+    @property
+    def is_sc(self) -> bool:
+        return self.kind.single_cell
+
+
+def _plan(data, source, signatures, method, method_params, opts: _Options) -> _Plan:
+    """Check the data, signatures and method; resolve the sets; nothing of the matrix is read but a probe."""
     _check_names(source)
     net, min_cov, sig_version = signatures
     targets = pd.Index(net["target"].unique())
@@ -621,19 +671,16 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     cov = coverage_table(net, source.var_names, min_cov)
     reported = cov.index[cov["reported"]].tolist()
 
-    client = opts.client
-    kind = data_kind(data, source, client)
+    kind = data_kind(data, source, opts.client)
     method = default_method(kind) if method is None else method
     info = get_method(method)
     params, accepted = _check_method_params(info, method_params, opts.seed)
     call_params = dict(params)
     if "var_names" in accepted:
         call_params["var_names"] = source.var_names
-    is_sc = kind.single_cell
-    pvalues = opts.pvalues
     null = opts.null or "pooled"
-    n_controls = opts.n_controls or (DEFAULT_N_CONTROLS_SC if is_sc else DEFAULT_N_CONTROLS_BULK)
-    n_controls = n_controls if pvalues else 0
+    n_controls = opts.n_controls or (DEFAULT_N_CONTROLS_SC if kind.single_cell else DEFAULT_N_CONTROLS_BULK)
+    n_controls = n_controls if opts.pvalues else 0
     n_jobs = opts.n_jobs or default_n_jobs()
     if "n_jobs" in accepted and "n_jobs" not in method_params:
         call_params["n_jobs"] = n_jobs  # methods with their own thread pool (gsva) get the engine's threads
@@ -641,90 +688,115 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     _dry_run(info, source, sets, call_params)  # the method's own checks, before any work
     warn_low_coverage(cov)
     _warn_scale(kind, method)
-    _log_plan(kind, method, source, len(sets), null if pvalues else "", n_controls)
+    _log_plan(kind, method, source, len(sets), null if opts.pvalues else "", n_controls)
+    return _Plan(
+        net,
+        sig_version,
+        cov,
+        reported,
+        kind,
+        method,
+        info,
+        params,
+        call_params,
+        sets,
+        null,
+        n_controls,
+        n_jobs,
+    )
 
-    gene_mean = gene_var = None
-    if pvalues:
-        if client is None:
-            gene_mean, gene_var, _ = source.gene_stats()
-        else:  # the same blocks, read on the workers, added in the same order
-            ranges = gene_stat_ranges(source.n_obs)
-            gene_mean, gene_var, _ = combine_moments(remote_gene_stats(client, source, ranges), source.n_vars)
-        all_sets = (
-            make_controls(sets, gene_bins(gene_mean, gene_var), n_controls, opts.seed) if len(sets) else sets
+
+def _control_sets(source: RowSource, plan: _Plan, opts: _Options):
+    """Return ``(gene_mean, gene_var, sets)``: the signatures followed by their matched control sets.
+
+    Without p-values there are no control sets and no gene statistics (``None``).
+    """
+    sets = plan.sets
+    if not opts.pvalues:
+        return (
+            None,
+            None,
+            GeneSetIndex(sets.names, sets.up_idx, sets.up_w, sets.dn_idx, sets.dn_w, sets.n_genes, len(sets)),
         )
-    else:
-        all_sets = GeneSetIndex(
-            sets.names, sets.up_idx, sets.up_w, sets.dn_idx, sets.dn_w, sets.n_genes, len(sets)
+    if opts.client is None:
+        gene_mean, gene_var, _ = source.gene_stats()
+    else:  # the same blocks, read on the workers, added in the same order
+        ranges = gene_stat_ranges(source.n_obs)
+        gene_mean, gene_var, _ = combine_moments(
+            remote_gene_stats(opts.client, source, ranges), source.n_vars
         )
-    n_sets, n_obs = len(sets), source.n_obs
-    scores = np.full((n_obs, n_sets), np.nan)
-    codes = np.zeros(n_obs, dtype=np.int8)
-    null_model = make_null(null, n_obs, n_sets, n_controls, opts.tail) if pvalues else None
-    extras: dict[str, np.ndarray] = {}
+    if len(sets):
+        sets = make_controls(sets, gene_bins(gene_mean, gene_var), plan.n_controls, opts.seed)
+    return gene_mean, gene_var, sets
+
+
+@dataclass
+class _Arrays:
+    """The outputs filled row block by row block: scores, unscorable codes, extras, the null."""
+
+    scores: np.ndarray
+    codes: np.ndarray
+    extras: dict
+    null_model: object
+
+    @classmethod
+    def empty(cls, n_obs: int, n_sets: int, plan: _Plan, opts: _Options) -> _Arrays:
+        null_model = make_null(plan.null, n_obs, n_sets, plan.n_controls, opts.tail) if opts.pvalues else None
+        return cls(np.full((n_obs, n_sets), np.nan), np.zeros(n_obs, dtype=np.int8), {}, null_model)
+
+    def consume(self, a: int, b: int, ex: dict) -> None:
+        """Write the extras of rows ``a:b``."""
+        n_obs, n_sets = self.scores.shape
+        for k, v in ex.items():
+            self.extras.setdefault(k, np.full((n_obs, n_sets), np.nan))[a:b] = v
+
+    def put_part(self, res: dict) -> None:
+        """Write one Dask partition's results."""
+        a, b = res["a"], res["b"]
+        self.scores[a:b] = res["scores"]
+        self.codes[a:b] = res["codes"]
+        self.consume(a, b, res["extras"])
+        if "z" in res:
+            self.null_model.put(a, res["z"], res["pool"])
+        elif "counts" in res:
+            self.null_model.put(a, res["counts"], res["tail"])
+
+
+def _score_rows(source: RowSource, plan: _Plan, all_sets: GeneSetIndex, run: _Arrays, opts: _Options) -> None:
+    """Score every row (in chunks in threads, on Dask workers, or whole for a cohort-level method)."""
+    info, call_params, n_jobs = plan.info, plan.call_params, plan.n_jobs
+    n_sets, n_obs = len(plan.sets), source.n_obs
     scratch: dict[int, dict] = {}  # per worker thread: the kernels' output arrays, reused chunk after chunk
 
     def work(a, block):
         # runs in a worker thread: everything that is per row happens here, on disjoint rows, so that
         # only the (rows x signatures) extras travel back and the control scores are freed at once
         code = unscorable_rows(block, a)
-        codes[a : a + block.shape[0]] = code
+        run.codes[a : a + block.shape[0]] = code
         with workspace(
             scratch.setdefault(threading.get_ident(), {})
         ):  # sc is reused by this thread's next chunk
             sc, ex = call_rows(info.fn, block, all_sets, call_params, code)
             b = a + sc.shape[0]
-            scores[a:b] = sc[:, :n_sets]
-            if null_model is not None:
-                null_model.add(a, sc)  # counts (and tail p-values) or standardised scores of these rows
+            run.scores[a:b] = sc[:, :n_sets]
+            if run.null_model is not None:
+                run.null_model.add(a, sc)  # counts (and tail p-values) or standardised scores of these rows
             return {k: np.array(np.asarray(v)[:, :n_sets], dtype=np.float64) for k, v in ex.items()}
-
-    def consume(a, b, ex):
-        for k, v in ex.items():
-            extras.setdefault(k, np.full((n_obs, n_sets), np.nan))[a:b] = v
 
     cs = _auto_chunk(source, len(all_sets), n_jobs) if opts.chunk_size is None else opts.chunk_size
     if info.prepare is not None and n_sets:
         # cohort-level step (e.g. module_score's control genes from the gene means): then chunkable
-        if client is None:
+        if opts.client is None:
             means = source.column_means(max(cs, 1000))
         else:  # the same blocks as in-process, their sums added in the same order
-            means = _remote_means(client, source, max(cs, 1000))
-        call_params.update(info.prepare(means, all_sets, params))
-    if client is not None:
-        if n_sets and not (info.single_sample or info.prepare is not None):
-            raise ResistScoreError(
-                f"method {method!r} scores the whole cohort at once and cannot be split over Dask workers; "
-                "score without client=, or choose a single-sample method (rs.tl.show_methods())."
-            )
-        plan = Plan(
-            info.fn,
-            all_sets,
-            call_params,
-            n_sets,
-            n_controls,
-            null if pvalues else None,
-            opts.tail,
-            n_obs,
-            cs,
-            getattr(null_model, "max_pool", None),
-        )
-        size = opts.partition_size or default_partition_size(n_obs, max(n_workers(client), 1), cs)
-
-        def on_part(res):
-            a, b = res["a"], res["b"]
-            scores[a:b] = res["scores"]
-            codes[a:b] = res["codes"]
-            consume(a, b, res["extras"])
-            if "z" in res:
-                null_model.put(a, res["z"], res["pool"])
-            elif "counts" in res:
-                null_model.put(a, res["counts"], res["tail"])
-
-        run_partitions(client, source, plan, partitions(n_obs, size), on_part)
+            means = _remote_means(opts.client, source, max(cs, 1000))
+        call_params.update(info.prepare(means, all_sets, plan.params))
+    if opts.client is not None:
+        _score_on_client(source, plan, all_sets, run, opts, cs)
     elif n_sets:
         if info.single_sample or info.prepare is not None:
-            bar = progress_bar(n_obs, f"scoring ({method})", "cell" if is_sc else "sample", opts.progress)
+            unit = "cell" if plan.is_sc else "sample"
+            bar = progress_bar(n_obs, f"scoring ({plan.method})", unit, opts.progress)
             with bar, ThreadPoolExecutor(max_workers=n_jobs) as pool:
                 pending: deque = deque()
                 for a, b in source.chunks(cs):
@@ -732,60 +804,77 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
                     pending.append((a, b, pool.submit(work, a, source.rows(a, b))))
                     while len(pending) > n_jobs:
                         pa, pb, fut = pending.popleft()
-                        consume(pa, pb, fut.result())
+                        run.consume(pa, pb, fut.result())
                         bar.update(pb - pa)
                 while pending:
                     pa, pb, fut = pending.popleft()
-                    consume(pa, pb, fut.result())
+                    run.consume(pa, pb, fut.result())
                     bar.update(pb - pa)
         else:
             if source.sparse and not info.sparse_aware:
-                check_dense_size(n_obs, source.n_vars, method)  # before reading the data
+                check_dense_size(n_obs, source.n_vars, plan.method)  # before reading the data
             whole = source.whole()
-            consume(0, n_obs, work(0, whole))
+            run.consume(0, n_obs, work(0, whole))
             del whole
     else:
         for a, b in source.chunks(max(cs, 1000)):  # nothing to score: still find the unscorable samples
-            codes[a:b] = unscorable_rows(source.rows(a, b), a)
-
+            run.codes[a:b] = unscorable_rows(source.rows(a, b), a)
     scratch.clear()
-    if info.finalize is not None and n_sets:
-        scores = info.finalize(scores, params)  # cohort-level step, once on the complete matrix
-    _method_nan(scores, codes, cov, reported, info)
-    cols = cov.index
-    idx = source.obs_names
-    pv = fdr = None
-    if null_model is not None:
-        # unscorable rows (count -1) are not in the FDR family; p-values are written over the counts
-        pv, fdr = empirical_pvalues(null_model.finish(n_jobs), opts.fdr_family, n_jobs)
-        del null_model
-    score_df, pv, fdr = (_frame(x, idx, cols, reported) for x in (scores, pv, fdr))
-    extra_dfs = {k: _frame(v, idx, cols, reported) for k, v in extras.items()}
-    unscored = unscored_table(idx, codes)
-    warn_unscored(unscored, n_obs, "cell" if is_sc else "sample")
-    result = ScoreResult(
+
+
+def _score_on_client(
+    source, plan: _Plan, all_sets: GeneSetIndex, run: _Arrays, opts: _Options, cs: int
+) -> None:
+    """Score the rows in partitions on the workers of a Dask client; the results come back in order."""
+    info, client = plan.info, opts.client
+    n_sets = len(plan.sets)
+    if n_sets and not (info.single_sample or info.prepare is not None):
+        raise ResistScoreError(
+            f"method {plan.method!r} scores the whole cohort at once and cannot be split over Dask workers; "
+            "score without client=, or choose a single-sample method (rs.tl.show_methods())."
+        )
+    work_plan = Plan(
+        info.fn,
+        all_sets,
+        plan.call_params,
+        n_sets,
+        plan.n_controls,
+        plan.null if opts.pvalues else None,
+        opts.tail,
+        source.n_obs,
+        cs,
+        getattr(run.null_model, "max_pool", None),
+    )
+    size = opts.partition_size or default_partition_size(source.n_obs, max(n_workers(client), 1), cs)
+    run_partitions(client, source, work_plan, partitions(source.n_obs, size), run.put_part)
+
+
+def _result(source, plan: _Plan, opts: _Options, scores, pv, fdr, run: _Arrays, context) -> ScoreResult:
+    """Assemble the :class:`ScoreResult` (data frames named by samples and signatures) and warn of unscored rows."""
+    cols, idx = plan.cov.index, source.obs_names
+    score_df, pv, fdr = (_frame(x, idx, cols, plan.reported) for x in (scores, pv, fdr))
+    extra_dfs = {k: _frame(v, idx, cols, plan.reported) for k, v in run.extras.items()}
+    unscored = unscored_table(idx, run.codes)
+    warn_unscored(unscored, source.n_obs, "cell" if plan.is_sc else "sample")
+    pvalues = opts.pvalues
+    return ScoreResult(
         scores=score_df,
         pvalues=pv,
         fdr=fdr,
-        coverage=cov,
-        method=method,
-        params=params,
+        coverage=plan.cov,
+        method=plan.method,
+        params=plan.params,
         seed=opts.seed,
-        n_controls=n_controls,
-        versions={"resistscore": __version__, "signatures": sig_version},
+        n_controls=plan.n_controls,
+        versions={"resistscore": __version__, "signatures": plan.sig_version},
         extras=extra_dfs,
-        null=null if pvalues else "",
+        null=plan.null if pvalues else "",
         tail=(opts.tail or "") if pvalues else "",
         fdr_family=opts.fdr_family if pvalues else "",
         unscored=unscored,
-        data_kind=kind.kind,
-        _context=Context(source, net, sets, gene_mean, gene_var, call_params, opts.layer, opts.use_raw),
+        data_kind=plan.kind.kind,
+        _context=context,
     )
-    if not is_adata:
-        return result
-    target = data.copy() if opts.copy else data
-    result.to_anndata(target, opts.key_added)
-    return (target if opts.copy else None), result
 
 
 def _remote_means(client, source: RowSource, block: int) -> np.ndarray:
