@@ -30,7 +30,7 @@ import pandas as pd
 
 from resistscore import ds, get, io, pp, sig, tl
 from resistscore._atomic import atomic_dir, check_output_file, check_output_folder
-from resistscore._design import Design, api_label
+from resistscore._design import Design, api_label, pick_confounders
 from resistscore._errors import (
     DeprecatedArgumentWarning,
     InputFormatError,
@@ -340,7 +340,7 @@ def _stats_tables(result, metadata: pd.DataFrame, design: Design, confounders=No
     if design.adjust:
         adjust = list(design.adjust)
         if confounders is not None:
-            adjust = tl.stats.pick_confounders(confounders.scores, adjust, arg="adjust")
+            adjust = pick_confounders(confounders.scores, adjust, arg="adjust")
             unscored = [c for c in adjust.columns if adjust[c].isna().all()]
             if unscored:
                 cov = confounders.coverage

@@ -16,51 +16,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from resistscore._design import CONFOUNDER_HOW, CONFOUNDER_PREFIX, confounder_ids
 from resistscore._errors import StatisticsError
 from resistscore._types import is_anndata
 from resistscore.tl.stats._input import _as_score_frame
 
-__all__ = ["CONFOUNDER_PREFIX", "CORRELATION_COLUMNS", "adjust_scores", "confounder_correlation"]
-
-#: id prefix of the shipped confounder signatures (``confounder.proliferation`` ...)
-CONFOUNDER_PREFIX = "confounder."
+__all__ = ["CORRELATION_COLUMNS", "adjust_scores", "confounder_correlation"]
 
 #: Fixed columns of :func:`confounder_correlation`.
 CORRELATION_COLUMNS = ["signature", "confounder", "spearman_rho", "p", "n"]
-
-_HOW = (
-    "score the confounder signatures beside the mechanisms (e.g. `rs.tl.score(adata, rs.sig.load(confounders=True))`) "
-    "or pass their scores: a samples x confounders DataFrame or the ScoreResult of `rs.tl.score(adata, "
-    "rs.sig.confounders())`"
-)
-
-
-def _ids(value: str | Sequence[str], frame: pd.DataFrame, arg: str) -> list[str]:
-    """Confounder ids named by ``value`` (a short name such as ``"proliferation"`` means ``confounder.proliferation``)."""
-    names = [value] if isinstance(value, str) else list(value)
-    if not names:
-        raise StatisticsError(f"`{arg}` is empty; name at least one confounder (e.g. 'proliferation').")
-    out = []
-    for name in names:
-        if not isinstance(name, str):
-            raise StatisticsError(f"`{arg}`: confounder names must be strings; got {name!r}.")
-        full = (
-            name if name in frame.columns or name.startswith(CONFOUNDER_PREFIX) else CONFOUNDER_PREFIX + name
-        )
-        if full not in frame.columns:
-            avail = [c for c in frame.columns if c.startswith(CONFOUNDER_PREFIX)]
-            raise StatisticsError(
-                f"`{arg}`: {name!r} is not among the scores (confounder columns present: {avail or 'none'}); "
-                + _HOW
-                + "."
-            )
-        out.append(full)
-    return list(dict.fromkeys(out))
-
-
-def pick_confounders(frame: pd.DataFrame, names: str | Sequence[str], arg: str = "adjust") -> pd.DataFrame:
-    """Return the columns of ``frame`` (confounder scores) named by ``names`` (short names allowed)."""
-    return frame[_ids(names, frame, arg)]
 
 
 def confounder_scores(
@@ -77,11 +41,11 @@ def confounder_scores(
         ids = [c for c in frame.columns if c.startswith(CONFOUNDER_PREFIX)]
         if not ids:
             raise StatisticsError(
-                f"`{arg}`: the scores hold no confounder column (`confounder.*`); " + _HOW + "."
+                f"`{arg}`: the scores hold no confounder column (`confounder.*`); " + CONFOUNDER_HOW + "."
             )
         conf = frame[ids]
     elif isinstance(confounders, (str, list, tuple)):
-        conf = frame[_ids(confounders, frame, arg)]
+        conf = frame[confounder_ids(confounders, frame, arg)]
     elif isinstance(confounders, pd.DataFrame) or isinstance(
         getattr(confounders, "scores", None), pd.DataFrame
     ):
@@ -200,7 +164,8 @@ def confounder_correlation(
     confounders
         ``None`` (default): every ``confounder.*`` column of ``scores``; confounder id(s) among the
         scores (``"proliferation"`` is short for ``confounder.proliferation``); or the confounder scores
-        themselves (a DataFrame or the ScoreResult of ``rs.tl.score(adata, rs.sig.confounders())``).
+        themselves (a DataFrame, or a ScoreResult such as ``rs.get.result(adata, key)`` of a run of
+        ``rs.tl.score(adata, rs.sig.confounders(), key_added=key)``).
     signatures
         Mechanism signatures to report (default: every non-confounder column).
 

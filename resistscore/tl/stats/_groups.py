@@ -265,8 +265,8 @@ def compare_groups(
     adjust
         Confounder(s) to adjust for: id(s) of confounder scores among ``scores`` (``"proliferation"``
         is short for ``confounder.proliferation``; ``True``: every ``confounder.*`` column), or the
-        confounder scores themselves (a samples x confounders DataFrame or the ScoreResult of
-        ``rs.tl.score(adata, rs.sig.confounders())``). Their scores are numeric covariates of the OLS
+        confounder scores themselves (a samples x confounders DataFrame, or a ScoreResult such as
+        ``rs.get.result(adata, key)`` of ``rs.tl.score(adata, rs.sig.confounders(), key_added=key)``). Their scores are numeric covariates of the OLS
         (or mixed) model, averaged per sample with ``sample_key``; the confounders are not tested
         themselves. Recorded in ``params["adjust"]`` and the table's ``adjusted_for`` column.
     level

@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy
-import statsmodels.formula.api as smf
 from patsy import PatsyError
+from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from resistscore._errors import StatisticsError
@@ -76,7 +76,7 @@ def _fit_one(
         return _fit_mixed(formula, data, groups_col, key or groups_col)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = smf.ols(formula, data).fit()
+        fit = OLS.from_formula(formula, data).fit()
     notes = {
         "did not converge"
         if issubclass(w.category, ConvergenceWarning)

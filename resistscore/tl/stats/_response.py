@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.regression.linear_model import OLS
 
 from resistscore._errors import StatisticsError
 from resistscore._types import is_anndata
@@ -124,7 +124,7 @@ def _one(sig, resp_name, x, y, cov, method, level, min_samples, side=None) -> di
     if method == "regression":
         z = _covariate_matrix(cov, rank=False) if has_cov else np.ones((n, 1))
         X = np.hstack([z[:, :1], x[:, None], z[:, 1:]])
-        fit = sm.OLS(y, X).fit()
+        fit = OLS(y, X).fit()
         ci = fit.conf_int(alpha=1 - level)
         row.update(
             statistic=float(fit.tvalues[1]),
@@ -233,8 +233,8 @@ def associate(
     adjust
         Confounder(s) to adjust for: id(s) of confounder scores among ``scores`` (``"proliferation"``
         is short for ``confounder.proliferation``; ``True``: every ``confounder.*`` column), or the
-        confounder scores themselves (a samples x confounders DataFrame or the ScoreResult of
-        ``rs.tl.score(adata, rs.sig.confounders())``). They are covariates as above (ranked for
+        confounder scores themselves (a samples x confounders DataFrame, or a ScoreResult such as
+        ``rs.get.result(adata, key)`` of ``rs.tl.score(adata, rs.sig.confounders(), key_added=key)``). They are covariates as above (ranked for
         Spearman: the partial correlation of the rank residuals); the confounders are not analysed
         themselves. Recorded in ``params["adjust"]`` and the table's ``adjusted_for`` column.
 
