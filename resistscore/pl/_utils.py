@@ -20,22 +20,26 @@ from resistscore._types import is_anndata
 from resistscore._validate import check_score_table
 from resistscore.pl._theme import DIVERGING_CMAP, SEQUENTIAL_CMAP, theme
 
-SCORES_KEY = get.OBSM_SCORES
 RATIO_EFFECTS = ("hazard_ratio", "odds_ratio", "ratio", "fold_change", "hr", "or")
 
 
-def scores_frame(data: Any, *, name: str = "scores") -> pd.DataFrame:
-    """Return the samples x signatures score table of a DataFrame, ScoreResult or AnnData."""
+def scores_frame(data: Any, *, name: str = "scores", key: str = get.DEFAULT_KEY) -> pd.DataFrame:
+    """Return the samples x signatures score table of a DataFrame, ScoreResult or AnnData (its run ``key``)."""
     if isinstance(data, pd.DataFrame):
         df = data
     elif is_anndata(data):
-        if SCORES_KEY not in data.obsm:
-            raise ResistScoreError(
-                f'`{name}`: the AnnData has no obsm["{SCORES_KEY}"]; score it first with rs.tl.score(adata).'
+        obsm = get.obsm_key(key)
+        if obsm not in data.obsm:
+            held = get.runs(data)
+            fix = (
+                f"it holds the runs {held}: pass `key=` one of them"
+                if held
+                else f"score it first with rs.tl.score(adata{'' if key == get.DEFAULT_KEY else f', key_added={key!r}'})"
             )
-        df = data.obsm[SCORES_KEY]
+            raise ResistScoreError(f'`{name}`: the AnnData has no obsm["{obsm}"]; {fix}.')
+        df = data.obsm[obsm]
         if not isinstance(df, pd.DataFrame):
-            cols = (data.uns.get(get.DEFAULT_KEY, {}) or {}).get("signatures")
+            cols = (data.uns.get(key, {}) or {}).get("signatures")
             df = pd.DataFrame(np.asarray(df), index=data.obs_names, columns=cols)
     elif isinstance(getattr(data, "scores", None), pd.DataFrame):
         df = data.scores
@@ -48,10 +52,15 @@ def scores_frame(data: Any, *, name: str = "scores") -> pd.DataFrame:
 
 
 def metadata_frame(
-    data: Any, metadata: Any, *, required: Sequence[str] = (), name: str = "metadata"
+    data: Any,
+    metadata: Any,
+    *,
+    required: Sequence[str] = (),
+    name: str = "metadata",
+    key: str = get.DEFAULT_KEY,
 ) -> pd.DataFrame:
     """Return sample metadata aligned to the samples of ``data`` (``adata.obs`` when not given)."""
-    scores = scores_frame(data)
+    scores = scores_frame(data, key=key)
     if metadata is None:
         if is_anndata(data):
             metadata = data.obs

@@ -72,17 +72,24 @@ VARIES_HINTS = {
 }
 
 
-def _as_score_frame(scores: Any) -> pd.DataFrame:
-    """Return the samples x signatures DataFrame held by ``scores`` (never a view on user data)."""
+def _as_score_frame(scores: Any, key: str = get.DEFAULT_KEY) -> pd.DataFrame:
+    """Return the samples x signatures DataFrame held by ``scores`` (the run ``key`` of an AnnData; a copy)."""
     if is_anndata(scores):
-        if SCORES_KEY not in scores.obsm:
+        obsm = get.obsm_key(key)
+        if obsm not in scores.obsm:
+            held = get.runs(scores)
+            fix = (
+                f"it holds the runs {held}: pass `key=` one of them"
+                if held
+                else f"run `rs.tl.score(adata{'' if key == get.DEFAULT_KEY else f', key_added={key!r}'})` first"
+            )
             raise StatisticsError(
-                f"the AnnData has no `obsm['{SCORES_KEY}']`; run `rs.tl.score(adata)` first, "
+                f"the AnnData has no `obsm['{obsm}']` (no scores under key {key!r}); {fix}, "
                 "or pass a samples x signatures DataFrame."
             )
-        df = scores.obsm[SCORES_KEY]
+        df = scores.obsm[obsm]
         if not isinstance(df, pd.DataFrame):
-            names = (scores.uns.get(get.DEFAULT_KEY, {}) or {}).get("signatures")
+            names = (scores.uns.get(key, {}) or {}).get("signatures")
             df = pd.DataFrame(np.asarray(df), index=scores.obs_names, columns=names)
         df = df.copy()
         df.index = pd.Index(scores.obs_names.astype(str))
@@ -155,7 +162,7 @@ def require_columns(meta: pd.DataFrame, columns: Sequence[str], arg: str) -> Non
         )
 
 
-def _cells_evidence(scores: Any, meta: pd.DataFrame) -> str:
+def _cells_evidence(scores: Any, meta: pd.DataFrame, key: str = get.DEFAULT_KEY) -> str:
     """Why the rows are cells rather than independent samples ("" when nothing says so).
 
     Evidence, from any input type: the scores were made from single-cell data (``ScoreResult.data_kind``
@@ -166,7 +173,7 @@ def _cells_evidence(scores: Any, meta: pd.DataFrame) -> str:
     """
     kind = getattr(scores, "data_kind", "")
     if is_anndata(scores):
-        kind = ((scores.uns.get(get.DEFAULT_KEY) or {}).get("data_kind")) or ""
+        kind = ((scores.uns.get(key) or {}).get("data_kind")) or ""
         if has_cell_annotations(scores.obs, scores.uns, scores.obsm):
             return "the AnnData carries cell annotations (QC metrics, clusters or an embedding)"
     if kind == "single_cell":
@@ -214,6 +221,7 @@ def prepare(
     within: Sequence[str] = (),
     replicate: str | None = None,
     caller: str = "default",
+    key: str = get.DEFAULT_KEY,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Return aligned ``(scores, metadata, info)`` at the level of the biological replicate.
 
@@ -250,10 +258,12 @@ def prepare(
         (``compare_groups``' ``paired_by``); default: the replicate-like column of the metadata.
     caller
         The calling function, for the options named in error messages (:data:`HINTS`).
+    key
+        The run of an AnnData ``scores`` (``key_added`` of :func:`resistscore.tl.score`).
     """
     check_choice("unit", unit, ("sample", "cell"))
     hints = HINTS.get(caller, HINTS["default"])
-    df = _select_signatures(_as_score_frame(scores), signatures)
+    df = _select_signatures(_as_score_frame(scores, key), signatures)
     if metadata is None:
         if is_anndata(scores):
             meta = scores.obs.copy()
@@ -300,7 +310,7 @@ def prepare(
     _check_finite(meta, columns, names)
     info: dict[str, Any] = {"unit": unit, "sample_key": None, "n_observations": len(common)}
 
-    evidence = _cells_evidence(scores, meta) if sample_key is None else ""
+    evidence = _cells_evidence(scores, meta, key) if sample_key is None else ""
     if evidence and unit != "cell":
         sample_key = replicate if replicate is not None else _replicate_column(meta)
         if sample_key is None and not keep_cells:

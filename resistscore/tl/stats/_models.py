@@ -17,6 +17,7 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from resistscore._errors import StatisticsError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_probability
+from resistscore.get import DEFAULT_KEY
 from resistscore.tl.stats._input import prepare, require_columns
 from resistscore.tl.stats._lmm import fit_random_intercept
 from resistscore.tl.stats._results import COMPARE_COLUMNS, StatsResult, bh_fdr, group_levels
@@ -272,6 +273,7 @@ def fit_model(
     formula: str,
     term: str | None = None,
     signatures: str | Sequence[str] | None = None,
+    key: str = DEFAULT_KEY,
     sample_key: str | None = None,
     unit: str = "sample",
     model: str | None = None,
@@ -297,6 +299,9 @@ def fit_model(
         Report the coefficients whose name starts with ``term`` (e.g. ``"C(response"``); default: all but the intercept.
     signatures
         Subset of signatures (default: all).
+    key
+        The run to read from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``. Ignored for a ScoreResult or DataFrame.
     sample_key
         Column naming the biological replicate. Without ``model="mixed"``, scores are averaged per
         replicate before fitting (the formula's columns must be constant within a replicate).
@@ -365,6 +370,7 @@ def fit_model(
         unit=unit,
         keep_cells=model == "mixed",
         caller="fit_model",
+        key=key,
     )
     table, fits = _run(df, meta, formula, term, model, sample_key, level)
     res = StatsResult(
@@ -377,7 +383,7 @@ def fit_model(
 
 
 def _group_model(
-    scores, metadata, *, group, reference, groups, covariates, signatures, sample_key, unit, model, level
+    scores, metadata, *, group, reference, groups, covariates, signatures, sample_key, unit, model, level, key
 ) -> StatsResult:
     """``compare_groups`` with covariates or a mixed model: OLS / random-intercept REML, in the compare_groups layout."""
     if model == "mixed" and sample_key is None:
@@ -395,6 +401,7 @@ def _group_model(
         unit=unit,
         keep_cells=model == "mixed",
         caller="compare_groups",
+        key=key,
     )
     g = meta[group]
     if groups is not None:

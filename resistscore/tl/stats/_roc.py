@@ -11,6 +11,7 @@ from scipy import stats
 
 from resistscore._errors import DeprecatedArgumentWarning, StatisticsError, warn
 from resistscore._validate import check_int, check_probability
+from resistscore.get import DEFAULT_KEY
 from resistscore.tl.stats._input import prepare
 from resistscore.tl.stats._results import RocResult, bh_fdr
 
@@ -56,6 +57,7 @@ def roc(
     responder: str,
     positive: Any = None,
     signatures: str | Sequence[str] | None = None,
+    key: str = DEFAULT_KEY,
     sample_key: str | None = None,
     unit: str = "sample",
     n_boot: int = 2000,
@@ -83,6 +85,9 @@ def roc(
         The positive class (default ``True`` / ``1`` when the column is boolean or 0/1; required otherwise).
     signatures
         Subset of signatures (default: all).
+    key
+        The run to read from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``. Ignored for a ScoreResult or DataFrame.
     sample_key
         Column naming the biological replicate (single-cell data; scores averaged per replicate).
     unit
@@ -124,6 +129,7 @@ def roc(
         signatures=signatures,
         sample_key=sample_key,
         unit=unit,
+        key=key,
     )
     y = meta[responder]
     levels = list(pd.unique(y.dropna()))
