@@ -366,6 +366,31 @@ def compare_groups(
         key=key,
     )
     df, meta, g = _select_groups(df, meta, group, groups)
+    rows, reference = _test_rows(df, meta, g, group, reference, paired_by, test, level)
+    table = _compare_table(rows, df)
+    params = {
+        "group": group,
+        "test": test,
+        "reference": reference,
+        "paired_by": paired_by,
+        "level": level,
+        **info,
+    }
+    mark_adjusted(table, [])
+    return StatsResult("compare_groups", table, {**params, "adjust": []})
+
+
+def _test_rows(
+    df: pd.DataFrame,
+    meta: pd.DataFrame,
+    g: pd.Series,
+    group: str,
+    reference: Any,
+    paired_by: str | None,
+    test: str,
+    level: float,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Return the rows of the tests without a model (paired, omnibus or two-sample contrasts) and the reference."""
     labels = group_levels(g)
     gs = g.astype(str).where(g.notna())
     reference = _check_levels(labels, gs, group, reference)
@@ -379,17 +404,7 @@ def compare_groups(
             for g1, g2 in _contrasts(labels, reference)
             for sig in df.columns
         ]
-    table = _compare_table(rows, df)
-    params = {
-        "group": group,
-        "test": test,
-        "reference": reference,
-        "paired_by": paired_by,
-        "level": level,
-        **info,
-    }
-    mark_adjusted(table, [])
-    return StatsResult("compare_groups", table, {**params, "adjust": []})
+    return rows, reference
 
 
 def _check_model_test(test: str, paired_by: str | None, adjusted: Sequence[str] = ()) -> None:

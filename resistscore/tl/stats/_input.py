@@ -264,33 +264,58 @@ def prepare(
     check_choice("unit", unit, ("sample", "cell"))
     hints = HINTS.get(caller, HINTS["default"])
     df = _select_signatures(_as_score_frame(scores, key), signatures)
+    meta = _metadata_of(scores, metadata, df.index, needed=bool(columns))
+    names = list(arg_names) if arg_names is not None else ["metadata"] * len(columns)
+    for col, name in zip(columns, names):
+        require_columns(meta, [col], name)
+    df, meta = _aligned(df, meta)
+    _check_finite(meta, columns, names)
+    info: dict[str, Any] = {"unit": unit, "sample_key": None, "n_observations": len(df)}
+    sample_key = _replicate_key(scores, meta, sample_key, unit, keep_cells, replicate, hints, key, info)
+    if unit == "cell":
+        warn(
+            "cells are used as independent replicates (unit='cell'): p-values ignore that cells of one sample "
+            "are correlated and are far too small; prefer the default unit='sample' or model='mixed'.",
+            CellsAsReplicatesWarning,
+        )
+        return df, meta, info
+    if sample_key is None:
+        return df, meta, info
+    if keep_cells:
+        info["unit"] = "cell"
+        info["n_cells"] = len(meta)
+        return df, meta, info
+    varies = VARIES_HINTS.get(caller, VARIES_HINTS["default"]).format(key=sample_key)
+    return _aggregate(df, meta, info, sample_key, columns, sample_level, within, varies)
+
+
+def _metadata_of(scores: Any, metadata: Any, samples: pd.Index, *, needed: bool) -> pd.DataFrame:
+    """Return the metadata as a copy indexed by text sample names (``adata.obs`` when not given)."""
     if metadata is None:
         if is_anndata(scores):
             meta = scores.obs.copy()
             meta.index = pd.Index(scores.obs_names.astype(str))
-        elif columns:
+            return meta
+        if needed:
             raise StatisticsError(
                 "no metadata given; pass `metadata=` a DataFrame indexed by sample (or an AnnData whose obs holds it)."
             )
-        else:
-            meta = pd.DataFrame(index=df.index)
-    elif isinstance(metadata, pd.DataFrame):
-        _no_multiindex(metadata, "metadata")
-        meta = metadata.copy()
-        meta.index = pd.Index([str(i) for i in meta.index])
-        if not meta.index.is_unique:
-            dup = meta.index[meta.index.duplicated()].unique()[:5].tolist()
-            raise StatisticsError(
-                f"metadata index has duplicated sample names (e.g. {dup}); make them unique."
-            )
-    else:
+        return pd.DataFrame(index=samples)
+    if not isinstance(metadata, pd.DataFrame):
         raise StatisticsError(
             f"`metadata` must be a pandas DataFrame indexed by sample; got {type(metadata).__name__}."
         )
-    names = list(arg_names) if arg_names is not None else ["metadata"] * len(columns)
-    for col, name in zip(columns, names):
-        require_columns(meta, [col], name)
+    _no_multiindex(metadata, "metadata")
+    meta = metadata.copy()
+    meta.index = pd.Index([str(i) for i in meta.index])
+    if not meta.index.is_unique:
+        dup = meta.index[meta.index.duplicated()].unique()[:5].tolist()
+        raise StatisticsError(f"metadata index has duplicated sample names (e.g. {dup}); make them unique.")
+    return meta
 
+
+def _aligned(df: pd.DataFrame, meta: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the scores and metadata of the samples in both (warning about scored samples left out)."""
     common = df.index.intersection(meta.index, sort=False)
     if len(common) == 0:
         raise StatisticsError(
@@ -305,11 +330,24 @@ def prepare(
             f"(e.g. {df.index.difference(common)[:3].tolist()}).",
             SampleMismatchWarning,
         )
-    df = df.loc[common]
-    meta = meta.loc[common]
-    _check_finite(meta, columns, names)
-    info: dict[str, Any] = {"unit": unit, "sample_key": None, "n_observations": len(common)}
+    return df.loc[common], meta.loc[common]
 
+
+def _replicate_key(
+    scores: Any,
+    meta: pd.DataFrame,
+    sample_key: str | None,
+    unit: str,
+    keep_cells: bool,
+    replicate: str | None,
+    hints: str,
+    key: str,
+    info: dict[str, Any],
+) -> str | None:
+    """Return the column of the biological replicate (given, or found when the rows look like cells; checked).
+
+    Records it in ``info`` (``sample_key``, and ``sample_key_found`` when it was not given).
+    """
     evidence = _cells_evidence(scores, meta, key) if sample_key is None else ""
     if evidence and unit != "cell":
         sample_key = replicate if replicate is not None else _replicate_column(meta)
@@ -326,22 +364,7 @@ def prepare(
             raise StatisticsError(
                 f"`sample_key` column {sample_key!r} has missing values; fill or drop those cells."
             )
-
-    if unit == "cell":
-        warn(
-            "cells are used as independent replicates (unit='cell'): p-values ignore that cells of one sample "
-            "are correlated and are far too small; prefer the default unit='sample' or model='mixed'.",
-            CellsAsReplicatesWarning,
-        )
-        return df, meta, info
-    if sample_key is None:
-        return df, meta, info
-    if keep_cells:
-        info["unit"] = "cell"
-        info["n_cells"] = len(meta)
-        return df, meta, info
-    varies = VARIES_HINTS.get(caller, VARIES_HINTS["default"]).format(key=sample_key)
-    return _aggregate(df, meta, info, sample_key, columns, sample_level, within, varies)
+    return sample_key
 
 
 def _aggregate(df, meta, info, sample_key, columns, sample_level, within, hints):
