@@ -28,15 +28,11 @@ def scores_frame(data: Any, *, name: str = "scores", key: str = get.DEFAULT_KEY)
     if isinstance(data, pd.DataFrame):
         df = data
     elif is_anndata(data):
+        try:
+            get.require_run(data, key)
+        except ResistScoreError as err:
+            raise ResistScoreError(f"`{name}`: {err}") from None
         obsm = get.obsm_key(key)
-        if obsm not in data.obsm:
-            held = get.runs(data)
-            fix = (
-                f"it holds the runs {held}: pass `key=` one of them"
-                if held
-                else f"score it first with rs.tl.score(adata{'' if key == get.DEFAULT_KEY else f', key_added={key!r}'})"
-            )
-            raise ResistScoreError(f'`{name}`: the AnnData has no obsm["{obsm}"]; {fix}.')
         df = data.obsm[obsm]
         if not isinstance(df, pd.DataFrame):
             cols = (data.uns.get(key, {}) or {}).get("signatures")

@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from resistscore import get
-from resistscore._errors import CellsAsReplicatesWarning, SampleMismatchWarning, StatisticsError, warn
+from resistscore._errors import (
+    CellsAsReplicatesWarning,
+    ResistScoreError,
+    SampleMismatchWarning,
+    StatisticsError,
+    warn,
+)
 from resistscore._kind import SC_OBS_MARKERS, has_cell_annotations
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice
@@ -75,18 +81,11 @@ VARIES_HINTS = {
 def _as_score_frame(scores: Any, key: str = get.DEFAULT_KEY) -> pd.DataFrame:
     """Return the samples x signatures DataFrame held by ``scores`` (the run ``key`` of an AnnData; a copy)."""
     if is_anndata(scores):
+        try:
+            get.require_run(scores, key)
+        except ResistScoreError as err:
+            raise StatisticsError(f"{err} Or pass a samples x signatures DataFrame.") from None
         obsm = get.obsm_key(key)
-        if obsm not in scores.obsm:
-            held = get.runs(scores)
-            fix = (
-                f"it holds the runs {held}: pass `key=` one of them"
-                if held
-                else f"run `rs.tl.score(adata{'' if key == get.DEFAULT_KEY else f', key_added={key!r}'})` first"
-            )
-            raise StatisticsError(
-                f"the AnnData has no `obsm['{obsm}']` (no scores under key {key!r}); {fix}, "
-                "or pass a samples x signatures DataFrame."
-            )
         df = scores.obsm[obsm]
         if not isinstance(df, pd.DataFrame):
             names = (scores.uns.get(key, {}) or {}).get("signatures")
