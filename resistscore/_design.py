@@ -9,7 +9,7 @@ against the metadata.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,54 @@ import pandas as pd
 
 from resistscore._errors import StatisticsError
 
-__all__ = ["Design", "api_label", "named_results"]
+__all__ = [
+    "CONFOUNDER_HOW",
+    "CONFOUNDER_PREFIX",
+    "Design",
+    "api_label",
+    "confounder_ids",
+    "named_results",
+    "pick_confounders",
+]
+
+#: id prefix of the shipped confounder signatures (``confounder.proliferation`` ...)
+CONFOUNDER_PREFIX = "confounder."
+
+#: how to give the statistics confounder scores (the end of every error about them)
+CONFOUNDER_HOW = (
+    "score the confounder signatures beside the mechanisms (e.g. `rs.tl.score(adata, rs.sig.load(confounders=True))`) "
+    "or pass their scores: a samples x confounders DataFrame or a ScoreResult (of an AnnData scored with "
+    "`rs.tl.score(adata, rs.sig.confounders(), key_added='confounders')`: `rs.get.result(adata, 'confounders')`)"
+)
+
+
+def confounder_ids(value: str | Sequence[str], frame: pd.DataFrame, arg: str) -> list[str]:
+    """Confounder ids named by ``value`` (a short name such as ``"proliferation"`` means ``confounder.proliferation``)."""
+    names = [value] if isinstance(value, str) else list(value)
+    if not names:
+        raise StatisticsError(f"`{arg}` is empty; name at least one confounder (e.g. 'proliferation').")
+    out = []
+    for name in names:
+        if not isinstance(name, str):
+            raise StatisticsError(f"`{arg}`: confounder names must be strings; got {name!r}.")
+        full = (
+            name if name in frame.columns or name.startswith(CONFOUNDER_PREFIX) else CONFOUNDER_PREFIX + name
+        )
+        if full not in frame.columns:
+            avail = [c for c in frame.columns if c.startswith(CONFOUNDER_PREFIX)]
+            raise StatisticsError(
+                f"`{arg}`: {name!r} is not among the scores (confounder columns present: {avail or 'none'}); "
+                + CONFOUNDER_HOW
+                + "."
+            )
+        out.append(full)
+    return list(dict.fromkeys(out))
+
+
+def pick_confounders(frame: pd.DataFrame, names: str | Sequence[str], arg: str = "adjust") -> pd.DataFrame:
+    """Return the columns of ``frame`` (confounder scores) named by ``names`` (short names allowed)."""
+    return frame[confounder_ids(names, frame, arg)]
+
 
 #: event spellings read as 1 (event) / 0 (censored), case-insensitive
 EVENT_VALUES = {

@@ -30,7 +30,7 @@ import pandas as pd
 
 from resistscore import ds, get, io, pp, sig, tl
 from resistscore._atomic import atomic_dir, check_output_file, check_output_folder
-from resistscore._design import Design, api_label
+from resistscore._design import Design, api_label, pick_confounders
 from resistscore._errors import (
     DeprecatedArgumentWarning,
     InputFormatError,
@@ -340,7 +340,7 @@ def _stats_tables(result, metadata: pd.DataFrame, design: Design, confounders=No
     if design.adjust:
         adjust = list(design.adjust)
         if confounders is not None:
-            adjust = tl.stats.pick_confounders(confounders.scores, adjust, arg="adjust")
+            adjust = pick_confounders(confounders.scores, adjust, arg="adjust")
             unscored = [c for c in adjust.columns if adjust[c].isna().all()]
             if unscored:
                 cov = confounders.coverage
@@ -443,8 +443,10 @@ def analyze(
 
     Returns
     -------
-    AnalysisOutputs listing every file written, and holding the score result, the statistics and the
-    warnings raised (also listed in the report).
+    AnalysisOutputs
+        Lists every file written, and holds the score result, the confounders' result
+        (``.confounders``), the statistics and the warnings raised (also listed in the report).
+        An AnnData ``data`` also holds both runs (see Notes).
 
     Raises
     ------
@@ -452,6 +454,16 @@ def analyze(
         On any bad option or input, or when no signature could be scored; nothing is written.
     OutputError
         If ``outdir`` is a file, holds an input or files resistscore did not write.
+
+    Notes
+    -----
+    An AnnData is scored in place with two runs, as scanpy's ``key_added`` keeps several: the mechanisms
+    under the default key ``"resistscore"`` (``obsm["resistscore_scores"]``, ``uns["resistscore"]``) and
+    the confounder signatures under ``"resistscore_confounders"`` (``obsm["resistscore_confounders_scores"]``,
+    ``uns["resistscore_confounders"]``). ``rs.get.runs(adata)`` lists both; read the confounders with
+    ``rs.get.scores(adata, "resistscore_confounders")`` (or ``rs.get.result``), and pass
+    ``key="resistscore_confounders"`` to a statistic or plot to use them. A later ``analyze`` of the same
+    AnnData replaces both runs. A DataFrame ``data`` is not changed.
     """
     design = Design.resolve(design, **design_fields)
     random_state = _random_state(random_state, seed)

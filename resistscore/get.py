@@ -60,6 +60,7 @@ __all__ = [
     "obsm_key",
     "pvalues",
     "record",
+    "require_run",
     "result",
     "run_info",
     "runs",
@@ -174,6 +175,29 @@ def run_info(adata, key: str = DEFAULT_KEY) -> dict[str, Any]:
     return dict(entry)
 
 
+def require_run(adata, key: str = DEFAULT_KEY) -> None:
+    """Raise unless the AnnData ``adata`` holds scores under the run ``key`` (``obsm["<key>_scores"]``).
+
+    The message lists the runs it holds (pass one as ``key=``), or says how to score it.
+
+    Raises
+    ------
+    ResistScoreError
+        If ``obsm["<key>_scores"]`` is absent.
+
+    Examples
+    --------
+    >>> import numpy as np, anndata as ad
+    >>> import resistscore as rs
+    >>> rs.get.require_run(ad.AnnData(np.ones((2, 3))), "wmean")
+    Traceback (most recent call last):
+    ...
+    resistscore._errors.ResistScoreError: the AnnData has no scores under key 'wmean' (obsm['wmean_scores']); score it first with rs.tl.score(adata, key_added='wmean').
+    """
+    if obsm_key(key) not in adata.obsm:
+        raise ResistScoreError(_not_scored(adata, key))
+
+
 def _not_scored(adata, key: str) -> str:
     held = runs(adata)
     fix = (
@@ -187,8 +211,7 @@ def _not_scored(adata, key: str) -> str:
 # ----------------------------------------------------------------------------------------- tables
 def _table(data, key: str, table: str, name: str) -> pd.DataFrame | None:
     if is_anndata(data):
-        if obsm_key(key) not in data.obsm:
-            raise ResistScoreError(_not_scored(data, key))
+        require_run(data, key)
         values = data.obsm.get(obsm_key(key, table))
         if values is None:
             return None

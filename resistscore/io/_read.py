@@ -1009,7 +1009,6 @@ def _table_to_anndata(
     import anndata as ad
 
     df, names = raw.df, raw.names
-    n0 = len(df)
     rows = _nonblank_rows(df, name, report)
     label, ann, data = _split_columns(
         df, names, gene_column, report, _numbers.user_grammar(decimal, thousands)
@@ -1019,60 +1018,18 @@ def _table_to_anndata(
             f"{name} has no columns of numeric expression values (columns: {names[:8]}); check the delimiter, "
             "the header line, and that the values are numbers."
         )
-    numbered = None
-    row_labels = _as_str(df.iloc[rows, label]).str.strip().tolist() if label is not None else None
-    if (
-        row_labels is not None
-        and gene_column is None
-        and _is_row_numbers(row_labels, orientation, named_ids=_norm_name(names[label]) in _ID_NAMES)
-    ):
-        numbered, row_labels = names[label], None
-        report["note_labels"] = f"column {numbered!r} holds row numbers, not gene ids"
-        ann = sorted([*ann, label]) if numbered != "Unnamed: 0" else ann
-        label = None
+    label, ann, row_labels, numbered = _row_labels(
+        df, names, rows, label, ann, gene_column, orientation, report
+    )
     col_labels = [names[j] for j in data]
     report["label_column"] = names[label] if label is not None else None
     report["annotation_columns"] = [names[j] for j in ann]
     report["n_data_columns"] = len(data)
     report["data_columns"] = col_labels[:20]
-    if row_labels is None:
-        report.setdefault("note_labels", "no label column: rows are numbered")
-        fc = _gene_like_fraction(col_labels)
-        report["gene_like_share_columns"] = round(fc, 3)
-        if orientation == "genes_x_samples" or (orientation == "auto" and fc < 0.3):
-            raise _positional_error(name, numbered)
-        report["orientation"] = "samples_x_genes"
-        report["orientation_reason"] = (
-            "given by the user"
-            if orientation != "auto"
-            else f"rows have no labels and {fc:.0%} of column labels look like gene ids"
-        )
-        genes_rows = False
-    else:
-        genes_rows = _decide_orientation(row_labels, col_labels, orientation, report)
+    genes_rows = _genes_are_rows(row_labels, col_labels, orientation, numbered, name, report)
     if genes_rows:
-        no_id = np.array([lbl == "" for lbl in row_labels])
-        if no_id.any():
-            report["dropped_rows_without_gene_id"] = int(no_id.sum())
-            keep = np.flatnonzero(rows)[~no_id]
-            rows = np.zeros(len(df), dtype=bool)
-            rows[keep] = True
-            row_labels = [r for r, k in zip(row_labels, ~no_id) if k]
-        if not rows.any():
-            raise InputFormatError(f"{name}: no row has a gene identifier in column {names[label]!r}.")
-    unnamed = [j for j in data if _UNNAMED.fullmatch(names[j])]
-    if unnamed and genes_rows:
-        raise InputFormatError(
-            f"{name}: {len(unnamed)} data column(s) have no name in the header (column "
-            f"{', '.join(str(j + 1) for j in unnamed[:5])}); give every sample a name in the header line."
-        )
-    if unnamed:  # genes x columns: a gene column without an id is left out, like a gene row without one
-        report["dropped_columns_without_gene_id"] = len(unnamed)
-        data = [j for j in data if j not in unnamed]
-        col_labels = [names[j] for j in data]
-        report["n_data_columns"], report["data_columns"] = len(data), col_labels[:20]
-        if not data:
-            raise InputFormatError(f"{name}: no data column has a gene id in the header.")
+        rows, row_labels = _rows_with_gene_id(rows, row_labels, name, names[label], report)
+    data, col_labels = _named_data_columns(data, names, genes_rows, name, report)
     sample_labels = col_labels if genes_rows else (row_labels or [str(i + 1) for i in range(int(rows.sum()))])
     _check_unique_samples(sample_labels, name, "columns" if genes_rows else "rows")
     fmt, text = _number_format_of(raw, rows, data, name, report, decimal, thousands)
@@ -1095,8 +1052,96 @@ def _table_to_anndata(
         var = pd.DataFrame(index=pd.Index(col_labels))
     if obs_extra is not None and len(obs_extra.columns):
         obs = obs.join(obs_extra[~obs_extra.index.duplicated()], how="left")
-    report["rows_in_file"] = n0
+    report["rows_in_file"] = len(df)
     return _make_anndata(X, obs, var, report, ad)
+
+
+def _row_labels(
+    df: pd.DataFrame,
+    names: list[str],
+    rows: np.ndarray,
+    label: int | None,
+    ann: list[int],
+    gene_column: str | None,
+    orientation: str,
+    report: dict,
+) -> tuple[int | None, list[int], list[str] | None, str | None]:
+    """Return ``(label, annotation columns, row labels, numbered)``: the labels of the kept rows.
+
+    A label column that holds row numbers (``1, 2, 3 ...`` not named as an id) labels nothing: it becomes
+    an annotation column (unless pandas' ``Unnamed: 0`` index) and ``numbered`` is its name.
+    """
+    row_labels = _as_str(df.iloc[rows, label]).str.strip().tolist() if label is not None else None
+    if (
+        row_labels is not None
+        and gene_column is None
+        and _is_row_numbers(row_labels, orientation, named_ids=_norm_name(names[label]) in _ID_NAMES)
+    ):
+        numbered = names[label]
+        report["note_labels"] = f"column {numbered!r} holds row numbers, not gene ids"
+        ann = sorted([*ann, label]) if numbered != "Unnamed: 0" else ann
+        return None, ann, None, numbered
+    return label, ann, row_labels, None
+
+
+def _genes_are_rows(
+    row_labels: list[str] | None,
+    col_labels: list[str],
+    orientation: str,
+    numbered: str | None,
+    name: str,
+    report: dict,
+) -> bool:
+    """Whether the rows are genes; rows without labels must be samples (their columns gene ids)."""
+    if row_labels is not None:
+        return _decide_orientation(row_labels, col_labels, orientation, report)
+    report.setdefault("note_labels", "no label column: rows are numbered")
+    fc = _gene_like_fraction(col_labels)
+    report["gene_like_share_columns"] = round(fc, 3)
+    if orientation == "genes_x_samples" or (orientation == "auto" and fc < 0.3):
+        raise _positional_error(name, numbered)
+    report["orientation"] = "samples_x_genes"
+    report["orientation_reason"] = (
+        "given by the user"
+        if orientation != "auto"
+        else f"rows have no labels and {fc:.0%} of column labels look like gene ids"
+    )
+    return False
+
+
+def _rows_with_gene_id(
+    rows: np.ndarray, row_labels: list[str], name: str, label_name: str, report: dict
+) -> tuple[np.ndarray, list[str]]:
+    """Leave out the gene rows without an identifier (counted in the report); at least one must remain."""
+    no_id = np.array([lbl == "" for lbl in row_labels])
+    if no_id.any():
+        report["dropped_rows_without_gene_id"] = int(no_id.sum())
+        keep = np.flatnonzero(rows)[~no_id]
+        rows = np.zeros(len(rows), dtype=bool)
+        rows[keep] = True
+        row_labels = [r for r, k in zip(row_labels, ~no_id) if k]
+    if not rows.any():
+        raise InputFormatError(f"{name}: no row has a gene identifier in column {label_name!r}.")
+    return rows, row_labels
+
+
+def _named_data_columns(
+    data: list[int], names: list[str], genes_rows: bool, name: str, report: dict
+) -> tuple[list[int], list[str]]:
+    """Return the data columns and their labels: a sample needs a name; a gene column without one is left out."""
+    unnamed = [j for j in data if _UNNAMED.fullmatch(names[j])]
+    if unnamed and genes_rows:
+        raise InputFormatError(
+            f"{name}: {len(unnamed)} data column(s) have no name in the header (column "
+            f"{', '.join(str(j + 1) for j in unnamed[:5])}); give every sample a name in the header line."
+        )
+    if unnamed:  # genes x columns: a gene column without an id is left out, like a gene row without one
+        report["dropped_columns_without_gene_id"] = len(unnamed)
+        data = [j for j in data if j not in unnamed]
+        report["n_data_columns"], report["data_columns"] = len(data), [names[j] for j in data][:20]
+        if not data:
+            raise InputFormatError(f"{name}: no data column has a gene id in the header.")
+    return data, [names[j] for j in data]
 
 
 def _check_unique_samples(labels: list[str], name: str, axis: str) -> None:
@@ -1354,21 +1399,43 @@ def read(
         raise InputFormatError(
             f"backed=True works for .h5ad files only, not {fmt}; drop backed= or convert to h5ad."
         )
-    table = {"orientation": orientation, "report": report, "decimal": decimal, "thousands": thousands}
+    if fmt in _ANNDATA_FORMATS:
+        adata = _read_anndata_format(path, fmt, orientation, backed, report)
+    else:
+        table = {"orientation": orientation, "report": report, "decimal": decimal, "thousands": thousands}
+        adata = _read_table_format(path, fmt, format != "auto", gene_column, sheet, table)
+    report["input_sha256"] = _sha256(path)
+    report = {k: v for k, v in report.items() if v is not None}
+    return _with_read_report(adata, report, as_frame=as_frame, backed=backed)
+
+
+#: the formats read as an AnnData by their own library (the others are tables)
+_ANNDATA_FORMATS = ("h5ad", "10x_mtx", "10x_h5")
+
+
+def _read_table_format(
+    path: Path, fmt: str, given: bool, gene_column: str | None, sheet: str | int | None, table: dict[str, Any]
+):
+    """Read a table format (delimited text, Excel, Parquet, GCT, GEO series matrix) into an AnnData.
+
+    ``given``: the format was named by the user (it then fixes the delimiter of a text table). ``table``
+    holds the keywords of :func:`_table_to_anndata` (``orientation``, ``report``, number format).
+    """
+    report, orientation = table["report"], table["orientation"]
     if fmt in ("csv", "tsv"):
         # an explicit format fixes the delimiter; otherwise it is sniffed (a ".csv" may use ";")
         raw = _read_delimited(
             path,
-            None if format == "auto" else ("," if fmt == "csv" else "\t"),
+            ("," if fmt == "csv" else "\t") if given else None,
             report,
-            decimal=decimal,
-            thousands=thousands,
+            decimal=table["decimal"],
+            thousands=table["thousands"],
         )
-        adata = _table_to_anndata(raw, path.name, gene_column=gene_column, **table)
-    elif fmt == "excel":
+        return _table_to_anndata(raw, path.name, gene_column=gene_column, **table)
+    if fmt == "excel":
         raw = _read_excel(path, sheet, report)
         try:
-            adata = _table_to_anndata(raw, path.name, gene_column=gene_column, **table)
+            return _table_to_anndata(raw, path.name, gene_column=gene_column, **table)
         except InputFormatError as err:
             if sheet is None and len(report["sheets"]) > 1:
                 raise InputFormatError(
@@ -1376,15 +1443,16 @@ def read(
                     f"{report['sheet']!r}, was read: pass sheet='<name>' (CLI: --sheet) to read the data sheet."
                 ) from err
             raise
-    elif fmt == "parquet":
-        adata = _table_to_anndata(_read_parquet(path), path.name, gene_column=gene_column, **table)
-    elif fmt == "gct":
+    if fmt == "parquet":
+        return _table_to_anndata(_read_parquet(path), path.name, gene_column=gene_column, **table)
+    if fmt == "gct":
         raw = _read_gct(path, report)
         table["orientation"] = "genes_x_samples" if orientation == "auto" else orientation
         adata = _table_to_anndata(raw, path.name, gene_column=gene_column or raw.names[0], **table)
         if orientation == "auto":
             report["orientation_reason"] = "GCT files are genes x samples by definition"
-    elif fmt == "geo":
+        return adata
+    if fmt == "geo":
         raw, obs = _read_geo(path, report)
         table["orientation"] = "genes_x_samples" if orientation == "auto" else orientation
         adata = _table_to_anndata(raw, path.name, gene_column=gene_column, obs_extra=obs, **table)
@@ -1394,22 +1462,28 @@ def read(
             "GEO rows are platform probe ids; map them with rs.pp.harmonize_genes(adata, annotation=...) "
             "using the platform (GPL) annotation"
         )
-    elif fmt == "h5ad":
+        return adata
+    raise AssertionError(fmt)  # pragma: no cover - guarded by check_choice
+
+
+def _read_anndata_format(path: Path, fmt: str, orientation: str, backed: bool, report: dict):
+    """Read an ``.h5ad`` (possibly backed) or a 10x matrix (folder or ``.h5``) into an oriented AnnData."""
+    if fmt == "h5ad":
         adata = _orient_anndata(_read_h5ad(path, backed), orientation, report, backed)
-        report["n_samples"], report["n_genes"] = int(adata.n_obs), int(adata.n_vars)
     elif fmt == "10x_mtx":
         adata = _orient_anndata(_read_10x_mtx(path), orientation, report, False)
-        report["n_samples"], report["n_genes"] = int(adata.n_obs), int(adata.n_vars)
+    else:
+        adata = _orient_anndata(_read_10x_h5(path), orientation, report, False)
+    report["n_samples"], report["n_genes"] = int(adata.n_obs), int(adata.n_vars)
+    if fmt == "10x_mtx":
         report["note_10x"] = (
             "var_names are the Ensembl gene ids of features.tsv; symbols are in var['gene_symbols']"
         )
-    elif fmt == "10x_h5":
-        adata = _orient_anndata(_read_10x_h5(path), orientation, report, False)
-        report["n_samples"], report["n_genes"] = int(adata.n_obs), int(adata.n_vars)
-    else:  # pragma: no cover - guarded by check_choice
-        raise AssertionError(fmt)
-    report["input_sha256"] = _sha256(path)
-    report = {k: v for k, v in report.items() if v is not None}
+    return adata
+
+
+def _with_read_report(adata, report: dict, *, as_frame: bool, backed: bool):
+    """Return ``adata`` (or its samples x genes DataFrame with ``as_frame``) holding the read report."""
     if as_frame:
         X = adata.X[:] if backed else adata.X
         if hasattr(X, "toarray"):

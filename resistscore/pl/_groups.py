@@ -14,6 +14,7 @@ from matplotlib.axes import Axes
 
 from resistscore._errors import ResistScoreError
 from resistscore._validate import check_choice
+from resistscore.get import DEFAULT_KEY
 from resistscore.pl._theme import categorical_colors, theme
 from resistscore.pl._utils import (
     finish,
@@ -137,6 +138,7 @@ def groups(
     points: bool = True,
     max_brackets: int = 3,
     sample_key: str | None = None,
+    key: str = DEFAULT_KEY,
     ax: Axes | None = None,
     save: str | os.PathLike[str] | None = None,
 ) -> Axes:
@@ -177,6 +179,9 @@ def groups(
     sample_key
         Metadata column of the biological replicate (e.g. patient): draw one mean score per replicate
         and group. Default: the replicate the ``stats`` result was computed on, if any.
+    key
+        The run to plot from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``.
     ax
         Axes to draw into (default: a new figure).
     save
@@ -202,7 +207,7 @@ def groups(
     >>> plt.close(ax.figure)
     """
     check_choice("kind", kind, ("box", "violin"))
-    df, meta, key = _unit_of_tests(scores, metadata, group, stats, sample_key)
+    df, meta, unit = _unit_of_tests(scores, metadata, group, stats, sample_key, key)
     sigs = select_signatures(df, signatures)
     if signatures is None:  # leave out signatures without any reported score (below minimal coverage)
         sigs = [s for s in sigs if df[s].notna().any()] or sigs
@@ -218,7 +223,7 @@ def groups(
         _distributions(ax, long, sigs, group, levels, colours, kind, points)
         if points:
             _points(ax, long, sigs, group, levels)
-        _label_axes(ax, sigs, f"score (mean per {key})" if key else "score")
+        _label_axes(ax, sigs, f"score (mean per {unit})" if unit else "score")
         if stats is not None:
             table = stats_table(stats, required=["signature"])
             sigcol = significance_column(table, significance)
@@ -229,17 +234,17 @@ def groups(
 
 
 def _unit_of_tests(
-    scores: Any, metadata: Any, group: str, stats: Any, sample_key: str | None
+    scores: Any, metadata: Any, group: str, stats: Any, sample_key: str | None, key: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
-    """Scores and metadata of the unit the test used: samples, or replicate means per group."""
-    df = scores_frame(scores)
-    meta = metadata_frame(scores, metadata, required=[group])
-    key = sample_key if sample_key is not None else unit_of_test(stats)
-    if key is None:
+    """Scores (of the run ``key``) and metadata of the unit the test used: samples, or replicate means per group."""
+    df = scores_frame(scores, key=key)
+    meta = metadata_frame(scores, metadata, required=[group], key=key)
+    unit = sample_key if sample_key is not None else unit_of_test(stats)
+    if unit is None:
         return df, meta, None
     keep = meta[group].notna()
-    df, meta = unit_means(df[keep], meta[keep], [key, group])
-    return df, meta, key
+    df, meta = unit_means(df[keep], meta[keep], [unit, group])
+    return df, meta, unit
 
 
 def _distributions(ax, long, sigs, group, levels, colours, kind: str, points: bool) -> None:
@@ -296,6 +301,7 @@ def profile(
     ci: float = 0.95,
     palette: Mapping[Any, Any] | Sequence[Any] | str | None = None,
     sample_key: str | None = None,
+    key: str = DEFAULT_KEY,
     ax: Axes | None = None,
     save: str | os.PathLike[str] | None = None,
 ) -> Axes:
@@ -322,6 +328,9 @@ def profile(
     sample_key
         Metadata column of the biological replicate (single-cell data): group means and their intervals
         are computed over the replicate means, not over cells.
+    key
+        The run to plot from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``.
     ax
         Axes to draw into (default: a new figure).
     save
@@ -347,9 +356,9 @@ def profile(
 
     check_choice("kind", kind, ("dot", "bar"))
     ci = check_probability("ci", ci)
-    df = scores_frame(scores)
+    df = scores_frame(scores, key=key)
     sigs = select_signatures(df, signatures)
-    rows, title = _profile_rows(scores, df, by, metadata, sigs, ci, sample_key)
+    rows, title = _profile_rows(scores, df, by, metadata, sigs, ci, sample_key, key)
     if palette is None and isinstance(by, str) and by not in df.index:
         palette = uns_palette(obs_source(scores, metadata), by)
     colours = categorical_colors([r[0] for r in rows], _label_palette(palette, rows))
@@ -372,7 +381,14 @@ _Profile = tuple[str, pd.Series, "pd.Series | None"]
 
 
 def _profile_rows(
-    scores: Any, df: pd.DataFrame, by: Any, metadata: Any, sigs: list[str], ci: float, sample_key: str | None
+    scores: Any,
+    df: pd.DataFrame,
+    by: Any,
+    metadata: Any,
+    sigs: list[str],
+    ci: float,
+    sample_key: str | None,
+    key: str = DEFAULT_KEY,
 ) -> tuple[list[_Profile], str | None]:
     """Return the profiles to draw: given samples, the mean of each group with a t-interval, or the overall mean."""
     if by is None:
@@ -380,7 +396,7 @@ def _profile_rows(
     if isinstance(by, str) and by in df.index:
         return [(by, df.loc[by, sigs], None)], None
     if isinstance(by, str):
-        meta = metadata_frame(scores, metadata, required=[by])
+        meta = metadata_frame(scores, metadata, required=[by], key=key)
         unit = "samples"
         if sample_key is not None:
             df, meta = unit_means(df, meta, [sample_key, by])

@@ -17,6 +17,7 @@ from scipy.cluster import hierarchy
 
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
+from resistscore.get import DEFAULT_KEY
 from resistscore.pl._theme import DIVERGING_CMAP, OKABE_ITO, SEQUENTIAL_CMAP, categorical_colors, theme
 from resistscore.pl._utils import (
     finish,
@@ -140,6 +141,7 @@ def heatmap(
     palettes: Mapping[str, Any] | None = None,
     sample_labels: bool | None = None,
     figsize: tuple[float, float] | None = None,
+    key: str = DEFAULT_KEY,
     save: str | os.PathLike[str] | None = None,
 ) -> sns.matrix.ClusterGrid:
     """Heatmap of signatures (rows) x samples (columns), clustered, with sample annotation bars.
@@ -172,6 +174,9 @@ def heatmap(
         Show sample names (default: only with at most 60 samples).
     figsize
         Figure size in inches (default: grows with the numbers of samples and signatures).
+    key
+        The run to plot from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``.
     save
         Optional path; the figure is written atomically in the format of the suffix (``.pdf``,
         ``.svg``, ``.png``, ...).
@@ -197,7 +202,7 @@ def heatmap(
     (3, 6)
     >>> plt.close(grid.figure)
     """
-    df = scores_frame(scores)
+    df = scores_frame(scores, key=key)
     values = _heatmap_values(df, signatures, z_score)
     if cluster not in (True, False, "rows", "columns"):
         raise ResistScoreError(f"`cluster` must be True, False, 'rows' or 'columns'; got {cluster!r}.")

@@ -13,6 +13,7 @@ from matplotlib.patches import Rectangle
 
 from resistscore._errors import ResistScoreError
 from resistscore._validate import check_choice
+from resistscore.get import DEFAULT_KEY
 from resistscore.pl._theme import DIVERGING_CMAP, SEQUENTIAL_CMAP, categorical_colors, theme
 from resistscore.pl._utils import (
     finish,
@@ -53,6 +54,7 @@ def matrixplot(
     palette: Mapping[Any, Any] | Sequence[Any] | str | None = None,
     swap_axes: bool = False,
     cmap: str | None = None,
+    key: str = DEFAULT_KEY,
     ax: Axes | None = None,
     save: str | os.PathLike[str] | None = None,
 ) -> Axes:
@@ -94,6 +96,9 @@ def matrixplot(
         Signatures as rows and groups as columns.
     cmap
         Colormap (default: ``"RdBu_r"`` centred at 0 for z-scores, ``"viridis"`` otherwise).
+    key
+        The run to plot from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``.
     ax
         Axes to draw into (default: a new figure).
     save
@@ -117,7 +122,9 @@ def matrixplot(
     >>> plt.close(ax.figure)
     """
     check_choice("standard_scale", standard_scale, _SCALES)
-    means, counts, key = group_means(scores, metadata, groupby, signatures, standard_scale, stats, sample_key)
+    means, counts, unit_key = group_means(
+        scores, metadata, groupby, signatures, standard_scale, stats, sample_key, key=key
+    )
     if order is not None:
         unknown = [str(o) for o in order if str(o) not in means.index]
         if unknown:
@@ -127,8 +134,8 @@ def matrixplot(
         palette = uns_palette(obs_source(scores, metadata), groupby)
     colours = categorical_colors(list(means.index), palette)
     marks = _significance_marks(stats, list(means.columns), significance) if stats is not None else {}
-    unit = f"{key}s" if key else "n"
-    row_labels = [f"{g} ({unit}={counts[g]})" if key else f"{g} (n={counts[g]})" for g in means.index]
+    unit = f"{unit_key}s" if unit_key else "n"
+    row_labels = [f"{g} ({unit}={counts[g]})" if unit_key else f"{g} (n={counts[g]})" for g in means.index]
     col_labels = [f"{s} {marks[s]}".rstrip() if s in marks else s for s in means.columns]
     with theme():
         n_rows, n_cols = (means.shape[1], means.shape[0]) if swap_axes else means.shape
@@ -148,10 +155,15 @@ def group_means(
     standard_scale: str | None = "zscore",
     stats: Any = None,
     sample_key: str | None = None,
+    *,
+    key: str = DEFAULT_KEY,
 ) -> tuple[pd.DataFrame, pd.Series, str | None]:
-    """Return the groups x signatures means over the tested unit, the number of units per group and the unit's column."""
-    df = scores_frame(scores)
-    meta = metadata_frame(scores, metadata, required=[groupby])
+    """Return the groups x signatures means over the tested unit, the number of units per group and the unit's column.
+
+    The scores of an AnnData are those of its run ``key``.
+    """
+    df = scores_frame(scores, key=key)
+    meta = metadata_frame(scores, metadata, required=[groupby], key=key)
     sigs = select_signatures(df, signatures)
     if signatures is None:
         sigs = [s for s in sigs if df[s].notna().any()] or sigs
@@ -159,9 +171,9 @@ def group_means(
     if not keep.any():
         raise ResistScoreError(f"the `groupby` column {groupby!r} has no non-missing value.")
     df, meta = df.loc[keep, sigs], meta[keep]
-    key = sample_key if sample_key is not None else unit_of_test(stats)
-    if key is not None:
-        df, meta = unit_means(df, meta, [key, groupby])
+    unit = sample_key if sample_key is not None else unit_of_test(stats)
+    if unit is not None:
+        df, meta = unit_means(df, meta, [unit, groupby])
     if standard_scale == "zscore":
         sd = df.std(ddof=1)
         df = (df - df.mean()) / sd.where(sd > 0)
@@ -179,7 +191,7 @@ def group_means(
         lo, hi = means.min(axis=axis), means.max(axis=axis)
         span = (hi - lo).where(hi > lo)
         means = means.sub(lo, axis=1 - axis).div(span, axis=1 - axis)
-    return means, counts, key
+    return means, counts, unit
 
 
 def _significance_marks(stats: Any, sigs: list[str], significance: str | None) -> dict[str, str]:

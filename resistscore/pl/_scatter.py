@@ -18,9 +18,9 @@ from resistscore import get
 from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
 from resistscore._validate import check_int, check_real
+from resistscore.get import DEFAULT_KEY
 from resistscore.pl._theme import GREY, OKABE_ITO, categorical_colors, theme
 from resistscore.pl._utils import (
-    SCORES_KEY,
     finish,
     format_p,
     metadata_frame,
@@ -36,15 +36,16 @@ from resistscore.pl._utils import (
 __all__ = ["coverage", "embedding", "response"]
 
 
-def coverage_frame(data: Any) -> pd.DataFrame:
-    """Return the coverage table (one row per signature) of a result, AnnData or DataFrame."""
+def coverage_frame(data: Any, key: str = DEFAULT_KEY) -> pd.DataFrame:
+    """Return the coverage table (one row per signature) of a result, AnnData (its run ``key``) or DataFrame."""
     if isinstance(data, pd.DataFrame):
         table = data
     elif is_anndata(data):
-        raw = (data.uns.get(get.DEFAULT_KEY) or {}).get("coverage")
+        raw = (data.uns.get(key) or {}).get("coverage")
         if raw is None:
             raise ResistScoreError(
-                'the AnnData has no uns["resistscore"]["coverage"]; score it first with rs.tl.score(adata).'
+                f'the AnnData has no uns["{key}"]["coverage"]; score it first with rs.tl.score(adata) '
+                f"(runs it holds: {get.runs(data)}; pass `key=` one of them)."
             )
         table = pd.DataFrame(raw)
     elif isinstance(getattr(data, "coverage", None), pd.DataFrame):
@@ -76,6 +77,7 @@ def coverage(
     *,
     min_coverage: float | None = None,
     sort: bool = False,
+    key: str = DEFAULT_KEY,
     ax: Axes | None = None,
     save: str | os.PathLike[str] | None = None,
 ) -> Axes:
@@ -91,6 +93,9 @@ def coverage(
         signature), else 0.5 (the engine's default).
     sort
         Sort signatures by coverage (default: table order).
+    key
+        The run to plot from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``.
     ax
         Axes to draw into (default: a new figure).
     save
@@ -113,7 +118,7 @@ def coverage(
     [0.93, 0.2]
     >>> plt.close(ax.figure)
     """
-    table = coverage_frame(coverage)
+    table = coverage_frame(coverage, key)
     if sort:
         table = table.sort_values("weight_covered", ascending=False, kind="mergesort")
     frac = table["weight_covered"].to_numpy(float)
@@ -170,6 +175,7 @@ def response(
     stats: Any = None,
     sample_key: str | None = None,
     censored: pd.Series | str | None = None,
+    key: str = DEFAULT_KEY,
     ax: Axes | None = None,
     save: str | os.PathLike[str] | None = None,
 ) -> Axes:
@@ -211,6 +217,9 @@ def response(
         triangle pointing to where the true value lies (a plain open circle when the direction is not
         given). Default: the censoring ``rs.tl.associate`` found (``stats.censoring``), when ``stats`` is
         its result.
+    key
+        The run to plot from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``.
     ax
         Axes to draw into (default: a new figure).
     save
@@ -234,8 +243,8 @@ def response(
     >>> plt.close(ax.figure)
     """
     fit = _fit_kind(fit)
-    data, ylabel, key = _response_data(
-        scores, response, signature, metadata, hue, stats, sample_key, censored
+    data, ylabel, unit = _response_data(
+        scores, response, signature, metadata, hue, stats, sample_key, censored, key
     )
     if len(data) < 3:
         raise ResistScoreError(
@@ -254,7 +263,7 @@ def response(
         lo, hi = ax.get_ylim()
         ax.set_ylim(lo, hi + 0.15 * (hi - lo))
         ax.text(0.02, 0.98, label, transform=ax.transAxes, va="top", ha="left")
-        ax.set_xlabel(f"{signature} score" + (f" (mean per {key})" if key else ""))
+        ax.set_xlabel(f"{signature} score" + (f" (mean per {unit})" if unit else ""))
         ax.set_ylabel(str(ylabel))
     return finish(ax, save)
 
@@ -271,19 +280,19 @@ def _fit_kind(fit: Any) -> str | None:
 
 
 def _response_data(
-    scores, response, signature, metadata, hue, stats, sample_key, censored
+    scores, response, signature, metadata, hue, stats, sample_key, censored, key=DEFAULT_KEY
 ) -> tuple[pd.DataFrame, str, str | None]:
-    """Columns ``x`` (score), ``y`` (response), optional ``hue`` and ``censored``, one row per unit."""
-    df = scores_frame(scores)
+    """Columns ``x`` (score of the run ``key``), ``y`` (response), optional ``hue`` and ``censored``, one row per unit."""
+    df = scores_frame(scores, key=key)
     if signature not in df.columns:
         raise ResistScoreError(
             f"`signature` {signature!r} is not scored; choose from {list(df.columns)[:20]}."
         )
-    key = sample_key if sample_key is not None else unit_of_test(stats)
+    unit = sample_key if sample_key is not None else unit_of_test(stats)
     if censored is None:
         censored = _censored_of(stats, response)
-    names = [c for c in (response, hue, key, censored) if isinstance(c, str)]
-    meta = metadata_frame(scores, metadata, required=names) if names else None
+    names = [c for c in (response, hue, unit, censored) if isinstance(c, str)]
+    meta = metadata_frame(scores, metadata, required=names, key=key) if names else None
     resp, ylabel = _response_values(response, meta, df.index)
     data = pd.DataFrame({"x": df[signature], "y": resp.astype(float)}, index=df.index)
     if hue:
@@ -291,9 +300,9 @@ def _response_data(
     if censored is not None:
         flags = meta[censored] if isinstance(censored, str) else pd.Series(censored).reindex(df.index)
         data["censored"] = flags.map(_censor_direction)
-    if key is not None:
-        data = _replicate_means(data, meta[key])
-    return data.dropna(subset=["x", "y"]), ylabel, key
+    if unit is not None:
+        data = _replicate_means(data, meta[unit])
+    return data.dropna(subset=["x", "y"]), ylabel, unit
 
 
 def _response_values(response: Any, meta: pd.DataFrame | None, index: pd.Index) -> tuple[pd.Series, str]:
@@ -465,6 +474,7 @@ def embedding(
     size: float | None = None,
     cmap: str | None = None,
     center: float | None | str = "auto",
+    key: str = DEFAULT_KEY,
     ax: Axes | None = None,
     save: str | os.PathLike[str] | None = None,
 ) -> Axes | Figure:
@@ -488,6 +498,9 @@ def embedding(
     cmap, center
         Colormap and centre. Default: diverging ``"RdBu_r"`` centred at 0 when the scores take both
         signs, else ``"viridis"``; the limits are the 1st/99th percentiles (symmetric when centred).
+    key
+        The run to plot from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``.
     ax
         Axes to draw into; only with a single signature.
     save
@@ -517,7 +530,7 @@ def embedding(
         raise ResistScoreError(f"`adata` must be an AnnData with an embedding; got {type(adata).__name__}.")
     ncols = check_int("ncols", ncols, minimum=1)
     xy = _embedding_coords(adata, basis)
-    values = _embedding_values(adata, signatures)
+    values = _embedding_values(adata, signatures, key)
     if ax is not None and len(values) > 1:
         raise ResistScoreError(
             "`ax` can only be given with a single signature; omit it to get a panel figure."
@@ -544,15 +557,16 @@ def embedding(
     return finish(out, save)
 
 
-def _embedding_values(adata: Any, signatures: Any) -> dict[str, np.ndarray]:
-    """Return the values of every panel: scored signatures, or numeric obs columns."""
-    scores = scores_frame(adata) if SCORES_KEY in adata.obsm else None
+def _embedding_values(adata: Any, signatures: Any, key: str = DEFAULT_KEY) -> dict[str, np.ndarray]:
+    """Return the values of every panel: scored signatures (of the run ``key``), or numeric obs columns."""
+    scores = scores_frame(adata, key=key) if get.obsm_key(key) in adata.obsm else None
     if isinstance(signatures, str):
         signatures = [signatures]
     if signatures is None:
         if scores is None:
             raise ResistScoreError(
-                'the AnnData has no obsm["resistscore_scores"]; run rs.tl.score(adata) or name obs columns in `signatures`.'
+                f'the AnnData has no obsm["{get.obsm_key(key)}"] (runs it holds: {get.runs(adata)}; pass `key=` one '
+                "of them); run rs.tl.score(adata) or name obs columns in `signatures`."
             )
         signatures = list(scores.columns)
     values = {}

@@ -12,6 +12,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from resistscore._errors import ResistScoreError
+from resistscore.get import DEFAULT_KEY
 from resistscore.pl._theme import categorical_colors, theme
 from resistscore.pl._utils import (
     finish,
@@ -79,11 +80,18 @@ def km_table(time: np.ndarray, event: np.ndarray) -> pd.DataFrame:
 
 
 def _groups_from_scores(
-    data: Any, metadata: Any, time: str, event: str, signature: str | None, group: str | None, split: Any
+    data: Any,
+    metadata: Any,
+    time: str,
+    event: str,
+    signature: str | None,
+    group: str | None,
+    split: Any,
+    key: str = DEFAULT_KEY,
 ) -> tuple[pd.DataFrame, str]:
-    df = scores_frame(data)
+    df = scores_frame(data, key=key)
     required = [time, event] + ([group] if group else [])
-    meta = metadata_frame(data, metadata, required=required)
+    meta = metadata_frame(data, metadata, required=required, key=key)
     frame = pd.DataFrame({"time": meta[time], "event": meta[event]}, index=df.index)
     if group is not None:
         frame["group"] = meta[group].astype("string")
@@ -199,6 +207,7 @@ def kaplan_meier(
     at_risk: bool = True,
     palette: Mapping[Any, Any] | Sequence[Any] | str | None = None,
     xlabel: str | None = None,
+    key: str = DEFAULT_KEY,
     ax: Axes | None = None,
     save: str | os.PathLike[str] | None = None,
 ) -> Axes:
@@ -229,6 +238,9 @@ def kaplan_meier(
         Group colours (default: Okabe-Ito).
     xlabel
         Label of the time axis (default: the ``time`` column name).
+    key
+        The run to plot from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``.
     ax
         Axes to draw into (default: a new figure).
     save
@@ -255,7 +267,7 @@ def kaplan_meier(
     ['low (n=20)', 'high (n=20)']
     >>> plt.close(ax.figure)
     """
-    tables, counts, pvalue, title, frame = _curves(data, metadata, time, event, signature, group, split)
+    tables, counts, pvalue, title, frame = _curves(data, metadata, time, event, signature, group, split, key)
     if palette is None and group is not None:
         palette = uns_palette(obs_source(data, metadata), group)
     colours = categorical_colors(list(tables), palette)
@@ -286,7 +298,14 @@ def kaplan_meier(
 
 
 def _curves(
-    data: Any, metadata: Any, time: str, event: str, signature: str | None, group: str | None, split: Any
+    data: Any,
+    metadata: Any,
+    time: str,
+    event: str,
+    signature: str | None,
+    group: str | None,
+    split: Any,
+    key: str = DEFAULT_KEY,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int | None], float, str | None, pd.DataFrame | None]:
     """Curves per group, group sizes, log-rank p, title and the per-sample frame (None for a result)."""
     curves = getattr(data, "km", None)
@@ -297,7 +316,7 @@ def _curves(
         return tables, counts, pvalue, title, None
     from lifelines.statistics import multivariate_logrank_test
 
-    frame, title = _groups_from_scores(data, metadata, time, event, signature, group, split)
+    frame, title = _groups_from_scores(data, metadata, time, event, signature, group, split, key)
     present = set(frame["group"])
     if group is None:
         canonical = _split_labels(_SPLITS[split]) if isinstance(split, str) else ["low", "high"]

@@ -20,22 +20,22 @@ from resistscore._types import is_anndata
 from resistscore._validate import check_score_table
 from resistscore.pl._theme import DIVERGING_CMAP, SEQUENTIAL_CMAP, theme
 
-SCORES_KEY = get.OBSM_SCORES
 RATIO_EFFECTS = ("hazard_ratio", "odds_ratio", "ratio", "fold_change", "hr", "or")
 
 
-def scores_frame(data: Any, *, name: str = "scores") -> pd.DataFrame:
-    """Return the samples x signatures score table of a DataFrame, ScoreResult or AnnData."""
+def scores_frame(data: Any, *, name: str = "scores", key: str = get.DEFAULT_KEY) -> pd.DataFrame:
+    """Return the samples x signatures score table of a DataFrame, ScoreResult or AnnData (its run ``key``)."""
     if isinstance(data, pd.DataFrame):
         df = data
     elif is_anndata(data):
-        if SCORES_KEY not in data.obsm:
-            raise ResistScoreError(
-                f'`{name}`: the AnnData has no obsm["{SCORES_KEY}"]; score it first with rs.tl.score(adata).'
-            )
-        df = data.obsm[SCORES_KEY]
+        try:
+            get.require_run(data, key)
+        except ResistScoreError as err:
+            raise ResistScoreError(f"`{name}`: {err}") from None
+        obsm = get.obsm_key(key)
+        df = data.obsm[obsm]
         if not isinstance(df, pd.DataFrame):
-            cols = (data.uns.get(get.DEFAULT_KEY, {}) or {}).get("signatures")
+            cols = (data.uns.get(key, {}) or {}).get("signatures")
             df = pd.DataFrame(np.asarray(df), index=data.obs_names, columns=cols)
     elif isinstance(getattr(data, "scores", None), pd.DataFrame):
         df = data.scores
@@ -48,10 +48,15 @@ def scores_frame(data: Any, *, name: str = "scores") -> pd.DataFrame:
 
 
 def metadata_frame(
-    data: Any, metadata: Any, *, required: Sequence[str] = (), name: str = "metadata"
+    data: Any,
+    metadata: Any,
+    *,
+    required: Sequence[str] = (),
+    name: str = "metadata",
+    key: str = get.DEFAULT_KEY,
 ) -> pd.DataFrame:
     """Return sample metadata aligned to the samples of ``data`` (``adata.obs`` when not given)."""
-    scores = scores_frame(data)
+    scores = scores_frame(data, key=key)
     if metadata is None:
         if is_anndata(data):
             metadata = data.obs

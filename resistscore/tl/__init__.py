@@ -1,56 +1,54 @@
 """Tools: scoring (``rs.tl.score``), significance, explanations and statistics.
 
-The statistics (``rs.tl.compare_groups`` ..., the subpackage :mod:`resistscore.tl.stats`) are imported
-on first use by this module's ``__getattr__``: they pull in statsmodels and scipy.stats (~2 s), which
-scoring does not need. Apart from ``resistscore.__getattr__`` (the subpackages), it is the package's
-only lazy import.
+The statistics (``rs.tl.compare_groups`` ..., the subpackage :mod:`resistscore.tl.stats`) are imported with
+the rest of ``rs.tl``: they need scipy.stats and the one statsmodels submodule of OLS
+(``statsmodels.regression.linear_model``, not ``statsmodels.api``), about 1 s of CPU on first use of ``rs.tl``.
+``import resistscore`` stays fast: ``resistscore.__getattr__``, which imports a subpackage on first use, is the
+package's one lazy-import layer.
 """
 
 from __future__ import annotations
-
-import importlib
 
 from resistscore.tl._coverage import coverage_table
 from resistscore.tl._result import ScoreResult, contributions
 from resistscore.tl._score import as_network, score
 from resistscore.tl._stream import harmonized_rows
 from resistscore.tl.methods import show_methods
+from resistscore.tl.stats import (
+    RocResult,
+    SampleMismatchWarning,
+    StatsResult,
+    SurvivalResult,
+    adjust_scores,
+    associate,
+    compare_groups,
+    compare_samples,
+    confounder_correlation,
+    fit_model,
+    pseudobulk,
+    roc,
+    survival,
+)
 
-#: the names of :mod:`resistscore.tl.stats`, reachable as ``rs.tl.<name>``
-_STATISTICS = (
+__all__ = [
     "RocResult",
     "SampleMismatchWarning",
+    "ScoreResult",
     "StatsResult",
     "SurvivalResult",
     "adjust_scores",
+    "as_network",
     "associate",
     "compare_groups",
     "compare_samples",
     "confounder_correlation",
-    "fit_model",
-    "pseudobulk",
-    "roc",
-    "survival",
-)
-
-__all__ = [
-    "ScoreResult",
-    "as_network",
     "contributions",
     "coverage_table",
+    "fit_model",
     "harmonized_rows",
+    "pseudobulk",
+    "roc",
     "score",
     "show_methods",
-    *_STATISTICS,
+    "survival",
 ]
-
-
-def __getattr__(name: str):
-    if name == "stats" or name in _STATISTICS:
-        stats = importlib.import_module("resistscore.tl.stats")  # the statistics, on first use
-        return stats if name == "stats" else getattr(stats, name)
-    raise AttributeError(f"module 'resistscore.tl' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted({*globals(), *__all__})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from resistscore._errors import SampleMismatchWarning
 from resistscore.tl.stats._confounders import adjust_scores, confounder_correlation
-from resistscore.tl.stats._confounders import pick_confounders as pick_confounders  # for rs.analyze
 from resistscore.tl.stats._groups import compare_groups
 from resistscore.tl.stats._models import fit_model
 from resistscore.tl.stats._pseudobulk import pseudobulk

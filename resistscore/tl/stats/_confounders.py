@@ -16,55 +16,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from resistscore._design import CONFOUNDER_HOW, CONFOUNDER_PREFIX, confounder_ids
 from resistscore._errors import StatisticsError
 from resistscore._types import is_anndata
+from resistscore.get import DEFAULT_KEY
 from resistscore.tl.stats._input import _as_score_frame
 
-__all__ = ["CONFOUNDER_PREFIX", "CORRELATION_COLUMNS", "adjust_scores", "confounder_correlation"]
-
-#: id prefix of the shipped confounder signatures (``confounder.proliferation`` ...)
-CONFOUNDER_PREFIX = "confounder."
+__all__ = ["CORRELATION_COLUMNS", "adjust_scores", "confounder_correlation"]
 
 #: Fixed columns of :func:`confounder_correlation`.
 CORRELATION_COLUMNS = ["signature", "confounder", "spearman_rho", "p", "n"]
 
-_HOW = (
-    "score the confounder signatures beside the mechanisms (e.g. `rs.tl.score(adata, rs.sig.load(confounders=True))`) "
-    "or pass their scores: a samples x confounders DataFrame or the ScoreResult of `rs.tl.score(adata, "
-    "rs.sig.confounders())`"
-)
-
-
-def _ids(value: str | Sequence[str], frame: pd.DataFrame, arg: str) -> list[str]:
-    """Confounder ids named by ``value`` (a short name such as ``"proliferation"`` means ``confounder.proliferation``)."""
-    names = [value] if isinstance(value, str) else list(value)
-    if not names:
-        raise StatisticsError(f"`{arg}` is empty; name at least one confounder (e.g. 'proliferation').")
-    out = []
-    for name in names:
-        if not isinstance(name, str):
-            raise StatisticsError(f"`{arg}`: confounder names must be strings; got {name!r}.")
-        full = (
-            name if name in frame.columns or name.startswith(CONFOUNDER_PREFIX) else CONFOUNDER_PREFIX + name
-        )
-        if full not in frame.columns:
-            avail = [c for c in frame.columns if c.startswith(CONFOUNDER_PREFIX)]
-            raise StatisticsError(
-                f"`{arg}`: {name!r} is not among the scores (confounder columns present: {avail or 'none'}); "
-                + _HOW
-                + "."
-            )
-        out.append(full)
-    return list(dict.fromkeys(out))
-
-
-def pick_confounders(frame: pd.DataFrame, names: str | Sequence[str], arg: str = "adjust") -> pd.DataFrame:
-    """Return the columns of ``frame`` (confounder scores) named by ``names`` (short names allowed)."""
-    return frame[_ids(names, frame, arg)]
-
 
 def confounder_scores(
-    scores: Any, confounders: Any, arg: str = "confounders"
+    scores: Any, confounders: Any, arg: str = "confounders", key: str = DEFAULT_KEY
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return ``(mechanism scores, confounder scores)``, both samples x signatures, on the samples of ``scores``.
 
@@ -72,16 +37,16 @@ def confounder_scores(
     (columns of the scores; ``"proliferation"`` is short for ``confounder.proliferation``), or the
     confounder scores themselves (a DataFrame or a ``ScoreResult``, aligned by sample name).
     """
-    frame = _as_score_frame(scores)
+    frame = _as_score_frame(scores, key)
     if confounders is None or confounders is True:
         ids = [c for c in frame.columns if c.startswith(CONFOUNDER_PREFIX)]
         if not ids:
             raise StatisticsError(
-                f"`{arg}`: the scores hold no confounder column (`confounder.*`); " + _HOW + "."
+                f"`{arg}`: the scores hold no confounder column (`confounder.*`); " + CONFOUNDER_HOW + "."
             )
         conf = frame[ids]
     elif isinstance(confounders, (str, list, tuple)):
-        conf = frame[_ids(confounders, frame, arg)]
+        conf = frame[confounder_ids(confounders, frame, arg)]
     elif isinstance(confounders, pd.DataFrame) or isinstance(
         getattr(confounders, "scores", None), pd.DataFrame
     ):
@@ -117,6 +82,7 @@ def with_adjustment(
     sample_key: str | None = None,
     unit: str = "sample",
     keep_cells: bool = False,
+    key: str = DEFAULT_KEY,
 ) -> tuple[pd.DataFrame | None, list[str], Any, list[str]]:
     """Add the confounder scores named by ``adjust`` to the metadata as covariates.
 
@@ -126,7 +92,7 @@ def with_adjustment(
     """
     if adjust is None or adjust is False:
         return metadata, covariates, signatures, []
-    mech, conf = confounder_scores(scores, adjust, arg="adjust")
+    mech, conf = confounder_scores(scores, adjust, arg="adjust", key=key)
     ids = list(conf.columns)
     if signatures is None:
         signatures = list(mech.columns)
@@ -167,9 +133,9 @@ def mark_adjusted(table: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
     return table
 
 
-def _mechanisms(scores: Any, confounders: Any, signatures) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _mechanisms(scores: Any, confounders: Any, signatures, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(mechanism scores, confounder scores)``, the mechanisms restricted to ``signatures`` when given."""
-    mech, conf = confounder_scores(scores, confounders)
+    mech, conf = confounder_scores(scores, confounders, key=key)
     if signatures is not None:
         wanted = [signatures] if isinstance(signatures, str) else list(signatures)
         missing = [s for s in wanted if s not in mech.columns]
@@ -182,7 +148,11 @@ def _mechanisms(scores: Any, confounders: Any, signatures) -> tuple[pd.DataFrame
 
 
 def confounder_correlation(
-    scores: Any, confounders: Any = None, *, signatures: str | Sequence[str] | None = None
+    scores: Any,
+    confounders: Any = None,
+    *,
+    signatures: str | Sequence[str] | None = None,
+    key: str = DEFAULT_KEY,
 ) -> pd.DataFrame:
     """Spearman correlation of every mechanism score with every confounder score.
 
@@ -200,9 +170,13 @@ def confounder_correlation(
     confounders
         ``None`` (default): every ``confounder.*`` column of ``scores``; confounder id(s) among the
         scores (``"proliferation"`` is short for ``confounder.proliferation``); or the confounder scores
-        themselves (a DataFrame or the ScoreResult of ``rs.tl.score(adata, rs.sig.confounders())``).
+        themselves (a DataFrame, or a ScoreResult such as ``rs.get.result(adata, k)`` of a run of
+        ``rs.tl.score(adata, rs.sig.confounders(), key_added=k)``).
     signatures
         Mechanism signatures to report (default: every non-confounder column).
+    key
+        The run to read from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``. Ignored for a ScoreResult or DataFrame.
 
     Returns
     -------
@@ -223,7 +197,7 @@ def confounder_correlation(
         signature                confounder  spearman_rho      p  n
     0  efflux_abc  confounder.proliferation           0.8  0.104  5
     """
-    mech, conf = _mechanisms(scores, confounders, signatures)
+    mech, conf = _mechanisms(scores, confounders, signatures, key)
     rows = []
     for sig in mech.columns:
         for c in conf.columns:
@@ -238,7 +212,11 @@ def confounder_correlation(
 
 
 def adjust_scores(
-    scores: Any, confounders: Any = None, *, signatures: str | Sequence[str] | None = None
+    scores: Any,
+    confounders: Any = None,
+    *,
+    signatures: str | Sequence[str] | None = None,
+    key: str = DEFAULT_KEY,
 ) -> pd.DataFrame:
     """Residualise per-sample mechanism scores on confounder scores (proliferation, stromal / immune content).
 
@@ -261,6 +239,9 @@ def adjust_scores(
         confounder id(s) among the scores, or the confounder scores (DataFrame or ScoreResult).
     signatures
         Mechanism signatures to adjust (default: every non-confounder column).
+    key
+        The run to read from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``. Ignored for a ScoreResult or DataFrame.
 
     Returns
     -------
@@ -283,7 +264,7 @@ def adjust_scores(
     c        0.7
     d       -0.4
     """
-    mech, conf = _mechanisms(scores, confounders, signatures)
+    mech, conf = _mechanisms(scores, confounders, signatures, key)
     out = pd.DataFrame(np.nan, index=mech.index, columns=mech.columns)
     conf_ok = conf.notna().all(axis=1).to_numpy()
     for sig in mech.columns:

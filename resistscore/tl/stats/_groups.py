@@ -13,6 +13,7 @@ from scipy import stats
 
 from resistscore._errors import StatisticsError
 from resistscore._validate import check_choice, check_probability
+from resistscore.get import DEFAULT_KEY
 from resistscore.tl.stats._confounders import mark_adjusted, with_adjustment
 from resistscore.tl.stats._effects import (
     eta_squared_ci,
@@ -213,6 +214,7 @@ def compare_groups(
     paired_by: str | None = None,
     covariates: str | Sequence[str] | None = None,
     signatures: str | Sequence[str] | None = None,
+    key: str = DEFAULT_KEY,
     sample_key: str | None = None,
     unit: str = "sample",
     model: str | None = None,
@@ -256,6 +258,9 @@ def compare_groups(
         Column(s) to adjust for (OLS; categorical columns are dummy-coded).
     signatures
         Subset of signatures (default: all).
+    key
+        The run to read from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``. Ignored for a ScoreResult or DataFrame.
     sample_key
         Column naming the biological replicate of each cell (single-cell data).
     unit
@@ -265,10 +270,10 @@ def compare_groups(
     adjust
         Confounder(s) to adjust for: id(s) of confounder scores among ``scores`` (``"proliferation"``
         is short for ``confounder.proliferation``; ``True``: every ``confounder.*`` column), or the
-        confounder scores themselves (a samples x confounders DataFrame or the ScoreResult of
-        ``rs.tl.score(adata, rs.sig.confounders())``). Their scores are numeric covariates of the OLS
-        (or mixed) model, averaged per sample with ``sample_key``; the confounders are not tested
-        themselves. Recorded in ``params["adjust"]`` and the table's ``adjusted_for`` column.
+        confounder scores themselves (a samples x confounders DataFrame, or a ScoreResult such as
+        ``rs.get.result(adata, k)`` of ``rs.tl.score(adata, rs.sig.confounders(), key_added=k)``). Their
+        scores are numeric covariates of the OLS (or mixed) model, averaged per sample with ``sample_key``;
+        the confounders are not tested themselves. Recorded in ``params["adjust"]`` and the table's ``adjusted_for`` column.
     level
         Confidence level of the intervals.
 
@@ -324,6 +329,7 @@ def compare_groups(
         sample_key=sample_key,
         unit=unit,
         keep_cells=model == "mixed",
+        key=key,
     )
     if covariates or model == "mixed":
         _check_model_test(test, paired_by, adjusted)
@@ -339,6 +345,7 @@ def compare_groups(
             unit=unit,
             model=model,
             level=level,
+            key=key,
         )
         mark_adjusted(res.table, adjusted)
         res.params["adjust"] = adjusted
@@ -356,8 +363,34 @@ def compare_groups(
         within=[group] if paired_by else (),
         replicate=paired_by,
         caller="compare_groups",
+        key=key,
     )
     df, meta, g = _select_groups(df, meta, group, groups)
+    rows, reference = _test_rows(df, meta, g, group, reference, paired_by, test, level)
+    table = _compare_table(rows, df)
+    params = {
+        "group": group,
+        "test": test,
+        "reference": reference,
+        "paired_by": paired_by,
+        "level": level,
+        **info,
+    }
+    mark_adjusted(table, [])
+    return StatsResult("compare_groups", table, {**params, "adjust": []})
+
+
+def _test_rows(
+    df: pd.DataFrame,
+    meta: pd.DataFrame,
+    g: pd.Series,
+    group: str,
+    reference: Any,
+    paired_by: str | None,
+    test: str,
+    level: float,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Return the rows of the tests without a model (paired, omnibus or two-sample contrasts) and the reference."""
     labels = group_levels(g)
     gs = g.astype(str).where(g.notna())
     reference = _check_levels(labels, gs, group, reference)
@@ -371,17 +404,7 @@ def compare_groups(
             for g1, g2 in _contrasts(labels, reference)
             for sig in df.columns
         ]
-    table = _compare_table(rows, df)
-    params = {
-        "group": group,
-        "test": test,
-        "reference": reference,
-        "paired_by": paired_by,
-        "level": level,
-        **info,
-    }
-    mark_adjusted(table, [])
-    return StatsResult("compare_groups", table, {**params, "adjust": []})
+    return rows, reference
 
 
 def _check_model_test(test: str, paired_by: str | None, adjusted: Sequence[str] = ()) -> None:

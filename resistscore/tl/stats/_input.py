@@ -15,7 +15,13 @@ import numpy as np
 import pandas as pd
 
 from resistscore import get
-from resistscore._errors import CellsAsReplicatesWarning, SampleMismatchWarning, StatisticsError, warn
+from resistscore._errors import (
+    CellsAsReplicatesWarning,
+    ResistScoreError,
+    SampleMismatchWarning,
+    StatisticsError,
+    warn,
+)
 from resistscore._kind import SC_OBS_MARKERS, has_cell_annotations
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice
@@ -72,17 +78,17 @@ VARIES_HINTS = {
 }
 
 
-def _as_score_frame(scores: Any) -> pd.DataFrame:
-    """Return the samples x signatures DataFrame held by ``scores`` (never a view on user data)."""
+def _as_score_frame(scores: Any, key: str = get.DEFAULT_KEY) -> pd.DataFrame:
+    """Return the samples x signatures DataFrame held by ``scores`` (the run ``key`` of an AnnData; a copy)."""
     if is_anndata(scores):
-        if SCORES_KEY not in scores.obsm:
-            raise StatisticsError(
-                f"the AnnData has no `obsm['{SCORES_KEY}']`; run `rs.tl.score(adata)` first, "
-                "or pass a samples x signatures DataFrame."
-            )
-        df = scores.obsm[SCORES_KEY]
+        try:
+            get.require_run(scores, key)
+        except ResistScoreError as err:
+            raise StatisticsError(f"{err} Or pass a samples x signatures DataFrame.") from None
+        obsm = get.obsm_key(key)
+        df = scores.obsm[obsm]
         if not isinstance(df, pd.DataFrame):
-            names = (scores.uns.get(get.DEFAULT_KEY, {}) or {}).get("signatures")
+            names = (scores.uns.get(key, {}) or {}).get("signatures")
             df = pd.DataFrame(np.asarray(df), index=scores.obs_names, columns=names)
         df = df.copy()
         df.index = pd.Index(scores.obs_names.astype(str))
@@ -155,7 +161,7 @@ def require_columns(meta: pd.DataFrame, columns: Sequence[str], arg: str) -> Non
         )
 
 
-def _cells_evidence(scores: Any, meta: pd.DataFrame) -> str:
+def _cells_evidence(scores: Any, meta: pd.DataFrame, key: str = get.DEFAULT_KEY) -> str:
     """Why the rows are cells rather than independent samples ("" when nothing says so).
 
     Evidence, from any input type: the scores were made from single-cell data (``ScoreResult.data_kind``
@@ -166,7 +172,7 @@ def _cells_evidence(scores: Any, meta: pd.DataFrame) -> str:
     """
     kind = getattr(scores, "data_kind", "")
     if is_anndata(scores):
-        kind = ((scores.uns.get(get.DEFAULT_KEY) or {}).get("data_kind")) or ""
+        kind = ((scores.uns.get(key) or {}).get("data_kind")) or ""
         if has_cell_annotations(scores.obs, scores.uns, scores.obsm):
             return "the AnnData carries cell annotations (QC metrics, clusters or an embedding)"
     if kind == "single_cell":
@@ -214,6 +220,7 @@ def prepare(
     within: Sequence[str] = (),
     replicate: str | None = None,
     caller: str = "default",
+    key: str = get.DEFAULT_KEY,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Return aligned ``(scores, metadata, info)`` at the level of the biological replicate.
 
@@ -250,73 +257,20 @@ def prepare(
         (``compare_groups``' ``paired_by``); default: the replicate-like column of the metadata.
     caller
         The calling function, for the options named in error messages (:data:`HINTS`).
+    key
+        The run of an AnnData ``scores`` (``key_added`` of :func:`resistscore.tl.score`).
     """
     check_choice("unit", unit, ("sample", "cell"))
     hints = HINTS.get(caller, HINTS["default"])
-    df = _select_signatures(_as_score_frame(scores), signatures)
-    if metadata is None:
-        if is_anndata(scores):
-            meta = scores.obs.copy()
-            meta.index = pd.Index(scores.obs_names.astype(str))
-        elif columns:
-            raise StatisticsError(
-                "no metadata given; pass `metadata=` a DataFrame indexed by sample (or an AnnData whose obs holds it)."
-            )
-        else:
-            meta = pd.DataFrame(index=df.index)
-    elif isinstance(metadata, pd.DataFrame):
-        _no_multiindex(metadata, "metadata")
-        meta = metadata.copy()
-        meta.index = pd.Index([str(i) for i in meta.index])
-        if not meta.index.is_unique:
-            dup = meta.index[meta.index.duplicated()].unique()[:5].tolist()
-            raise StatisticsError(
-                f"metadata index has duplicated sample names (e.g. {dup}); make them unique."
-            )
-    else:
-        raise StatisticsError(
-            f"`metadata` must be a pandas DataFrame indexed by sample; got {type(metadata).__name__}."
-        )
+    df = _select_signatures(_as_score_frame(scores, key), signatures)
+    meta = _metadata_of(scores, metadata, df.index, needed=bool(columns))
     names = list(arg_names) if arg_names is not None else ["metadata"] * len(columns)
     for col, name in zip(columns, names):
         require_columns(meta, [col], name)
-
-    common = df.index.intersection(meta.index, sort=False)
-    if len(common) == 0:
-        raise StatisticsError(
-            "no sample of the scores is in the metadata index "
-            f"(scores: {df.index[:3].tolist()}, metadata: {meta.index[:3].tolist()}); "
-            "index the metadata by the sample names of the scores."
-        )
-    n_drop = len(df.index) - len(common)
-    if n_drop:
-        warn(
-            f"{n_drop} of {len(df.index)} scored samples have no metadata and were left out "
-            f"(e.g. {df.index.difference(common)[:3].tolist()}).",
-            SampleMismatchWarning,
-        )
-    df = df.loc[common]
-    meta = meta.loc[common]
+    df, meta = _aligned(df, meta)
     _check_finite(meta, columns, names)
-    info: dict[str, Any] = {"unit": unit, "sample_key": None, "n_observations": len(common)}
-
-    evidence = _cells_evidence(scores, meta) if sample_key is None else ""
-    if evidence and unit != "cell":
-        sample_key = replicate if replicate is not None else _replicate_column(meta)
-        if sample_key is None and not keep_cells:
-            raise StatisticsError(
-                f"the rows look like cells, not independent samples ({evidence}), and no column identifies the "
-                f"biological replicate; {hints}."
-            )
-        info["sample_key_found"] = sample_key
-    if sample_key is not None:
-        require_columns(meta, [sample_key], "sample_key")
-        info["sample_key"] = sample_key
-        if meta[sample_key].isna().any():
-            raise StatisticsError(
-                f"`sample_key` column {sample_key!r} has missing values; fill or drop those cells."
-            )
-
+    info: dict[str, Any] = {"unit": unit, "sample_key": None, "n_observations": len(df)}
+    sample_key = _replicate_key(scores, meta, sample_key, unit, keep_cells, replicate, hints, key, info)
     if unit == "cell":
         warn(
             "cells are used as independent replicates (unit='cell'): p-values ignore that cells of one sample "
@@ -332,6 +286,84 @@ def prepare(
         return df, meta, info
     varies = VARIES_HINTS.get(caller, VARIES_HINTS["default"]).format(key=sample_key)
     return _aggregate(df, meta, info, sample_key, columns, sample_level, within, varies)
+
+
+def _metadata_of(scores: Any, metadata: Any, samples: pd.Index, *, needed: bool) -> pd.DataFrame:
+    """Return the metadata as a copy indexed by text sample names (``adata.obs`` when not given)."""
+    if metadata is None:
+        if is_anndata(scores):
+            meta = scores.obs.copy()
+            meta.index = pd.Index(scores.obs_names.astype(str))
+            return meta
+        if needed:
+            raise StatisticsError(
+                "no metadata given; pass `metadata=` a DataFrame indexed by sample (or an AnnData whose obs holds it)."
+            )
+        return pd.DataFrame(index=samples)
+    if not isinstance(metadata, pd.DataFrame):
+        raise StatisticsError(
+            f"`metadata` must be a pandas DataFrame indexed by sample; got {type(metadata).__name__}."
+        )
+    _no_multiindex(metadata, "metadata")
+    meta = metadata.copy()
+    meta.index = pd.Index([str(i) for i in meta.index])
+    if not meta.index.is_unique:
+        dup = meta.index[meta.index.duplicated()].unique()[:5].tolist()
+        raise StatisticsError(f"metadata index has duplicated sample names (e.g. {dup}); make them unique.")
+    return meta
+
+
+def _aligned(df: pd.DataFrame, meta: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the scores and metadata of the samples in both (warning about scored samples left out)."""
+    common = df.index.intersection(meta.index, sort=False)
+    if len(common) == 0:
+        raise StatisticsError(
+            "no sample of the scores is in the metadata index "
+            f"(scores: {df.index[:3].tolist()}, metadata: {meta.index[:3].tolist()}); "
+            "index the metadata by the sample names of the scores."
+        )
+    n_drop = len(df.index) - len(common)
+    if n_drop:
+        warn(
+            f"{n_drop} of {len(df.index)} scored samples have no metadata and were left out "
+            f"(e.g. {df.index.difference(common)[:3].tolist()}).",
+            SampleMismatchWarning,
+        )
+    return df.loc[common], meta.loc[common]
+
+
+def _replicate_key(
+    scores: Any,
+    meta: pd.DataFrame,
+    sample_key: str | None,
+    unit: str,
+    keep_cells: bool,
+    replicate: str | None,
+    hints: str,
+    key: str,
+    info: dict[str, Any],
+) -> str | None:
+    """Return the column of the biological replicate (given, or found when the rows look like cells; checked).
+
+    Records it in ``info`` (``sample_key``, and ``sample_key_found`` when it was not given).
+    """
+    evidence = _cells_evidence(scores, meta, key) if sample_key is None else ""
+    if evidence and unit != "cell":
+        sample_key = replicate if replicate is not None else _replicate_column(meta)
+        if sample_key is None and not keep_cells:
+            raise StatisticsError(
+                f"the rows look like cells, not independent samples ({evidence}), and no column identifies the "
+                f"biological replicate; {hints}."
+            )
+        info["sample_key_found"] = sample_key
+    if sample_key is not None:
+        require_columns(meta, [sample_key], "sample_key")
+        info["sample_key"] = sample_key
+        if meta[sample_key].isna().any():
+            raise StatisticsError(
+                f"`sample_key` column {sample_key!r} has missing values; fill or drop those cells."
+            )
+    return sample_key
 
 
 def _aggregate(df, meta, info, sample_key, columns, sample_level, within, hints):

@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import patsy
-import statsmodels.formula.api as smf
 from patsy import PatsyError
+from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from resistscore._errors import StatisticsError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_probability
+from resistscore.get import DEFAULT_KEY
 from resistscore.tl.stats._input import prepare, require_columns
 from resistscore.tl.stats._lmm import fit_random_intercept
 from resistscore.tl.stats._results import COMPARE_COLUMNS, StatsResult, bh_fdr, group_levels
@@ -76,7 +77,7 @@ def _fit_one(
         return _fit_mixed(formula, data, groups_col, key or groups_col)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = smf.ols(formula, data).fit()
+        fit = OLS.from_formula(formula, data).fit()
     notes = {
         "did not converge"
         if issubclass(w.category, ConvergenceWarning)
@@ -272,6 +273,7 @@ def fit_model(
     formula: str,
     term: str | None = None,
     signatures: str | Sequence[str] | None = None,
+    key: str = DEFAULT_KEY,
     sample_key: str | None = None,
     unit: str = "sample",
     model: str | None = None,
@@ -297,6 +299,9 @@ def fit_model(
         Report the coefficients whose name starts with ``term`` (e.g. ``"C(response"``); default: all but the intercept.
     signatures
         Subset of signatures (default: all).
+    key
+        The run to read from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``. Ignored for a ScoreResult or DataFrame.
     sample_key
         Column naming the biological replicate. Without ``model="mixed"``, scores are averaged per
         replicate before fitting (the formula's columns must be constant within a replicate).
@@ -365,6 +370,7 @@ def fit_model(
         unit=unit,
         keep_cells=model == "mixed",
         caller="fit_model",
+        key=key,
     )
     table, fits = _run(df, meta, formula, term, model, sample_key, level)
     res = StatsResult(
@@ -377,25 +383,48 @@ def fit_model(
 
 
 def _group_model(
-    scores, metadata, *, group, reference, groups, covariates, signatures, sample_key, unit, model, level
+    scores, metadata, *, group, reference, groups, covariates, signatures, sample_key, unit, model, level, key
 ) -> StatsResult:
     """``compare_groups`` with covariates or a mixed model: OLS / random-intercept REML, in the compare_groups layout."""
     if model == "mixed" and sample_key is None:
         raise StatisticsError(
             "`model='mixed'` needs `sample_key=` the column of the replicate (patient) for the random intercept."
         )
-    cols = [group, *covariates]
     df, meta, info = prepare(
         scores,
         metadata,
-        columns=cols,
+        columns=[group, *covariates],
         arg_names=["group"] + ["covariates"] * len(covariates),
         signatures=signatures,
         sample_key=sample_key,
         unit=unit,
         keep_cells=model == "mixed",
         caller="compare_groups",
+        key=key,
     )
+    df, meta, ref = _chosen_groups(df, meta, group, groups, reference)
+    data, rhs, groups_col = _model_frame(
+        meta, group, ref, covariates, sample_key if model == "mixed" else None
+    )
+    formula = f"{_RESPONSE} ~ " + " + ".join(rhs)
+    table, _ = _run(df.loc[data.index], data, formula, rhs[0], model, groups_col, level, key=sample_key)
+    res = _group_contrasts(table, df.loc[data.index], data, ref)
+    params = {
+        "group": group,
+        "test": res["test"].iloc[0] if len(res) else "ols",
+        "reference": ref,
+        "covariates": list(covariates),
+        "model": model or "ols",
+        "level": level,
+        **info,
+    }
+    return StatsResult("compare_groups", res, params)
+
+
+def _chosen_groups(
+    df: pd.DataFrame, meta: pd.DataFrame, group: str, groups: Sequence[str] | None, reference: Any
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Keep the rows of ``groups`` (all when None); return them and the reference level (checked)."""
     g = meta[group]
     if groups is not None:
         keep = g.astype(str).isin([str(x) for x in groups])
@@ -408,6 +437,18 @@ def _group_model(
     ref = str(reference) if reference is not None else labels[0]
     if ref not in labels:
         raise StatisticsError(f"`reference`={ref!r} is not a level of {group!r}; levels: {labels}.")
+    return df, meta, ref
+
+
+def _model_frame(
+    meta: pd.DataFrame, group: str, ref: str, covariates: Sequence[str], replicate: str | None
+) -> tuple[pd.DataFrame, list[str], str | None]:
+    """Return the model data (``_group``, ``_cov<i>``, ``_replicate``; complete rows), its terms and group column.
+
+    The first term is the group with ``ref`` as reference level; numeric covariates enter as they are,
+    the others dummy-coded. ``replicate`` (mixed models) is the column of the random intercept.
+    """
+    g = meta[group]
     data = pd.DataFrame(index=meta.index)
     data["_group"] = g.astype(str).where(g.notna())
     rhs = [f"C(_group, Treatment(reference={ref!r}))"]
@@ -417,61 +458,56 @@ def _group_model(
         numeric = pd.api.types.is_numeric_dtype(meta[c]) and not pd.api.types.is_bool_dtype(meta[c])
         rhs.append(col if numeric else f"C({col})")
     groups_col = None
-    if model == "mixed":
-        data["_replicate"] = meta[sample_key].astype(str).to_numpy()
+    if replicate is not None:
+        data["_replicate"] = meta[replicate].astype(str).to_numpy()
         groups_col = "_replicate"
-    data = data.dropna()
-    formula = f"{_RESPONSE} ~ " + " + ".join(rhs)
-    table, _ = _run(df.loc[data.index], data, formula, rhs[0], model, groups_col, level, key=sample_key)
-    out = []
-    gs = data["_group"]
-    for _, r in table.iterrows():
-        m = re.search(r"\[T\.(.*)\]$", str(r["term"]))
-        g1 = m.group(1) if m else None
-        s = df.loc[data.index, r["signature"]]
-        row = dict.fromkeys(COMPARE_COLUMNS, np.nan)
-        row.update(
-            signature=r["signature"],
-            test=r["model"],
-            group1=g1,
-            group2=ref,
-            estimate=r["effect"],
-            estimate_type="adjusted_mean_difference",
-            estimate_ci_low=r["ci_low"],
-            estimate_ci_high=r["ci_high"],
-            statistic=r["statistic"],
-            df=r["df"],
-            effect=r["effect"],
-            effect_type="adjusted_mean_difference",
-            ci_low=r["ci_low"],
-            ci_high=r["ci_high"],
-            pvalue=r["pvalue"],
-            note=r["note"],
-        )
-        if g1 is not None:
-            ok = s.notna()
-            row.update(
-                n1=int(((gs == g1) & ok).sum()),
-                n2=int(((gs == ref) & ok).sum()),
-                mean1=float(s[(gs == g1) & ok].mean()),
-                mean2=float(s[(gs == ref) & ok].mean()),
-            )
-            if r["model"] == "pseudobulk_ols":  # the fallback compared replicates, not cells
-                reps = data.loc[ok[ok].index, "_replicate"]
-                row.update(n1=int(reps[gs == g1].nunique()), n2=int(reps[gs == ref].nunique()))
-        out.append(row)
+    return data.dropna(), rhs, groups_col
+
+
+def _group_contrasts(table: pd.DataFrame, df: pd.DataFrame, data: pd.DataFrame, ref: str) -> pd.DataFrame:
+    """Return the group coefficients of the model ``table`` in the compare_groups layout, BH FDR per contrast."""
+    out = [_contrast_row(r, df[r["signature"]], data, ref) for _, r in table.iterrows()]
     res = pd.DataFrame(out, columns=COMPARE_COLUMNS)
     for _, idx in res.groupby(["group1", "group2"], dropna=False).groups.items():
         res.loc[idx, "fdr"] = bh_fdr(res.loc[idx, "pvalue"])
     for c in ("n1", "n2"):
         res[c] = res[c].astype("Int64")
-    params = {
-        "group": group,
-        "test": res["test"].iloc[0] if len(res) else "ols",
-        "reference": ref,
-        "covariates": list(covariates),
-        "model": model or "ols",
-        "level": level,
-        **info,
-    }
-    return StatsResult("compare_groups", res, params)
+    return res
+
+
+def _contrast_row(r: pd.Series, s: pd.Series, data: pd.DataFrame, ref: str) -> dict[str, Any]:
+    """Return the row of one coefficient ``r`` (``[T.<level>]``) of the scores ``s``: the level against ``ref``."""
+    m = re.search(r"\[T\.(.*)\]$", str(r["term"]))
+    g1 = m.group(1) if m else None
+    row = dict.fromkeys(COMPARE_COLUMNS, np.nan)
+    row.update(
+        signature=r["signature"],
+        test=r["model"],
+        group1=g1,
+        group2=ref,
+        estimate=r["effect"],
+        estimate_type="adjusted_mean_difference",
+        estimate_ci_low=r["ci_low"],
+        estimate_ci_high=r["ci_high"],
+        statistic=r["statistic"],
+        df=r["df"],
+        effect=r["effect"],
+        effect_type="adjusted_mean_difference",
+        ci_low=r["ci_low"],
+        ci_high=r["ci_high"],
+        pvalue=r["pvalue"],
+        note=r["note"],
+    )
+    if g1 is not None:
+        gs = data["_group"]
+        ok = s.notna()
+        row.update(
+            n1=int(((gs == g1) & ok).sum()),
+            n2=int(((gs == ref) & ok).sum()),
+            mean1=float(s[(gs == g1) & ok].mean()),
+            mean2=float(s[(gs == ref) & ok].mean()),
+        )
+        if r["model"] == "pseudobulk_ols":  # the fallback compared replicates, not cells
+            reps = data.loc[ok[ok].index, "_replicate"]
+            row.update(n1=int(reps[gs == g1].nunique()), n2=int(reps[gs == ref].nunique()))
+    return row

@@ -8,12 +8,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.regression.linear_model import OLS
 
 from resistscore._errors import StatisticsError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_probability
+from resistscore.get import DEFAULT_KEY
 from resistscore.tl.stats._censored import censoring_of, coarsen, tobit_slope
 from resistscore.tl.stats._confounders import mark_adjusted, with_adjustment
 from resistscore.tl.stats._effects import fisher_z_ci
@@ -124,7 +125,7 @@ def _one(sig, resp_name, x, y, cov, method, level, min_samples, side=None) -> di
     if method == "regression":
         z = _covariate_matrix(cov, rank=False) if has_cov else np.ones((n, 1))
         X = np.hstack([z[:, :1], x[:, None], z[:, 1:]])
-        fit = sm.OLS(y, X).fit()
+        fit = OLS(y, X).fit()
         ci = fit.conf_int(alpha=1 - level)
         row.update(
             statistic=float(fit.tvalues[1]),
@@ -171,6 +172,7 @@ def associate(
     method: str = "spearman",
     covariates: str | Sequence[str] | None = None,
     signatures: str | Sequence[str] | None = None,
+    key: str = DEFAULT_KEY,
     sample_key: str | None = None,
     unit: str = "sample",
     level: float = 0.95,
@@ -213,6 +215,9 @@ def associate(
         Metadata column(s) to adjust for (categorical ones dummy-coded).
     signatures
         Subset of signatures (default: all).
+    key
+        The run to read from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``. Ignored for a ScoreResult or DataFrame.
     sample_key
         Column naming the biological replicate (single-cell data; scores averaged per replicate).
     unit
@@ -233,10 +238,10 @@ def associate(
     adjust
         Confounder(s) to adjust for: id(s) of confounder scores among ``scores`` (``"proliferation"``
         is short for ``confounder.proliferation``; ``True``: every ``confounder.*`` column), or the
-        confounder scores themselves (a samples x confounders DataFrame or the ScoreResult of
-        ``rs.tl.score(adata, rs.sig.confounders())``). They are covariates as above (ranked for
-        Spearman: the partial correlation of the rank residuals); the confounders are not analysed
-        themselves. Recorded in ``params["adjust"]`` and the table's ``adjusted_for`` column.
+        confounder scores themselves (a samples x confounders DataFrame, or a ScoreResult such as
+        ``rs.get.result(adata, k)`` of ``rs.tl.score(adata, rs.sig.confounders(), key_added=k)``). They are
+        covariates as above (ranked for Spearman: the partial correlation of the rank residuals); the
+        confounders are not analysed themselves. Recorded in ``params["adjust"]`` and the table's ``adjusted_for`` column.
 
     Returns
     -------
@@ -283,6 +288,7 @@ def associate(
         signatures=signatures,
         sample_key=sample_key,
         unit=unit,
+        key=key,
     )
     _check_metadata_columns(base, resp, covariates, sample_key)
     meta = _join_response(base, resp)
@@ -301,6 +307,7 @@ def associate(
         signatures=signatures,
         sample_key=sample_key,
         unit=unit,
+        key=key,
     )
     rows = []
     censoring = {}

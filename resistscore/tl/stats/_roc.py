@@ -11,6 +11,7 @@ from scipy import stats
 
 from resistscore._errors import DeprecatedArgumentWarning, StatisticsError, warn
 from resistscore._validate import check_int, check_probability
+from resistscore.get import DEFAULT_KEY
 from resistscore.tl.stats._input import prepare
 from resistscore.tl.stats._results import RocResult, bh_fdr
 
@@ -56,6 +57,7 @@ def roc(
     responder: str,
     positive: Any = None,
     signatures: str | Sequence[str] | None = None,
+    key: str = DEFAULT_KEY,
     sample_key: str | None = None,
     unit: str = "sample",
     n_boot: int = 2000,
@@ -83,6 +85,9 @@ def roc(
         The positive class (default ``True`` / ``1`` when the column is boolean or 0/1; required otherwise).
     signatures
         Subset of signatures (default: all).
+    key
+        The run to read from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``. Ignored for a ScoreResult or DataFrame.
     sample_key
         Column naming the biological replicate (single-cell data; scores averaged per replicate).
     unit
@@ -124,52 +129,19 @@ def roc(
         signatures=signatures,
         sample_key=sample_key,
         unit=unit,
+        key=key,
     )
     y = meta[responder]
-    levels = list(pd.unique(y.dropna()))
-    if len(levels) != 2:
-        raise StatisticsError(
-            f"`responder` column {responder!r} must have exactly 2 classes; it has {len(levels)} ({levels[:5]}). "
-            "Recode it to two classes (e.g. responder vs non-responder)."
-        )
-    if positive is None:
-        if set(levels) <= {True, False} or set(levels) <= {0, 1}:
-            positive = 1 if not pd.api.types.is_bool_dtype(y) else True
-        else:
-            raise StatisticsError(
-                f"pass `positive=` one of {sorted(map(str, levels))} (the class expected to score higher)."
-            )
-    if positive not in levels:
-        raise StatisticsError(f"`positive`={positive!r} is not a class of {responder!r}; classes: {levels}.")
+    positive = _positive_class(y, responder, positive)
     rng = np.random.default_rng(random_state)
     rows, curves = [], []
-    a = (1 - level) / 2
     for sig in df.columns:
         ok = df[sig].notna() & y.notna()
-        s = df.loc[ok, sig].to_numpy(float)
-        pos = (y[ok] == positive).to_numpy()
-        n1, n0 = int(pos.sum()), int((~pos).sum())
-        row = dict.fromkeys(ROC_COLUMNS, np.nan)
-        row.update(signature=sig, positive=str(positive), n_pos=n1, n_neg=n0, effect_type="roc_auc", note="")
-        if n1 < 2 or n0 < 2:
-            row["note"] = "fewer than 2 samples in a class" if ok.any() else "score not reported (all NaN)"
-            rows.append(row)
-            continue
-        if np.ptp(s) == 0:
-            row.update(effect=0.5, note="constant scores")
-            rows.append(row)
-            continue
-        auc = float(_auc_from_ranks(stats.rankdata(s), pos))
-        p = float(stats.mannwhitneyu(s[pos], s[~pos], alternative="two-sided").pvalue)
-        ip, ineg = np.flatnonzero(pos), np.flatnonzero(~pos)
-        idx = np.hstack([ip[rng.integers(0, n1, (n_boot, n1))], ineg[rng.integers(0, n0, (n_boot, n0))]])
-        bpos = np.r_[np.ones(n1, bool), np.zeros(n0, bool)]
-        boot = _auc_from_ranks(stats.rankdata(s[idx], axis=1), bpos)
-        row.update(
-            effect=auc, ci_low=float(np.quantile(boot, a)), ci_high=float(np.quantile(boot, 1 - a)), pvalue=p
-        )
+        s, pos = df.loc[ok, sig].to_numpy(float), (y[ok] == positive).to_numpy()
+        row, curve = _roc_row(sig, s, pos, bool(ok.any()), positive, rng, n_boot, level)
         rows.append(row)
-        curves.append(_curve(sig, s, pos))
+        if curve is not None:
+            curves.append(curve)
     table = pd.DataFrame(rows, columns=ROC_COLUMNS)
     table["fdr"] = bh_fdr(table["pvalue"])
     curve_df = (
@@ -186,6 +158,63 @@ def roc(
         **info,
     }
     return RocResult("roc", table, params, curve_df)
+
+
+def _positive_class(y: pd.Series, responder: str, positive: Any) -> Any:
+    """Return the class expected to score higher: ``positive``, or 1 / True of a 0/1 or boolean column (checked)."""
+    levels = list(pd.unique(y.dropna()))
+    if len(levels) != 2:
+        raise StatisticsError(
+            f"`responder` column {responder!r} must have exactly 2 classes; it has {len(levels)} ({levels[:5]}). "
+            "Recode it to two classes (e.g. responder vs non-responder)."
+        )
+    if positive is None:
+        if set(levels) <= {True, False} or set(levels) <= {0, 1}:
+            positive = 1 if not pd.api.types.is_bool_dtype(y) else True
+        else:
+            raise StatisticsError(
+                f"pass `positive=` one of {sorted(map(str, levels))} (the class expected to score higher)."
+            )
+    if positive not in levels:
+        raise StatisticsError(f"`positive`={positive!r} is not a class of {responder!r}; classes: {levels}.")
+    return positive
+
+
+def _roc_row(
+    sig: str,
+    s: np.ndarray,
+    pos: np.ndarray,
+    any_value: bool,
+    positive: Any,
+    rng: np.random.Generator,
+    n_boot: int,
+    level: float,
+) -> tuple[dict[str, Any], pd.DataFrame | None]:
+    """Return the table row of one signature (AUC, bootstrap CI, Mann-Whitney p) and its curve (None when not drawn).
+
+    ``s`` are the scores of the samples with a score and a class, ``pos`` whether each is ``positive``;
+    ``any_value``: whether any sample has both. The bootstrap draws from ``rng`` (one stream for all signatures).
+    """
+    n1, n0 = int(pos.sum()), int((~pos).sum())
+    row = dict.fromkeys(ROC_COLUMNS, np.nan)
+    row.update(signature=sig, positive=str(positive), n_pos=n1, n_neg=n0, effect_type="roc_auc", note="")
+    if n1 < 2 or n0 < 2:
+        row["note"] = "fewer than 2 samples in a class" if any_value else "score not reported (all NaN)"
+        return row, None
+    if np.ptp(s) == 0:
+        row.update(effect=0.5, note="constant scores")
+        return row, None
+    a = (1 - level) / 2
+    auc = float(_auc_from_ranks(stats.rankdata(s), pos))
+    p = float(stats.mannwhitneyu(s[pos], s[~pos], alternative="two-sided").pvalue)
+    ip, ineg = np.flatnonzero(pos), np.flatnonzero(~pos)
+    idx = np.hstack([ip[rng.integers(0, n1, (n_boot, n1))], ineg[rng.integers(0, n0, (n_boot, n0))]])
+    bpos = np.r_[np.ones(n1, bool), np.zeros(n0, bool)]
+    boot = _auc_from_ranks(stats.rankdata(s[idx], axis=1), bpos)
+    row.update(
+        effect=auc, ci_low=float(np.quantile(boot, a)), ci_high=float(np.quantile(boot, 1 - a)), pvalue=p
+    )
+    return row, _curve(sig, s, pos)
 
 
 def _random_state(random_state: int, seed: int | None) -> int:

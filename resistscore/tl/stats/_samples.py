@@ -8,7 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from resistscore import get
 from resistscore._errors import StatisticsError
+from resistscore._types import is_anndata
+from resistscore.get import DEFAULT_KEY
 from resistscore.tl.stats._results import StatsResult
 
 __all__ = ["SAMPLE_CONTRAST_COLUMNS", "compare_samples"]
@@ -34,6 +37,8 @@ def compare_samples(
     sample: str,
     reference: str,
     signatures: str | Sequence[str] | None = None,
+    *,
+    key: str = DEFAULT_KEY,
 ) -> StatsResult:
     """Contrast the scores of two samples gene by gene (e.g. a drug-selected line against its parent).
 
@@ -44,11 +49,14 @@ def compare_samples(
     Parameters
     ----------
     result
-        A :class:`~resistscore.tl.ScoreResult` (anything with ``scores`` and ``contributions(sample, signature)``).
+        A :class:`~resistscore.tl.ScoreResult` (anything with ``scores`` and ``contributions(sample, signature)``),
+        or an AnnData scored by :func:`resistscore.tl.score` (its run ``key``, read by :func:`resistscore.get.result`).
     sample, reference
         Sample names (rows of ``result.scores``).
     signatures
         Signature id(s) (default: all).
+    key
+        The run of an AnnData ``result`` (``key_added`` of :func:`resistscore.tl.score`); default ``"resistscore"``.
 
     Returns
     -------
@@ -76,6 +84,8 @@ def compare_samples(
     0    A       0.625
     1    F      -0.625
     """
+    if is_anndata(result):
+        result = get.result(result, key)
     if not (hasattr(result, "contributions") and isinstance(getattr(result, "scores", None), pd.DataFrame)):
         raise StatisticsError(
             "`result` must be a ScoreResult (from `rs.tl.score` on a DataFrame, matrix or file), which holds the "

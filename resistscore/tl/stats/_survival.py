@@ -11,6 +11,7 @@ import pandas as pd
 
 from resistscore._errors import StatisticsError
 from resistscore._validate import check_choice, check_probability
+from resistscore.get import DEFAULT_KEY
 from resistscore.tl.stats._confounders import mark_adjusted, with_adjustment
 from resistscore.tl.stats._input import prepare
 from resistscore.tl.stats._results import SurvivalResult, bh_fdr
@@ -103,6 +104,7 @@ def survival(
     split: str | float = "median",
     per: str = "sd",
     signatures: str | Sequence[str] | None = None,
+    key: str = DEFAULT_KEY,
     sample_key: str | None = None,
     unit: str = "sample",
     level: float = 0.95,
@@ -135,6 +137,9 @@ def survival(
         ``"sd"`` (hazard ratio per standard deviation of the score) or ``"unit"``.
     signatures
         Subset of signatures (default: all).
+    key
+        The run to read from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        :func:`resistscore.get.scores`); default ``"resistscore"``. Ignored for a ScoreResult or DataFrame.
     sample_key
         Column naming the biological replicate (single-cell data; scores averaged per replicate).
     unit
@@ -189,6 +194,7 @@ def survival(
         signatures=signatures,
         sample_key=sample_key,
         unit=unit,
+        key=key,
     )
     df, meta, info = prepare(
         scores,
@@ -199,6 +205,7 @@ def survival(
         sample_key=sample_key,
         unit=unit,
         caller="survival",
+        key=key,
     )
     t_all = _follow_up_times(meta[time], time)
     e_all = _event_indicator(meta[event], event)

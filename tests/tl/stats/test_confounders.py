@@ -267,3 +267,9 @@ def test_analyze_scores_confounders_apart_and_adjusts(tmp_path, toy_confounded):
     assert set(st["adjusted_for"]) == {"confounder.proliferation"}
     assert st.loc["drug_target.antimetabolite", "pvalue"] > 0.05
     assert o.stats["groups"].params["adjust"] == ["confounder.proliferation"]
+    # the AnnData holds the two runs documented in rs.analyze's Notes; key= reads the confounders' run
+    assert rs.get.runs(adata) == ["resistscore", "resistscore_confounders"]
+    held = rs.get.scores(adata, "resistscore_confounders")
+    np.testing.assert_allclose(held.loc[conf.index, conf.columns].to_numpy(), conf.to_numpy(), rtol=1e-6)
+    by_key = rs.tl.compare_groups(adata, group="group", key="resistscore_confounders").table
+    assert set(by_key["signature"]) == set(conf.columns)
