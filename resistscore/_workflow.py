@@ -41,6 +41,7 @@ from resistscore._errors import (
     StatisticsError,
     warn,
 )
+from resistscore._validate import check_choice
 from resistscore.io import restore_formulas, write_table
 
 __all__ = ["AnalysisOutputs", "analyze"]
@@ -66,6 +67,7 @@ class AnalysisOutputs:
     confounders: object | None = None
     confounder_correlation: pd.DataFrame | None = None
     mapping: object | None = None  # the GeneMappingReport of the input, when genes were harmonised
+    qc: object | None = None  # the QCReport of the input, taken in the scoring pass (``resistscore score``)
 
     def add(self, kind: str, *paths: Path) -> None:
         self.files.setdefault(kind, []).extend(Path(p) for p in paths)
@@ -85,6 +87,7 @@ class AnalysisOutputs:
             self.confounders,
             self.confounder_correlation,
             self.mapping,
+            self.qc,
         )
 
     def summary(self) -> dict[str, str]:
@@ -95,6 +98,11 @@ class AnalysisOutputs:
             out["genes"] = (
                 f"{m.n_input} identifiers -> {m.n_genes} HGNC genes; duplicated identifiers: {m.collapse_description} "
                 f"(rule {m.collapse_rule!r}; {m.n_collapsed} gene(s) from several identifiers)"
+            )
+        if self.qc is not None:
+            q = self.qc
+            out["qc"] = f"{q.n_samples} samples x {q.n_genes} genes, scale {q.scale.kind}; " + (
+                "; ".join(q.problems) or "no problems found"
             )
         for kind, paths in self.files.items():
             out[kind] = str(paths[0]) if len(paths) == 1 else f"{len(paths)} files in {paths[0].parent}"
@@ -217,14 +225,17 @@ def _read_options(**kwargs) -> dict[str, Any]:
     return out
 
 
-def _load_expression(path: Path, **read_kwargs) -> ad.AnnData:
-
+def _load_expression(
+    path: Path, *, harmonize: bool = True, probe_collapse: str = pp.DEFAULT_COLLAPSE, **read_kwargs
+) -> ad.AnnData:
+    """Read an expression file whole and (unless ``harmonize`` is False) harmonise its genes."""
     adata = io.read(path, **_read_options(**read_kwargs))
     if adata.X is None:
         raise InputFormatError(
             f"{Path(path).name} holds no expression matrix (X is empty); give a file with data."
         )
-    adata, _report = pp.harmonize_genes(adata)
+    if harmonize:
+        adata, _report = pp.harmonize_genes(adata, probe_collapse=probe_collapse)
     return adata
 
 
@@ -631,17 +642,23 @@ def score_file(
     tidy=False,
     scheduler: str | None = None,
     workers: int | None = None,
+    harmonize: bool = True,
+    probe_collapse: str = pp.DEFAULT_COLLAPSE,
+    float32: bool = False,
     **read_kwargs,
 ) -> AnalysisOutputs:
     """Read an expression file, harmonise its genes, score it and write the scores table.
 
     ``read_kwargs`` (``format``, ``orientation``, ``gene_column``, ``sheet``, ``decimal``, ``thousands``)
-    go to :func:`resistscore.io.read`. An ``.h5ad`` file or ``.zarr`` store is never loaded whole: its
-    gene names are harmonised on their own and the rows are read, harmonised and scored in chunks
-    (:func:`resistscore.tl.harmonized_rows`), on the Dask cluster at ``scheduler`` or on a local cluster of
-    ``workers`` processes when one is given. The output's suffix picks its format: ``.csv``/``.tsv``
-    (optionally ``.gz``), ``.parquet``, or ``.h5ad`` (scores in ``X``, p-values and FDR as layers); it
-    is written atomically.
+    go to :func:`resistscore.io.read`. An ``.h5ad`` file or ``.zarr`` store is never loaded whole: it is
+    scored as ``rs.tl.score(path)`` scores it - its gene names are harmonised on their own and the rows
+    are read, harmonised and scored in chunks (:func:`resistscore.tl.harmonized_rows`) - on the Dask
+    cluster at ``scheduler`` or on a local cluster of ``workers`` processes when one is given.
+    ``harmonize=False`` scores the genes under the file's own names; ``probe_collapse`` is the rule for
+    identifiers mapped to the same gene (``max_mean`` costs one more chunked pass over a streamed file);
+    ``float32`` keeps the scores, p-values and FDR in single precision. The output's suffix picks its
+    format: ``.csv``/``.tsv`` (optionally ``.gz``), ``.parquet``, or ``.h5ad`` (scores in ``X``, p-values
+    and FDR as layers); it is written atomically.
     """
     out = Path(out)
     if not out.name.lower().endswith(SCORE_SUFFIXES):
@@ -664,15 +681,36 @@ def score_file(
             f"--scheduler/--workers score .h5ad files and .zarr stores; {input_path.name} is neither. Convert it "
             "(rs.io.read, then adata.write_h5ad) or score it without a cluster."
         )
+    check_choice("probe_collapse", probe_collapse, tuple(pp.COLLAPSE_RULES))
+    dtype = "float32" if float32 else "float64"
     with dask_client(scheduler, workers) as client:
-        data = tl.harmonized_rows(input_path) if stream else _load_expression(input_path, **read_kwargs)
+        if stream:  # read in chunks; harmonised as rs.tl.score(path) harmonises it
+            data = tl.harmonized_rows(input_path, probe_collapse=probe_collapse) if harmonize else input_path
+        else:
+            data = _load_expression(
+                input_path, harmonize=harmonize, probe_collapse=probe_collapse, **read_kwargs
+            )
+        mapping = _mapping_of(data)
+        if (
+            client is None
+        ):  # QC taken in the pass that scores the rows (on a cluster the rows stay on the workers)
+            data = tl.qc_rows(data)
         scored = tl.score(
-            data, sigs, method=method, pvalues=pvalues, random_state=seed, client=client, **kwargs
+            data,
+            sigs,
+            method=method,
+            pvalues=pvalues,
+            random_state=seed,
+            client=client,
+            harmonize=False,  # harmonised above (or asked not to be)
+            dtype=dtype,
+            **kwargs,
         )
         # an AnnData is scored in place; a stream gives the result
         result = get.result(data) if scored is None else scored
+        qc = data.qc_report() if isinstance(data, tl.QCRows) else None
     _require_scores(result)
-    outputs = AnalysisOutputs(outdir=out.parent, result=result, mapping=_mapping_of(data))
+    outputs = AnalysisOutputs(outdir=out.parent, result=result, mapping=mapping, qc=qc)
     outputs.add("scores", write_scores(result, out, tidy=tidy))
     return outputs
 
@@ -726,6 +764,7 @@ def write_scores(result, out: Path, *, tidy: bool = False) -> Path:
 
     A text table (wide scores, or ``tidy()`` with ``tidy``), parquet (the same table), or ``.h5ad`` (an AnnData:
     samples x signatures, scores in ``X``, ``layers["pvalues"]`` and ``layers["fdr"]``, the coverage in ``var``).
+    Parquet and h5ad keep the result's type (float32 results stay float32).
     """
     from resistscore._atomic import atomic_path
 
@@ -740,14 +779,14 @@ def write_scores(result, out: Path, *, tidy: bool = False) -> Path:
         return out
     scores = result.scores
     a = ad.AnnData(
-        X=scores.to_numpy(dtype=np.float64),
+        X=scores.to_numpy(),
         obs=pd.DataFrame(index=scores.index.astype(str)),
         var=pd.DataFrame(index=scores.columns.astype(str)),
     )
     for key in ("pvalues", "fdr"):
         frame = getattr(result, key)
         if frame is not None:
-            a.layers[key] = frame.to_numpy(dtype=np.float64)
+            a.layers[key] = frame.to_numpy()
     cov = result.coverage.reindex(scores.columns)
     for col in cov.columns:
         a.var[col] = cov[col].to_numpy() if cov[col].dtype != object else cov[col].astype(str).to_numpy()

@@ -13,7 +13,7 @@ import importlib
 from resistscore.tl._coverage import coverage_table
 from resistscore.tl._result import ScoreResult, contributions
 from resistscore.tl._score import as_network, score
-from resistscore.tl._stream import harmonized_rows
+from resistscore.tl._stream import QCRows, harmonized_rows, qc_rows
 from resistscore.tl.methods import show_methods
 
 #: the names of :mod:`resistscore.tl.stats`, reachable as ``rs.tl.<name>``
@@ -34,11 +34,13 @@ _STATISTICS = (
 )
 
 __all__ = [
+    "QCRows",
     "ScoreResult",
     "as_network",
     "contributions",
     "coverage_table",
     "harmonized_rows",
+    "qc_rows",
     "score",
     "show_methods",
     *_STATISTICS,
