@@ -487,9 +487,18 @@ def _random_state(random_state: int, seed: int | None) -> int:
 
 
 def _score_of(data, scoring: dict[str, Any]):
-    """Score ``data``; its :class:`~resistscore.tl.ScoreResult` (an AnnData is scored in place, as scanpy)."""
-    out = tl.score(data, **scoring)
-    return get.result(data) if isinstance(data, ad.AnnData) else out
+    """Score ``data``: its :class:`~resistscore.tl.ScoreResult` and its QC, taken in the same pass over the rows.
+
+    The QC (:func:`resistscore.tl.qc_rows`) comes from the blocks the engine reads: no second pass, and a large
+    sparse matrix is never densified (as :func:`resistscore.pp.qc` would). An AnnData gets the run in place, as
+    ``rs.tl.score(adata)`` writes it (scanpy's convention).
+    """
+    rows = tl.qc_rows(data)
+    result = tl.score(rows, **scoring)
+    if isinstance(data, ad.AnnData):
+        result.to_anndata(data)
+        result = get.result(data)
+    return result, rows.qc_report()
 
 
 def _analyze(
@@ -517,16 +526,16 @@ def _analyze(
     record: dict[str, Any] = {"inputs": [str(p) for p in inputs if p is not None]}
     # the temporary folder is made first: an unwritable output fails before any work
     with _logging(log) as log, atomic_dir(outdir, inputs, option=option, record=record) as stage:
-        result, conf, stats = _compute(data, metadata, design, scoring, label)
+        result, conf, stats, qc = _compute(data, metadata, design, scoring, label)
         outputs = AnalysisOutputs(
-            outdir=stage, result=result, stats=stats, confounders=conf, mapping=_mapping_of(data)
+            outdir=stage, result=result, stats=stats, confounders=conf, mapping=_mapping_of(data), qc=qc
         )
         outputs.confounder_correlation = tl.confounder_correlation(result.scores, conf.scores)
         _write_tables(outputs, stage)
         common = {"metadata": metadata, "design": design, "stats": stats}
         adata = data if isinstance(data, ad.AnnData) else None
         outputs.add("figures", *_figures(result, stage / "figures", fmts, adata=adata, **common))
-        html = _report(result, stage / "report.html", data, scoring, log, title, input_path, **common)
+        html = _report(result, stage / "report.html", data, qc, log, title, input_path, scoring, **common)
         outputs.add("report", html)
         outputs.warnings = list(log.messages)
         record["warnings"] = list(log.messages)
@@ -535,13 +544,13 @@ def _analyze(
 
 def _compute(
     data, metadata, design: Design, scoring: dict[str, Any], label
-) -> tuple[Any, Any, dict[str, Any]]:
-    """Score the data and the confounders, and run the statistics of the design."""
-    result = _score_of(data, scoring)
+) -> tuple[Any, Any, dict[str, Any], Any]:
+    """Score the data (with its QC) and the confounders, and run the statistics of the design."""
+    result, qc = _score_of(data, scoring)
     _require_scores(result, label=label)
     conf = _score_confounders(data, result, scoring)
     stats = _stats_tables(result, metadata, design, conf) if metadata is not None else {}
-    return result, conf, stats
+    return result, conf, stats, qc
 
 
 def _write_tables(outputs: AnalysisOutputs, stage: Path) -> None:
@@ -568,11 +577,13 @@ def _figures(result, folder: Path, formats, **kwargs) -> list[Path]:
     return pl.save_all(result, folder, formats=formats, **kwargs)
 
 
-def _report(result, path: Path, data, scoring, log: WarningLog, title, input_path, **common) -> Path:
-    """Return the HTML report, with the QC and gene mapping of the data and the signatures that were scored."""
+def _report(
+    result, path: Path, data, qc_report, log: WarningLog, title, input_path, scoring, **common
+) -> Path:
+    """Return the HTML report, with the QC (taken while scoring) and gene mapping of the data and the signatures scored."""
     from resistscore import report
 
-    qc = [pp.qc(data)]
+    qc = [qc_report]
     if isinstance(data, ad.AnnData) and get.record(data, get.GENE_MAPPING) is not None:
         qc.append(pp.GeneMappingReport.from_dict(get.record(data, get.GENE_MAPPING)))
     signatures = scoring.get("signatures")

@@ -273,31 +273,33 @@ class StreamQC:
         self.g_max = np.fmax(self.g_max, g_max)
 
     def _add_sparse(self, rows: np.ndarray, X) -> None:
-        d = np.asarray(X.data, dtype=np.float64)
-        nan, inf = np.isnan(d), np.isinf(d)
-        fin = ~(nan | inf)
-        self.n_nan += int(nan.sum())
-        self.n_inf += int(inf.sum())
-        self.n_negative += int((d[fin] < 0).sum())
-        row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-        bad_rows = np.bincount(row_of[~fin], minlength=X.shape[0])
-        bad_cols = np.bincount(X.indices[~fin], minlength=self.n_vars)
-        lo = X.copy()
-        lo.data = np.where(fin, d, np.inf)  # non-finite values never win a minimum or a maximum
-        hi = X.copy()
-        hi.data = np.where(fin, d, -np.inf)
-        n_fin_s = self.n_vars - bad_rows
-        s_min = np.asarray(lo.min(axis=1).todense()).ravel().astype(np.float64)
-        s_max = np.asarray(hi.max(axis=1).todense()).ravel().astype(np.float64)
+        # one pass of a numba kernel over the stored values (numba loaded on the first sparse block only)
+        from resistscore.pp._qc_kernel import csr_stats
+
+        X.sum_duplicates()
+        m, n = X.shape
+        s_min, s_max = np.empty(m), np.empty(m)
+        s_bad = np.zeros(m, dtype=np.int64)
+        g_bad = np.zeros(n, dtype=np.int64)
+        n_nan, n_inf, n_neg = csr_stats(
+            X.data, X.indices, X.indptr, s_min, s_max, s_bad, self.g_min, self.g_max, g_bad
+        )
+        g_stored = np.bincount(X.indices, minlength=n)
+        self.n_nan += int(n_nan)
+        self.n_inf += int(n_inf)
+        self.n_negative += int(n_neg)
+        implicit = np.diff(X.indptr) < n  # rows with implicit zeros
+        s_min[implicit] = np.minimum(s_min[implicit], 0.0)
+        s_max[implicit] = np.maximum(s_max[implicit], 0.0)
+        n_fin_s = n - s_bad
         none = n_fin_s == 0
         s_min[none], s_max[none] = np.nan, np.nan
         self.s_min[rows], self.s_max[rows] = s_min, s_max
         self.n_fin_s[rows] = n_fin_s
-        self.n_fin_g += X.shape[0] - bad_cols
-        g_min = np.asarray(lo.min(axis=0).todense()).ravel().astype(np.float64)
-        g_max = np.asarray(hi.max(axis=0).todense()).ravel().astype(np.float64)
-        self.g_min = np.minimum(self.g_min, g_min)  # +inf / -inf where a block has no finite value of a gene
-        self.g_max = np.maximum(self.g_max, g_max)
+        self.n_fin_g += m - g_bad
+        zeros = g_stored < m  # columns with implicit zeros in this block
+        self.g_min[zeros] = np.minimum(self.g_min[zeros], 0.0)
+        self.g_max[zeros] = np.maximum(self.g_max[zeros], 0.0)
 
     def report(self, samples, genes, probe, annotations=None) -> QCReport:
         """Return the :class:`QCReport` of the rows seen (all of them: check :attr:`complete` first).
