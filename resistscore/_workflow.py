@@ -438,7 +438,9 @@ def analyze(
         for bulk, UCell for single cell; p-values with the default number of control sets).
         An AnnData is scored in place (as scanpy: its run is in ``obsm``/``uns``, see :mod:`resistscore.get`).
     formats
-        Figure formats (vector formats such as ``"pdf"`` or ``"svg"`` for publication).
+        Figure formats (vector formats such as ``"pdf"`` or ``"svg"`` for publication). Each figure is
+        drawn once: the report embeds the PNG file (scaled down), so ``"png"`` costs the report nothing
+        extra; without it the report draws its figures itself.
     title
         Title of the HTML report.
     progress
@@ -534,8 +536,21 @@ def _analyze(
         _write_tables(outputs, stage)
         common = {"metadata": metadata, "design": design, "stats": stats}
         adata = data if isinstance(data, ad.AnnData) else None
-        outputs.add("figures", *_figures(result, stage / "figures", fmts, adata=adata, **common))
-        html = _report(result, stage / "report.html", data, qc, log, title, input_path, scoring, **common)
+        figures = _figures(result, stage / "figures", fmts, adata=adata, **common)
+        outputs.add("figures", *figures)
+        # the report embeds the PNG files just written: each figure is drawn once
+        html = _report(
+            result,
+            stage / "report.html",
+            data,
+            qc,
+            log,
+            title,
+            input_path,
+            scoring,
+            figures=figures,
+            **common,
+        )
         outputs.add("report", html)
         outputs.warnings = list(log.messages)
         record["warnings"] = list(log.messages)

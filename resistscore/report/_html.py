@@ -91,8 +91,56 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.]+", "-", str(text)).strip("-") or "x"
 
 
-def _embed(figure: Any, fmt: str, dpi: int) -> Markup:
-    """One standard figure as ``<figure>``: base64 PNG or inline SVG, with its caption."""
+def _svg_body(svg: str) -> str:
+    return svg[svg.index("<svg") :]  # no XML prolog or DOCTYPE inside HTML
+
+
+def _png_body(png: bytes, caption: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+
+
+def _png_at(path: Path, dpi: int) -> bytes:
+    """Return the PNG at ``path`` at ``dpi`` at most: as it is, or scaled down (area average) from a higher resolution."""
+    from PIL import Image
+
+    with Image.open(path) as im:  # a PNG: checked by _figure_files
+        file_dpi = float((im.info.get("dpi") or (dpi,))[0]) or float(dpi)
+        if file_dpi <= dpi * 1.05:
+            return path.read_bytes()
+        im.load()
+        if im.mode == "RGBA" and im.getchannel("A").getextrema() == (255, 255):
+            im = im.convert("RGB")  # an opaque figure (the theme's white background): a quarter fewer bytes
+        scale = dpi / file_dpi
+        small = im.resize(
+            (max(1, round(im.width * scale)), max(1, round(im.height * scale))), Image.Resampling.BOX
+        )
+        buf = io.BytesIO()
+        small.save(buf, format="png", dpi=(dpi, dpi))
+        return buf.getvalue()
+
+
+def _embed(figure: Any, fmt: str, dpi: int, file: Path | None = None) -> Markup:
+    """One standard figure as ``<figure>``: base64 PNG or inline SVG, with its caption.
+
+    From ``file`` (the figure as ``rs.pl.save_all`` wrote it) when given, else drawn here.
+    """
+    if file is not None:
+        if fmt == "svg":
+            body = _svg_body(file.read_text(encoding="utf-8"))
+        else:
+            body = _png_body(_png_at(file, dpi), figure.caption)
+    else:
+        body = _drawn(figure, fmt, dpi)
+    wide = ' class="wide"' if figure.name.split("_")[0] in _WIDE else ""
+    return Markup(
+        f'<figure id="fig-{html.escape(figure.name)}"{wide}>{body}<figcaption><b>{html.escape(figure.name)}.</b> '
+        f"{html.escape(figure.caption)}</figcaption></figure>"
+    )
+
+
+def _drawn(figure: Any, fmt: str, dpi: int) -> str:
+    """Draw one standard figure and return its PNG ``<img>`` or inline SVG."""
     import matplotlib.pyplot as plt
 
     from resistscore import pl
@@ -103,19 +151,47 @@ def _embed(figure: Any, fmt: str, dpi: int) -> Markup:
         with pl.theme():
             if fmt == "svg":
                 fig.savefig(buf, format="svg", metadata={"Date": None})
-                svg = buf.getvalue().decode("utf-8")
-                body = svg[svg.index("<svg") :]  # no XML prolog or DOCTYPE inside HTML
-            else:
-                fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
-                data = base64.b64encode(buf.getvalue()).decode("ascii")
-                body = f'<img alt="{html.escape(figure.caption)}" src="data:image/png;base64,{data}">'
+                return _svg_body(buf.getvalue().decode("utf-8"))
+            fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+            return _png_body(buf.getvalue(), figure.caption)
     finally:
         plt.close(fig)
-    wide = ' class="wide"' if figure.name.split("_")[0] in _WIDE else ""
-    return Markup(
-        f'<figure id="fig-{html.escape(figure.name)}"{wide}>{body}<figcaption><b>{html.escape(figure.name)}.</b> '
-        f"{html.escape(figure.caption)}</figcaption></figure>"
-    )
+
+
+def _figure_files(figures: Any, fmt: str) -> dict[str, Path]:
+    """``figures`` (files or a folder of ``rs.pl.save_all``) as figure name -> file in ``fmt``."""
+    if figures is None:
+        return {}
+    if isinstance(figures, (str, os.PathLike)):
+        folder = Path(figures)
+        if not folder.is_dir():
+            raise ResistScoreError(
+                f"`figures` {str(figures)!r} is not a folder; give the folder or the files rs.pl.save_all wrote."
+            )
+        paths = sorted(folder.iterdir())
+    else:
+        try:
+            paths = [Path(p) for p in figures]
+        except TypeError:
+            raise ResistScoreError(
+                f"`figures` must be the files (or the folder) rs.pl.save_all wrote; got {type(figures).__name__}."
+            ) from None
+    out = {}
+    for path in paths:
+        if path.suffix.lower() != f".{fmt}":
+            continue
+        if not path.is_file():
+            raise ResistScoreError(
+                f"`figures`: {str(path)!r} is not a file; give the files rs.pl.save_all wrote."
+            )
+        if fmt == "png":
+            with open(path, "rb") as fh:
+                if fh.read(8) != b"\x89PNG\r\n\x1a\n":
+                    raise ResistScoreError(
+                        f"`figures`: {path.name} is not a PNG image; give the files rs.pl.save_all wrote."
+                    )
+        out[path.name[: -len(path.suffix)]] = path
+    return out
 
 
 def _owner(name: str, items: Sequence[tuple[str, Any]]) -> str | None:
@@ -134,7 +210,9 @@ def _owner(name: str, items: Sequence[tuple[str, Any]]) -> str | None:
     return next((n for n, obj in items if kind and getattr(obj, "kind", None) == kind), None)
 
 
-def _figures(result, metadata, design, stats, survival, adata, items, fmt: str, dpi: int) -> _Figures:
+def _figures(
+    result, metadata, design, stats, survival, adata, items, fmt: str, dpi: int, files: dict[str, Path]
+) -> _Figures:
     from resistscore import pl
 
     out = _Figures()
@@ -143,7 +221,7 @@ def _figures(result, metadata, design, stats, survival, adata, items, fmt: str, 
     )
     for figure in figures:
         try:
-            block = _embed(figure, fmt, dpi)
+            block = _embed(figure, fmt, dpi, files.get(figure.name))
         except ResistScoreError as exc:
             out.notes.append(f"Figure {figure.name!r} was not drawn: {exc}")
             continue
@@ -359,6 +437,7 @@ def html_report(
     alpha: float = 0.05,
     date: str | None = None,
     warnings: Sequence[str] | None = None,
+    figures: Any = None,
     **design_fields: Any,
 ) -> str:
     """Build one self-contained HTML report of a scoring analysis, answers first.
@@ -418,6 +497,12 @@ def html_report(
     warnings
         Warnings raised while the data were read and scored (e.g. low coverage, an unexpected
         scale); each is listed under quality control. ``rs.analyze`` and the command line pass them.
+    figures
+        The files :func:`resistscore.pl.save_all` wrote for the same inputs (the list it returns, or
+        its folder): a standard figure with a file in ``figure_format`` there is embedded from that
+        file instead of being drawn again (a PNG of a higher resolution than ``dpi`` is scaled down to
+        ``dpi``); the others are drawn. ``rs.analyze`` and the command line pass the figures they
+        wrote, so each figure is drawn once.
     **design_fields
         The fields of the design as keywords instead of ``design`` (``group="group"``).
 
@@ -450,7 +535,8 @@ def html_report(
         metadata = source.obs if source is not None else None
     sha = _input_sha256(input_path, input_sha256)
     items = named_results(stats)
-    figs = _figures(result, metadata, design, stats, survival, adata, items, figure_format, dpi)
+    files = _figure_files(figures, figure_format)
+    figs = _figures(result, metadata, design, stats, survival, adata, items, figure_format, dpi, files)
     context = _context(view, design, metadata, items, figs, qc, signatures, warnings, max_rows, alpha)
     context.update(title=title, sha=sha, version=__version__, toc=_SECTIONS)
     context["date"] = date or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -45,10 +46,11 @@ class ResultView:
     data_kind: str = ""
     anndata: bool = False
 
-    @property
+    @cached_property
     def reported(self) -> list[str]:
-        """Signatures with at least one score."""
-        return [c for c in self.scores.columns if self.scores[c].notna().any()]
+        """Signatures with at least one score (computed once: the report asks for them many times)."""
+        found = self.scores.notna().any(axis=0).to_numpy()
+        return [c for c, ok in zip(self.scores.columns, found) if ok]
 
 
 def _scores_table(df: Any) -> pd.DataFrame:

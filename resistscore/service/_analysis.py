@@ -3,7 +3,9 @@
 Nothing here computes a score, a statistic or a figure. :func:`run` calls
 :func:`resistscore._workflow.analyze_file` - exactly what the command line runs - on the stored uploads,
 then packs its outputs for download (an xlsx workbook of the tables, an h5ad of the scores, a zip of
-everything) and writes the "reproduce offline" record. After the architecture refactor (issue 11) only
+everything) and writes the "reproduce offline" record: the ``resistscore report`` command and the same
+job as public Python calls (``rs.io.read``, ``rs.pp.harmonize_genes``, ``rs.io.read_metadata``,
+``rs.analyze``). After the architecture refactor (issue 11) only
 this module needs re-pointing.
 """
 
@@ -31,6 +33,7 @@ OUTPUT_FILES = {
     "reproduce": "reproduce.json",
 }
 DRUG_FOLDER = "drug-signature"
+_COMPRESSED = (".png", ".xlsx", ".zip")
 _VERSIONED = ("resistscore", "numpy", "scipy", "pandas", "anndata", "numba", "statsmodels", "lifelines")
 
 
@@ -48,6 +51,11 @@ def _signatures_argument(spec: dict[str, Any], job_dir: Path, work: Path) -> str
     if kind == "gmt":
         return str(job_dir / spec["file"])
     raise ValueError(f"unknown signature choice {kind!r}")
+
+
+def job_formats(params: dict[str, Any]) -> list[str]:
+    """Return the figure formats of a job: PNG (embedded in the report), plus the vector formats it asked for."""
+    return list(params.get("formats") or ["png"])
 
 
 def run(params: dict[str, Any], job_dir: Path, out: Path) -> list[str]:
@@ -75,6 +83,7 @@ def run(params: dict[str, Any], job_dir: Path, out: Path) -> list[str]:
         method=params.get("method"),
         seed=int(params.get("seed", 0)),
         signatures=_signatures_argument(params.get("signatures", {}), job_dir, work),
+        formats=",".join(job_formats(params)),
         **{k: v for k, v in design.items() if v},
         **read,
     )
@@ -87,7 +96,11 @@ def run(params: dict[str, Any], job_dir: Path, out: Path) -> list[str]:
     )
     with zipfile.ZipFile(out / OUTPUT_FILES["zip"], "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for rel in files:
-            zf.write(out / rel, f"resistscore-results/{rel}")
+            # PNG and xlsx are compressed already: stored as they are (deflating them again gains nothing)
+            stored = Path(rel).suffix.lower() in _COMPRESSED
+            zf.write(
+                out / rel, f"resistscore-results/{rel}", compress_type=zipfile.ZIP_STORED if stored else None
+            )
     return sorted([*files, OUTPUT_FILES["zip"]])
 
 
@@ -172,17 +185,12 @@ def reproduce(params: dict[str, Any], result=None) -> dict[str, Any]:
         options.append(("method", params["method"]))
     if params.get("gene_column"):
         options.append(("gene_column", params["gene_column"]))
+    formats = job_formats(params)
     cli = ["resistscore", "report", files["expression"]]
     for key, value in options:
         cli += [f"--{key.replace('_', '-')}", value]
-    cli += ["--seed", str(seed), "--out", "resistscore-results/"]
-    kwargs = ", ".join([*(f"{k}={v!r}" for k, v in options), f"seed={seed}"])
-    python = [
-        "from resistscore._workflow import analyze_file  # what `resistscore report` runs",
-        "",
-        f"outputs = analyze_file({files['expression']!r}, 'resistscore-results', {kwargs})",
-        "outputs.result.scores  # the scores; outputs.stats: the statistics",
-    ]
+    cli += ["--seed", str(seed), "--formats", ",".join(formats), "--out", "resistscore-results/"]
+    python = _python_call(params, files, formats, seed)
     versions = {}
     for pkg in _VERSIONED:
         try:
@@ -199,3 +207,40 @@ def reproduce(params: dict[str, Any], result=None) -> dict[str, Any]:
         "versions": versions,
         "method": getattr(result, "method", params.get("method")),
     }
+
+
+def _python_call(params: dict[str, Any], files: dict[str, str], formats: list[str], seed: int) -> list[str]:
+    """Return the lines of the job as public Python calls (``rs.io.read`` ... ``rs.analyze``).
+
+    The same steps as ``resistscore report``: read the file, harmonise its genes, join the metadata,
+    then :func:`resistscore.analyze` with the design, signatures, method, seed and figure formats.
+    """
+    read = f", gene_column={params['gene_column']!r}" if params.get("gene_column") else ""
+    lines = [
+        "import resistscore as rs",
+        "",
+        f"adata, mapping = rs.pp.harmonize_genes(rs.io.read({files['expression']!r}{read}))",
+    ]
+    args = ["adata", "'resistscore-results'"]
+    if "metadata" in files:
+        lines.append(f"metadata, join = rs.io.read_metadata({files['metadata']!r}, adata)")
+        args.append("metadata=metadata")
+    args += [f"{key}={params[key]!r}" for key in ("group", "response", "time", "event") if params.get(key)]
+    spec = params.get("signatures", {})
+    kind = spec.get("kind", "all")
+    if kind == "ids":
+        args.append(f"signatures=rs.sig.load(feature_type=None).select({list(spec['ids'])!r})")
+    elif kind == "drug":
+        args.append(f"signatures=rs.sig.load({DRUG_FOLDER + '/'!r})")
+    elif kind == "gmt":
+        args.append(
+            f"signatures=rs.sig.load({params.get('client_names', {}).get('gmt', 'signatures.gmt')!r})"
+        )
+    if params.get("method"):
+        args.append(f"method={params['method']!r}")
+    args += [f"random_state={seed}", f"formats={tuple(formats)!r}"]
+    lines += [
+        f"outputs = rs.analyze({', '.join(args)})",
+        "outputs.result.scores  # the scores; outputs.stats: the statistics",
+    ]
+    return lines

@@ -62,6 +62,11 @@ _JOB_FORM = _multipart(
         "time": {"type": "string"},
         "event": {"type": "string"},
         "seed": {"type": "integer"},
+        "formats": {
+            "type": "string",
+            "description": "Figure files: png (always; embedded in the report), plus pdf and/or svg "
+            "(vector, for publication; each adds to the job's time), e.g. png,pdf. Default: png.",
+        },
         "gene_column": {
             "type": "string",
             "description": "Column of the gene identifiers (default: detected).",

@@ -183,6 +183,7 @@ class Jobs:
         if not seed_text.isdigit() or int(seed_text) >= 2**32:
             raise Rejected(422, "seed must be a whole number between 0 and 4294967295.")
         sigs = self._signature_choice(fields, stored.get("gmt"))
+        formats = figure_formats(_field(fields, "formats"))
         return {
             "expression": stored["expression"],
             "metadata": stored.get("metadata"),
@@ -191,6 +192,7 @@ class Jobs:
             **design,
             "seed": int(seed_text),
             "gene_column": _field(fields, "gene_column"),
+            "formats": formats,
             "client_names": {k: f.client_name for k, f in upload.files.items()},
         }
 
@@ -243,6 +245,22 @@ def client_of(request: Request) -> str:
     if user:
         return f"user:{user}"
     return f"addr:{request.client.host if request.client else 'unknown'}"
+
+
+#: figure files a job can ask for; PNG is always written (the report embeds it)
+FIGURE_FORMATS = ("png", "pdf", "svg")
+
+
+def figure_formats(text: str | None) -> list[str]:
+    """Return the figure formats of a job's ``formats`` field: PNG, plus the vector formats asked for (``"pdf"`` ...)."""
+    asked = [f.strip().lower().lstrip(".") for f in (text or "").split(",") if f.strip()]
+    unknown = [f for f in asked if f not in FIGURE_FORMATS]
+    if unknown:
+        raise Rejected(
+            422,
+            f"unknown figure format(s) {unknown[:3]}; choose among {', '.join(FIGURE_FORMATS)} (e.g. png,pdf).",
+        )
+    return [f for f in FIGURE_FORMATS if f == "png" or f in asked]
 
 
 def _field(fields: dict[str, str], name: str) -> str | None:

@@ -117,17 +117,19 @@ def overlap(signatures: Any = None) -> pd.DataFrame:
     """
     sigs = _as_set(signatures)
     rows = []
-    weights = {s.id: s.weights for s in sigs}
+    # each signature once as plain Python and numpy objects: the pairs grow with the square of the signatures
+    genes = {s.id: s.weights.index.tolist() for s in sigs}
+    position = {sid: {g: i for i, g in enumerate(gs)} for sid, gs in genes.items()}
+    values = {s.id: s.weights.to_numpy(dtype=float) for s in sigs}
     for a, b in combinations(list(sigs), 2):
         if a.feature_type != b.feature_type:
             continue
-        wa, wb = weights[a.id], weights[b.id]
-        in_b = wa.index.isin(wb.index)
-        shared = wa.index[in_b].tolist()
-        union = len(wa.index.union(wb.index))
-        opposite = (
-            int((np.sign(wa[shared].to_numpy()) != np.sign(wb[shared].to_numpy())).sum()) if shared else 0
-        )
+        pos_a, pos_b = position[a.id], position[b.id]
+        shared = [g for g in genes[a.id] if g in pos_b]  # in signature_a's order
+        union = len(pos_a.keys() | pos_b.keys())
+        wa = values[a.id][[pos_a[g] for g in shared]]
+        wb = values[b.id][[pos_b[g] for g in shared]]
+        opposite = int((np.sign(wa) != np.sign(wb)).sum()) if shared else 0
         rows.append(
             {
                 "signature_a": a.id,
@@ -135,12 +137,12 @@ def overlap(signatures: Any = None) -> pd.DataFrame:
                 "mechanism_a": a.mechanism,
                 "mechanism_b": b.mechanism,
                 "relation": _relation(a, b),
-                "n_a": len(wa),
-                "n_b": len(wb),
+                "n_a": len(genes[a.id]),
+                "n_b": len(genes[b.id]),
                 "n_shared": len(shared),
                 "jaccard": len(shared) / union if union else 0.0,
-                "weight_share_a": _share(wa, shared),
-                "weight_share_b": _share(wb, shared),
+                "weight_share_a": _share(values[a.id], wa),
+                "weight_share_b": _share(values[b.id], wb),
                 "n_opposite": opposite,
                 "shared_genes": ", ".join(shared),
             }
@@ -153,9 +155,10 @@ def overlap(signatures: Any = None) -> pd.DataFrame:
     return out
 
 
-def _share(w: pd.Series, genes: list[str]) -> float:
-    total = float(np.abs(w.to_numpy()).sum())
-    return float(np.abs(w[genes].to_numpy()).sum()) / total if total and genes else 0.0
+def _share(weights: np.ndarray, shared: np.ndarray) -> float:
+    """Share of the total absolute ``weights`` of a signature carried by the ``shared`` genes' weights."""
+    total = float(np.abs(weights).sum())
+    return float(np.abs(shared).sum()) / total if total and shared.size else 0.0
 
 
 def _candidates(sigs: SignatureSet) -> list[Signature]:

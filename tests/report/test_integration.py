@@ -94,3 +94,44 @@ def test_report_states_how_the_pvalues_were_made():
         params = dict(re.findall(r"<tr><th>([^<]*)</th><td>([^<]*)</td></tr>", doc))
         assert params.get("FDR family") == family, params
         assert params.get("p-value null") == "pooled" and params.get("p-value tail") == "gpd", params
+
+
+def test_analyze_draws_each_figure_once_and_the_report_shows_every_file(monkeypatch, tmp_path):
+    """rs.analyze: every figure of the report is a file (in each format), none is missing or doubled, and each
+    is drawn once (the report embeds the PNG written for the folder instead of drawing it again)."""
+    adata = rs.ds.toy(n_samples=24, seed=3)
+    sigs = {
+        "efflux_abc": ["ABCB1", "ABCC1", "ABCG2", "ABCC2", "ABCC3"],
+        "apoptosis": {"BCL2": 1.0, "MCL1": 1.0, "BIRC5": 1.0, "BAX": -1.0, "BAK1": -1.0, "CASP3": -1.0},
+    }
+    drawn: list[str] = []
+    original = rs.pl.StandardFigure.render
+    monkeypatch.setattr(
+        rs.pl.StandardFigure, "render", lambda self: drawn.append(self.name) or original(self)
+    )
+    outputs = rs.analyze(
+        adata,
+        tmp_path / "out",
+        signatures=sigs,
+        pvalues=False,
+        group="group",
+        response="log10_ic50",
+        time="survival_months",
+        event="event",
+        formats=("png", "pdf"),
+    )
+    files = outputs.files["figures"]
+    assert len(files) == len(set(files))
+    by_format = {
+        fmt: sorted(f.name[: -len(fmt) - 1] for f in files if f.suffix == f".{fmt}") for fmt in ("png", "pdf")
+    }
+    assert by_format["png"] == by_format["pdf"]
+    doc = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    in_report = re.findall(r'<figure id="fig-([^"]+)"', doc)
+    assert len(in_report) == len(set(in_report))  # no figure twice
+    # every figure of the report is a file, and every file is in the report
+    assert sorted(in_report) == by_format["png"]
+    assert {"heatmap", "groups", "matrixplot", "forest_groups", "volcano_response"} <= set(in_report)
+    assert any(name.startswith("kaplan_meier") for name in in_report)
+    assert sorted(drawn) == by_format["png"]  # each drawn once
+    assert plt.get_fignums() == []

@@ -523,3 +523,62 @@ def test_statistics_table_shows_censored_responses(scores, metadata):
     plain = rs.tl.associate(scores, "log_gi50", metadata=metadata.assign(log_gi50=np.linspace(4, 8, 20)))
     doc = rs.report.html_report(scores, metadata=metadata, stats={"GI50": plain}, date="2024-01-01")
     assert "censored (high)" not in _table(doc, "table-1-GI50")[0]
+
+
+def test_report_embeds_the_figure_files_instead_of_drawing_again(monkeypatch, result, metadata, tmp_path):
+    """``figures=``: each standard figure with a PNG file is embedded from it (scaled to ``dpi``), not drawn."""
+    from PIL import Image
+
+    design = rs.Design(group="group")
+    files = rs.pl.save_all(
+        result, tmp_path / "figs", metadata=metadata, design=design, formats=("png", "pdf")
+    )
+    drawn = []
+    original = rs.pl.StandardFigure.render
+    monkeypatch.setattr(
+        rs.pl.StandardFigure, "render", lambda self: drawn.append(self.name) or original(self)
+    )
+    doc = rs.report.html_report(
+        result, metadata=metadata, design=design, figures=files, dpi=100, date="2024-01-01"
+    )
+    assert drawn == []  # every figure came from its file
+    pngs = {f.stem: f for f in files if f.suffix == ".png"}
+    embedded = dict(
+        re.findall(r'<figure id="fig-([^"]+)"[^>]*><img alt="[^"]*" src="data:image/png;base64,([^"]+)"', doc)
+    )
+    assert set(embedded) == set(pngs)
+    for name, data in embedded.items():
+        with Image.open(io.BytesIO(base64.b64decode(data))) as small, Image.open(pngs[name]) as big:
+            assert big.info["dpi"][0] == pytest.approx(300, abs=1)  # the theme's resolution of the files
+            # scaled from 300 to 100 dpi: a third of the width and height
+            assert small.size == (round(big.width / 3), round(big.height / 3))
+            assert small.info["dpi"][0] == pytest.approx(100, abs=1)
+    # a file at or below the resolution asked for is embedded byte for byte
+    doc3 = rs.report.html_report(
+        result, metadata=metadata, design=design, figures=files, dpi=300, date="2024-01-01"
+    )
+    profile = re.search(
+        r'<figure id="fig-profile"[^>]*><img alt="[^"]*" src="data:image/png;base64,([^"]+)"', doc3
+    )
+    assert base64.b64decode(profile.group(1)) == pngs["profile"].read_bytes()
+    # the same report from the folder; a figure without a file is drawn
+    (tmp_path / "figs" / "heatmap.png").unlink()
+    doc2 = rs.report.html_report(
+        result, metadata=metadata, design=design, figures=tmp_path / "figs", dpi=100, date="2024-01-01"
+    )
+    assert drawn == ["heatmap"]
+    assert re.findall(r'<figure id="fig-([^"]+)"', doc2) == re.findall(r'<figure id="fig-([^"]+)"', doc)
+    assert plt.get_fignums() == []
+
+
+def test_report_figures_argument_errors(result, tmp_path):
+    with pytest.raises(ResistScoreError, match="`figures`.*not a folder"):
+        rs.report.html_report(result, figures=tmp_path / "nothing-here")
+    with pytest.raises(ResistScoreError, match="`figures`.*not a file"):
+        rs.report.html_report(result, figures=[tmp_path / "heatmap.png"])
+    with pytest.raises(ResistScoreError, match="`figures` must be the files"):
+        rs.report.html_report(result, figures=3)
+    fake = tmp_path / "heatmap.png"
+    fake.write_bytes(b"GIF89a not a png")
+    with pytest.raises(ResistScoreError, match="heatmap.png is not a PNG"):
+        rs.report.html_report(result, figures=[fake])

@@ -100,7 +100,10 @@ def test_job_lifecycle_scores_equal_cli(make_client, cohort_files, cli_scores):
         "resistscore report expression.csv --metadata metadata.csv --group group --seed 0"
     )
     assert rep["seed"] == 0 and rep["versions"]["resistscore"] and rep["method"] == "singscore"
-    assert rep["python"].count("analyze_file(") == 1
+    assert rep["python"].count("rs.analyze(") == 1 and "_workflow" not in rep["python"]
+    # figures: PNG only unless a vector format is asked for (the report embeds the PNG files)
+    assert any(n.startswith("figures/") and n.endswith(".png") for n in names)
+    assert not any(n.endswith((".pdf", ".svg")) for n in names)
 
     # results page; then DELETE removes the job and its files at once
     page = client.get(f"/jobs/{job_id}/results")
@@ -209,3 +212,66 @@ def test_reproduce_offline_gives_the_same_scores(make_client, cohort_files, tmp_
     served = pd.read_csv(io.StringIO(client.get(f"/api/jobs/{job_id}/files/scores.csv").text), index_col=0)
     assert list(served.columns) == ["drug.doxorubicin"]
     pd.testing.assert_frame_equal(served, offline, check_exact=True)
+
+
+def _public_names_only(code: str) -> None:
+    """The snippet imports only ``resistscore as rs`` and uses no name that starts with an underscore."""
+    import ast
+
+    tree = ast.parse(code)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            raise AssertionError(f"the snippet imports from a module: {ast.unparse(node)}")
+        if isinstance(node, ast.Import):
+            assert [(a.name, a.asname) for a in node.names] == [("resistscore", "rs")], ast.unparse(node)
+        if isinstance(node, ast.Attribute):
+            assert not node.attr.startswith("_"), f"private name in the snippet: {ast.unparse(node)}"
+        if isinstance(node, ast.Name):
+            assert not node.id.startswith("_"), f"private name in the snippet: {node.id}"
+
+
+def test_reproduce_offline_python_is_public_and_gives_the_same_scores(make_client, cohort_files, tmp_path):
+    """The Python snippet uses public names only (rs.analyze ...) and, run as written, gives the job's scores
+    and outputs; the job's figure formats are those asked for (``formats``) and are in the snippet."""
+    import os
+    import shutil
+
+    client = make_client()
+    r = submit(client, {"expression": cohort_files["expression"]}, formats="docx")
+    assert r.status_code == 422 and "png, pdf, svg" in r.json()["detail"]
+    files = {"expression": cohort_files["expression"], "metadata": cohort_files["metadata"]}
+    r = submit(client, files, group="group", signatures="efflux_abc,apoptosis", formats="pdf", seed="3")
+    job_id = r.json()["id"]
+    job = wait_for(client, job_id)
+    assert job["status"] == "done", job
+    names = {f["name"] for f in job["files"]}
+    pngs = {n[:-4] for n in names if n.startswith("figures/") and n.endswith(".png")}
+    assert pngs and pngs == {n[:-4] for n in names if n.startswith("figures/") and n.endswith(".pdf")}
+    rep = client.get(f"/api/jobs/{job_id}").json()["reproduce"]
+    assert "--formats png,pdf" in rep["cli"] and "formats=('png', 'pdf')" in rep["python"]
+    _public_names_only(rep["python"])
+    here = tmp_path / "offline"
+    here.mkdir()
+    shutil.copy(cohort_files["expression"], here / "expression.csv")
+    shutil.copy(cohort_files["metadata"], here / "metadata.csv")
+    cwd = os.getcwd()
+    os.chdir(here)
+    try:
+        with warnings.catch_warnings():  # as a user runs it: warnings are shown, not errors
+            warnings.simplefilter("default")
+            namespace: dict = {}
+            exec(compile(rep["python"], "reproduce.py", "exec"), namespace)
+    finally:
+        os.chdir(cwd)
+    served = pd.read_csv(io.StringIO(client.get(f"/api/jobs/{job_id}/files/scores.csv").text), index_col=0)
+    offline = pd.read_csv(here / "resistscore-results" / "scores.csv", index_col=0)
+    assert list(served.columns) == ["efflux_abc", "apoptosis"]
+    pd.testing.assert_frame_equal(served, offline, check_exact=True)
+    np.testing.assert_allclose(namespace["outputs"].result.scores.to_numpy(), served.to_numpy(), rtol=1e-13)
+    stats = pd.read_csv(io.StringIO(client.get(f"/api/jobs/{job_id}/files/stats_groups.csv").text))
+    pd.testing.assert_frame_equal(stats, pd.read_csv(here / "resistscore-results" / "stats_groups.csv"))
+    offline_figures = {
+        p.relative_to(here / "resistscore-results").as_posix()
+        for p in (here / "resistscore-results" / "figures").iterdir()
+    }
+    assert offline_figures == {n for n in names if n.startswith("figures/")}
