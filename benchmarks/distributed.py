@@ -19,8 +19,15 @@ signature) + the pool. Projection to 10M and 100M cells on N machines of C cores
 linearly in cells and cores (no shared-file-system bottleneck), per-task overhead as measured here, and the
 client finishing the pooled null in time linear in cells.
 
+Client memory (issue 12): with two sizes or more, the client's peak RSS at the largest size is checked against the
+bound ``1.2 x (peak at the smallest size) + (size of the results at the largest size)``, the results being the
+scores, p-values and FDR (24 bytes per cell and signature in float64, 12 with ``--float32``), for every run; the
+ratios are printed and written with the table.
+
     python benchmarks/distributed.py --sizes 100000,1000000
+    python benchmarks/distributed.py --sizes 100000,1000000 --float32   # results kept in float32
     python benchmarks/distributed.py --quick            # 20,000 cells, a smoke run
+    python benchmarks/distributed.py --sizes 10000,20000 # the client-memory check at small sizes
 """
 
 from __future__ import annotations
@@ -89,9 +96,14 @@ def child(mode: str, path: str, threads: int, out: str) -> None:
     peak = _peak_rss()
     base = peak()
     t0 = time.perf_counter()
-    res = rs.tl.score(path, n_jobs=threads, client=client)
+    dtype = os.environ.get("RS_BENCH_DTYPE", "float64")
+    res = rs.tl.score(path, n_jobs=threads, client=client, dtype=dtype)
     seconds = time.perf_counter() - t0
-    rec = {"mode": mode, "seconds": seconds, "client_peak_mib": peak(), "client_base_mib": base}
+    results_mib = sum(f.to_numpy().nbytes for f in (res.scores, res.pvalues, res.fdr)) / 2**20
+    rec = {
+        "mode": mode, "seconds": seconds, "client_peak_mib": peak(), "client_base_mib": base,
+        "results_mib": results_mib, "n_sets": int(res.scores.shape[1]),
+    }  # fmt: skip
     if client is not None:
         client.close()
         cluster.close()
@@ -139,6 +151,29 @@ def partition_bytes(path: Path, threads: int) -> dict:
     return captured
 
 
+def client_memory_check(small, large) -> list[str]:
+    """Lines on the client's peak at the largest size against ``1.2 x peak(smallest) + results(largest)``."""
+    (n0, _, _, r0), (n1, _, _, r1) = small, large
+    out = [
+        "",
+        f"## Client memory: {n1:,} cells against {n0:,} cells",
+        "",
+        f"Bound: 1.2 x (client peak at {n0:,}) + (scores, p-values and FDR at {n1:,}: "
+        f"{r1['in-process']['results_mib']:.0f} MiB).",
+        "",
+        "| run | peak MiB small | peak MiB large | results MiB large | bound MiB | large / bound | within |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for mode in ("in-process", "1x", "Nx"):
+        p0, p1, res = r0[mode]["client_peak_mib"], r1[mode]["client_peak_mib"], r1[mode]["results_mib"]
+        bound = 1.2 * p0 + res
+        out.append(
+            f"| {mode} | {p0:.0f} | {p1:.0f} | {res:.0f} | {bound:.0f} | {p1 / bound:.2f} | "
+            f"{'yes' if p1 <= bound else 'NO'} |"
+        )
+    return out
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="100000")
@@ -146,6 +181,9 @@ def main(argv=None) -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--data-dir", type=Path, default=Path("/tmp/resistscore-bench"))
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument(
+        "--float32", action="store_true", help="keep the results in float32 (rs.tl.score(dtype=...))"
+    )
     ap.add_argument("--child", nargs=4, metavar=("MODE", "PATH", "THREADS", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -160,6 +198,7 @@ def main(argv=None) -> None:
     sizes = [20_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     genes = gene_universe(load_network()[0])
     env = {**os.environ, **{k: str(args.threads) for k in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS")}}
+    env["RS_BENCH_DTYPE"] = "float32" if args.float32 else "float64"
     lines = [
         f"# In-process vs Dask LocalCluster ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{args.threads} cores, load {os.getloadavg()[0]:.1f})",
@@ -195,6 +234,8 @@ def main(argv=None) -> None:
         pb = partition_bytes(path, args.threads)
         per_cell = ref["seconds"] / n
         model.append((n, per_cell, pb, recs))
+    if len(model) >= 2:
+        lines += client_memory_check(model[0], model[-1])
     lines += ["", "## Cost model", ""]
     for n, per_cell, pb, recs in model:
         over = (recs["Nx"]["seconds"] - recs["in-process"]["seconds"]) / max(len(pb["ranges"]), 1)

@@ -41,6 +41,7 @@ from resistscore._errors import (
     StatisticsError,
     warn,
 )
+from resistscore._validate import check_choice
 from resistscore.io import restore_formulas, write_table
 
 __all__ = ["AnalysisOutputs", "analyze"]
@@ -66,6 +67,7 @@ class AnalysisOutputs:
     confounders: object | None = None
     confounder_correlation: pd.DataFrame | None = None
     mapping: object | None = None  # the GeneMappingReport of the input, when genes were harmonised
+    qc: object | None = None  # the QCReport of the input, taken in the scoring pass (``resistscore score``)
 
     def add(self, kind: str, *paths: Path) -> None:
         self.files.setdefault(kind, []).extend(Path(p) for p in paths)
@@ -85,6 +87,7 @@ class AnalysisOutputs:
             self.confounders,
             self.confounder_correlation,
             self.mapping,
+            self.qc,
         )
 
     def summary(self) -> dict[str, str]:
@@ -95,6 +98,11 @@ class AnalysisOutputs:
             out["genes"] = (
                 f"{m.n_input} identifiers -> {m.n_genes} HGNC genes; duplicated identifiers: {m.collapse_description} "
                 f"(rule {m.collapse_rule!r}; {m.n_collapsed} gene(s) from several identifiers)"
+            )
+        if self.qc is not None:
+            q = self.qc
+            out["qc"] = f"{q.n_samples} samples x {q.n_genes} genes, scale {q.scale.kind}; " + (
+                "; ".join(q.problems) or "no problems found"
             )
         for kind, paths in self.files.items():
             out[kind] = str(paths[0]) if len(paths) == 1 else f"{len(paths)} files in {paths[0].parent}"
@@ -217,14 +225,17 @@ def _read_options(**kwargs) -> dict[str, Any]:
     return out
 
 
-def _load_expression(path: Path, **read_kwargs) -> ad.AnnData:
-
+def _load_expression(
+    path: Path, *, harmonize: bool = True, probe_collapse: str = pp.DEFAULT_COLLAPSE, **read_kwargs
+) -> ad.AnnData:
+    """Read an expression file whole and (unless ``harmonize`` is False) harmonise its genes."""
     adata = io.read(path, **_read_options(**read_kwargs))
     if adata.X is None:
         raise InputFormatError(
             f"{Path(path).name} holds no expression matrix (X is empty); give a file with data."
         )
-    adata, _report = pp.harmonize_genes(adata)
+    if harmonize:
+        adata, _report = pp.harmonize_genes(adata, probe_collapse=probe_collapse)
     return adata
 
 
@@ -490,9 +501,18 @@ def _random_state(random_state: int, seed: int | None) -> int:
 
 
 def _score_of(data, scoring: dict[str, Any]):
-    """Score ``data``; its :class:`~resistscore.tl.ScoreResult` (an AnnData is scored in place, as scanpy)."""
-    out = tl.score(data, **scoring)
-    return get.result(data) if isinstance(data, ad.AnnData) else out
+    """Score ``data``: its :class:`~resistscore.tl.ScoreResult` and its QC, taken in the same pass over the rows.
+
+    The QC (:func:`resistscore.tl.qc_rows`) comes from the blocks the engine reads: no second pass, and a large
+    sparse matrix is never densified (as :func:`resistscore.pp.qc` would). An AnnData gets the run in place, as
+    ``rs.tl.score(adata)`` writes it (scanpy's convention).
+    """
+    rows = tl.qc_rows(data)
+    result = tl.score(rows, **scoring)
+    if isinstance(data, ad.AnnData):
+        result.to_anndata(data)
+        result = get.result(data)
+    return result, rows.qc_report()
 
 
 def _analyze(
@@ -520,9 +540,9 @@ def _analyze(
     record: dict[str, Any] = {"inputs": [str(p) for p in inputs if p is not None]}
     # the temporary folder is made first: an unwritable output fails before any work
     with _logging(log) as log, atomic_dir(outdir, inputs, option=option, record=record) as stage:
-        result, conf, stats = _compute(data, metadata, design, scoring, label)
+        result, conf, stats, qc = _compute(data, metadata, design, scoring, label)
         outputs = AnalysisOutputs(
-            outdir=stage, result=result, stats=stats, confounders=conf, mapping=_mapping_of(data)
+            outdir=stage, result=result, stats=stats, confounders=conf, mapping=_mapping_of(data), qc=qc
         )
         outputs.confounder_correlation = tl.confounder_correlation(result.scores, conf.scores)
         _write_tables(outputs, stage)
@@ -532,7 +552,16 @@ def _analyze(
         outputs.add("figures", *figures)
         # the report embeds the PNG files just written: each figure is drawn once
         html = _report(
-            result, stage / "report.html", data, scoring, log, title, input_path, figures=figures, **common
+            result,
+            stage / "report.html",
+            data,
+            qc,
+            log,
+            title,
+            input_path,
+            scoring,
+            figures=figures,
+            **common,
         )
         outputs.add("report", html)
         outputs.warnings = list(log.messages)
@@ -542,13 +571,13 @@ def _analyze(
 
 def _compute(
     data, metadata, design: Design, scoring: dict[str, Any], label
-) -> tuple[Any, Any, dict[str, Any]]:
-    """Score the data and the confounders, and run the statistics of the design."""
-    result = _score_of(data, scoring)
+) -> tuple[Any, Any, dict[str, Any], Any]:
+    """Score the data (with its QC) and the confounders, and run the statistics of the design."""
+    result, qc = _score_of(data, scoring)
     _require_scores(result, label=label)
     conf = _score_confounders(data, result, scoring)
     stats = _stats_tables(result, metadata, design, conf) if metadata is not None else {}
-    return result, conf, stats
+    return result, conf, stats, qc
 
 
 def _write_tables(outputs: AnalysisOutputs, stage: Path) -> None:
@@ -575,11 +604,13 @@ def _figures(result, folder: Path, formats, **kwargs) -> list[Path]:
     return pl.save_all(result, folder, formats=formats, **kwargs)
 
 
-def _report(result, path: Path, data, scoring, log: WarningLog, title, input_path, **common) -> Path:
-    """Return the HTML report, with the QC and gene mapping of the data and the signatures that were scored."""
+def _report(
+    result, path: Path, data, qc_report, log: WarningLog, title, input_path, scoring, **common
+) -> Path:
+    """Return the HTML report, with the QC (taken while scoring) and gene mapping of the data and the signatures scored."""
     from resistscore import report
 
-    qc = [pp.qc(data)]
+    qc = [qc_report]
     if isinstance(data, ad.AnnData) and get.record(data, get.GENE_MAPPING) is not None:
         qc.append(pp.GeneMappingReport.from_dict(get.record(data, get.GENE_MAPPING)))
     signatures = scoring.get("signatures")
@@ -649,17 +680,23 @@ def score_file(
     tidy=False,
     scheduler: str | None = None,
     workers: int | None = None,
+    harmonize: bool = True,
+    probe_collapse: str = pp.DEFAULT_COLLAPSE,
+    float32: bool = False,
     **read_kwargs,
 ) -> AnalysisOutputs:
     """Read an expression file, harmonise its genes, score it and write the scores table.
 
     ``read_kwargs`` (``format``, ``orientation``, ``gene_column``, ``sheet``, ``decimal``, ``thousands``)
-    go to :func:`resistscore.io.read`. An ``.h5ad`` file or ``.zarr`` store is never loaded whole: its
-    gene names are harmonised on their own and the rows are read, harmonised and scored in chunks
-    (:func:`resistscore.tl.harmonized_rows`), on the Dask cluster at ``scheduler`` or on a local cluster of
-    ``workers`` processes when one is given. The output's suffix picks its format: ``.csv``/``.tsv``
-    (optionally ``.gz``), ``.parquet``, or ``.h5ad`` (scores in ``X``, p-values and FDR as layers); it
-    is written atomically.
+    go to :func:`resistscore.io.read`. An ``.h5ad`` file or ``.zarr`` store is never loaded whole: it is
+    scored as ``rs.tl.score(path)`` scores it - its gene names are harmonised on their own and the rows
+    are read, harmonised and scored in chunks (:func:`resistscore.tl.harmonized_rows`) - on the Dask
+    cluster at ``scheduler`` or on a local cluster of ``workers`` processes when one is given.
+    ``harmonize=False`` scores the genes under the file's own names; ``probe_collapse`` is the rule for
+    identifiers mapped to the same gene (``max_mean`` costs one more chunked pass over a streamed file);
+    ``float32`` keeps the scores, p-values and FDR in single precision. The output's suffix picks its
+    format: ``.csv``/``.tsv`` (optionally ``.gz``), ``.parquet``, or ``.h5ad`` (scores in ``X``, p-values
+    and FDR as layers); it is written atomically.
     """
     out = Path(out)
     if not out.name.lower().endswith(SCORE_SUFFIXES):
@@ -682,15 +719,36 @@ def score_file(
             f"--scheduler/--workers score .h5ad files and .zarr stores; {input_path.name} is neither. Convert it "
             "(rs.io.read, then adata.write_h5ad) or score it without a cluster."
         )
+    check_choice("probe_collapse", probe_collapse, tuple(pp.COLLAPSE_RULES))
+    dtype = "float32" if float32 else "float64"
     with dask_client(scheduler, workers) as client:
-        data = tl.harmonized_rows(input_path) if stream else _load_expression(input_path, **read_kwargs)
+        if stream:  # read in chunks; harmonised as rs.tl.score(path) harmonises it
+            data = tl.harmonized_rows(input_path, probe_collapse=probe_collapse) if harmonize else input_path
+        else:
+            data = _load_expression(
+                input_path, harmonize=harmonize, probe_collapse=probe_collapse, **read_kwargs
+            )
+        mapping = _mapping_of(data)
+        if (
+            client is None
+        ):  # QC taken in the pass that scores the rows (on a cluster the rows stay on the workers)
+            data = tl.qc_rows(data)
         scored = tl.score(
-            data, sigs, method=method, pvalues=pvalues, random_state=seed, client=client, **kwargs
+            data,
+            sigs,
+            method=method,
+            pvalues=pvalues,
+            random_state=seed,
+            client=client,
+            harmonize=False,  # harmonised above (or asked not to be)
+            dtype=dtype,
+            **kwargs,
         )
         # an AnnData is scored in place; a stream gives the result
         result = get.result(data) if scored is None else scored
+        qc = data.qc_report() if isinstance(data, tl.QCRows) else None
     _require_scores(result)
-    outputs = AnalysisOutputs(outdir=out.parent, result=result, mapping=_mapping_of(data))
+    outputs = AnalysisOutputs(outdir=out.parent, result=result, mapping=mapping, qc=qc)
     outputs.add("scores", write_scores(result, out, tidy=tidy))
     return outputs
 
@@ -744,6 +802,7 @@ def write_scores(result, out: Path, *, tidy: bool = False) -> Path:
 
     A text table (wide scores, or ``tidy()`` with ``tidy``), parquet (the same table), or ``.h5ad`` (an AnnData:
     samples x signatures, scores in ``X``, ``layers["pvalues"]`` and ``layers["fdr"]``, the coverage in ``var``).
+    Parquet and h5ad keep the result's type (float32 results stay float32).
     """
     from resistscore._atomic import atomic_path
 
@@ -758,14 +817,14 @@ def write_scores(result, out: Path, *, tidy: bool = False) -> Path:
         return out
     scores = result.scores
     a = ad.AnnData(
-        X=scores.to_numpy(dtype=np.float64),
+        X=scores.to_numpy(),
         obs=pd.DataFrame(index=scores.index.astype(str)),
         var=pd.DataFrame(index=scores.columns.astype(str)),
     )
     for key in ("pvalues", "fdr"):
         frame = getattr(result, key)
         if frame is not None:
-            a.layers[key] = frame.to_numpy(dtype=np.float64)
+            a.layers[key] = frame.to_numpy()
     cov = result.coverage.reindex(scores.columns)
     for col in cov.columns:
         a.var[col] = cov[col].to_numpy() if cov[col].dtype != object else cov[col].astype(str).to_numpy()

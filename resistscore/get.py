@@ -265,6 +265,8 @@ def _checked(df: pd.DataFrame, signatures, name: str) -> pd.DataFrame:
                 f"`signatures` {missing[:5] if missing else 'is empty'}: choose among the scored signatures ({avail})."
             )
         df = df[wanted]
+    if all(pd.api.types.is_float_dtype(t) for t in df.dtypes):
+        return df.copy()  # float32 results (rs.tl.score(dtype="float32")) stay float32
     return df.astype(float)
 
 

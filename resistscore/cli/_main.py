@@ -307,6 +307,26 @@ def demo(outdir: Path, kind: str, seed: int) -> None:
     default=None,
     help="Score on a local Dask cluster of this many worker processes (one thread each).",
 )
+@click.option(
+    "--harmonize/--no-harmonize",
+    default=True,
+    show_default=True,
+    help="Map the gene identifiers (Ensembl, Entrez, aliases, probe sets) to HGNC symbols before scoring, as "
+    "rs.tl.score(path) does; --no-harmonize scores the genes under the file's own names.",
+)
+@click.option(
+    "--probe-collapse",
+    type=click.Choice(["mean", "max_mean", "sum", "first"]),
+    default="mean",
+    show_default=True,
+    help="Rule for identifiers mapped to the same gene (see docs/methods.md); max_mean (cohort-level) reads "
+    "an .h5ad/.zarr file once more, in chunks.",
+)
+@click.option(
+    "--float32",
+    is_flag=True,
+    help="Keep the scores, p-values and FDR in single precision (half the memory; values rounded to float32).",
+)
 @_friendly
 def score(
     input_path: Path,
@@ -319,6 +339,9 @@ def score(
     tidy,
     scheduler,
     workers,
+    harmonize,
+    probe_collapse,
+    float32,
     **read,
 ) -> None:
     """Score an expression file (CSV/TSV, Excel, parquet, GCT, GEO series matrix, h5ad, zarr, 10x) for resistance mechanisms.
@@ -340,6 +363,9 @@ def score(
         tidy=tidy,
         scheduler=scheduler,
         workers=workers,
+        harmonize=harmonize,
+        probe_collapse=probe_collapse,
+        float32=float32,
         **_read_kwargs(**read),
     )
     _done(outputs.summary())

@@ -11,7 +11,7 @@ from resistscore.pp._harmonize import (
     map_genes,
 )
 from resistscore.pp._kind import DATA_KINDS, DataKind, data_kind
-from resistscore.pp._qc import QCReport, clean, qc
+from resistscore.pp._qc import QCReport, StreamQC, clean, qc
 from resistscore.pp._scale import (
     METHOD_SCALE_NEEDS,
     SCALE_KINDS,
@@ -36,6 +36,7 @@ __all__ = [
     "QCReport",
     "ScalePlan",
     "ScaleReport",
+    "StreamQC",
     "clean",
     "data_kind",
     "detect_scale",

@@ -47,7 +47,7 @@ import copy as copy_module
 import re
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -641,7 +641,16 @@ def _collapse_matrix(groups: np.ndarray, n_in: int, how: str, X) -> tuple[Any, n
     return M, valid.copy()
 
 
+class _MeansOnly:
+    """The column means of a matrix that is not in memory (computed elsewhere, e.g. in a chunked pass)."""
+
+    def __init__(self, means):
+        self.means = np.asarray(means, dtype=np.float64)
+
+
 def _column_means(X) -> np.ndarray:
+    if isinstance(X, _MeansOnly):
+        return X.means
     if sp.issparse(X):
         return np.asarray(X.mean(axis=0)).ravel()
     with warnings.catch_warnings():
@@ -968,29 +977,64 @@ class GeneCollapse:
         self.var_names = None if var_names is None else pd.Index(var_names)
 
     @classmethod
-    def from_names(cls, ids) -> GeneCollapse:
+    def from_names(cls, ids, probe_collapse: str = DEFAULT_COLLAPSE, means=None) -> GeneCollapse:
         """Map identifiers to genes on their names alone (no expression values are read).
 
         :func:`harmonize_genes` runs on an identity matrix with ``ids`` as its genes; the result is
-        the collapse matrix. Rules that need the whole cohort (``"max_mean"``) are refused.
+        the collapse matrix.
+
+        Parameters
+        ----------
+        ids
+            The input identifiers (the file's ``var_names``).
+        probe_collapse
+            The rule for identifiers mapped to the same gene (:data:`COLLAPSE_RULES`). The cohort-level
+            ``"max_mean"`` keeps, for each gene, the identifier with the highest ``means`` (first in file
+            order on ties, NaN lowest), as :func:`harmonize_genes` does with the whole matrix.
+        means
+            With ``"max_mean"``: the mean of every input identifier over all samples of the file (as
+            :func:`harmonize_genes` computes it: zeros included for sparse data, NaN ignored for dense
+            data), e.g. from one chunked pass over the file (:func:`resistscore.tl.harmonized_rows`).
+
+        Raises
+        ------
+        GeneIdentifierError
+            If no identifier maps to an HGNC gene, or ``"max_mean"`` is asked without ``means``.
         """
         import anndata as ad
 
+        check_choice("probe_collapse", probe_collapse, tuple(COLLAPSE_RULES))
         ids = pd.Index(pd.Index(ids).astype(str))
+        if probe_collapse in COHORT_LEVEL_RULES and (means is None or len(means) != len(ids)):
+            raise GeneIdentifierError(
+                f"probe_collapse={probe_collapse!r} needs the mean of every identifier over all samples; pass "
+                "means= (one value per identifier), or use rs.tl.harmonized_rows(path, probe_collapse="
+                f"{probe_collapse!r}), which computes them in one chunked pass over the file."
+            )
         eye = ad.AnnData(
             sp.identity(len(ids), format="csr", dtype=np.float64),
             obs=pd.DataFrame(index=pd.RangeIndex(len(ids)).astype(str)),
             var=pd.DataFrame(index=ids),
         )
+        by_names = "mean" if probe_collapse in COHORT_LEVEL_RULES else probe_collapse
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*not unique.*", category=UserWarning)
-            out, report = harmonize_genes(eye)
-        if report.collapse_rule not in ("mean", "sum", "first", "none"):
-            raise GeneIdentifierError(
-                f"these identifiers collapse by {report.collapse_rule!r}, which needs the whole cohort; load the "
-                "file (rs.io.read) and harmonise it in memory (rs.pp.harmonize_genes)."
+            out, report = harmonize_genes(eye, probe_collapse=by_names)
+        M = sp.csr_matrix(out.X != 0, dtype=np.float64)
+        if probe_collapse in COHORT_LEVEL_RULES:
+            groups = np.full(len(ids), -1)
+            rows, cols = M.nonzero()
+            groups[rows] = cols
+            chosen, kept = _collapse_matrix(groups, len(ids), "max_mean", _MeansOnly(means))
+            M = sp.csr_matrix(
+                (np.ones(len(chosen)), (chosen, np.arange(len(chosen)))), shape=M.shape, dtype=np.float64
             )
-        collapse = cls(sp.csr_matrix(out.X != 0, dtype=np.float64), report.collapse_rule, out.var_names)
+            table = report.table.copy()
+            table["kept"] = kept
+            params = {**report.params, "probe_collapse": probe_collapse}
+            report = replace(report, table=table, collapse_rule=probe_collapse, params=params)
+        rule = "first" if probe_collapse in COHORT_LEVEL_RULES else report.collapse_rule
+        collapse = cls(M, rule, out.var_names)
         collapse.report = report
         return collapse
 

@@ -19,7 +19,7 @@ from resistscore._validate import check_choice
 from resistscore.pp._harmonize import COLLAPSE_RULES, _aggregate, _collapse_matrix
 from resistscore.pp._scale import ScaleReport, _sample_rows, detect_scale
 
-__all__ = ["QCReport", "clean", "qc"]
+__all__ = ["QCReport", "StreamQC", "clean", "qc"]
 
 _MAX_LISTED = 20
 
@@ -175,13 +175,174 @@ def qc(data) -> QCReport:
     const_s = (n_fin_s > 1) & (s_min == s_max) & ~empty_s
     empty_g = n_fin_g == 0
     const_g = (n_fin_g > 1) & (g_min == g_max)
+    findings = _findings(
+        samples, genes, nan.sum(), inf.sum(), (Xf < 0).sum(), n_fin_s, empty_s, const_s, empty_g, const_g
+    )
+    scale = detect_scale(Xf)
+    ann = {"obs": data.obs, "uns": data.uns, "obsm": data.obsm} if is_anndata(data) else None
+    kind = judge(_sample_rows(X, np.random.default_rng(0)), ann, scale)
+    return QCReport(len(samples), len(genes), scale, findings, data_kind=kind)
+
+
+class StreamQC:
+    """:func:`qc` of a matrix read in blocks of rows, in the pass that scores it: the same findings, no second read.
+
+    Each block given to :meth:`add` updates per-sample and per-gene minima, maxima and counts of finite values
+    and the totals of NaN, infinite and negative values (rows already seen are skipped, so blocks may overlap
+    and come in any order); sparse blocks are never densified. Memory: about 21 bytes per sample and 20 per gene.
+    :meth:`report` gives the :class:`QCReport` that :func:`qc` gives on the whole matrix, except that the scale
+    and the kind of data are judged on a sample of rows (``probe``: e.g. the rows the scoring engine probes).
+
+    Parameters
+    ----------
+    n_obs, n_vars
+        Shape of the matrix.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> X = np.array([[1.0, 2.0, np.nan], [0.0, 0.0, 0.0], [3.0, 3.0, 3.0]])
+    >>> acc = StreamQC(3, 3)
+    >>> acc.add(0, X[:2])
+    ... acc.add(2, X[2:])
+    >>> report = acc.report(["s1", "s2", "s3"], ["A", "B", "C"], X)
+    >>> report.problems
+    ['1 missing (NaN) values', '1 empty samples (all missing or all zero)', '1 constant samples']
+    """
+
+    def __init__(self, n_obs: int, n_vars: int):
+        self.n_obs, self.n_vars = int(n_obs), int(n_vars)
+        self.seen = np.zeros(self.n_obs, dtype=bool)
+        self.s_min = np.full(self.n_obs, np.nan)
+        self.s_max = np.full(self.n_obs, np.nan)
+        self.n_fin_s = np.zeros(self.n_obs, dtype=np.int32)
+        self.g_min = np.full(self.n_vars, np.inf)
+        self.g_max = np.full(self.n_vars, -np.inf)
+        self.n_fin_g = np.zeros(self.n_vars, dtype=np.int64)
+        self.n_nan = self.n_inf = self.n_negative = 0
+
+    @property
+    def complete(self) -> bool:
+        """Whether every row has been seen."""
+        return bool(self.seen.all())
+
+    def missing(self, block: int = 10_000) -> list[tuple[int, int]]:
+        """Row ranges not seen yet (at most ``block`` rows each), to read before :meth:`report`."""
+        rows = np.flatnonzero(~self.seen)
+        if not len(rows):
+            return []
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        out = []
+        for run in np.split(rows, breaks):
+            for lo in range(int(run[0]), int(run[-1]) + 1, block):
+                out.append((lo, min(lo + block, int(run[-1]) + 1)))
+        return out
+
+    def add(self, a: int, block) -> None:
+        """Take rows ``a : a + block.shape[0]`` into account (rows seen before are skipped)."""
+        m = block.shape[0]
+        new = ~self.seen[a : a + m]
+        if not new.any():
+            return
+        if not new.all():
+            keep = np.flatnonzero(new)
+            block = block[keep] if sp.issparse(block) else np.asarray(block)[keep]
+            rows = a + keep
+        else:
+            rows = np.arange(a, a + m)
+        if sp.issparse(block):
+            self._add_sparse(rows, sp.csr_matrix(block))
+        else:
+            self._add_dense(rows, np.asarray(block, dtype=np.float64))
+        self.seen[rows] = True
+
+    def _add_dense(self, rows: np.ndarray, X: np.ndarray) -> None:
+        nan, inf = np.isnan(X), np.isinf(X)
+        fin = ~(nan | inf)
+        self.n_nan += int(nan.sum())
+        self.n_inf += int(inf.sum())
+        Xf = np.where(fin, X, np.nan)
+        self.n_negative += int((Xf < 0).sum())
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.s_min[rows], self.s_max[rows] = np.nanmin(Xf, axis=1), np.nanmax(Xf, axis=1)
+            g_min, g_max = np.nanmin(Xf, axis=0), np.nanmax(Xf, axis=0)
+        self.n_fin_s[rows] = fin.sum(axis=1)
+        self.n_fin_g += fin.sum(axis=0)
+        self.g_min = np.fmin(self.g_min, g_min)
+        self.g_max = np.fmax(self.g_max, g_max)
+
+    def _add_sparse(self, rows: np.ndarray, X) -> None:
+        # one pass of a numba kernel over the stored values (numba loaded on the first sparse block only)
+        from resistscore.pp._qc_kernel import csr_stats
+
+        X.sum_duplicates()
+        m, n = X.shape
+        s_min, s_max = np.empty(m), np.empty(m)
+        s_bad = np.zeros(m, dtype=np.int64)
+        g_bad = np.zeros(n, dtype=np.int64)
+        n_nan, n_inf, n_neg = csr_stats(
+            X.data, X.indices, X.indptr, s_min, s_max, s_bad, self.g_min, self.g_max, g_bad
+        )
+        g_stored = np.bincount(X.indices, minlength=n)
+        self.n_nan += int(n_nan)
+        self.n_inf += int(n_inf)
+        self.n_negative += int(n_neg)
+        implicit = np.diff(X.indptr) < n  # rows with implicit zeros
+        s_min[implicit] = np.minimum(s_min[implicit], 0.0)
+        s_max[implicit] = np.maximum(s_max[implicit], 0.0)
+        n_fin_s = n - s_bad
+        none = n_fin_s == 0
+        s_min[none], s_max[none] = np.nan, np.nan
+        self.s_min[rows], self.s_max[rows] = s_min, s_max
+        self.n_fin_s[rows] = n_fin_s
+        self.n_fin_g += m - g_bad
+        zeros = g_stored < m  # columns with implicit zeros in this block
+        self.g_min[zeros] = np.minimum(self.g_min[zeros], 0.0)
+        self.g_max[zeros] = np.maximum(self.g_max[zeros], 0.0)
+
+    def report(self, samples, genes, probe, annotations=None) -> QCReport:
+        """Return the :class:`QCReport` of the rows seen (all of them: check :attr:`complete` first).
+
+        ``probe`` is a sample of rows (dense or sparse) on which the scale and the kind of data are judged;
+        ``annotations`` (``{"obs": ..., "uns": ..., "obsm": ...}``) as for :func:`resistscore.pp.data_kind`.
+        """
+        samples, genes = list(map(str, samples)), list(map(str, genes))
+        s_min, s_max, n_fin_s = self.s_min, self.s_max, self.n_fin_s
+        g_min = np.where(np.isfinite(self.g_min), self.g_min, np.nan)
+        g_max = np.where(np.isfinite(self.g_max), self.g_max, np.nan)
+        empty_s = (n_fin_s == 0) | ((s_min == 0) & (s_max == 0))
+        const_s = (n_fin_s > 1) & (s_min == s_max) & ~empty_s
+        empty_g = self.n_fin_g == 0
+        const_g = (self.n_fin_g > 1) & (g_min == g_max)
+        findings = _findings(
+            samples,
+            genes,
+            self.n_nan,
+            self.n_inf,
+            self.n_negative,
+            n_fin_s,
+            empty_s,
+            const_s,
+            empty_g,
+            const_g,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            scale = detect_scale(probe)
+        kind = judge(probe, annotations, scale)
+        return QCReport(len(samples), len(genes), scale, findings, data_kind=kind)
+
+
+def _findings(samples, genes, n_nan, n_inf, n_negative, n_fin_s, empty_s, const_s, empty_g, const_g) -> dict:
+    """Return the findings of :func:`qc` from the per-sample and per-gene summaries."""
     dup_g = pd.Index(genes).duplicated(keep=False)
     dup_s = pd.Index(samples).duplicated(keep=False)
     mostly_missing = (1 - n_fin_s / max(len(genes), 1)) > 0.5
-    findings = {
-        "n_nan": int(nan.sum()),
-        "n_inf": int(inf.sum()),
-        "n_negative": int((Xf < 0).sum()),
+    return {
+        "n_nan": int(n_nan),
+        "n_inf": int(n_inf),
+        "n_negative": int(n_negative),
         "n_empty_samples": int(empty_s.sum()),
         "empty_samples": _ids(samples, empty_s),
         "n_constant_samples": int(const_s.sum()),
@@ -196,10 +357,6 @@ def qc(data) -> QCReport:
         "n_duplicated_samples": int(pd.Index(samples)[dup_s].nunique()),
         "duplicated_samples": sorted(set(_ids(samples, dup_s))),
     }
-    scale = detect_scale(Xf)
-    ann = {"obs": data.obs, "uns": data.uns, "obsm": data.obsm} if is_anndata(data) else None
-    kind = judge(_sample_rows(X, np.random.default_rng(0)), ann, scale)
-    return QCReport(len(samples), len(genes), scale, findings, data_kind=kind)
 
 
 def clean(data, *, duplicates: str = "mean", drop_empty: bool = True):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from resistscore.tl._coverage import coverage_table
 from resistscore.tl._result import ScoreResult, contributions
 from resistscore.tl._score import as_network, score
-from resistscore.tl._stream import harmonized_rows
+from resistscore.tl._stream import QCRows, harmonized_rows, qc_rows
 from resistscore.tl.methods import show_methods
 from resistscore.tl.stats import (
     RocResult,
@@ -31,6 +31,7 @@ from resistscore.tl.stats import (
 )
 
 __all__ = [
+    "QCRows",
     "RocResult",
     "SampleMismatchWarning",
     "ScoreResult",
@@ -47,6 +48,7 @@ __all__ = [
     "fit_model",
     "harmonized_rows",
     "pseudobulk",
+    "qc_rows",
     "roc",
     "score",
     "show_methods",

@@ -97,6 +97,9 @@ def score_part(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
     (unscorable rows), ``extras`` and the null model's share (``counts`` and ``tail`` for the
     per-sample null; ``z`` and ``pool`` for the pooled null).
     """
+    # the held reader is one object shared by the tasks of a worker's threads: read through a copy of
+    # our own, so that closing our file never pulls it from under another task
+    reader = reader.reader()
     n = b - a
     scores = np.full((n, plan.n_sets), np.nan)
     codes = np.zeros(n, dtype=np.int8)
@@ -184,8 +187,12 @@ def _held(client, value):
     return client.submit(_identity, value, pure=False, retries=RETRIES)
 
 
-def _indexed(i: int, fn, *args):
-    return i, fn(*args)
+def _indexed(i: int, fn, reader: RowSource, *args):
+    own = reader.reader()  # a copy of our own (see score_part): the tasks of a worker's threads share reader
+    try:
+        return i, fn(own, *args)
+    finally:
+        own.close()
 
 
 def map_blocks(client, source: RowSource, fn, args_list, what: str) -> list:

@@ -15,7 +15,23 @@ from resistscore._errors import ResistScoreError
 from resistscore._types import is_anndata
 from resistscore.tl._contrib import Context, explain
 
-__all__ = ["ScoreResult", "contributions"]
+__all__ = ["ScoreResult", "check_result_dtype", "contributions"]
+
+#: the types a result's scores, p-values and FDR may be kept in (``rs.tl.score(dtype=...)``)
+RESULT_DTYPES = ("float64", "float32")
+
+
+def check_result_dtype(dtype) -> np.dtype:
+    """Return the numpy type of ``rs.tl.score(dtype=...)``: float64 (default) or float32, else an error naming both."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.name not in RESULT_DTYPES:
+        raise ResistScoreError(
+            f"`dtype` must be 'float64' (the default) or 'float32' (half the memory of the results); got {dtype!r}."
+        )
+    return dt
 
 
 @dataclass

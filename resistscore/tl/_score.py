@@ -54,8 +54,9 @@ from resistscore.tl._distributed import (
     run_partitions,
 )
 from resistscore.tl._null import FDR_FAMILIES, TAILS, empirical_pvalues, gene_bins, make_controls, make_null
-from resistscore.tl._result import ScoreResult
+from resistscore.tl._result import ScoreResult, check_result_dtype
 from resistscore.tl._rows import block_kind, call_rows
+from resistscore.tl._stream import file_rows
 from resistscore.tl.methods import GeneSetIndex, check_dense_size, get_method
 from resistscore.tl.methods._kernels import workspace
 
@@ -228,7 +229,7 @@ def _frame(values, index, columns, reported) -> pd.DataFrame | None:
     if len(reported) == len(columns):
         df = pd.DataFrame(values, index=index, columns=columns, copy=False)
     else:
-        full = np.full((values.shape[0], len(columns)), np.nan)
+        full = np.full((values.shape[0], len(columns)), np.nan, dtype=values.dtype)
         full[:, columns.get_indexer(reported)] = values
         df = pd.DataFrame(full, index=index, columns=columns, copy=False)
     df.index.name = "sample"
@@ -313,6 +314,8 @@ def score(
     seed: int | None = None,
     client=None,
     partition_size: int | None = None,
+    harmonize: bool | None = None,
+    dtype="float64",
     **method_params,
 ):
     """Score samples (or cells) for gene signatures, with significance and coverage.
@@ -321,7 +324,9 @@ def score(
     ----------
     data
         An AnnData (in memory or backed; ``obs`` = samples/cells, ``var`` = genes), a samples x genes
-        DataFrame, the path of an ``.h5ad`` file (read in chunks), or a matrix with ``genes=``.
+        DataFrame, the path of an ``.h5ad`` file or AnnData ``.zarr`` store, or a list of them (shards;
+        read in chunks, never whole; their gene identifiers harmonised by default, see ``harmonize``), or
+        a matrix with ``genes=``.
     signatures
         Anything :func:`resistscore.sig.load` reads: ``None`` for the shipped collection, shipped
         signature ids (``["efflux_abc", "apoptosis"]`` or ``"efflux_abc,apoptosis"``), a
@@ -401,6 +406,20 @@ def score(
     partition_size
         Rows per Dask task with ``client`` (default: about four partitions per worker, between one
         and a hundred chunks). Results do not depend on it.
+    harmonize
+        For a file path (or shards): map the gene identifiers to HGNC symbols (Ensembl ids, Entrez ids,
+        aliases and previous symbols; duplicates averaged within each cell; identifiers that map to
+        nothing kept under their own name) on the names alone, before scoring
+        (:func:`resistscore.tl.harmonized_rows`), exactly as ``resistscore score FILE`` does, so that the
+        API and the CLI give the same scores on the same file. ``None`` (default): harmonise a path;
+        score an AnnData, DataFrame or matrix under its gene names as given (harmonise those with
+        :func:`resistscore.pp.harmonize_genes`). ``False``: score a file under its own gene names
+        (e.g. signatures of your own identifiers). ``True`` applies to a path only.
+    dtype
+        ``"float64"`` (default) or ``"float32"``: the type of the scores, p-values and FDR kept in the
+        result. Every value is computed in double precision and only stored in single precision, so a
+        float32 result equals the float64 one rounded to float32; it halves the memory of the results
+        (of the client with ``client=``) for runs of millions of cells.
     **method_params
         Parameters of the method (e.g. ``max_rank`` for UCell, ``stable_genes`` for singscore).
 
@@ -440,6 +459,7 @@ def score(
             "copy returned with copy=True); get the whole result with rs.get.result(adata) (see the CHANGELOG)."
         )
     random_state = _random_state(random_state, seed)
+    result_dtype = check_result_dtype(dtype)
     opts = _options(
         data,
         pvalues,
@@ -461,8 +481,10 @@ def score(
     if method is not None:
         _check_method_params(get_method(method), method_params)
     net, min_cov, sig_version = as_network(signatures)
+    data = file_rows(data, harmonize, layer, use_raw)  # a path: its genes harmonised, as the CLI
     source = row_source(data, layer, genes, samples, use_raw)
     opts.layer, opts.key_added, opts.use_raw = layer, key_added, use_raw
+    opts.dtype = result_dtype
     try:
         out = _score(data, is_anndata(data), source, (net, min_cov, sig_version), method, method_params, opts)
         return out[0] if is_anndata(data) else out
@@ -593,6 +615,7 @@ class _Options:
     use_raw: bool = False
     client: object = None
     partition_size: int | None = None
+    dtype: np.dtype = np.dtype(np.float64)
 
 
 def _check_names(source: RowSource) -> None:
@@ -615,12 +638,14 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     scores = run.scores
     if plan.info.finalize is not None and len(plan.sets):
         scores = plan.info.finalize(scores, plan.params)  # cohort-level step, once on the complete matrix
+    scores = scores.astype(opts.dtype, copy=False)
     _method_nan(scores, run.codes, plan.cov, plan.reported, plan.info)
     pv = fdr = None
     if run.null_model is not None:
         # unscorable rows (count -1) are not in the FDR family; p-values are written over the counts
         pv, fdr = empirical_pvalues(run.null_model.finish(plan.n_jobs), opts.fdr_family, plan.n_jobs)
         run.null_model = None
+        pv, fdr = pv.astype(opts.dtype, copy=False), fdr.astype(opts.dtype, copy=False)
     context = Context(
         source, plan.net, plan.sets, gene_mean, gene_var, plan.call_params, opts.layer, opts.use_raw
     )
@@ -742,7 +767,11 @@ class _Arrays:
     @classmethod
     def empty(cls, n_obs: int, n_sets: int, plan: _Plan, opts: _Options) -> _Arrays:
         null_model = make_null(plan.null, n_obs, n_sets, plan.n_controls, opts.tail) if opts.pvalues else None
-        return cls(np.full((n_obs, n_sets), np.nan), np.zeros(n_obs, dtype=np.int8), {}, null_model)
+        # the results' type (float32 on request); a cohort-level finalize step works in float64
+        dtype = np.float64 if plan.info.finalize else opts.dtype
+        return cls(
+            np.full((n_obs, n_sets), np.nan, dtype=dtype), np.zeros(n_obs, dtype=np.int8), {}, null_model
+        )
 
     def consume(self, a: int, b: int, ex: dict) -> None:
         """Write the extras of rows ``a:b``."""

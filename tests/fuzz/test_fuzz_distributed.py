@@ -45,7 +45,7 @@ def _write_zarr(a: ad.AnnData, path) -> None:
 def _score(data, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rs.ResistScoreWarning)
-        return rs.tl.score(data, SIGS, n_controls=10, chunk_size=16, **kw)
+        return rs.tl.score(data, SIGS, n_controls=10, chunk_size=16, harmonize=False, **kw)
 
 
 DAMAGES = [

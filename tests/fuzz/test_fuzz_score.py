@@ -195,7 +195,7 @@ def test_fuzz_score_storage(X, storage, method, tmp_path_factory):
             m, obs=pd.DataFrame(index=[f"c{i}" for i in range(X.shape[0])]), var=pd.DataFrame(index=genes)
         ).write_h5ad(path)
         sigs = {"a": genes[:3], "b": [genes[3] + "-", genes[0]]}
-        on_disk = _score(str(path), sigs, method=method, pvalues=False, chunk_size=2)
+        on_disk = _score(str(path), sigs, method=method, pvalues=False, chunk_size=2, harmonize=False)
         in_memory = _score(m, sigs, method=method, pvalues=False, genes=genes,
                            samples=[f"c{i}" for i in range(X.shape[0])])  # fmt: skip
         assert (on_disk is None) == (in_memory is None)
