@@ -204,7 +204,7 @@ class StreamQC:
     >>> X = np.array([[1.0, 2.0, np.nan], [0.0, 0.0, 0.0], [3.0, 3.0, 3.0]])
     >>> acc = StreamQC(3, 3)
     >>> acc.add(0, X[:2])
-    ... acc.add(2, X[2:])
+    >>> acc.add(2, X[2:])
     >>> report = acc.report(["s1", "s2", "s3"], ["A", "B", "C"], X)
     >>> report.problems
     ['1 missing (NaN) values', '1 empty samples (all missing or all zero)', '1 constant samples']
