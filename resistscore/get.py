@@ -57,6 +57,7 @@ __all__ = [
     "default_n_jobs",
     "fdr",
     "is_single_cell",
+    "obsm_frame",
     "obsm_key",
     "pvalues",
     "record",
@@ -209,17 +210,39 @@ def _not_scored(adata, key: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------- tables
+def obsm_frame(adata, key: str = DEFAULT_KEY, table: str = SCORES) -> pd.DataFrame | None:
+    """Return the table ``table`` of the run ``key`` as held in ``adata.obsm`` (not a copy), or None.
+
+    An array (written by other tools) is wrapped in a DataFrame with the run's signatures as columns. A
+    missing run raises :class:`~resistscore.ResistScoreError` naming the runs the AnnData holds
+    (:func:`require_run`). Use :func:`scores` for a checked copy with named axes.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, anndata as ad
+    >>> import resistscore as rs
+    >>> adata = ad.AnnData(np.ones((2, 3)))
+    >>> adata.obsm["resistscore_scores"] = np.array([[0.5], [0.25]])
+    >>> adata.uns["resistscore"] = {"signatures": ["efflux_abc"]}
+    >>> rs.get.obsm_frame(adata)["efflux_abc"].tolist()
+    [0.5, 0.25]
+    """
+    require_run(adata, key)
+    values = adata.obsm.get(obsm_key(key, table))
+    if values is None or isinstance(values, pd.DataFrame):
+        return values
+    cols = (adata.uns.get(key) or {}).get("signatures")
+    return pd.DataFrame(
+        np.asarray(values), index=adata.obs_names, columns=None if cols is None else list(cols)
+    )
+
+
 def _table(data, key: str, table: str, name: str) -> pd.DataFrame | None:
     if is_anndata(data):
-        require_run(data, key)
-        values = data.obsm.get(obsm_key(key, table))
-        if values is None:
+        df = obsm_frame(data, key, table)
+        if df is None:
             return None
-        if isinstance(values, pd.DataFrame):
-            df = values.copy()
-        else:  # an array (files written by other tools): the columns are the run's signatures
-            cols = (data.uns.get(key) or {}).get("signatures")
-            df = pd.DataFrame(np.asarray(values), columns=None if cols is None else list(cols))
+        df = df.copy()
         df.index = pd.Index(data.obs_names.astype(str), name="sample")
         df.columns.name = "signature"
         return df

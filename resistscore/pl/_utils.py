@@ -29,14 +29,9 @@ def scores_frame(data: Any, *, name: str = "scores", key: str = get.DEFAULT_KEY)
         df = data
     elif is_anndata(data):
         try:
-            get.require_run(data, key)
+            df = get.obsm_frame(data, key)
         except ResistScoreError as err:
             raise ResistScoreError(f"`{name}`: {err}") from None
-        obsm = get.obsm_key(key)
-        df = data.obsm[obsm]
-        if not isinstance(df, pd.DataFrame):
-            cols = (data.uns.get(key, {}) or {}).get("signatures")
-            df = pd.DataFrame(np.asarray(df), index=data.obs_names, columns=cols)
     elif isinstance(getattr(data, "scores", None), pd.DataFrame):
         df = data.scores
     else:

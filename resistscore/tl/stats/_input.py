@@ -82,14 +82,9 @@ def _as_score_frame(scores: Any, key: str = get.DEFAULT_KEY) -> pd.DataFrame:
     """Return the samples x signatures DataFrame held by ``scores`` (the run ``key`` of an AnnData; a copy)."""
     if is_anndata(scores):
         try:
-            get.require_run(scores, key)
+            df = get.obsm_frame(scores, key)
         except ResistScoreError as err:
             raise StatisticsError(f"{err} Or pass a samples x signatures DataFrame.") from None
-        obsm = get.obsm_key(key)
-        df = scores.obsm[obsm]
-        if not isinstance(df, pd.DataFrame):
-            names = (scores.uns.get(key, {}) or {}).get("signatures")
-            df = pd.DataFrame(np.asarray(df), index=scores.obs_names, columns=names)
         df = df.copy()
         df.index = pd.Index(scores.obs_names.astype(str))
     elif isinstance(getattr(scores, "scores", None), pd.DataFrame):
