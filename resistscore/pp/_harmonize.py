@@ -975,6 +975,7 @@ class GeneCollapse:
     def __init__(self, M, rule: str, var_names=None):
         self.M, self.rule = M, rule
         self.var_names = None if var_names is None else pd.Index(var_names)
+        self._take, self._identity = _single_identifier_columns(M)
 
     @classmethod
     def from_names(cls, ids, probe_collapse: str = DEFAULT_COLLAPSE, means=None) -> GeneCollapse:
@@ -1039,5 +1040,26 @@ class GeneCollapse:
         return collapse
 
     def __call__(self, block):
-        """Return the harmonised block (rows x genes)."""
+        """Return the harmonised block (rows x genes).
+
+        When every gene comes from exactly one identifier (e.g. a file already named by HGNC symbols),
+        the sum or mean of one value is the value itself: the block is returned as it is (identity) or
+        with its columns selected, in its own type (a float32 file stays float32, nothing is copied for
+        the identity), instead of a sparse product that would give the same numbers in float64.
+        """
+        if self._identity:
+            return block
+        if self._take is not None:
+            return block[:, self._take]
         return _aggregate(block, self.M, "sum" if self.rule in ("sum", "first", "none") else "mean")
+
+
+def _single_identifier_columns(M) -> tuple[np.ndarray | None, bool]:
+    """``(take, identity)``: the input column of each gene if each has exactly one (weight 1), in file order."""
+    C = sp.csc_matrix(M)
+    if C.shape[1] == 0 or np.any(np.diff(C.indptr) != 1) or np.any(C.data != 1):
+        return None, False
+    take = C.indices.astype(np.int64)
+    if np.any(np.diff(take) <= 0):  # not in file order: the general product keeps the genes' order
+        return None, False
+    return take, bool(C.shape[0] == C.shape[1] and np.array_equal(take, np.arange(C.shape[0])))
