@@ -169,15 +169,9 @@ def qc(data) -> QCReport:
         Xf = np.where(finite, X, np.nan)
         s_min, s_max = np.nanmin(Xf, axis=1), np.nanmax(Xf, axis=1)
         g_min, g_max = np.nanmin(Xf, axis=0), np.nanmax(Xf, axis=0)
-    n_fin_s = finite.sum(axis=1)
-    n_fin_g = finite.sum(axis=0)
-    empty_s = (n_fin_s == 0) | ((s_min == 0) & (s_max == 0))
-    const_s = (n_fin_s > 1) & (s_min == s_max) & ~empty_s
-    empty_g = n_fin_g == 0
-    const_g = (n_fin_g > 1) & (g_min == g_max)
-    findings = _findings(
-        samples, genes, nan.sum(), inf.sum(), (Xf < 0).sum(), n_fin_s, empty_s, const_s, empty_g, const_g
-    )
+    counts = (nan.sum(), inf.sum(), (Xf < 0).sum())
+    per_sample = (s_min, s_max, finite.sum(axis=1))
+    findings = _findings(samples, genes, counts, per_sample, (g_min, g_max, finite.sum(axis=0)))
     scale = detect_scale(Xf)
     ann = {"obs": data.obs, "uns": data.uns, "obsm": data.obsm} if is_anndata(data) else None
     kind = judge(_sample_rows(X, np.random.default_rng(0)), ann, scale)
@@ -308,24 +302,14 @@ class StreamQC:
         ``annotations`` (``{"obs": ..., "uns": ..., "obsm": ...}``) as for :func:`resistscore.pp.data_kind`.
         """
         samples, genes = list(map(str, samples)), list(map(str, genes))
-        s_min, s_max, n_fin_s = self.s_min, self.s_max, self.n_fin_s
         g_min = np.where(np.isfinite(self.g_min), self.g_min, np.nan)
         g_max = np.where(np.isfinite(self.g_max), self.g_max, np.nan)
-        empty_s = (n_fin_s == 0) | ((s_min == 0) & (s_max == 0))
-        const_s = (n_fin_s > 1) & (s_min == s_max) & ~empty_s
-        empty_g = self.n_fin_g == 0
-        const_g = (self.n_fin_g > 1) & (g_min == g_max)
         findings = _findings(
             samples,
             genes,
-            self.n_nan,
-            self.n_inf,
-            self.n_negative,
-            n_fin_s,
-            empty_s,
-            const_s,
-            empty_g,
-            const_g,
+            (self.n_nan, self.n_inf, self.n_negative),
+            (self.s_min, self.s_max, self.n_fin_s),
+            (g_min, g_max, self.n_fin_g),
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -334,8 +318,19 @@ class StreamQC:
         return QCReport(len(samples), len(genes), scale, findings, data_kind=kind)
 
 
-def _findings(samples, genes, n_nan, n_inf, n_negative, n_fin_s, empty_s, const_s, empty_g, const_g) -> dict:
-    """Return the findings of :func:`qc` from the per-sample and per-gene summaries."""
+def _findings(samples, genes, counts, per_sample, per_gene) -> dict:
+    """Return the findings of :func:`qc` from the value counts and the per-sample and per-gene summaries.
+
+    ``counts`` is ``(n_nan, n_inf, n_negative)``; ``per_sample`` and ``per_gene`` are ``(min, max, n_finite)``
+    of the finite values (NaN where there is none).
+    """
+    n_nan, n_inf, n_negative = counts
+    s_min, s_max, n_fin_s = per_sample
+    g_min, g_max, n_fin_g = per_gene
+    empty_s = (n_fin_s == 0) | ((s_min == 0) & (s_max == 0))
+    const_s = (n_fin_s > 1) & (s_min == s_max) & ~empty_s
+    empty_g = n_fin_g == 0
+    const_g = (n_fin_g > 1) & (g_min == g_max)
     dup_g = pd.Index(genes).duplicated(keep=False)
     dup_s = pd.Index(samples).duplicated(keep=False)
     mostly_missing = (1 - n_fin_s / max(len(genes), 1)) > 0.5
