@@ -25,7 +25,7 @@ def check_result_dtype(dtype) -> np.dtype:
     """Return the numpy type of ``rs.tl.score(dtype=...)``: float64 (default) or float32, else an error naming both."""
     try:
         dt = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):  # numpy reads e.g. "01" as Python code
         dt = None
     if dt is None or dt.name not in RESULT_DTYPES:
         raise ResistScoreError(

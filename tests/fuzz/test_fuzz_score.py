@@ -13,6 +13,7 @@ import warnings
 import anndata as ad
 import numpy as np
 import pandas as pd
+import pytest
 import scipy.sparse as sp
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -426,3 +427,43 @@ def test_fuzz_statistics_over_odd_metadata(data, n, fn):
             missing = t["pvalue"].isna() & t["signature"].isin(["x", "y"])
             assert (t.loc[missing, "note"].fillna("") != "").all(), t.loc[missing]
         assert res.params.get("unit") in ("sample", "cell", None) or res.params["unit"].startswith("sample x")
+
+
+@fuzz_settings(60)
+@given(
+    dtype=st.one_of(
+        st.text(max_size=8), st.sampled_from(["float16", "int32", "complex128", "f8x", None, 32, b"f4"])
+    ),
+    harmonize=st.one_of(st.sampled_from(["yes", 1.5, "False", [True]]), st.integers(2, 9)),
+)
+def test_fuzz_score_result_dtype_and_harmonize_arguments(dtype, harmonize):
+    # the result-type and harmonise arguments: anything but float64/float32 and True/False/None is one
+    # clear error, never a numpy TypeError from deep inside or a silently ignored value
+    count_input("score")
+    df = pd.DataFrame(np.random.default_rng(0).normal(5, 1, (4, 8)), columns=GENES[:8])
+    try:
+        valid = np.dtype(dtype).name in ("float64", "float32")
+    except Exception:
+        valid = False
+    assume(not valid)
+    with pytest.raises(rs.ResistScoreError):
+        rs.tl.score(df, {"s": GENES[:4]}, dtype=dtype, pvalues=False)
+    with pytest.raises(rs.ResistScoreError):
+        rs.tl.score(df, {"s": GENES[:4]}, harmonize=harmonize, pvalues=False)
+
+
+@fuzz_settings(40)
+@given(X=matrices(max_rows=6, max_genes=16), method=st.sampled_from(METHODS))
+def test_property_float32_results_are_the_float64_results_rounded(X, method):
+    count_input("score")
+    df = pd.DataFrame(X, index=[f"s{i}" for i in range(X.shape[0])], columns=GENES[: X.shape[1]])
+    kw = {"method": method, "n_controls": 9, "n_jobs": 1, "random_state": 0}
+    r64 = _score(df, {"s": GENES[:3]}, **kw)
+    if r64 is None:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rs.ResistScoreWarning)
+        r32 = rs.tl.score(df, {"s": GENES[:3]}, dtype="float32", **kw)
+    np.testing.assert_array_equal(r32.scores.to_numpy(), r64.scores.to_numpy().astype(np.float32))
+    if r64.pvalues is not None:
+        np.testing.assert_array_equal(r32.pvalues.to_numpy(), r64.pvalues.to_numpy().astype(np.float32))
