@@ -36,7 +36,6 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import numba as nb
 import numpy as np
 
 __all__ = [
@@ -92,216 +91,183 @@ class GPDFit(NamedTuple):
 
 
 # ---------------------------------------------------------------------------------------------------
-# kernels
+# vectorised fits: many exceedance sets at once, one per column
 # ---------------------------------------------------------------------------------------------------
-@nb.njit(nogil=True, cache=True)
+# Plain numpy (no compiled kernels: nothing to compile on the first run). Arrays hold one fit per
+# column: exceedances ``ys`` of shape (n_exc, n_fits), ascending down each column, and grids of shape
+# (grid size, n_fits). Every sum runs over the first axis strictly left to right (``_seqsum``), as a
+# loop adds, so that the result does not depend on how many fits are batched together.
+_SMALL = 1 << 16  # arrays up to this size are summed with one accumulate, larger ones row by row
+
+
+def _seqsum(a: np.ndarray) -> np.ndarray:
+    """Sum over the first axis in order, ``((0 + a[0]) + a[1]) + ...`` (numpy's pairwise ``sum`` rounds differently)."""
+    if a.size <= _SMALL:
+        return np.add.accumulate(a, axis=0)[-1] + 0.0  # + 0.0: a sum of -0.0 is 0.0, as from a start of 0
+    s = np.zeros(a.shape[1:])
+    for row in a:
+        s += row
+    return s
+
+
 def _profile(ys, b):
-    """Return ``(k, log-likelihood)`` of the GPD profile at ``b``.
+    """Return ``(k, log-likelihood)`` of the GPD profile at the grid ``b`` (shape ``(m, n_fits)``).
 
-    Zhang-Stephens parametrisation, ``F = 1 - (1 - b y) ** (1 / k)``, i.e. shape ``xi = -k`` and scale ``k / b``).
+    Zhang-Stephens parametrisation, ``F = 1 - (1 - b y) ** (1 / k)``, i.e. shape ``xi = -k`` and
+    scale ``k / b``; ``k = 0`` where the exponential limit ``b -> 0`` applies.
     """
     n = ys.shape[0]
-    s = 0.0
-    for i in range(n):
-        s += np.log1p(-b * ys[i])
+    if n * b.size <= _SMALL:
+        s = _seqsum(np.log1p((-b)[None] * ys[:, None, :]))
+    else:
+        s = np.zeros(b.shape)
+        term = np.empty(b.shape)
+        for y in ys:  # s += log1p(-b y), one exceedance at a time: no (n, m, n_fits) temporary
+            s += np.log1p(np.multiply(-b, y, out=term), out=term)
     k = -s / n
-    if abs(b) * ys[n - 1] < 1e-10 or k == 0.0:  # the exponential limit b -> 0
-        mean = 0.0
-        for i in range(n):
-            mean += ys[i]
-        mean /= n
-        return 0.0, n * (-np.log(mean) - 1.0)
-    return k, n * (np.log(b / k) + k - 1.0)
+    expo = (np.abs(b) * ys[n - 1] < 1e-10) | (k == 0.0)
+    ll_exp = n * (-np.log(_seqsum(ys) / n) - 1.0)
+    ll = np.where(expo, ll_exp, n * (np.log(b / k) + k - 1.0))
+    return np.where(expo, 0.0, k), ll
 
 
-@nb.njit(nogil=True, cache=True)
 def _shape_scale(ys, b, k):
-    """``(xi, sigma)`` of the grid point ``b`` with profile ``k``."""
-    if k == 0.0:
-        mean = 0.0
-        for i in range(ys.shape[0]):
-            mean += ys[i]
-        return 0.0, mean / ys.shape[0]
-    return -k, k / b
+    """``(xi, sigma)`` of the grid points ``b`` with profile ``k``."""
+    exp = k == 0.0
+    return np.where(exp, 0.0, -k), np.where(exp, _seqsum(ys) / ys.shape[0], k / b)
 
 
-@nb.njit(nogil=True, cache=True)
-def _zs_fit(ys, temper, gxi, gsg, gw):
-    """Fit the GPD to the ascending exceedances ``ys`` (Zhang-Stephens).
+def _zs_fit(ys, temper):
+    """Fit the GPD to the ascending exceedances ``ys`` (Zhang-Stephens), one fit per column.
 
-    The grid (shape, scale, tempered
-    weights) goes into ``gxi, gsg, gw`` (length ``20 + sqrt(n)``); returns ``(xi, sigma)``.
+    Returns ``(xi, sigma, grid_xi, grid_sigma, grid_weight)``; the grid (shape, scale, tempered
+    weights) has ``20 + sqrt(n)`` rows.
     """
     n = ys.shape[0]
-    m = gxi.shape[0]
+    m = 20 + int(np.sqrt(n))
     xmax = ys[n - 1]
     q = ys[int(n / 4.0 + 0.5) - 1]
-    bs = np.empty(m)
-    ll = np.empty(m)
-    top = -np.inf
-    for j in range(m):
-        b = 1.0 / xmax + (1.0 - np.sqrt(m / (j + 0.5))) / (3.0 * q)
-        k, lj = _profile(ys, b)
-        bs[j] = b
-        ll[j] = lj
-        gxi[j], gsg[j] = _shape_scale(ys, b, k)
-        top = max(top, lj)
-    tot1 = 0.0
-    tott = 0.0
-    bhat = 0.0
-    for j in range(m):
-        w1 = np.exp(ll[j] - top)
-        wt = np.exp(temper * (ll[j] - top))
-        tot1 += w1
-        tott += wt
-        bhat += bs[j] * w1
-        gw[j] = wt
-    for j in range(m):
-        gw[j] /= tott
-    bhat /= tot1
+    b = 1.0 / xmax + (1.0 - np.sqrt(m / (np.arange(m)[:, None] + 0.5))) / (3.0 * q)
+    k, ll = _profile(ys, b)
+    gxi, gsg = _shape_scale(ys, b, k)
+    top = ll.max(axis=0)
+    w1 = np.exp(ll - top)
+    wt = np.exp(temper * (ll - top))
+    gw = wt / _seqsum(wt)
+    bhat = (_seqsum(b * w1) / _seqsum(w1))[None]
     k, _ = _profile(ys, bhat)
-    return _shape_scale(ys, bhat, k)
+    xi, sg = _shape_scale(ys, bhat, k)
+    return xi[0], sg[0], gxi, gsg, gw
 
 
-@nb.njit(nogil=True, cache=True)
 def _sf(y, xi, sigma):
-    """GPD survival function at ``y >= 0``."""
-    if y <= 0.0:
-        return 1.0
-    if abs(xi) < 1e-12:
-        return np.exp(-y / sigma)
+    """GPD survival function at ``y`` (1 for ``y <= 0``)."""
     v = 1.0 + xi * y / sigma
-    if v <= 0.0:
-        return 0.0
-    return v ** (-1.0 / xi)
+    s = np.where(v <= 0.0, 0.0, np.power(np.where(v <= 0.0, 1.0, v), -1.0 / xi))
+    return np.where(y <= 0.0, 1.0, np.where(np.abs(xi) < 1e-12, np.exp(-y / sigma), s))
 
 
-@nb.njit(nogil=True, cache=True)
 def _sf_continued(y, ymax, xi, sigma):
     """Return ``_sf``, continued beyond ``ymax`` (the largest exceedance).
 
-    Continued by ``exp(-(y - ymax) / sigma)``
-    for a bounded tail (``xi < 0``), which would otherwise reach 0 at its end point.
+    Continued by ``exp(-(y - ymax) / sigma)`` for a bounded tail (``xi < 0``), which would
+    otherwise reach 0 at its end point.
     """
-    if xi < 0.0 and y > ymax:
-        return _sf(ymax, xi, sigma) * np.exp(-(y - ymax) / sigma)
-    return _sf(y, xi, sigma)
+    cont = _sf(ymax, xi, sigma) * np.exp(-(y - ymax) / sigma)
+    return np.where((xi < 0.0) & (y > ymax), cont, _sf(y, xi, sigma))
 
 
-@nb.njit(nogil=True, cache=True)
 def _ad(ys, xi, sigma):
-    """Anderson-Darling statistic of the ascending ``ys`` under the GPD (inf if a value has F of 0 or 1)."""
+    """Anderson-Darling statistic of the ascending ``ys`` (one column per fit) under the GPD.
+
+    inf where a value has F of 0 or 1.
+    """
     n = ys.shape[0]
-    s = 0.0
-    for i in range(n):
-        lo = 1.0 - _sf(ys[i], xi, sigma)  # F(y_(i))
-        hi = _sf(ys[n - 1 - i], xi, sigma)  # 1 - F(y_(n+1-i))
-        if lo <= 0.0 or hi <= 0.0:
-            return np.inf
-        s += (2.0 * i + 1.0) * (np.log(lo) + np.log(hi))
-    return -n - s / n
+    sf = _sf(ys, xi, sigma)
+    lo = 1.0 - sf  # F(y_(i))
+    hi = sf[::-1]  # 1 - F(y_(n+1-i))
+    bad = ((lo <= 0.0) | (hi <= 0.0)).any(axis=0)
+    i = np.arange(n, dtype=np.float64).reshape((n,) + (1,) * (ys.ndim - 1))
+    s = _seqsum((2.0 * i + 1.0) * (np.log(lo) + np.log(hi)))
+    return np.where(bad, np.inf, -n - s / n)
 
 
-@nb.njit(nogil=True, cache=True)
-def _ad_critical(xi, ks, a2):
-    k = xi
-    if k <= ks[0]:
-        return a2[0]
+def _ad_critical(xi):
+    """5 % point of the Anderson-Darling statistic at shape ``xi``, linear in ``xi`` between the table's points."""
+    ks, a2 = _AD_XI, _AD_A2
     last = ks.shape[0] - 1
-    if k >= ks[last]:
-        return a2[last]
-    for i in range(last):
-        if k <= ks[i + 1]:
-            f = (k - ks[i]) / (ks[i + 1] - ks[i])
-            return a2[i] + f * (a2[i + 1] - a2[i])
-    return a2[last]
+    i = np.clip(np.searchsorted(ks, xi, side="left") - 1, 0, last - 1)  # ks[i] < xi <= ks[i + 1]
+    inner = a2[i] + (xi - ks[i]) / (ks[i + 1] - ks[i]) * (a2[i + 1] - a2[i])
+    return np.where(xi <= ks[0], a2[0], np.where((xi >= ks[last]) | np.isnan(xi), a2[last], inner))
 
 
-@nb.njit(nogil=True, cache=True)
-def _fit_top(top, n_null, ks, a2, temper, gxi, gsg, gw):
-    """Fit the tail to ``top`` (the largest null values, descending) of ``n_null`` values.
+_GRID = 20 + int(np.sqrt(TAIL_MAX_EXCEED))  # the largest grid
 
-    Returns ``(n_exc, threshold, largest exceedance)``, ``n_exc = 0`` when no fit is accepted; the
-    grid is left in ``gxi, gsg, gw`` (sized for the first attempt).
+
+class _Tails(NamedTuple):
+    """Accepted tail fits, one per column (``n_exc = 0``: none); grids of ``_GRID`` rows, weight 0 beyond a fit's own grid."""
+
+    n_exc: np.ndarray
+    t: np.ndarray
+    ymax: np.ndarray
+    gxi: np.ndarray
+    gsg: np.ndarray
+    gw: np.ndarray
+
+
+def _fit_tops(tops: np.ndarray, n_null: int) -> _Tails:
+    """Fit a tail to each row of ``tops`` (the largest null values, descending) of ``n_null`` values.
+
+    The first attempt takes ``min(100, n_null // 4)`` exceedances, a rejected fit is retried with 10
+    fewer, down to 30.
     """
-    nexc = min(TAIL_MAX_EXCEED, n_null // 4, top.shape[0] - 1)
-    while nexc >= TAIL_MIN_EXCEED:
-        hi = top[nexc - 1]
-        lo = top[nexc]
-        if hi > lo:
-            t = 0.5 * (hi + lo)
-            ys = np.empty(nexc)
-            distinct = 1
-            for i in range(nexc):
-                ys[i] = top[nexc - 1 - i] - t
-                if i > 0 and ys[i] > ys[i - 1]:
-                    distinct += 1
-            if distinct >= 0.9 * nexc:  # a continuous tail; tied (discrete) scores are not fitted
-                m = 20 + int(np.sqrt(nexc))
-                xi, sg = _zs_fit(ys, temper, gxi[:m], gsg[:m], gw[:m])
-                for j in range(m, gxi.shape[0]):
-                    gw[j] = 0.0
-                if np.isfinite(xi) and sg > 0 and _ad(ys, xi, sg) <= _ad_critical(xi, ks, a2):
-                    return nexc, t, ys[nexc - 1]
+    n_fits = tops.shape[0]
+    res = _Tails(
+        np.zeros(n_fits, dtype=np.int64), np.zeros(n_fits), np.zeros(n_fits),
+        np.zeros((_GRID, n_fits)), np.ones((_GRID, n_fits)), np.zeros((_GRID, n_fits)),
+    )  # fmt: skip
+    todo = np.arange(n_fits)
+    nexc = min(TAIL_MAX_EXCEED, n_null // 4, tops.shape[1] - 1)
+    while nexc >= TAIL_MIN_EXCEED and len(todo):
+        hi, lo = tops[todo, nexc - 1], tops[todo, nexc]
+        sel = todo[hi > lo]
+        t = 0.5 * (tops[sel, nexc - 1] + tops[sel, nexc])
+        ys = tops[sel, nexc - 1 :: -1].T - t  # ascending down each column
+        distinct = 1 + (ys[1:] > ys[:-1]).sum(axis=0)
+        cont = distinct >= 0.9 * nexc  # a continuous tail; tied (discrete) scores are not fitted
+        sel, t, ys = sel[cont], t[cont], ys[:, cont]
+        if len(sel):
+            xi, sg, gxi, gsg, gw = _zs_fit(ys, TAIL_TEMPER)
+            ok = np.isfinite(xi) & (sg > 0)
+            ok[ok] = _ad(ys[:, ok], xi[ok], sg[ok]) <= _ad_critical(xi[ok])
+            done = sel[ok]
+            m = gxi.shape[0]
+            res.n_exc[done] = nexc
+            res.t[done] = t[ok]
+            res.ymax[done] = ys[nexc - 1, ok]
+            res.gxi[:m, done], res.gsg[:m, done], res.gw[:m, done] = gxi[:, ok], gsg[:, ok], gw[:, ok]
+            todo = np.setdiff1d(todo, done, assume_unique=True)
         nexc -= TAIL_STEP
-    return 0, 0.0, 0.0
+    return res
 
 
-@nb.njit(nogil=True, cache=True)
-def _eval(x, n_null, nexc, t, ymax, gxi, gsg, gw):
-    """Tail p-value of ``x`` (above every null value) from an accepted fit."""
-    d = x - t
-    s = 0.0
-    for j in range(gxi.shape[0]):
-        if gw[j] > 0.0:
-            s += gw[j] * _sf_continued(d, ymax, gxi[j], gsg[j])
+def _eval(x, n_null, tails: _Tails):
+    """Tail p-values of ``x`` (above every null value) from accepted fits (broadcast against the fits' columns)."""
+    sf = _sf_continued(x - tails.t, tails.ymax, tails.gxi, tails.gsg)
+    s = _seqsum(np.where(tails.gw > 0.0, tails.gw * sf, 0.0))
     # never 0 (an underflow far beyond the null): the smallest positive normal double
-    return max(min(nexc / n_null * s, 1.0 / (n_null + 1.0)), 2.2250738585072014e-308)
+    p = np.maximum(np.minimum(tails.n_exc / n_null * s, 1.0 / (n_null + 1.0)), 2.2250738585072014e-308)
+    return np.where(tails.n_exc > 0, p, np.nan)
 
 
-@nb.njit(nogil=True, cache=True)
-def _grid_size():
-    return 20 + int(np.sqrt(TAIL_MAX_EXCEED))
+def _tops(null: np.ndarray, keep: int) -> np.ndarray:
+    """Return the ``keep`` largest values of each row of ``null``, descending."""
+    n = null.shape[1]
+    return np.sort(np.partition(null, n - keep, axis=1)[:, n - keep :], axis=1)[:, ::-1]
 
 
-@nb.njit(nogil=True, cache=True)
-def _tail_one(x, top, n_null, ks, a2, temper):
-    m = _grid_size()
-    gxi, gsg, gw = np.empty(m), np.empty(m), np.zeros(m)
-    nexc, t, ymax = _fit_top(top, n_null, ks, a2, temper, gxi, gsg, gw)
-    if nexc == 0:
-        return np.nan
-    return _eval(x, n_null, nexc, t, ymax, gxi, gsg, gw)
-
-
-@nb.njit(nogil=True, cache=True)
-def _tail_rows(scores, n_sets, n_ctrl, rows, cols, ks, a2, temper):
-    """Return tail p-values of the entries ``(rows[i], cols[i])`` of a block.
-
-    The block is laid out as in :func:`resistscore.tl._null.count_exceed`; each against its own row's control scores (NaN where
-    a control score is NaN or no fit is accepted).
-    """
-    out = np.full(rows.shape[0], np.nan)
-    keep = min(TAIL_MAX_EXCEED, n_ctrl // 4) + 1
-    if n_ctrl // 4 < TAIL_MIN_EXCEED:
-        return out
-    buf = np.empty(n_ctrl)
-    for e in range(rows.shape[0]):
-        r, s = rows[e], cols[e]
-        base = n_sets + s * n_ctrl
-        finite = True
-        for j in range(n_ctrl):
-            v = scores[r, base + j]
-            if np.isnan(v):
-                finite = False
-                break
-            buf[j] = v
-        if not finite:
-            continue
-        part = np.partition(buf, n_ctrl - keep)[n_ctrl - keep :]
-        top = np.sort(part)[::-1].copy()
-        out[e] = _tail_one(scores[r, s], top, n_ctrl, ks, a2, temper)
-    return out
+#: fits batched together in :func:`tail_rows` (memory ~ 100 x 30 x 8 bytes per fit)
+_BATCH = 2048
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -326,8 +292,8 @@ def tail_pvalue(x: float, null: np.ndarray) -> float:
     if n == 0 or np.isnan(null).any() or n // 4 < TAIL_MIN_EXCEED:
         return float("nan")
     keep = min(TAIL_MAX_EXCEED, n // 4) + 1
-    top = np.sort(np.partition(null, n - keep)[n - keep :])[::-1].copy()
-    return float(_tail_one(float(x), top, n, _AD_XI, _AD_A2, TAIL_TEMPER))
+    with np.errstate(all="ignore"):
+        return float(_eval(float(x), n, _fit_tops(_tops(null[None], keep), n))[0])
 
 
 def empirical_pvalue(x: float, null: np.ndarray, tail: bool = True) -> float:
@@ -372,17 +338,15 @@ def gpd_fit(exceedances: np.ndarray) -> GPDFit:
     ys = np.sort(np.asarray(exceedances, dtype=np.float64).ravel())
     if ys.size < 2 or not (ys[0] > 0) or not np.isfinite(ys).all():
         raise ValueError("gpd_fit needs at least two finite, positive exceedances.")
-    m = 20 + int(np.sqrt(ys.size))
-    gxi, gsg, gw = np.empty(m), np.empty(m), np.empty(m)
-    xi, sg = _zs_fit(ys, TAIL_TEMPER, gxi, gsg, gw)
-    return GPDFit(
-        float(xi), float(sg), gxi, gsg, gw, float(_ad(ys, xi, sg)), float(_ad_critical(xi, _AD_XI, _AD_A2))
-    )
+    with np.errstate(all="ignore"):
+        xi, sg, gxi, gsg, gw = (a[..., 0] for a in _zs_fit(ys[:, None], TAIL_TEMPER))
+        return GPDFit(float(xi), float(sg), gxi, gsg, gw, float(_ad(ys, xi, sg)), float(_ad_critical(xi)))
 
 
 def ad_statistic(exceedances: np.ndarray, xi: float, sigma: float) -> float:
     """Anderson-Darling statistic of ``exceedances`` under the GPD ``(xi, sigma)``."""
-    return float(_ad(np.sort(np.asarray(exceedances, dtype=np.float64).ravel()), float(xi), float(sigma)))
+    with np.errstate(all="ignore"):
+        return float(_ad(np.sort(np.asarray(exceedances, dtype=np.float64).ravel()), float(xi), float(sigma)))
 
 
 def tail_rows(
@@ -393,16 +357,23 @@ def tail_rows(
     Observed scores are in the first ``n_sets`` columns, then ``n_controls`` control scores per signature), each against its
     own row's control scores; NaN where no tail estimate exists.
     """
-    return _tail_rows(
-        np.ascontiguousarray(scores, dtype=np.float64),
-        n_sets,
-        n_controls,
-        np.asarray(rows, dtype=np.int64),
-        np.asarray(cols, dtype=np.int64),
-        _AD_XI,
-        _AD_A2,
-        TAIL_TEMPER,
-    )
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    out = np.full(rows.shape[0], np.nan)
+    if n_controls // 4 < TAIL_MIN_EXCEED:
+        return out
+    keep = min(TAIL_MAX_EXCEED, n_controls // 4) + 1
+    ctrl = n_sets + np.arange(n_controls)
+    for a in range(0, len(rows), _BATCH):
+        r, c = rows[a : a + _BATCH], cols[a : a + _BATCH]
+        null = np.asarray(scores[r[:, None], ctrl + c[:, None] * n_controls], dtype=np.float64)
+        ok = ~np.isnan(null).any(axis=1)  # a NaN control score: no tail
+        if ok.any():
+            idx = np.flatnonzero(ok) + a
+            with np.errstate(all="ignore"):
+                tails = _fit_tops(_tops(null[ok], keep), n_controls)
+                out[idx] = _eval(np.asarray(scores[r[ok], c[ok]], dtype=np.float64), n_controls, tails)
+    return out
 
 
 class PooledTail:
@@ -411,17 +382,22 @@ class PooledTail:
     def __init__(self, null_sorted: np.ndarray):
         n = int(null_sorted.size)
         self.n_null = n
-        m = 20 + int(np.sqrt(TAIL_MAX_EXCEED))
-        self._grid = (np.empty(m), np.empty(m), np.zeros(m))
+        self._tails = None
         self.n_exc = 0
         if n // 4 >= TAIL_MIN_EXCEED:
             keep = min(TAIL_MAX_EXCEED, n // 4) + 1
-            top = np.asarray(null_sorted[n - keep :][::-1], dtype=np.float64).copy()
-            self.n_exc, self._t, self._ymax = _fit_top(top, n, _AD_XI, _AD_A2, TAIL_TEMPER, *self._grid)
+            top = np.asarray(null_sorted[n - keep :][::-1], dtype=np.float64)
+            with np.errstate(all="ignore"):
+                self._tails = _fit_tops(top[None], n)
+            self.n_exc = int(self._tails.n_exc[0])
 
     def pvalues(self, x: np.ndarray) -> np.ndarray:
         """Tail p-values of ``x`` (values above the whole null); NaN without an accepted fit."""
         x = np.asarray(x, dtype=np.float64)
         if self.n_exc == 0:
             return np.full(x.shape, np.nan)
-        return np.array([_eval(v, self.n_null, self.n_exc, self._t, self._ymax, *self._grid) for v in x])
+        out = np.empty(x.shape)
+        for a in range(0, x.size, _BATCH):  # (grid x batch) temporaries
+            with np.errstate(all="ignore"):
+                out.flat[a : a + _BATCH] = _eval(x.ravel()[a : a + _BATCH], self.n_null, self._tails)
+        return out
