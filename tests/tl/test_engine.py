@@ -194,22 +194,18 @@ def test_backed_h5ad_is_read_in_chunks_and_equals_memory(tmp_path):
 
 def test_sparse_runs_compile_only_the_sparse_kernels(tmp_path, monkeypatch):
     # the parameter check before the run scores made-up rows in the layout and dtype of the data: a
-    # first run on CSR float32 (an h5ad) must not compile the dense kernel (~40 % of the first-run
-    # compile time) nor a float64 variant of the sparse one
+    # first run on CSR float32 (an h5ad) must not compile the kernel for a dense block (float64
+    # values) nor a float64 variant for the sparse one
     from resistscore.tl.methods import _kernels
 
     seen = []
-    csr = _kernels._kernel_csr
+    kernel = _kernels._kernel
 
-    def dense(*args):
-        raise AssertionError("the dense kernel was called on sparse data")
+    def spy(data, indices, indptr, dense, *args):
+        seen.append((data.dtype, dense))
+        return kernel(data, indices, indptr, dense, *args)
 
-    def sparse(data, *args):
-        seen.append(data.dtype)
-        return csr(data, *args)
-
-    monkeypatch.setattr(_kernels, "_kernel_dense", dense)
-    monkeypatch.setattr(_kernels, "_kernel_csr", sparse)
+    monkeypatch.setattr(_kernels, "_kernel", spy)
     adata = ad.AnnData(_counts(60).astype(np.float32))
     adata.var_names = GENES
     adata.obs_names = [f"c{i}" for i in range(60)]
@@ -217,10 +213,10 @@ def test_sparse_runs_compile_only_the_sparse_kernels(tmp_path, monkeypatch):
     adata.write_h5ad(path)
     res = score(str(path), SIGS, method="ucell", n_controls=20, harmonize=False)
     assert res.scores.notna().all().all()
-    assert set(seen) == {np.dtype(np.float32)}
+    assert set(seen) == {(np.dtype(np.float32), False)}
     seen.clear()
     score(adata, SIGS, method="ucell", pvalues=False)  # in memory too
-    assert set(seen) == {np.dtype(np.float32)}
+    assert set(seen) == {(np.dtype(np.float32), False)}
 
 
 def test_value_dtype_of_row_sources(tmp_path):

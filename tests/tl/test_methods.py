@@ -178,12 +178,12 @@ def test_registry_listing_and_unknown_method():
 
 # ---- the ranking kernel equals scipy.stats.rankdata, on both of its paths ---------------------------
 @pytest.mark.parametrize("n_unique", [3, 200, 5000])  # <= 256 distinct values: hash path; else radix sort
-@pytest.mark.parametrize("ties", ["min", "average", "max", "ordinal"])
+@pytest.mark.parametrize("ties", ["min", "average", "max", "ordinal", "expected"])
 @pytest.mark.parametrize("descending", [False, True])
 def test_row_ranks_equal_scipy(n_unique, ties, descending):
     from scipy.stats import rankdata
 
-    from resistscore.tl.methods._kernels import _row_ranks
+    from resistscore.tl.methods._kernels import gather
 
     rng = np.random.default_rng(n_unique)
     n = 6000
@@ -191,23 +191,17 @@ def test_row_ranks_equal_scipy(n_unique, ties, descending):
     pool[pool == 0] = 1.0
     full = rng.choice(pool, size=n)
     full[rng.random(n) < 0.3] = 0.0  # implicit zeros
-    cols = np.flatnonzero(full)
-    vals = full[cols]
-    out = np.empty(len(vals))
-    cnt = np.zeros(len(vals))
-    zero_pos, zero_rank = _row_ranks(vals, n, descending, {"min": 0, "average": 1, "max": 2, "ordinal": 3}[ties],
-                                     out, np.empty(0, dtype=np.int64), cnt)  # fmt: skip
-    expected = rankdata(-full if descending else full, method=ties)
-    np.testing.assert_array_equal(out, expected[cols])
-    if ties != "ordinal":  # the size of every value's tie group
-        key = -full if descending else full
-        size = pd.Series(key).map(pd.Series(key).value_counts()).to_numpy()
-        np.testing.assert_array_equal(cnt, size[cols])
-    zeros = expected[full == 0]
-    if ties == "ordinal":
-        assert zeros.min() == zero_pos + 1 and zeros.max() == zero_pos + len(zeros)
-    else:
-        assert np.all(zeros == zero_rank)
+    key = -full if descending else full
+    cols = np.arange(n)
+    for X in (sp.csr_matrix(full[None]), full[None]):  # stored values and zeros; the dense layout
+        ranks = gather(X, cols, transform="rank", descending=descending, ties=ties)[0]
+        np.testing.assert_array_equal(ranks, rankdata(key, method="average" if ties == "expected" else ties))
+    if ties == "expected":  # the mean of min(rank, 2000) over each tie group's ranks: uses the group sizes
+        clip = gather(sp.csr_matrix(full[None]), cols, transform="rank_clip", descending=descending, ties=ties,
+                      param=2000.0)[0]  # fmt: skip
+        lo, hi = rankdata(key, method="min"), rankdata(key, method="max")
+        expect = [np.minimum(np.arange(a, b + 1), 2000.0).mean() for a, b in zip(lo, hi)]
+        np.testing.assert_allclose(clip, expect, rtol=1e-14)
 
 
 def test_kernel_workspace_reuses_output_arrays_without_changing_values():
