@@ -72,57 +72,50 @@ MAX_ABS_VALUE = 1e100
 
 
 @nb.njit(nogil=True, cache=True)
-def _scan_row(vals, n_cols, check_mag):
-    """Return ``(code, partial_nonfinite, odd_value_or_nan)`` of one row.
+def _scan_csr(data, indptr, n_cols, check_mag, code):
+    """Write each row's code (0 or see :data:`UNSCORABLE_REASONS`) into ``code``.
 
-    The row's other ``n_cols - len(vals)`` entries are 0 (see :data:`UNSCORABLE_REASONS`).
+    Row ``r`` holds ``data[indptr[r]:indptr[r + 1]]``, its other entries are 0. Returns ``(bad,
+    odd)``: the first row with NaN or infinite values among other values (-1: none), and the first
+    value beyond :data:`MAX_ABS_VALUE` (or non-zero below its inverse) in absolute value (NaN: none).
+    One function without nested compiled calls or allocations: it compiles fast on a first run.
     """
-    k = vals.shape[0]
-    n_nan = 0
-    n_inf = 0
-    lo = np.inf
-    hi = -np.inf
-    odd = np.nan
-    for j in range(k):
-        v = vals[j]
-        if np.isnan(v):
-            n_nan += 1
-            continue
-        if np.isinf(v):
-            n_inf += 1
-            continue
-        lo = min(lo, v)
-        hi = max(hi, v)
-        if check_mag and np.isnan(odd):
-            av = abs(v)
-            if av > MAX_ABS_VALUE or (av > 0.0 and av < 1.0 / MAX_ABS_VALUE):
-                odd = v
-    if k < n_cols:  # implicit zeros
-        lo = min(lo, 0.0)
-        hi = max(hi, 0.0)
-    if n_cols > 0 and n_nan == n_cols:
-        return 1, False, odd
-    if n_nan + n_inf > 0:
-        return 0, True, odd
-    if n_cols > 0 and lo == hi:
-        return (2 if lo == 0.0 else 3), False, odd
-    return 0, False, odd
-
-
-@nb.njit(nogil=True, cache=True)
-def _scan_csr(data, indptr, n_cols, check_mag):
-    n = indptr.shape[0] - 1
-    code = np.zeros(n, dtype=np.int8)
     bad = -1
     odd = np.nan
-    for r in range(n):
-        c, partial, o = _scan_row(data[indptr[r] : indptr[r + 1]], n_cols, check_mag)
+    for r in range(indptr.shape[0] - 1):
+        a = indptr[r]
+        b = indptr[r + 1]
+        n_nan = 0
+        n_inf = 0
+        lo = np.inf
+        hi = -np.inf
+        for j in range(a, b):
+            v = data[j]
+            if np.isnan(v):
+                n_nan += 1
+                continue
+            if np.isinf(v):
+                n_inf += 1
+                continue
+            lo = v if v < lo else lo
+            hi = v if v > hi else hi
+            if check_mag and np.isnan(odd):
+                av = abs(v)
+                if av > MAX_ABS_VALUE or (av > 0.0 and av < 1.0 / MAX_ABS_VALUE):
+                    odd = v
+        if b - a < n_cols:  # implicit zeros
+            lo = 0.0 if lo > 0.0 else lo
+            hi = 0.0 if hi < 0.0 else hi
+        c = 0
+        if n_cols > 0 and n_nan == n_cols:
+            c = 1
+        elif n_nan + n_inf > 0:
+            if bad < 0:
+                bad = r
+        elif n_cols > 0 and lo == hi:
+            c = 2 if lo == 0.0 else 3
         code[r] = c
-        if partial and bad < 0:
-            bad = r
-        if np.isnan(odd) and not np.isnan(o):
-            odd = o
-    return code, bad, odd
+    return bad, odd
 
 
 def unscorable_rows(block, a: int) -> np.ndarray:
@@ -141,14 +134,16 @@ def unscorable_rows(block, a: int) -> np.ndarray:
         if data.dtype.kind != "f":
             data = data.astype(np.float64)
         check = data.dtype.itemsize >= 8
-        code, bad, odd = _scan_csr(data, np.asarray(block.indptr, dtype=np.int64), block.shape[1], check)
+        code = np.zeros(block.shape[0], dtype=np.int8)
+        bad, odd = _scan_csr(data, np.asarray(block.indptr, dtype=np.int64), block.shape[1], check, code)
     else:
         X = np.ascontiguousarray(block)  # a view of the rows (a copy only of a column-major block)
         if X.dtype.kind != "f":
             X = X.astype(np.float64)
         n, m = X.shape
         indptr = np.arange(0, n * m + 1, max(m, 1), dtype=np.int64) if m else np.zeros(n + 1, np.int64)
-        code, bad, odd = _scan_csr(X.reshape(-1), indptr, m, X.dtype.itemsize >= 8)
+        code = np.zeros(n, dtype=np.int8)
+        bad, odd = _scan_csr(X.reshape(-1), indptr, m, X.dtype.itemsize >= 8, code)
     if not np.isnan(odd):
         raise InputFormatError(
             f"the expression data hold values beyond 1e100, or closer to 0 than 1e-100, in absolute value (rows "
