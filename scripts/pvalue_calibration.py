@@ -42,7 +42,8 @@ def _tail_p(x, null, temper):
     n = null.size
     keep = min(_tail.TAIL_MAX_EXCEED, n // 4) + 1
     top = np.sort(np.partition(null, n - keep)[n - keep :])[::-1].copy()
-    return float(_tail._tail_one(x, top, n, _tail._AD_XI, _tail._AD_A2, temper))
+    with np.errstate(all="ignore"):
+        return float(_tail._eval(x, n, _tail._fit_tops(top[None], n, temper))[0])
 
 
 def tail_study(draws: int) -> None:

@@ -215,7 +215,7 @@ class _Tails(NamedTuple):
     gw: np.ndarray
 
 
-def _fit_tops(tops: np.ndarray, n_null: int) -> _Tails:
+def _fit_tops(tops: np.ndarray, n_null: int, temper: float = TAIL_TEMPER) -> _Tails:
     """Fit a tail to each row of ``tops`` (the largest null values, descending) of ``n_null`` values.
 
     The first attempt takes ``min(100, n_null // 4)`` exceedances, a rejected fit is retried with 10
@@ -237,7 +237,7 @@ def _fit_tops(tops: np.ndarray, n_null: int) -> _Tails:
         cont = distinct >= 0.9 * nexc  # a continuous tail; tied (discrete) scores are not fitted
         sel, t, ys = sel[cont], t[cont], ys[:, cont]
         if len(sel):
-            xi, sg, gxi, gsg, gw = _zs_fit(ys, TAIL_TEMPER)
+            xi, sg, gxi, gsg, gw = _zs_fit(ys, temper)
             ok = np.isfinite(xi) & (sg > 0)
             ok[ok] = _ad(ys[:, ok], xi[ok], sg[ok]) <= _ad_critical(xi[ok])
             done = sel[ok]
