@@ -8,13 +8,16 @@ each in its own subprocess, at equal cores (``--threads``, default 2):
 * ``dask {threads}x1``: a LocalCluster of ``threads`` worker processes with 1 thread each.
 
 Every run: the default method (UCell) with p-values (pooled null) and FDR, all shipped signatures. Measured: the
-wall seconds of the ``rs.tl.score`` call (the cluster is started before it), the client process's peak RSS
-(psutil, every 20 ms; the workers are other processes), the number of partitions (Dask tasks). The scores,
-p-values and FDR of each distributed run are checked equal to the in-process run's (bit for bit).
+wall seconds of the ``rs.tl.score`` call (the cluster is started before it, its workers have imported nothing of
+resistscore yet), the CPU seconds (user + system) of the client process and of every worker process during the
+call (``resource.getrusage`` in each; on a shared machine compare these, not the wall times), the client process's
+peak RSS (psutil, every 20 ms; the workers are other processes), the number of partitions (Dask tasks). The
+scores, p-values and FDR of each distributed run are checked equal to the in-process run's (bit for bit).
 
 The cost model (printed and written with the table): compute per cell = in-process seconds / cells; bytes a
 partition sends back, measured by scoring one partition with the workers' own function; scheduler tasks = the
-partitions + 3 (data probe, gene statistics, reader/plan); client memory ~ the results (24 bytes per cell and
+partitions + one per worker (its imports, early) + 1 data probe + at most one
+per thread for the gene statistics + 2 (reader, plan); client memory ~ the results (24 bytes per cell and
 signature) + the pool. Projection to 10M and 100M cells on N machines of C cores assumes the compute scales
 linearly in cells and cores (no shared-file-system bottleneck), per-task overhead as measured here, and the
 client finishing the pooled null in time linear in cells.
@@ -77,6 +80,14 @@ def _peak_rss():
     return get
 
 
+def _cpu_seconds() -> float:
+    """User + system CPU seconds of this process so far."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def child(mode: str, path: str, threads: int, out: str) -> None:
     """One run, in this (sub)process: score ``path`` in-process or on a LocalCluster; write the results."""
     import numpy as np
@@ -95,14 +106,20 @@ def child(mode: str, path: str, threads: int, out: str) -> None:
         client = Client(cluster)
     peak = _peak_rss()
     base = peak()
+    workers0 = client.run(_cpu_seconds) if client is not None else {}
+    cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
     dtype = os.environ.get("RS_BENCH_DTYPE", "float64")
     res = rs.tl.score(path, n_jobs=threads, client=client, dtype=dtype)
     seconds = time.perf_counter() - t0
+    client_cpu = _cpu_seconds() - cpu0
+    workers1 = client.run(_cpu_seconds) if client is not None else {}
+    workers_cpu = sum(workers1[w] - workers0.get(w, 0.0) for w in workers1)
     results_mib = sum(f.to_numpy().nbytes for f in (res.scores, res.pvalues, res.fdr)) / 2**20
     rec = {
         "mode": mode, "seconds": seconds, "client_peak_mib": peak(), "client_base_mib": base,
         "results_mib": results_mib, "n_sets": int(res.scores.shape[1]),
+        "client_cpu": client_cpu, "workers_cpu": workers_cpu,
     }  # fmt: skip
     if client is not None:
         client.close()
@@ -137,9 +154,18 @@ def partition_bytes(path: Path, threads: int) -> dict:
 
     import resistscore.tl._score as sc
 
-    real = (sc.run_partitions, sc.check_client, sc.n_workers, sc.remote_kind, sc.remote_gene_stats)
+    names = (
+        "run_partitions",
+        "check_client",
+        "warm_workers",
+        "cluster_threads",
+        "remote_kind",
+        "remote_gene_stats",
+    )
+    real = [getattr(sc, n) for n in names]
     src = from_file(path)
-    sc.run_partitions, sc.check_client, sc.n_workers = fake_run, (lambda c: c), (lambda c: threads)
+    sc.run_partitions, sc.check_client, sc.warm_workers = fake_run, (lambda c: c), (lambda c: None)
+    sc.cluster_threads = lambda c: threads
     sc.remote_kind = lambda c, s: sc.block_kind(s)
     sc.remote_gene_stats = lambda c, s, r: [block_moments(s, a, b) for a, b in r]
     try:
@@ -147,7 +173,8 @@ def partition_bytes(path: Path, threads: int) -> dict:
     except StopIteration:
         pass
     finally:
-        sc.run_partitions, sc.check_client, sc.n_workers, sc.remote_kind, sc.remote_gene_stats = real
+        for n, f in zip(names, real):
+            setattr(sc, n, f)
     return captured
 
 
@@ -203,8 +230,9 @@ def main(argv=None) -> None:
         f"# In-process vs Dask LocalCluster ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{args.threads} cores, load {os.getloadavg()[0]:.1f})",
         "",
-        "| cells | run | seconds | ratio to in-process | client peak MiB | same numbers |",
-        "|---|---|---|---|---|---|",
+        "| cells | run | seconds | ratio to in-process | CPU s (client + workers) | CPU ratio | client peak MiB "
+        "| same numbers |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     model = []
     for n in sizes:
@@ -227,8 +255,10 @@ def main(argv=None) -> None:
                 np.array_equal(r["arrays"][k], ref["arrays"][k], equal_nan=True)
                 for k in ("scores", "p", "fdr")
             )
+            cpu, ref_cpu = r["client_cpu"] + r["workers_cpu"], ref["client_cpu"] + ref["workers_cpu"]
             lines.append(
                 f"| {n:,} | {label} | {r['seconds']:.1f} | {r['seconds'] / ref['seconds']:.2f} | "
+                f"{cpu:.1f} ({r['client_cpu']:.1f} + {r['workers_cpu']:.1f}) | {cpu / ref_cpu:.2f} | "
                 f"{r['client_peak_mib']:.0f} | {'yes' if same else 'NO'} |"
             )
         pb = partition_bytes(path, args.threads)
@@ -238,13 +268,15 @@ def main(argv=None) -> None:
         lines += client_memory_check(model[0], model[-1])
     lines += ["", "## Cost model", ""]
     for n, per_cell, pb, recs in model:
-        over = (recs["Nx"]["seconds"] - recs["in-process"]["seconds"]) / max(len(pb["ranges"]), 1)
+        cpu = {m: recs[m]["client_cpu"] + recs[m]["workers_cpu"] for m in recs}
+        extra = cpu["Nx"] - cpu["in-process"]  # CPU seconds: meaningful on a shared machine, unlike wall time
         lines += [
             f"- {n:,} cells: compute {per_cell * 1e6:.1f} us per cell on {args.threads} cores; "
-            f"{len(pb['ranges'])} partitions of {pb['rows']:,} rows ({len(pb['ranges']) + 3} scheduler tasks); "
+            f"{len(pb['ranges'])} partitions of {pb['rows']:,} rows ({len(pb['ranges']) + 2 * args.threads + 3} scheduler tasks at most); "
             f"a partition sends back {pb['bytes'] / 2**20:.1f} MiB ({pb['bytes'] / pb['rows']:.0f} bytes per cell, "
-            f"{pb['n_sets']} signatures); distributed overhead {over * 1e3:.0f} ms per partition "
-            f"({args.threads}x1 minus in-process, over the partitions); client peak "
+            f"{pb['n_sets']} signatures); distributed overhead {extra:.1f} CPU s ({args.threads}x1 minus "
+            f"in-process: each worker process's imports and kernel loading, and per partition "
+            f"at most {extra / max(len(pb['ranges']), 1) * 1e3:.0f} ms); client peak "
             f"{recs['Nx']['client_peak_mib']:.0f} MiB.",
         ]
         for cells in (10_000_000, 100_000_000):

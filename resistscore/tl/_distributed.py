@@ -2,11 +2,14 @@
 
 What moves over the network:
 
-* client -> scheduler, once per pass (data probe, gene statistics, scoring): a *reader* of the data (the
-  path of an ``.h5ad`` / ``.zarr`` store or the shards, or the lazy graph of a dask array; never the rows
-  of a file), and for the scoring the *plan* (the signatures' and control sets' gene indices and the
-  method's parameters), each as the argument of a task whose result the partitions use: a worker that
-  dies takes nothing with it that cannot be computed again (scattered data would be lost).
+* client -> scheduler, once per run: a *reader* of the data (the path of an ``.h5ad`` / ``.zarr``
+  store or the shards and, for a path scored with harmonised genes, the gene collapse; or the lazy
+  graph of a dask array; never the rows of a file, nor the row and column names or the cells'
+  annotations), then for the scoring the *plan* (the signatures' and control sets' gene indices and
+  the method's parameters). Each is the argument of one task whose result every task of the run
+  uses (the probe, the gene statistics, the partitions): the graphs of the passes hold only
+  references to it. A worker that dies takes nothing with it that cannot be computed again
+  (scattered data would be lost).
 * workers -> client, per partition of rows: its scores (rows x signatures, float64), unscorable-row
   codes, the method's extras and the null model's share: for ``null="per_sample"`` the counts of
   controls above each score and the few tail p-values; for ``null="pooled"`` the z-scores and the
@@ -17,10 +20,25 @@ The client adds the partitions in row order into the same arrays the in-process 
 finishes the null (sorting each signature's pool, counting, BH FDR) exactly as in-process: the
 p-values depend only on the scores and the row positions (see :mod:`resistscore.tl._null`), so the
 numbers equal the in-process engine's bit for bit whatever the number of workers and partitions.
+
+Costs kept off the distributed path (each measured with ``benchmarks/distributed.py``): the workers
+import resistscore while the client harmonises the gene names (:func:`warm_workers`); the partitions
+are few and large, about :data:`PARTS_PER_THREAD` per thread of the cluster
+(:func:`default_partition_size`); the kernels write into arrays reused chunk after chunk
+(:func:`~resistscore.tl.methods._kernels.workspace`, as in-process); and a scoring task keeps
+glibc's allocator from returning freed memory to the system after every array (Dask's nannies set
+``MALLOC_TRIM_THRESHOLD_``, which turns every large array into fresh pages to fault in: the workers
+spent as much time in the kernel as in the scoring; :func:`kept_allocations`).
 """
 
 from __future__ import annotations
 
+import os
+import platform
+import sys
+import threading
+import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,11 +47,22 @@ from resistscore._errors import ClusterError, ResistScoreError
 from resistscore.tl._chunks import RowSource, block_moments, column_block_sums, unscorable_rows
 from resistscore.tl._null import PerSampleNull, PooledNull
 from resistscore.tl._rows import block_kind, call_rows
+from resistscore.tl.methods._kernels import workspace
 
-__all__ = ["Plan", "check_client", "partitions", "run_partitions", "score_part"]
+__all__ = [
+    "Plan", "check_client", "cluster_threads", "default_partition_size", "partitions", "run_partitions",
+    "score_part", "warm_workers",
+]  # fmt: skip
 
 #: how often a task is retried when its worker dies (on top of the scheduler's own reassignments)
 RETRIES = 2
+
+#: partitions per thread of the cluster by default: enough to balance the load and make a retry cheap,
+#: few enough that the per-task costs (dispatch, opening the file, sending the results) stay negligible
+PARTS_PER_THREAD = 4
+
+#: at most this many bytes of results (scores and z-scores, float64) per partition by default
+MAX_PARTITION_RESULTS = 256 * 2**20
 
 
 def check_client(client):
@@ -54,9 +83,29 @@ def check_client(client):
     return client
 
 
-def n_workers(client) -> int:
-    """Workers connected to the scheduler."""
-    return len(client.scheduler_info(n_workers=-1).get("workers", {}))
+def cluster_threads(client) -> int:
+    """Threads of all the workers connected to the scheduler (at least 1)."""
+    return max(1, sum(int(n) for n in client.nthreads().values()))
+
+
+def _warm() -> None:
+    """Import what a task needs (unpickling this function imported resistscore.tl already)."""
+    import h5py  # noqa: F401
+
+
+def warm_workers(client) -> None:
+    """Have every worker import resistscore (and h5py) now, while the client prepares the run.
+
+    A fresh worker process imports the package on its first task, seconds of work that would
+    otherwise wait for the client's gene harmonisation and data probe. One small task per worker,
+    run at least once (:func:`distributed.fire_and_forget`); nothing waits for it.
+    """
+    from distributed import fire_and_forget
+
+    workers = list(client.scheduler_info(n_workers=-1).get("workers", {}))
+    fire_and_forget(
+        [client.submit(_warm, workers=[w], allow_other_workers=True, pure=False) for w in workers]
+    )
 
 
 def partitions(n_obs: int, size: int) -> list[tuple[int, int]]:
@@ -64,14 +113,17 @@ def partitions(n_obs: int, size: int) -> list[tuple[int, int]]:
     return [(a, min(a + size, n_obs)) for a in range(0, n_obs, size)]
 
 
-def default_partition_size(n_obs: int, n_workers: int, chunk: int) -> int:
-    """Return the rows per partition.
+def default_partition_size(n_obs: int, n_threads: int, chunk: int, n_sets: int = 1) -> int:
+    """Return the rows per partition: about :data:`PARTS_PER_THREAD` partitions per thread of the cluster.
 
-    About 4 partitions per worker (load balance, cheap retries), at least one chunk and at most 100
-    chunks of rows.
+    A whole number of chunks (``chunk`` rows, the engine's unit of work), at least one; at most
+    :data:`MAX_PARTITION_RESULTS` bytes of results (scores and z-scores of ``n_sets`` signatures) per
+    partition, so that a worker never holds more than that per task however many cells there are.
     """
-    want = -(-n_obs // max(4 * n_workers, 1))
-    return int(np.clip(want, max(chunk, 1), max(chunk, 1) * 100))
+    chunk = max(int(chunk), 1)
+    want = -(-n_obs // max(PARTS_PER_THREAD * n_threads, 1))
+    cap = max(MAX_PARTITION_RESULTS // (16 * max(n_sets, 1)), chunk)
+    return int(-(-min(max(want, 1), cap) // chunk) * chunk)
 
 
 @dataclass
@@ -100,10 +152,18 @@ def score_part(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
     # the held reader is one object shared by the tasks of a worker's threads: read through a copy of
     # our own, so that closing our file never pulls it from under another task
     reader = reader.reader()
+    with kept_allocations():
+        out = _score_rows_of(reader, a, b, plan)
+    reader.close()
+    return out
+
+
+def _score_rows_of(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
     n = b - a
     scores = np.full((n, plan.n_sets), np.nan)
     codes = np.zeros(n, dtype=np.int8)
     extras: dict[str, np.ndarray] = {}
+    scratch: dict = {}  # this task's (this thread's) kernel outputs; sc below is overwritten by the next chunk
     model = None
     if plan.null == "pooled":
         model = PooledNull(
@@ -118,7 +178,8 @@ def score_part(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
         codes[lo - a : hi - a] = code
         if not plan.n_sets:
             continue
-        sc, ex = call_rows(plan.fn, block, plan.sets, plan.call_params, code)
+        with workspace(scratch):  # the kernels' outputs reused chunk after chunk (no page faults)
+            sc, ex = call_rows(plan.fn, block, plan.sets, plan.call_params, code)
         scores[lo - a : hi - a] = sc[:, : plan.n_sets]
         for k, v in ex.items():
             extras.setdefault(k, np.full((n, plan.n_sets), np.nan))[lo - a : hi - a] = np.asarray(v)[
@@ -135,8 +196,68 @@ def score_part(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
         res = model.finish()
         out["counts"] = res.counts
         out["tail"] = (res.tail.rows, res.tail.cols, res.tail.p)
-    reader.close()
     return out
+
+
+# glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_GLIBC_DEFAULTS = {"MALLOC_TRIM_THRESHOLD_": 128 * 1024, "MALLOC_MMAP_THRESHOLD_": 128 * 1024}
+_kept = {"users": 0, "lock": threading.Lock()}
+
+
+def _glibc():
+    """Return the C library if it is glibc and its allocator was tuned through the environment, else None."""
+    if not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc":
+        return None
+    if not any(k in os.environ for k in (*_GLIBC_DEFAULTS, "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_")):
+        return None  # glibc adapts its thresholds to the program by itself: leave them alone
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None)
+    except OSError:  # pragma: no cover
+        return None
+
+
+def _env_int(name: str) -> int:
+    try:
+        return int(os.environ[name])
+    except (KeyError, ValueError):
+        return _GLIBC_DEFAULTS[name]
+
+
+@contextmanager
+def kept_allocations():
+    """While a scoring task runs in this process, freed memory stays with the allocator for the next chunk.
+
+    Dask's nannies start their workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (so that an idle
+    worker's memory goes back to the system). That also fixes glibc's mmap threshold at 128 KiB: every
+    array of a chunk (tens of MB) is then mapped, faulted in page by page and unmapped, chunk after
+    chunk - at 100,000 cells 0.85 million page faults and as much system time in the workers as
+    scoring, against 36,000 in-process. Within this block the thresholds are those glibc would have
+    grown to by itself (arrays up to 32 MiB from the heap, 512 MiB kept at its top); when the worker's
+    last scoring task ends they are set back to the environment's values and the free memory is
+    returned (``malloc_trim``). Elsewhere than glibc, or with glibc's own adaptive thresholds (no
+    ``MALLOC_*_`` variable set), nothing changes. The numbers do not depend on it.
+    """
+    libc = _glibc()
+    if libc is None:
+        yield
+        return
+    with _kept["lock"]:
+        _kept["users"] += 1
+        if _kept["users"] == 1:
+            libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)
+            libc.mallopt(_M_TRIM_THRESHOLD, 512 * 2**20)
+    try:
+        yield
+    finally:
+        with _kept["lock"]:
+            _kept["users"] -= 1
+            if _kept["users"] == 0:
+                libc.mallopt(_M_TRIM_THRESHOLD, _env_int("MALLOC_TRIM_THRESHOLD_"))
+                libc.mallopt(_M_MMAP_THRESHOLD, _env_int("MALLOC_MMAP_THRESHOLD_"))
+                libc.malloc_trim(0)
 
 
 def _gather(client, futures, what: str):
@@ -166,7 +287,7 @@ def _gather(client, futures, what: str):
 
 def run_partitions(client, source: RowSource, plan: Plan, ranges, on_part) -> None:
     """Score ``ranges`` of ``source`` on the cluster; ``on_part(result)`` on the client as each completes."""
-    reader_f, plan_f = _held(client, source.reader()), _held(client, plan)
+    reader_f, plan_f = held_reader(client, source), _held(client, plan)
     futures = [
         client.submit(score_part, reader_f, a, b, plan_f, pure=False, retries=RETRIES) for a, b in ranges
     ]
@@ -187,17 +308,35 @@ def _held(client, value):
     return client.submit(_identity, value, pure=False, retries=RETRIES)
 
 
+#: the reader held on the cluster for each source of a run: sent once, used by every pass
+_READERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def held_reader(client, source: RowSource):
+    """Return the :meth:`RowSource.reader` of ``source`` held on the cluster (:func:`_held`), sent once.
+
+    The probe, the gene statistics, the gene means and the partitions of a run all take this one
+    future: the reader (a few MB with a gene collapse) is pickled into one graph only. It is released
+    when ``source`` is (at the end of :func:`resistscore.tl.score`).
+    """
+    fut = _READERS.get(source)
+    if fut is None or fut.client is not client or fut.status in ("error", "cancelled", "lost"):
+        fut = _READERS[source] = _held(client, source.reader())
+    return fut
+
+
 def _indexed(i: int, fn, reader: RowSource, *args):
     own = reader.reader()  # a copy of our own (see score_part): the tasks of a worker's threads share reader
     try:
-        return i, fn(own, *args)
+        with kept_allocations():
+            return i, fn(own, *args)
     finally:
         own.close()
 
 
 def map_blocks(client, source: RowSource, fn, args_list, what: str) -> list:
     """``[fn(reader, *args) for args in args_list]`` computed on the workers (in that order)."""
-    reader_f = _held(client, source.reader())
+    reader_f = held_reader(client, source)
     futures = [
         client.submit(_indexed, i, fn, reader_f, *args, pure=False, retries=RETRIES)
         for i, args in enumerate(args_list)
@@ -208,9 +347,21 @@ def map_blocks(client, source: RowSource, fn, args_list, what: str) -> list:
     return out
 
 
+def _blocks_moments(source: RowSource, ranges) -> list:
+    return [block_moments(source, a, b) for a, b in ranges]
+
+
 def remote_gene_stats(client, source: RowSource, ranges) -> list:
-    """Per-gene ``(sum, sum of squares, rows)`` of every block of ``ranges`` (:func:`block_moments`), in order."""
-    return map_blocks(client, source, block_moments, list(ranges), "gene statistics")
+    """Per-gene ``(sum, sum of squares, rows)`` of every block of ``ranges`` (:func:`block_moments`), in order.
+
+    One task per thread of the cluster (at most), each taking consecutive blocks.
+    """
+    ranges = list(ranges)
+    per_task = -(-len(ranges) // cluster_threads(client)) if ranges else 1
+    groups = [(ranges[i : i + per_task],) for i in range(0, len(ranges), per_task)]
+    return [
+        m for part in map_blocks(client, source, _blocks_moments, groups, "gene statistics") for m in part
+    ]
 
 
 def remote_column_sums(client, source: RowSource, ranges, per_task: int = 20) -> list:

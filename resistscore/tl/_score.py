@@ -45,13 +45,14 @@ from resistscore.tl._coverage import coverage_table, examples, resolve_sets, war
 from resistscore.tl._distributed import (
     Plan,
     check_client,
+    cluster_threads,
     default_partition_size,
-    n_workers,
     partitions,
     remote_column_sums,
     remote_gene_stats,
     remote_kind,
     run_partitions,
+    warm_workers,
 )
 from resistscore.tl._null import FDR_FAMILIES, TAILS, empirical_pvalues, gene_bins, make_controls, make_null
 from resistscore.tl._result import ScoreResult, check_result_dtype
@@ -404,8 +405,8 @@ def score(
         equal the in-process engine's bit for bit, whatever the number of workers and partitions
         (see ``docs/distributed.md``). ``None`` (default): the in-process engine.
     partition_size
-        Rows per Dask task with ``client`` (default: about four partitions per worker, between one
-        and a hundred chunks). Results do not depend on it.
+        Rows per Dask task with ``client`` (default: about four partitions per thread of the cluster,
+        in whole chunks, at most 256 MiB of results each). Results do not depend on it.
     harmonize
         For a file path (or shards): map the gene identifiers to HGNC symbols (Ensembl ids, Entrez ids,
         aliases and previous symbols; duplicates averaged within each cell; identifiers that map to
@@ -565,6 +566,7 @@ def _options(
         partition_size = check_int("partition_size", partition_size, minimum=1)
     if client is not None:
         client = check_client(client)
+        warm_workers(client)  # the workers import resistscore while this process harmonises and plans
     if copy and not is_anndata(data):
         raise ResistScoreError(
             f"`copy` applies to an AnnData only; a {type(data).__name__} is never modified (it is scored into a "
@@ -874,7 +876,7 @@ def _score_on_client(
         cs,
         getattr(run.null_model, "max_pool", None),
     )
-    size = opts.partition_size or default_partition_size(source.n_obs, max(n_workers(client), 1), cs)
+    size = opts.partition_size or default_partition_size(source.n_obs, cluster_threads(client), cs, n_sets)
     run_partitions(client, source, work_plan, partitions(source.n_obs, size), run.put_part)
 
 

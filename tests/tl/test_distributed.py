@@ -228,7 +228,8 @@ def test_worker_killed_mid_run_same_numbers(tmp_path):
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not killed:
             for addr, keys in client.processing().items():
-                if keys and addr in pids:
+                # a scoring task (not the early import task, the probe or the gene statistics)
+                if addr in pids and any(str(k).startswith("score_part") for k in keys):
                     os.kill(pids[addr], signal.SIGKILL)
                     killed.append(pids[addr])
                     return
@@ -344,3 +345,106 @@ def test_a_task_never_closes_the_reader_it_shares(files):
     assert shared._file is handle and handle.id.valid  # still open for the other tasks
     assert seen and seen[0] is not shared
     assert shared.rows(0, 2).shape == (2, N_GENES)
+
+
+# ------------------------------------------------------------------------------------------ costs
+def test_the_reader_ships_no_names_nor_annotations(files):
+    """What every task of a run gets (the held reader) carries neither the 700 cell names nor the file's
+    ``obs``: at a million cells that was 13.8 MiB pickled into every graph ("Sending large graph")."""
+    import pickle
+
+    from resistscore.tl._stream import harmonized_rows
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        src = harmonized_rows(files / "cells.h5ad")
+    assert src.annotations["obs"].shape[0] == N_CELLS  # the client keeps them (default method choice)
+    rd = src.reader()
+    assert rd.obs_names is None and rd.var_names is None and rd.inner.obs_names is None
+    assert "annotations" not in rd.__dict__
+    assert len(pickle.dumps(rd)) < len(pickle.dumps(src)) - 10 * N_CELLS
+    assert rd.rows(0, 3).shape == src.rows(0, 3).shape  # still reads (and collapses) the rows
+
+
+def test_the_reader_is_sent_once_per_run(files, cluster, monkeypatch):
+    """The probe, the gene statistics and the partitions use one held reader (one task embeds it), not one
+    copy per pass."""
+    from resistscore.tl import _distributed as dist
+
+    held = []
+    real = dist._held
+
+    def counting(client, value):
+        held.append(type(value).__name__)
+        return real(client, value)
+
+    monkeypatch.setattr(dist, "_held", counting)
+    ref = _score(files / "cells.h5ad")
+    got = _score(files / "cells.h5ad", client=cluster)
+    _same(ref, got)
+    assert held.count("RowSource") == 1 and held.count("Plan") == 1, held
+
+
+def test_default_partitions_follow_the_threads():
+    """About four partitions per thread of the cluster, whole chunks, a cap on the results per partition."""
+    from resistscore.tl._distributed import MAX_PARTITION_RESULTS, default_partition_size, partitions
+
+    size = default_partition_size(1_000_000, 2, 490, 54)  # the benchmark: 1M cells, 2 threads
+    assert size % 490 == 0 and len(partitions(1_000_000, size)) == 8
+    assert default_partition_size(1_000_000, 2, 490, 54) == default_partition_size(1_000_000, 2, 490)
+    assert default_partition_size(100, 64, 490, 54) == 490  # never less than one chunk
+    big = default_partition_size(100_000_000, 2, 500, 50)  # 100M cells on 2 threads: capped
+    assert big * 16 * 50 <= MAX_PARTITION_RESULTS + 500 * 16 * 50
+
+
+def test_cluster_threads_and_partitions_on_the_cluster(files, cluster, monkeypatch):
+    """With the default partition size, a 2-worker x 1-thread cluster gets about eight partitions."""
+    from resistscore.tl import _distributed as dist
+    from resistscore.tl import _score as sc
+
+    assert dist.cluster_threads(cluster) == 2
+    seen = []
+    real = sc.run_partitions
+    monkeypatch.setattr(
+        sc, "run_partitions", lambda c, s, p, r, f: seen.append(len(r)) or real(c, s, p, r, f)
+    )
+    _same(_score(files / "cells.h5ad"), _score(files / "cells.h5ad", client=cluster))
+    assert seen == [6]  # 700 rows / (4 x 2 threads) = 88 rows, rounded up to 2 chunks of 64: 6 partitions
+
+
+def test_kept_allocations_only_where_dask_tuned_glibc(monkeypatch):
+    """Scoring tasks keep freed memory in the allocator only when the environment fixed glibc's thresholds
+    (Dask's nannies set MALLOC_TRIM_THRESHOLD_); the thresholds are set back when the last task ends."""
+    import platform
+    import sys
+
+    from resistscore.tl import _distributed as dist
+
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, param, value):
+            calls.append((param, value))
+            return 1
+
+        def malloc_trim(self, pad):
+            calls.append(("trim", pad))
+            return 1
+
+    for k in ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TOP_PAD_", "MALLOC_MMAP_MAX_"):
+        monkeypatch.delenv(k, raising=False)
+    assert dist._glibc() is None  # glibc's own adaptive thresholds: left alone
+    monkeypatch.setattr(
+        dist, "_glibc", lambda: FakeLibc() if "MALLOC_TRIM_THRESHOLD_" in os.environ else None
+    )
+    with dist.kept_allocations():
+        pass
+    assert calls == []
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    with dist.kept_allocations(), dist.kept_allocations():  # two tasks of one worker's threads
+        assert calls == [(dist._M_MMAP_THRESHOLD, 32 * 2**20), (dist._M_TRIM_THRESHOLD, 512 * 2**20)]
+    assert calls[2:] == [(dist._M_TRIM_THRESHOLD, 65536), (dist._M_MMAP_THRESHOLD, 128 * 1024), ("trim", 0)]
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        monkeypatch.undo()
+        monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+        assert dist._glibc() is not None
