@@ -343,24 +343,20 @@ def _by_signature(counts: np.ndarray) -> np.ndarray:
     return ct
 
 
-def _bh_tables(hists, n_null, cols, tail: TailPvalues, in_family: np.ndarray):
-    """BH q-values of one family (the columns ``cols``): ``(q table by column, q of its tail entries)``.
+def _bh_tables(grids: dict, tail: TailPvalues, in_family: np.ndarray):
+    """BH q-values of one family: ``(q table by null size, q of the family's tail entries)``.
 
-    ``hists[j]``: how often each count ``0 .. n_null[j]`` occurs in column ``j``; ``in_family``: which
-    entries of ``tail`` belong to the family. The p-values of one null size form one grid
-    ``(1 + k) / (1 + n_null)``; equal p-values (from different grids, or a grid and a tail) share one rank.
+    ``grids`` maps each null size ``N`` of the family to ``(histogram, columns)``: how often each count
+    ``0 .. N`` occurs in those columns. The p-values of one null size form one grid
+    ``(1 + k) / (1 + N)``; equal p-values (from different grids, or a grid and a tail) share one rank.
+    ``in_family``: which entries of ``tail`` belong to the family (their count is 0: they leave the grid).
     """
-    grids = []  # (null size, its columns, the counts that occur)
-    values, sizes = [], []
     tail_cols = tail.cols[in_family]
-    for big_n in np.unique(n_null[cols]):
-        gcols = cols[n_null[cols] == big_n]
-        h = np.zeros(int(big_n) + 1, dtype=np.int64)
-        for j in gcols:
-            h += hists[j]
-        h[0] -= int(np.isin(tail_cols, gcols).sum())  # tail entries (count 0) leave the grid
+    values, sizes, occurring = [], [], []
+    for big_n, (h, gcols) in grids.items():
+        h[0] -= int(np.isin(tail_cols, gcols).sum())
         k = np.flatnonzero(h)
-        grids.append((int(big_n), gcols, k))
+        occurring.append((big_n, k))
         values.append((1.0 + k) / (1.0 + big_n))
         sizes.append(h[k])
     values.append(tail.p[in_family])
@@ -382,12 +378,11 @@ def _bh_tables(hists, n_null, cols, tail: TailPvalues, in_family: np.ndarray):
     q_sorted = np.empty_like(q)
     q_sorted[order] = q
     pos = 0
-    for big_n, gcols, k in grids:
+    for big_n, k in occurring:
         table = np.full(big_n + 1, np.nan)
         table[k] = q_sorted[pos : pos + len(k)]
         pos += len(k)
-        for j in gcols:
-            tables[int(j)] = table
+        tables[big_n] = table
     return tables, q_sorted[pos:]
 
 
@@ -731,29 +726,31 @@ def empirical_pvalues(
     else:
         p = np.empty((n_cols, n), dtype=dtype)
     fdr = np.empty((n_cols, n), dtype=dtype)
-    hists: list = [None] * n_cols
-    n_jobs = max(1, n_jobs)
-
-    def hist(j):
-        hists[j] = _histogram(ct[j], int(n_null[j]))
-
-    with ThreadPoolExecutor(max_workers=n_jobs) as ex:
-        list(ex.map(hist, range(n_cols)))
-    families = [np.arange(n_cols)] if family == "all" else [np.array([j]) for j in range(n_cols)]
-    tables: dict = {}
     tail_q = np.zeros(len(tail))
-    for cols in families:
-        in_family = np.isin(tail.cols, cols) if family != "all" else np.ones(len(tail), dtype=bool)
-        t, q = _bh_tables(hists, n_null, cols, tail, in_family)
-        tables.update(t)
-        tail_q[in_family] = q
     empty = np.full(1, np.nan)
 
-    def fill(j):
-        _lookup(ct[j], int(n_null[j]), tables.get(j, empty), p[j], fdr[j])
+    def family_of(cols):
+        # one family at a time (the histograms and q tables are as long as the null: 2 MB per signature
+        # for a pool of 250,000), its p-values and FDR written before the next
+        grids: dict = {}
+        for j in cols:
+            big_n = int(n_null[j])
+            h = _histogram(ct[j], big_n)
+            if big_n in grids:
+                grids[big_n][0][:] += h
+            else:
+                grids[big_n] = (h, [])
+            grids[big_n][1].append(j)
+        in_family = np.isin(tail.cols, cols)
+        tables, q = _bh_tables({bn: (h, np.asarray(c)) for bn, (h, c) in grids.items()}, tail, in_family)
+        del grids
+        for j in cols:
+            _lookup(ct[j], int(n_null[j]), tables.get(int(n_null[j]), empty), p[j], fdr[j])
+        tail_q[in_family] = q
 
-    with ThreadPoolExecutor(max_workers=n_jobs) as ex:
-        list(ex.map(fill, range(n_cols)))
+    families = [list(range(n_cols))] if family == "all" else [[j] for j in range(n_cols)]
+    with ThreadPoolExecutor(max_workers=max(1, n_jobs)) as ex:
+        list(ex.map(family_of, families))
     if len(tail):
         p[tail.cols, tail.rows] = tail.p
         fdr[tail.cols, tail.rows] = tail_q
