@@ -33,8 +33,10 @@ from resistscore._atomic import atomic_dir, check_output_file, check_output_fold
 from resistscore._design import Design, api_label, pick_confounders
 from resistscore._errors import (
     DeprecatedArgumentWarning,
+    GeneIdentifierError,
     InputFormatError,
     LowCoverageWarning,
+    OrientationError,
     ResistScoreError,
     SampleMismatchWarning,
     SignatureError,
@@ -241,10 +243,133 @@ def _load_expression(
 
 def _mapping_of(data):
     """Return the :class:`~resistscore.pp.GeneMappingReport` of harmonised input (an AnnData or a stream), or None."""
+    if isinstance(data, FileInput):
+        data = data.annotations
     if isinstance(data, ad.AnnData):
         record = get.record(data, get.GENE_MAPPING)
         return None if record is None else pp.GeneMappingReport.from_dict(record)
     return getattr(getattr(data, "fn", None), "report", None)  # rs.tl.harmonized_rows: its GeneCollapse
+
+
+# ------------------------------------------------------------------------------------ streamed files
+#: inputs scored straight from the file, in chunks (never loaded whole)
+STREAM_SUFFIXES = (".h5ad", ".zarr")
+
+
+@dataclass
+class FileInput:
+    """An ``.h5ad`` file or AnnData ``.zarr`` store analysed in chunks: its matrix is never loaded whole.
+
+    ``rows`` are its rows with harmonised genes (:func:`resistscore.tl.harmonized_rows`), read block by block by
+    each scoring pass. ``annotations`` is an AnnData without ``X`` holding what the statistics, figures and
+    report need besides the scores: the file's ``obs``, its embedding ``obsm["X_<basis>"]``, scanpy's colours
+    ``uns["<column>_colors"]`` and the gene mapping (``uns["resistscore"]["gene_mapping"]``).
+    """
+
+    rows: Any
+    annotations: ad.AnnData
+
+
+def _streams(path: Path, read_kwargs: dict[str, Any]) -> bool:
+    """Return whether ``path`` is read in chunks: an ``.h5ad`` file or ``.zarr`` store, not said to be transposed."""
+    if path.suffix.lower() not in STREAM_SUFFIXES or read_kwargs.get("format", "auto") not in (
+        "auto",
+        "h5ad",
+    ):
+        return False
+    return read_kwargs.get("orientation", "auto") != "genes_x_samples"
+
+
+def _stored_transposed(path: Path) -> bool:
+    """Return whether an ``.h5ad`` file stores genes as observations, by the orientation rule of :func:`resistscore.io.read`.
+
+    Asked only when no var name of a streamed file maps to a gene; opening the file backed reads its names, not ``X``.
+    """
+    try:
+        adata = io.read(path, backed=True)
+    except OrientationError:
+        return True
+    except ResistScoreError:
+        return False
+    adata.file.close()
+    return False
+
+
+def _open_store(path: Path):
+    """Open an AnnData ``.h5ad`` file (h5py) or ``.zarr`` store read-only, as a context manager."""
+    if path.suffix.lower() == ".zarr":
+        import zarr
+
+        return contextlib.nullcontext(zarr.open_group(str(path), mode="r"))
+    import h5py
+
+    return h5py.File(path, "r")
+
+
+def _read_elem():
+    try:
+        from anndata.io import read_elem
+    except ImportError:  # anndata < 0.11
+        from anndata.experimental import read_elem
+    return read_elem
+
+
+def _file_annotations(path: Path, obs: pd.DataFrame | None, obs_names: pd.Index, basis: str) -> ad.AnnData:
+    """Return an AnnData of the annotations of an AnnData file, without ``X``: ``obs``, the embedding, colours.
+
+    ``obs`` as read with the rows (or read here); of ``obsm`` only ``X_<basis>`` (or ``<basis>``), of ``uns``
+    only the ``<column>_colors`` entries: nothing that grows with the genes is read.
+    """
+    read_elem = _read_elem()
+    with _open_store(path) as g:
+        if obs is None:
+            obs = read_elem(g["obs"]) if "obs" in g else pd.DataFrame(index=obs_names)
+        obsm = g["obsm"] if "obsm" in g else {}  # noqa: SIM401 - an HDF5 or zarr group
+        embedding = {k: read_elem(obsm[k]) for k in (f"X_{basis}", basis) if k in obsm}
+        uns = g["uns"] if "uns" in g else {}  # noqa: SIM401
+        colours = {k: read_elem(uns[k]) for k in list(uns) if str(k).endswith("_colors")}
+    out = ad.AnnData(obs=obs)
+    for key, value in embedding.items():
+        out.obsm[key] = value
+    out.uns.update(colours)
+    return out
+
+
+def _open_file(path: Path, *, probe_collapse: str = pp.DEFAULT_COLLAPSE, basis: str = "umap") -> FileInput:
+    """Return an ``.h5ad`` file or ``.zarr`` store to analyse in chunks: its harmonised rows and its annotations."""
+    rows = tl.harmonized_rows(path, probe_collapse=probe_collapse)
+    obs = (getattr(rows, "annotations", None) or {}).get("obs")
+    annotations = _file_annotations(path, obs, rows.obs_names, basis)
+    if not annotations.obs_names.equals(pd.Index(rows.obs_names)):
+        annotations.obs_names = pd.Index(rows.obs_names).astype(str)
+    get.store_record(annotations, get.GENE_MAPPING, rows.fn.report.to_dict())
+    return FileInput(rows, annotations)
+
+
+def _read_input(
+    path: Path, *, probe_collapse: str = pp.DEFAULT_COLLAPSE, **read_kwargs
+) -> FileInput | ad.AnnData:
+    """Return the expression file of an analysis: streamed when it is an AnnData file (:func:`_streams`), else read whole.
+
+    Either way its genes are harmonised (``probe_collapse`` for identifiers mapped to the same gene). An
+    ``.h5ad`` file that stores genes as observations (none of its var names maps to a gene, and
+    :func:`resistscore.io.read` finds it transposed) is read whole and transposed, as other formats are.
+    """
+    path = Path(path)
+    if _streams(path, read_kwargs):
+        try:
+            return _open_file(path, probe_collapse=probe_collapse)
+        except GeneIdentifierError:
+            if read_kwargs.get("orientation", "auto") != "auto" or not _stored_transposed(path):
+                raise
+    return _load_expression(path, probe_collapse=probe_collapse, **read_kwargs)
+
+
+def _annotated(data) -> ad.AnnData | None:
+    """Return the AnnData of an analysis: an AnnData scored in place, the annotations of a streamed file, or None."""
+    if isinstance(data, FileInput):
+        return data.annotations
+    return data if isinstance(data, ad.AnnData) else None
 
 
 def read_scores(path: Path) -> pd.DataFrame:
@@ -384,10 +509,10 @@ def _stats_tables(result, metadata: pd.DataFrame, design: Design, confounders=No
 
 # ---------------------------------------------------------------------------------------- analysis
 def analyze(
-    data: ad.AnnData | pd.DataFrame,
+    data: ad.AnnData | pd.DataFrame | str | os.PathLike[str],
     outdir: str | Path,
     *,
-    metadata: pd.DataFrame | None = None,
+    metadata: pd.DataFrame | str | os.PathLike[str] | None = None,
     design: Design | None = None,
     signatures=None,
     method: str | None = None,
@@ -412,14 +537,23 @@ def analyze(
     Parameters
     ----------
     data
-        Expression data: AnnData (obs = samples or cells, var = HGNC symbols) or a samples x genes DataFrame.
+        Expression data: AnnData (obs = samples or cells, var = HGNC symbols), a samples x genes DataFrame,
+        or the path of an expression file, read as ``resistscore report`` reads it (its gene identifiers
+        harmonised to HGNC symbols). An ``.h5ad`` file or AnnData ``.zarr`` store is streamed, never
+        loaded whole: it is scored in chunks (as ``rs.tl.score(path)``), and the statistics, figures and
+        report are made from the results and the file's ``obs``, its embedding ``obsm["X_umap"]`` and
+        scanpy's ``uns["<column>_colors"]`` (no figure needs the matrix). The numbers equal those of the
+        file read whole. Other formats are read whole by :func:`resistscore.io.read`.
     outdir
         Folder for the outputs: ``scores.csv``, ``scores_tidy.csv``, ``coverage.csv``,
         ``confounder_scores.csv``, ``confounder_correlation.csv``, ``stats_*.csv``,
         ``figures/`` (each figure in every format of ``formats``), ``report.html`` and
         ``.resistscore-run.json`` (the files written, the version, the warnings).
     metadata
-        Sample metadata indexed like the samples (default: ``data.obs`` for AnnData).
+        Sample metadata indexed like the samples (default: ``data.obs`` for AnnData, the file's ``obs``
+        for an AnnData file when it has columns). With a file path as ``data``, also the path of a
+        metadata table, joined to the samples as ``resistscore report --metadata`` joins it
+        (:func:`resistscore.io.read_metadata`).
     design
         The :class:`resistscore.Design` of the statistics, figures and report: a group comparison
         (:func:`resistscore.tl.compare_groups`) for ``group``, an association
@@ -474,15 +608,87 @@ def analyze(
     ``uns["resistscore_confounders"]``). ``rs.get.runs(adata)`` lists both; read the confounders with
     ``rs.get.scores(adata, "resistscore_confounders")`` (or ``rs.get.result``), and pass
     ``key="resistscore_confounders"`` to a statistic or plot to use them. A later ``analyze`` of the same
-    AnnData replaces both runs. A DataFrame ``data`` is not changed.
+    AnnData replaces both runs. A DataFrame ``data`` is not changed. A file path is read once per scoring
+    pass (the mechanisms, then the confounders), in chunks for an AnnData file; the results are in the
+    returned outputs (``.result``, ``.confounders``).
+
+    Examples
+    --------
+    A single-cell atlas too large for memory (``.h5ad`` or ``.zarr``), one mean score per donor in the tests:
+
+    >>> outputs = rs.analyze("cells.h5ad", "report/", group="condition", sample_key="donor")  # doctest: +SKIP
     """
     design = Design.resolve(design, **design_fields)
     random_state = _random_state(random_state, seed)
     scoring = {"signatures": signatures, "method": method, "random_state": random_state, "pvalues": pvalues}
     scoring.update({"n_controls": n_controls, "progress": progress})
+    if isinstance(data, (str, os.PathLike)):
+        return _analyze_path(
+            Path(data),
+            outdir,
+            design,
+            scoring,
+            metadata=metadata,
+            formats=formats,
+            title=title,
+            label=api_label,
+        )
+    if isinstance(metadata, (str, os.PathLike)):
+        raise InputFormatError(
+            "`metadata` as a file path is joined to the samples of a file: pass the expression file's path as "
+            "`data`, or read the table first (rs.io.read_metadata(path, adata)) and pass the DataFrame."
+        )
     return _analyze(
         data, outdir, design, scoring, metadata=metadata, formats=formats, title=title, label=api_label
     )
+
+
+def _analyze_path(
+    path: Path,
+    outdir,
+    design: Design,
+    scoring: dict[str, Any],
+    *,
+    metadata=None,
+    id_column: str | None = None,
+    formats=("png", "pdf"),
+    title: str | None = None,
+    label: Callable[[str], str] = _cli,
+    other_inputs: Sequence[Path | None] = (),
+    read_kwargs: dict[str, Any] | None = None,
+) -> AnalysisOutputs:
+    """:func:`analyze` of an expression file: an AnnData file streamed (:class:`FileInput`), another read whole.
+
+    ``metadata``: a DataFrame indexed by sample, or the path of a table joined to the samples (``id_column``:
+    its column of sample ids); by default the file's own ``obs`` when it has columns.
+    """
+    meta_path = Path(metadata) if isinstance(metadata, (str, os.PathLike)) else None
+    inputs = [path, meta_path, *other_inputs]
+    design.check_options(True, label)  # time with event; whether there are metadata is known once read
+    check_output_folder(outdir, inputs, option=label("out") if label is _cli else label("outdir"))
+    with WarningLog() as log:
+        data = _read_input(path, **(read_kwargs or {}))
+        annotated = _annotated(data)
+        # the metadata: a table given, else the annotations of an AnnData file (obs), if it has any
+        meta = metadata if meta_path is None else None
+        if meta is None and meta_path is None and annotated.obs.shape[1]:
+            meta = annotated.obs
+        if meta_path is not None:
+            meta = _join_metadata(meta_path, annotated, id_column, label)
+        meta = design.check(meta, label=label, id_column=id_column)
+        return _analyze(
+            data,
+            outdir,
+            design,
+            scoring,
+            metadata=meta,
+            formats=formats,
+            title=title or f"resistscore: {path.name}",
+            label=label,
+            inputs=inputs,
+            log=log,
+            input_path=path if path.is_file() else None,
+        )
 
 
 def _random_state(random_state: int, seed: int | None) -> int:
@@ -505,9 +711,10 @@ def _score_of(data, scoring: dict[str, Any]):
 
     The QC (:func:`resistscore.tl.qc_rows`) comes from the blocks the engine reads: no second pass, and a large
     sparse matrix is never densified (as :func:`resistscore.pp.qc` would). An AnnData gets the run in place, as
-    ``rs.tl.score(adata)`` writes it (scanpy's convention).
+    ``rs.tl.score(adata)`` writes it (scanpy's convention); a streamed file (:class:`FileInput`) is read in
+    chunks and gives a result of its own (nothing of it is kept in memory but the result).
     """
-    rows = tl.qc_rows(data)
+    rows = tl.qc_rows(data.rows if isinstance(data, FileInput) else data)
     result = tl.score(rows, **scoring)
     if isinstance(data, ad.AnnData):
         result.to_anndata(data)
@@ -533,8 +740,9 @@ def _analyze(
     option = label("out") if label is _cli else label("outdir")
     check_output_folder(outdir, inputs, option=option)
     fmts = _figure_formats(formats, label)
-    if metadata is None and isinstance(data, ad.AnnData):
-        metadata = data.obs
+    annotated = _annotated(data)
+    if metadata is None and annotated is not None:
+        metadata = annotated.obs
     metadata = design.check(metadata, label=label)
     scoring = {k: v for k, v in scoring.items() if v is not None or k not in ("n_controls",)}
     record: dict[str, Any] = {"inputs": [str(p) for p in inputs if p is not None]}
@@ -547,8 +755,7 @@ def _analyze(
         outputs.confounder_correlation = tl.confounder_correlation(result.scores, conf.scores)
         _write_tables(outputs, stage)
         common = {"metadata": metadata, "design": design, "stats": stats}
-        adata = data if isinstance(data, ad.AnnData) else None
-        figures = _figures(result, stage / "figures", fmts, adata=adata, **common)
+        figures = _figures(result, stage / "figures", fmts, adata=annotated, **common)
         outputs.add("figures", *figures)
         # the report embeds the PNG files just written: each figure is drawn once
         html = _report(
@@ -611,7 +818,8 @@ def _report(
     from resistscore import report
 
     qc = [qc_report]
-    if isinstance(data, ad.AnnData) and get.record(data, get.GENE_MAPPING) is not None:
+    data = _annotated(data)
+    if data is not None and get.record(data, get.GENE_MAPPING) is not None:
         qc.append(pp.GeneMappingReport.from_dict(get.record(data, get.GENE_MAPPING)))
     signatures = scoring.get("signatures")
     return report.write(
@@ -634,8 +842,11 @@ def _score_confounders(data, result, scoring: dict[str, Any]):
     """Score the confounder signatures as the mechanisms were scored (same method and seed, no p-values).
 
     A confounder below its minimal coverage gets NaN scores, recorded in the result's coverage; the
-    coverage warning is not repeated here (the confounders are context, not the analysis).
+    coverage warning is not repeated here (the confounders are context, not the analysis). A streamed file
+    is read again, in chunks.
     """
+    if isinstance(data, FileInput):
+        data = data.rows
     kwargs = {"method": result.method, "random_state": scoring.get("random_state", 0), "pvalues": False}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LowCoverageWarning)
@@ -664,8 +875,6 @@ def run_demo(outdir: str | Path, *, kind: str = "bulk", seed: int = 0) -> Analys
 # ---------------------------------------------------------------------------------- CLI commands
 #: outputs of ``resistscore score``: a text table, parquet, or an AnnData of the scores
 SCORE_SUFFIXES = (*TABLE_SUFFIXES, ".parquet", ".h5ad")
-#: inputs scored straight from the file, in chunks (never loaded whole)
-STREAM_SUFFIXES = (".h5ad", ".zarr")
 
 
 def score_file(
@@ -710,10 +919,13 @@ def score_file(
     check_output_file(out, [input_path, sig_path])
     kwargs = {} if n_controls is None else {"n_controls": n_controls}
     input_path = Path(input_path)
-    stream = input_path.suffix.lower() in STREAM_SUFFIXES and read_kwargs.get("format", "auto") in (
-        "auto",
-        "h5ad",
-    )
+    stream = _streams(input_path, read_kwargs)
+    if not stream and (scheduler or workers) and input_path.suffix.lower() in STREAM_SUFFIXES:
+        raise InputFormatError(
+            f"--scheduler/--workers score AnnData files with samples as observations; {input_path.name} stores "
+            "genes as observations (or --format/--orientation say so). Transpose it (adata.T.write_h5ad) or score "
+            "it without a cluster."
+        )
     if not stream and (scheduler or workers):
         raise InputFormatError(
             f"--scheduler/--workers score .h5ad files and .zarr stores; {input_path.name} is neither. Convert it "
@@ -723,8 +935,16 @@ def score_file(
     dtype = "float32" if float32 else "float64"
     with dask_client(scheduler, workers) as client:
         if stream:  # read in chunks; harmonised as rs.tl.score(path) harmonises it
-            data = tl.harmonized_rows(input_path, probe_collapse=probe_collapse) if harmonize else input_path
-        else:
+            try:
+                data = (
+                    tl.harmonized_rows(input_path, probe_collapse=probe_collapse) if harmonize else input_path
+                )
+            except GeneIdentifierError:  # genes stored as observations: read whole and transposed, as before
+                auto = read_kwargs.get("orientation", "auto") == "auto"
+                if client is not None or not auto or not _stored_transposed(input_path):
+                    raise
+                stream = False
+        if not stream:
             data = _load_expression(
                 input_path, harmonize=harmonize, probe_collapse=probe_collapse, **read_kwargs
             )
@@ -971,14 +1191,15 @@ def analyze_file(
     formats="png,pdf",
     **read_kwargs,
 ) -> AnalysisOutputs:
-    """Read an expression file (and optional metadata) and run :func:`analyze` on it."""
+    """Read an expression file (and optional metadata) and run :func:`analyze` on it (``resistscore report``).
+
+    An ``.h5ad`` file or ``.zarr`` store is never loaded whole: it is scored in chunks as ``rs.tl.score(path)``
+    scores it, and the statistics, figures and report are made from the results and the file's ``obs`` (see
+    :class:`FileInput`). Other formats are read whole by :func:`resistscore.io.read`.
+    """
     design = _cli_design(group, response, time, event, covariates, test, adjust)
     fmts = _figure_formats(formats)
     sigs, sig_path = parse_signatures(signatures)
-    inputs = [Path(input_path), Path(metadata) if metadata is not None else None, sig_path]
-    # time with event; whether there are metadata is known once the data are read
-    design.check_options(True, _cli)
-    check_output_folder(outdir, inputs)
     scoring = {
         "signatures": sigs,
         "method": method,
@@ -986,25 +1207,17 @@ def analyze_file(
         "pvalues": pvalues,
         "n_controls": n_controls,
     }
-    with WarningLog() as log:
-        adata = _load_expression(Path(input_path), **read_kwargs)
-        # the metadata: the --metadata table, else the annotations of an h5ad (obs), if it has any
-        meta = adata.obs if adata.obs.shape[1] else None
-        if metadata is not None:
-            meta = _join_metadata(Path(metadata), adata, id_column)
-        meta = design.check(meta, label=_cli, id_column=id_column)
-        return _analyze(
-            adata,
-            outdir,
-            design,
-            scoring,
-            metadata=meta,
-            formats=fmts,
-            title=f"resistscore: {Path(input_path).name}",
-            inputs=inputs,
-            log=log,
-            input_path=Path(input_path) if Path(input_path).is_file() else None,
-        )
+    return _analyze_path(
+        Path(input_path),
+        outdir,
+        design,
+        scoring,
+        metadata=Path(metadata) if metadata is not None else None,
+        id_column=id_column,
+        formats=fmts,
+        other_inputs=[sig_path],
+        read_kwargs=read_kwargs,
+    )
 
 
 NCI60_DRUGS = ("doxorubicin", "paclitaxel", "docetaxel", "vinblastine", "cisplatin")

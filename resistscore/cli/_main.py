@@ -594,7 +594,8 @@ def plot(scores_path, metadata, id_column, group, response, outdir, formats) -> 
 def report(input_path, outdir, time_col, test_name, **options) -> None:
     """Full analysis of an expression file: scores, tests, figures and one self-contained HTML report.
 
-    Every option is checked before any work; the outputs are written into a temporary folder that
+    An .h5ad file or .zarr store is streamed: scored in chunks, never loaded whole (its obs, UMAP and
+    colours are read for the statistics and figures). Every option is checked before any work; the outputs are written into a temporary folder that
     replaces OUT only when everything is done, so a failed run leaves OUT as it was.
     """
     from resistscore._workflow import analyze_file

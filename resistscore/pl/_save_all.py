@@ -81,6 +81,7 @@ class _Inputs:
     survival: Any
     source: Any  # the AnnData with scanpy's colours and the embedding, if any
     basis: str
+    key: str = get.DEFAULT_KEY  # the run drawn, when ``result`` is an AnnData
 
     @property
     def per(self) -> str:
@@ -119,8 +120,8 @@ class _Inputs:
         return None
 
 
-def _inputs(result, metadata, design: Design, stats, survival, adata, basis) -> _Inputs:
-    scores = scores_frame(result, name="result")
+def _inputs(result, metadata, design: Design, stats, survival, adata, basis, key=get.DEFAULT_KEY) -> _Inputs:
+    scores = scores_frame(result, name="result", key=key)
     meta = metadata
     if meta is None:
         meta = obs_source(result, adata)
@@ -133,7 +134,7 @@ def _inputs(result, metadata, design: Design, stats, survival, adata, basis) -> 
     if survival is None:  # a survival result among the statistics brings its Kaplan-Meier curves
         survival = next((s for _, s in items if isinstance(getattr(s, "km", None), pd.DataFrame)), None)
     source = obs_source(result, adata)
-    return _Inputs(result, scores, meta, design, items, survival, source, basis)
+    return _Inputs(result, scores, meta, design, items, survival, source, basis, key)
 
 
 def _top_signatures(names: list, table: Any, column: str, limit: int | None = None) -> list:
@@ -185,6 +186,14 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.]+", "-", str(text)).strip("-") or "x"
 
 
+def _check_key(key: Any) -> str:
+    if not isinstance(key, str) or not key:
+        raise ResistScoreError(
+            f"`key` must be the name of a scoring run (key_added of rs.tl.score, e.g. 'resistscore'); got {key!r}."
+        )
+    return key
+
+
 def _table(stats: Any):
     return stats if isinstance(stats, pd.DataFrame) else getattr(stats, "table", None)
 
@@ -198,13 +207,14 @@ def standard_figures(
     survival: Any = None,
     adata: Any = None,
     basis: str = "umap",
+    key: str = get.DEFAULT_KEY,
     **design_fields: Any,
 ) -> Iterator[StandardFigure]:
     """Yield a :class:`StandardFigure` ``(name, caption, draw)`` for every standard figure of the inputs.
 
     ``draw()`` makes the figure and returns what the plotting function returns; ``render()`` returns
     its Figure. Used by :func:`save_all` and by the HTML report; see :func:`save_all` for the
-    parameters and the figures.
+    parameters (``key``: the run drawn from a scored AnnData) and the figures.
 
     Examples
     --------
@@ -216,7 +226,7 @@ def standard_figures(
     ['heatmap', 'profile', 'groups', 'matrixplot']
     """
     design = Design.resolve(design, **design_fields)
-    ctx = _inputs(result, metadata, design, stats, survival, adata, basis)
+    ctx = _inputs(result, metadata, design, stats, survival, adata, basis, _check_key(key))
     for step in (
         _heatmap_figure,
         _coverage_figure,
@@ -251,7 +261,7 @@ def _heatmap_figure(ctx: _Inputs) -> Iterator[StandardFigure]:
 
 def _coverage_figure(ctx: _Inputs) -> Iterator[StandardFigure]:
     try:
-        cov = coverage_frame(ctx.result)
+        cov = coverage_frame(ctx.result, ctx.key)
     except ResistScoreError:
         return
     yield StandardFigure(
@@ -401,12 +411,15 @@ def _embedding_figure(ctx: _Inputs) -> Iterator[StandardFigure]:
     source, basis = ctx.source, ctx.basis
     if not (is_anndata(source) and (f"X_{basis}" in source.obsm or basis in source.obsm)):
         return
+    key = ctx.key
     if not is_anndata(ctx.result):  # a ScoreResult of this AnnData: put its scores beside the embedding
-        source = _embedding_view(source, ctx.scores, basis)
+        source, key = _embedding_view(source, ctx.scores, basis), get.DEFAULT_KEY
     yield StandardFigure(
         "embedding",
         f"Scores on the {basis.upper()} embedding.",
-        lambda: embedding(source, basis=basis, signatures=_first_reported(ctx.scores, MAX_EMBEDDING)),
+        lambda: embedding(
+            source, basis=basis, signatures=_first_reported(ctx.scores, MAX_EMBEDDING), key=key
+        ),
     )
 
 
@@ -421,6 +434,7 @@ def save_all(
     adata: Any = None,
     basis: str = "umap",
     formats: Sequence[str] = ("png", "pdf"),
+    key: str = get.DEFAULT_KEY,
     **design_fields: Any,
 ) -> list[Path]:
     """Write all standard figures of a scoring result into a folder, in each of ``formats``.
@@ -462,6 +476,11 @@ def save_all(
         Embedding to use for AnnData input.
     formats
         File formats (suffixes), e.g. ``("png", "pdf")`` or ``("svg",)``.
+    key
+        The run to draw from an AnnData (``key_added`` of :func:`resistscore.tl.score`, as in
+        scanpy): its scores, coverage and embedding panels; e.g. ``key="resistscore_confounders"``
+        for the confounders scored by :func:`resistscore.analyze`. Ignored for a ``ScoreResult`` or
+        a DataFrame, which hold one run.
     **design_fields
         The fields of the design as keywords instead of ``design`` (``group="group"`` is
         ``design=rs.Design(group="group")``).
@@ -498,7 +517,7 @@ def save_all(
         raise ResistScoreError(f"`formats` {bad} are not supported; choose among {sorted(supported)}.")
     design = Design.resolve(design, **design_fields)
     figures = standard_figures(
-        result, metadata, design=design, stats=stats, survival=survival, adata=adata, basis=basis
+        result, metadata, design=design, stats=stats, survival=survival, adata=adata, basis=basis, key=key
     )
     outdir = Path(outdir)
     written: list[Path] = []

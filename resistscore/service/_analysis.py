@@ -5,8 +5,9 @@ Nothing here computes a score, a statistic or a figure. :func:`run` calls
 then packs its outputs for download (an xlsx workbook of the tables, an h5ad of the scores, a zip of
 everything) and writes the "reproduce offline" record: the ``resistscore report`` command and the same
 job as public Python calls (``rs.io.read``, ``rs.pp.harmonize_genes``, ``rs.io.read_metadata``,
-``rs.analyze``). After the architecture refactor (issue 11) only
-this module needs re-pointing.
+``rs.analyze``; an h5ad upload: ``rs.analyze(path)``). An h5ad upload is never loaded whole:
+``analyze_file`` scores it in chunks, as ``rs.tl.score(path)`` does. After the architecture refactor
+(issue 11) only this module needs re-pointing.
 """
 
 from __future__ import annotations
@@ -213,18 +214,22 @@ def _python_call(params: dict[str, Any], files: dict[str, str], formats: list[st
     """Return the lines of the job as public Python calls (``rs.io.read`` ... ``rs.analyze``).
 
     The same steps as ``resistscore report``: read the file, harmonise its genes, join the metadata,
-    then :func:`resistscore.analyze` with the design, signatures, method, seed and figure formats.
+    then :func:`resistscore.analyze` with the design, signatures, method, seed and figure formats. An h5ad
+    upload is given to :func:`resistscore.analyze` as a path (streamed as the job streamed it).
     """
-    read = f", gene_column={params['gene_column']!r}" if params.get("gene_column") else ""
-    lines = [
-        "import resistscore as rs",
-        "",
-        f"adata, mapping = rs.pp.harmonize_genes(rs.io.read({files['expression']!r}{read}))",
-    ]
-    args = ["adata", "'resistscore-results'"]
-    if "metadata" in files:
-        lines.append(f"metadata, join = rs.io.read_metadata({files['metadata']!r}, adata)")
-        args.append("metadata=metadata")
+    lines = ["import resistscore as rs", ""]
+    if str(params.get("expression", "")).lower().endswith(".h5ad"):
+        # an AnnData file: rs.analyze streams it (X is read in chunks, never whole), the metadata joined to it
+        args = [repr(files["expression"]), "'resistscore-results'"]
+        if "metadata" in files:
+            args.append(f"metadata={files['metadata']!r}")
+    else:
+        read = f", gene_column={params['gene_column']!r}" if params.get("gene_column") else ""
+        lines.append(f"adata, mapping = rs.pp.harmonize_genes(rs.io.read({files['expression']!r}{read}))")
+        args = ["adata", "'resistscore-results'"]
+        if "metadata" in files:
+            lines.append(f"metadata, join = rs.io.read_metadata({files['metadata']!r}, adata)")
+            args.append("metadata=metadata")
     args += [f"{key}={params[key]!r}" for key in ("group", "response", "time", "event") if params.get(key)]
     spec = params.get("signatures", {})
     kind = spec.get("kind", "all")

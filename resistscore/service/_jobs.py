@@ -252,13 +252,27 @@ FIGURE_FORMATS = ("png", "pdf", "svg")
 
 
 def figure_formats(text: str | None) -> list[str]:
-    """Return the figure formats of a job's ``formats`` field: PNG, plus the vector formats asked for (``"pdf"`` ...)."""
-    asked = [f.strip().lower().lstrip(".") for f in (text or "").split(",") if f.strip()]
-    unknown = [f for f in asked if f not in FIGURE_FORMATS]
+    """Return the figure formats of a job's ``formats`` field: PNG, plus the vector formats asked for (``"pdf"`` ...).
+
+    ``text`` is the field as :func:`_field` returns it: ``None`` when not sent or blank (PNG only), else
+    comma-separated formats, case and a leading dot ignored, each kept once. A list without any format
+    (``","``) or with an unknown one is refused (422) naming the field and the choices.
+    """
+    if text is None:
+        return ["png"]
+    asked = [f.strip().lower().lstrip(".") for f in text.split(",") if f.strip()]
+    if not asked:
+        raise Rejected(
+            422,
+            f"the field `formats` lists no figure format; send comma-separated formats among "
+            f"{', '.join(FIGURE_FORMATS)} (e.g. png,pdf), or leave it out for PNG only.",
+        )
+    unknown = list(dict.fromkeys(f[:20] for f in asked if f not in FIGURE_FORMATS))
     if unknown:
         raise Rejected(
             422,
-            f"unknown figure format(s) {unknown[:3]}; choose among {', '.join(FIGURE_FORMATS)} (e.g. png,pdf).",
+            f"the field `formats` holds unknown figure format(s) {unknown[:3]}; choose among "
+            f"{', '.join(FIGURE_FORMATS)}, separated by commas (e.g. png,pdf).",
         )
     return [f for f in FIGURE_FORMATS if f == "png" or f in asked]
 

@@ -2,7 +2,8 @@
 
 The job calls the same workflow function as ``resistscore report``; that function calls the public API
 in a fixed order (``rs.io.read`` -> ``rs.pp.harmonize_genes`` -> ``rs.tl.score`` -> the statistics ->
-``rs.pl.save_all`` -> ``rs.report.write``). While at least one job is tracked in a process,
+``rs.pl.save_all`` -> ``rs.report.write``; an h5ad upload is streamed: ``rs.tl.harmonized_rows`` ->
+``rs.tl.score`` ...). While at least one job is tracked in a process,
 :func:`tracking` keeps those public functions wrapped with a probe that reports the stage it enters to the
 job tracked in the current thread (a context variable); calls from other threads pass straight through.
 When the last tracked job ends, the original functions are put back, so the library is untouched outside
@@ -24,6 +25,8 @@ __all__ = ["PROBES", "tracking"]
 PROBES: dict[tuple[str, str], str] = {
     ("resistscore.io", "read"): "reading",
     ("resistscore.pp", "harmonize_genes"): "harmonising",
+    # an h5ad upload is streamed: its gene names are harmonised here, its matrix read while scoring
+    ("resistscore.tl", "harmonized_rows"): "harmonising",
     ("resistscore.tl", "score"): "scoring",
     ("resistscore.tl", "compare_groups"): "testing",
     ("resistscore.tl", "associate"): "testing",

@@ -143,6 +143,12 @@ class _Receiver:
                 self.upload.files[self._file.field] = self._file
             self._file = None
         elif self._name:
+            if self._name in self.upload.fields:  # a list sent as repeated fields: never keep only the last
+                raise Rejected(
+                    422,
+                    f"the form field {self._name[:40]!r} was sent more than once; send it once (a list as one "
+                    "comma-separated value, e.g. formats=png,pdf).",
+                )
             try:
                 self.upload.fields[self._name] = self._text.decode("utf-8")
             except UnicodeDecodeError as err:

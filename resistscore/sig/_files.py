@@ -208,12 +208,15 @@ def read_tsv(
     schema_name: str | None = None,
     *,
     lenient: bool = False,
+    check_rows: bool = True,
 ) -> tuple[list[str], list[tuple[int, dict[str, Any]]]] | None:
     """Read a tab-separated file; return ``(header, [(line_number, row_dict), ...])``.
 
     Blank lines and lines starting with ``#`` are skipped. Cells are stripped of surrounding
     whitespace and are never unquoted. With ``schema_name`` the header and every row are checked
     against ``signatures/schema/<schema_name>.schema.json``; numeric columns are converted to float.
+    ``check_rows=False`` skips the per-row JSON Schema check (the header is still checked) - only for
+    files whose bytes are pinned by a checksum that the test suite validated (the shipped collection).
     Returns None when the file cannot be read at all.
     """
     try:
@@ -267,7 +270,7 @@ def read_tsv(
         )
         return None
     if schema_name is not None:
-        _check_rows(header, rows, schema_name, display, report, lenient)
+        _check_rows(header, rows, schema_name, display, report, lenient, check_rows)
     return header, rows
 
 
@@ -278,6 +281,7 @@ def _check_rows(
     display: str,
     report: ValidationReport,
     lenient: bool = False,
+    check_rows: bool = True,
 ) -> None:
     s = schema(schema_name)
     props: dict[str, Any] = s.get("properties", {})
@@ -308,6 +312,8 @@ def _check_rows(
             if c in row and row[c] != "":
                 with contextlib.suppress(ValueError):  # left as text: the schema reports "not a number"
                     row[c] = float(row[c])
+        if not check_rows:
+            continue
         for err in validator.iter_errors({k: v for k, v in row.items() if k in props or not closed}):
             if err.validator in ("required", "additionalProperties") or _excused(err, lenient):
                 continue  # missing columns are reported once for the header above

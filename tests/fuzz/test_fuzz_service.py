@@ -137,6 +137,116 @@ def test_fuzz_malformed_multipart(app_client, body, boundary):
     _check(app_client, r)
 
 
+# ------------------------------------------------------------------------------------ formats
+FIGURE_FORMATS = ("png", "pdf", "svg")
+#: a small valid expression table: every submission below reaches the check of ``formats``
+VALID_TABLE = (
+    "gene,S1,S2,S3\n" + "".join(f"{g},{i % 7 + 1}.5,{i % 5 + 2},{i % 3 + 3}\n" for i, g in enumerate(GENES))
+).encode()
+
+
+def _expected_formats(text: str) -> list[str] | None:
+    """What the service must make of a ``formats`` field: the formats, or None for a 422."""
+    value = text.strip()
+    if not value:
+        return ["png"]  # not given: PNG only
+    if len(value) > 200:
+        return None
+    asked = [f.strip().lower().lstrip(".") for f in value.split(",") if f.strip()]
+    if not asked or any(f not in FIGURE_FORMATS for f in asked):
+        return None
+    return [f for f in FIGURE_FORMATS if f == "png" or f in asked]
+
+
+def _post_formats(client, **kwargs):
+    files = {"expression": ("x.csv", io.BytesIO(VALID_TABLE)), **kwargs.pop("files", {})}
+    return client.post("/api/jobs", files=files, **kwargs)
+
+
+def _refused_naming_formats(client, r) -> None:
+    _check(client, r)
+    assert r.status_code == 422, (r.status_code, r.text[:300])
+    assert "formats" in r.json()["detail"], r.json()["detail"]
+
+
+token = st.one_of(
+    st.sampled_from(FIGURE_FORMATS)
+    .flatmap(
+        lambda f: st.tuples(
+            st.sampled_from(["", ".", " ", "  ."]), st.sampled_from([f, f.upper(), f.title()])
+        )
+    )
+    .map("".join),
+    st.sampled_from(["docx", "jpeg", "eps", "ps", "tiff", "png2", "p n g", '["png"]', "1", "null", "*", ""]),
+    st.text(max_size=12),
+)
+
+
+@given(tokens=st.lists(token, max_size=60), sep=st.sampled_from([",", ", ", " ,", ",,", ";"]))
+@fuzz_settings(120)
+def test_fuzz_formats_field(app_client, tokens, sep):
+    """Any ``formats`` value: accepted as exactly the formats it names (PNG always first, each once), or a 422
+    that names the field - never a 500, never a silently dropped or invented format."""
+    count_input("service")
+    text = sep.join(tokens).replace("\x00", "")
+    r = _post_formats(app_client, data={"formats": text})
+    want = _expected_formats(text)
+    if want is None:
+        _refused_naming_formats(app_client, r)
+        return
+    _check(app_client, r)
+    assert r.status_code == 202, (text, r.text[:300])
+    assert app_client.app.state.store.get(r.json()["id"]).params["formats"] == want
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("docx", None),  # unknown
+        ("png,jpeg", None),  # one unknown among known ones
+        (",", None),  # an empty list
+        (" , ,, ", None),
+        ('["png", "pdf"]', None),  # a JSON list is not the field's type
+        ("1", None),
+        (",".join(["png"] * 80), None),  # a huge list (longer than a field may be)
+        (",".join(["tiff"] * 30), None),
+        ("", ["png"]),  # not given: the default
+        ("PNG,Pdf", ["png", "pdf"]),  # mixed case
+        ("pdf,pdf,PDF,.pdf", ["png", "pdf"]),  # duplicates are kept once
+        ("svg , png", ["png", "svg"]),
+    ],
+)
+def test_formats_field_examples(app_client, text, want):
+    r = _post_formats(app_client, data={"formats": text})
+    if want is None:
+        _refused_naming_formats(app_client, r)
+    else:
+        _check(app_client, r)
+        assert (
+            r.status_code == 202 and app_client.app.state.store.get(r.json()["id"]).params["formats"] == want
+        )
+
+
+def test_formats_field_of_the_wrong_type(app_client):
+    """``formats`` as a list (the field sent twice), as a file, or not text: a 422 naming the field."""
+    # a list in a form is the field repeated: keeping only the last value would drop a format silently
+    r = _post_formats(app_client, data={"formats": ["png", "pdf"]})
+    _refused_naming_formats(app_client, r)
+    r = _post_formats(app_client, files={"formats": ("formats.txt", io.BytesIO(b"png,pdf"))})
+    _refused_naming_formats(app_client, r)
+    boundary = "rsboundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="expression"; filename="x.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode() + VALID_TABLE
+    body += (f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="formats"\r\n\r\n').encode()
+    body += b"\xff\xfepng" + f"\r\n--{boundary}--\r\n".encode()
+    r = app_client.post(
+        "/api/jobs", content=body, headers={"content-type": f"multipart/form-data; boundary={boundary}"}
+    )
+    _refused_naming_formats(app_client, r)
+
+
 # ------------------------------------------------------------------------------------ property
 @pytest.fixture(scope="module")
 def running_client(tmp_path_factory):

@@ -80,3 +80,25 @@ def test_a_missing_run_names_the_runs_held(two_runs):
         rs.pl.matrixplot(two_runs, groupby="g", key="nope")
     with pytest.raises(rs.ResistScoreError, match=r"\['resistscore', 'other'\]"):
         rs.pl.coverage(two_runs, key="nope")
+
+
+def test_standard_figures_and_save_all(two_runs, tmp_path):
+    """``rs.pl.standard_figures`` / ``rs.pl.save_all`` draw the run ``key``: scores, coverage and embedding."""
+    figs = {f.name: f for f in rs.pl.standard_figures(two_runs, design=rs.Design(group="g"), key="other")}
+    assert {"heatmap", "coverage", "groups", "matrixplot", "embedding"} <= set(figs)
+    assert _labels(figs["matrixplot"].draw().get_xticklabels()) == ["t1"]
+    assert "t1" in figs["embedding"].draw().get_title()
+    cov = figs["coverage"].draw()
+    labels = _labels(cov.get_yticklabels()) + _labels(cov.get_xticklabels())
+    assert "t1" in labels and "s1" not in labels
+    default = {f.name: f for f in rs.pl.standard_figures(two_runs, design=rs.Design(group="g"))}
+    assert _labels(default["matrixplot"].draw().get_xticklabels()) == ["s1", "s2"]
+    plt.close("all")
+    files = rs.pl.save_all(two_runs, tmp_path / "figs", group="g", formats=("png",), key="other")
+    assert {p.name for p in files} == {f"{name}.png" for name in figs}
+    with pytest.raises(rs.ResistScoreError, match=r"\['resistscore', 'other'\]"):
+        rs.pl.save_all(two_runs, tmp_path / "nope", formats=("png",), key="nope")
+    with pytest.raises(rs.ResistScoreError, match="`key`"):
+        list(rs.pl.standard_figures(two_runs, key=3))
+    assert not (tmp_path / "nope").exists()
+    assert plt.get_fignums() == []

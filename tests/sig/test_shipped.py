@@ -260,3 +260,21 @@ def test_changelog_documents_the_current_versions(index):
     assert f"## {index['version']} " in changelog, "add a CHANGELOG.md entry for the collection version"
     versioning = (ROOT / "VERSIONING.md").read_text(encoding="utf-8")
     assert "resistscore signatures manifest" in versioning
+
+
+def test_the_trusted_parse_of_the_shipped_files_equals_the_checked_one():
+    """``rs.sig.load`` skips the schema checks of the checksum-pinned shipped files; same result."""
+    from resistscore.sig._collection import parse_collection, shipped_root
+    from resistscore.sig._problems import ValidationReport
+
+    sets = {}
+    for trusted in (False, True):
+        report = ValidationReport("signatures/")
+        sets[trusted] = parse_collection(
+            shipped_root(), report, display_root="signatures", trusted=trusted
+        ).to_set()
+        assert report.ok, repr(report)
+    assert sets[True].ids == sets[False].ids == rs.sig.load(feature_type=None).ids
+    for a, b in zip(sets[True], sets[False], strict=True):
+        pd.testing.assert_frame_equal(a.genes, b.genes)
+        assert a.metadata() == b.metadata()

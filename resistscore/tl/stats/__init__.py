@@ -4,6 +4,10 @@ Every function takes scores as a ``ScoreResult``, an AnnData scored by :func:`re
 (``obsm["resistscore_scores"]``) or a samples x signatures DataFrame, plus sample metadata, and
 returns a result object whose ``.table`` is a tidy DataFrame with fixed, documented columns.
 Single-cell data are analysed per biological replicate by default (see ``sample_key``).
+
+The modules import scipy.stats, scipy.optimize, statsmodels and patsy inside the functions that use them, not
+at module level: ``rs.tl`` imports this subpackage, and scoring must not pay for libraries only a statistic
+needs (``tests/test_imports.py``).
 """
 
 from __future__ import annotations

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 __all__ = ["Censoring", "censoring_of", "coarsen", "tobit"]
 
@@ -173,6 +172,8 @@ class TobitFit:
 
 def _terms(theta, X, y, side):
     """Log-likelihood, gradient and Hessian in Olsen's parametrisation ``theta = (beta / sigma, 1 / sigma)``."""
+    from scipy import special
+
     p = X.shape[1]
     g, tau = theta[:p], theta[p]
     xg = X @ g
@@ -265,6 +266,8 @@ def tobit(y, X, side, max_iter: int = 200) -> TobitFit:
 
 def tobit_slope(y, x, side, cov: np.ndarray | None, level: float) -> dict:
     """Return the score's coefficient of the Tobit fit ``y ~ 1 + x + cov``: slope, SE, z, CI, p-value."""
+    from scipy import stats
+
     n = len(y)
     parts = [np.ones((n, 1)), np.asarray(x, float)[:, None]]
     if cov is not None and cov.shape[1] > 1:

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from resistscore._design import CONFOUNDER_HOW, CONFOUNDER_PREFIX, confounder_ids
 from resistscore._errors import StatisticsError
@@ -197,6 +196,8 @@ def confounder_correlation(
         signature                confounder  spearman_rho      p  n
     0  efflux_abc  confounder.proliferation           0.8  0.104  5
     """
+    from scipy import stats
+
     mech, conf = _mechanisms(scores, confounders, signatures, key)
     rows = []
     for sig in mech.columns:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, special, stats
 
 __all__ = [
     "eta_squared_ci",
@@ -31,6 +30,8 @@ __all__ = [
 
 def hedges_correction(df: float) -> float:
     """Exact small-sample bias correction J(df) = Gamma(df/2) / (sqrt(df/2) Gamma((df-1)/2))."""
+    from scipy import special
+
     if df <= 1:
         return float("nan")
     return float(math.exp(special.gammaln(df / 2) - special.gammaln((df - 1) / 2)) / math.sqrt(df / 2))
@@ -38,6 +39,8 @@ def hedges_correction(df: float) -> float:
 
 def ncp_ci_t(t: float, df: float, level: float) -> tuple[float, float]:
     """Confidence interval of the noncentrality parameter of a t statistic (noncentral t inversion)."""
+    from scipy import optimize, stats
+
     if not (np.isfinite(t) and df > 0):
         return float("nan"), float("nan")
     alpha = 1 - level
@@ -63,6 +66,8 @@ def ncp_ci_t(t: float, df: float, level: float) -> tuple[float, float]:
 
 def eta_squared_ci(f: float, df1: float, df2: float, n: int, level: float) -> tuple[float, float]:
     """Confidence interval of eta^2 = lambda / (lambda + N) from the noncentral F distribution."""
+    from scipy import optimize, stats
+
     if not np.isfinite(f):
         return float("nan"), float("nan")
     alpha = 1 - level
@@ -82,6 +87,8 @@ def eta_squared_ci(f: float, df1: float, df2: float, n: int, level: float) -> tu
 
 def fisher_z_ci(r: float, se: float, level: float) -> tuple[float, float]:
     """CI of a correlation-like quantity in [-1, 1] from a symmetric interval on the atanh scale."""
+    from scipy import stats
+
     if not (np.isfinite(r) and np.isfinite(se)):
         return float("nan"), float("nan")
     z = stats.norm.ppf(0.5 + level / 2)
@@ -92,6 +99,8 @@ def fisher_z_ci(r: float, se: float, level: float) -> tuple[float, float]:
 
 def hodges_lehmann(x: np.ndarray, y: np.ndarray, level: float) -> tuple[float, float, float]:
     """Hodges-Lehmann shift (median of x_i - y_j) with its distribution-free CI."""
+    from scipy import stats
+
     d = np.sort(np.subtract.outer(np.asarray(x, float), np.asarray(y, float)).ravel())
     n1, n2 = len(x), len(y)
     est = float(np.median(d))

@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from resistscore._errors import StatisticsError
 from resistscore._validate import check_choice, check_probability
@@ -38,6 +37,8 @@ def _empty_row(signature: str, test: str, g1: str, g2: str | None) -> dict[str, 
 
 
 def _two_sample(sig: str, x: np.ndarray, y: np.ndarray, g1: str, g2: str, test: str, level: float) -> dict:
+    from scipy import stats
+
     name = "welch_t" if test == "welch" else "mann_whitney_u"
     row = _empty_row(sig, name, g1, g2)
     n1, n2 = len(x), len(y)
@@ -97,6 +98,8 @@ def _two_sample(sig: str, x: np.ndarray, y: np.ndarray, g1: str, g2: str, test: 
 
 
 def _paired(sig: str, x: np.ndarray, y: np.ndarray, g1: str, g2: str, test: str, level: float) -> dict:
+    from scipy import stats
+
     name = "paired_t" if test == "welch" else "wilcoxon_signed_rank"
     row = _empty_row(sig, name, g1, g2)
     n = len(x)
@@ -157,6 +160,8 @@ def _paired(sig: str, x: np.ndarray, y: np.ndarray, g1: str, g2: str, test: str,
 
 
 def _omnibus(sig, groups, labels, test, level) -> dict:
+    from scipy import stats
+
     name = "anova_f" if test == "anova" else "kruskal_wallis_h"
     row = _empty_row(sig, name, ", ".join(labels), None)
     n = sum(len(g) for g in groups)

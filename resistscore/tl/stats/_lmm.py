@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 __all__ = ["SINGULAR_TOL", "RandomInterceptFit", "fit_random_intercept"]
 
@@ -74,6 +73,8 @@ class RandomInterceptFit:
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided p-values of the Wald z tests."""
+        from scipy import stats
+
         return pd.Series(2 * stats.norm.sf(np.abs(self.tvalues.to_numpy())), index=self.params.index)
 
     @property
@@ -82,6 +83,8 @@ class RandomInterceptFit:
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald confidence intervals (columns 0 and 1, as statsmodels)."""
+        from scipy import stats
+
         z = stats.norm.ppf(1 - alpha / 2)
         return pd.DataFrame({0: self.params - z * self.bse, 1: self.params + z * self.bse})
 
@@ -130,6 +133,8 @@ def fit_random_intercept(y, X: pd.DataFrame, groups) -> RandomInterceptFit:
     >>> fit.singular, round(float(fit.params["x"]), 2)
     (False, 0.51)
     """
+    from scipy import optimize
+
     y = np.asarray(y, dtype=np.float64)
     Xv = np.asarray(X, dtype=np.float64)
     groups = np.asarray(groups)

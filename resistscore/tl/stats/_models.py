@@ -9,10 +9,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import patsy
-from patsy import PatsyError
-from statsmodels.regression.linear_model import OLS
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
 from resistscore._errors import StatisticsError
 from resistscore._types import is_anndata
@@ -73,6 +69,9 @@ def _fit_one(
     formula: str, data: pd.DataFrame, model: str | None, groups_col: str | None, key: str | None = None
 ):
     """``(fit, note, failed)``; a failed mixed model is refitted on the replicate means (pseudobulk)."""
+    from statsmodels.regression.linear_model import OLS
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
     if model == "mixed":
         return _fit_mixed(formula, data, groups_col, key or groups_col)
     with warnings.catch_warnings(record=True) as caught:
@@ -95,6 +94,8 @@ def _fit_mixed(formula: str, data: pd.DataFrame, groups_col: str, key: str):
 
     A boundary fit is reported with a note; a fit that fails is replaced by OLS of the replicate means (pseudobulk).
     """
+    import patsy
+
     y, X = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="drop")
     groups = data.loc[X.index, groups_col].to_numpy()
     n_groups = len(pd.unique(groups))
@@ -196,6 +197,9 @@ def _run(
     level,
     key: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    import patsy
+    from patsy import PatsyError
+
     if _RESPONSE in meta.columns:
         raise StatisticsError(
             f"the metadata already has a column named {_RESPONSE!r}, which the formula reserves for the "

@@ -8,8 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.regression.linear_model import OLS
 
 from resistscore._errors import StatisticsError
 from resistscore._types import is_anndata
@@ -48,6 +46,8 @@ ASSOC_COLUMNS = [
 
 def _covariate_matrix(cov: pd.DataFrame, rank: bool) -> np.ndarray:
     """Intercept + covariates (numeric ones ranked for rank methods, categorical ones dummy-coded)."""
+    from scipy import stats
+
     parts = [np.ones((len(cov), 1))]
     for c in cov.columns:
         col = cov[c]
@@ -63,6 +63,8 @@ def _covariate_matrix(cov: pd.DataFrame, rank: bool) -> np.ndarray:
 
 def _partial_corr(x, y, cov: pd.DataFrame, rank: bool):
     """Partial correlation of x and y given ``cov`` (on ranks for Spearman), with t test on n - 2 - k df."""
+    from scipy import stats
+
     if rank:
         x, y = stats.rankdata(x), stats.rankdata(y)
     z = _covariate_matrix(cov, rank)
@@ -81,6 +83,9 @@ def _partial_corr(x, y, cov: pd.DataFrame, rank: bool):
 
 
 def _one(sig, resp_name, x, y, cov, method, level, min_samples, side=None) -> dict:
+    from scipy import stats
+    from statsmodels.regression.linear_model import OLS
+
     row = dict.fromkeys(ASSOC_COLUMNS, np.nan)
     row.update(signature=sig, response=resp_name, n=len(x), note="")
     has_cov = cov is not None and cov.shape[1] > 0

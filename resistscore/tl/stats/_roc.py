@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from resistscore._errors import DeprecatedArgumentWarning, StatisticsError, warn
 from resistscore._validate import check_int, check_probability
@@ -195,6 +194,8 @@ def _roc_row(
     ``s`` are the scores of the samples with a score and a class, ``pos`` whether each is ``positive``;
     ``any_value``: whether any sample has both. The bootstrap draws from ``rng`` (one stream for all signatures).
     """
+    from scipy import stats
+
     n1, n0 = int(pos.sum()), int((~pos).sum())
     row = dict.fromkeys(ROC_COLUMNS, np.nan)
     row.update(signature=sig, positive=str(positive), n_pos=n1, n_neg=n0, effect_type="roc_auc", note="")
