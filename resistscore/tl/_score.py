@@ -55,6 +55,7 @@ from resistscore.tl._distributed import (
     warm_workers,
 )
 from resistscore.tl._null import FDR_FAMILIES, TAILS, empirical_pvalues, gene_bins, make_controls, make_null
+from resistscore.tl._onepass import score_block, stores_control_scores
 from resistscore.tl._result import ScoreResult, check_result_dtype
 from resistscore.tl._rows import block_kind, call_rows
 from resistscore.tl._stream import file_rows
@@ -645,9 +646,9 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     pv = fdr = None
     if run.null_model is not None:
         # unscorable rows (count -1) are not in the FDR family; p-values are written over the counts
-        pv, fdr = empirical_pvalues(run.null_model.finish(plan.n_jobs), opts.fdr_family, plan.n_jobs)
-        run.null_model = None
-        pv, fdr = pv.astype(opts.dtype, copy=False), fdr.astype(opts.dtype, copy=False)
+        null, run.null_model = run.null_model.finish(plan.n_jobs), None
+        pv, fdr = empirical_pvalues(null, opts.fdr_family, plan.n_jobs, opts.dtype)
+        del null  # its counts' buffer now holds the p-values
     context = Context(
         source, plan.net, plan.sets, gene_mean, gene_var, plan.call_params, opts.layer, opts.use_raw
     )
@@ -655,7 +656,7 @@ def _score(data, is_adata, source, signatures, method, method_params, opts: _Opt
     if not is_adata:
         return result
     target = data.copy() if opts.copy else data
-    result.to_anndata(target, opts.key_added)
+    result.to_anndata(target, opts.key_added, copy=False)  # the result is not returned: no copy of its tables
     return (target if opts.copy else None), result
 
 
@@ -806,15 +807,20 @@ def _score_rows(source: RowSource, plan: _Plan, all_sets: GeneSetIndex, run: _Ar
         run.codes[a : a + block.shape[0]] = code
         with workspace(
             scratch.setdefault(threading.get_ident(), {})
-        ):  # sc is reused by this thread's next chunk
-            sc, ex = call_rows(info.fn, block, all_sets, call_params, code)
-            b = a + sc.shape[0]
-            run.scores[a:b] = sc[:, :n_sets]
-            if run.null_model is not None:
-                run.null_model.add(a, sc)  # counts (and tail p-values) or standardised scores of these rows
-            return {k: np.array(np.asarray(v)[:, :n_sets], dtype=np.float64) for k, v in ex.items()}
+        ):  # the kernels' outputs are reused by this thread's next chunk
+            # scores of the signatures; the null model takes the control sets' (counts and tail p-values,
+            # or standardised scores of these rows)
+            sc, ex = score_block(info.fn, block, all_sets, call_params, code, n_sets, run.null_model, a)
+            run.scores[a : a + sc.shape[0]] = sc
+            return {k: np.array(v, dtype=np.float64) for k, v in ex.items()}
 
-    cs = _auto_chunk(source, len(all_sets), n_jobs) if opts.chunk_size is None else opts.chunk_size
+    # the rows x sets scores held per chunk: of the signatures only when the controls never reach memory
+    held = (
+        len(all_sets)
+        if stores_control_scores(info.fn, plan.null if opts.pvalues else None, source.sparse)
+        else n_sets
+    )
+    cs = _auto_chunk(source, held, n_jobs) if opts.chunk_size is None else opts.chunk_size
     if info.prepare is not None and n_sets:
         # cohort-level step (e.g. module_score's control genes from the gene means): then chunkable
         if opts.client is None:
@@ -924,7 +930,10 @@ def _method_nan(scores: np.ndarray, codes: np.ndarray, cov: pd.DataFrame, report
     ok = codes == 0
     if not ok.any() or not len(reported):
         return
-    dead = np.isnan(scores[ok]).all(axis=0)
+    dead = np.ones(scores.shape[1], dtype=bool)
+    for a in range(0, len(ok), 65536):  # in blocks of rows: no copy of the samples x signatures matrix
+        part = scores[a : a + 65536][ok[a : a + 65536]]
+        dead &= np.isnan(part).all(axis=0)
     for j in np.flatnonzero(dead):
         sig = reported[j]
         cov.loc[sig, "reported"] = False

@@ -71,6 +71,15 @@ def ucell(
     up, dn, inc = set_sums(
         X, sets, transform="rank_clip", descending=True, ties=ties, param=m, weighted=False
     )
+    return _finalize(up, dn, *_finalize_args(inc, m, w_neg))
+
+
+def _finalize_args(inc, m: float, w_neg: float) -> tuple:
+    """Return the per-set constants of :func:`_finalize` (an error when a set has more genes than ``m``).
+
+    ``inc`` is the sets' unweighted incidence (:func:`resistscore.tl.methods._kernels.incidence`),
+    ``m`` the rank cap. Shared by :func:`ucell` and the engine's one-pass scoring of the pooled null.
+    """
     k_up = inc.n_up.astype(np.float64)
     k_dn = inc.n_dn.astype(np.float64)
     if np.any(k_up > m) or np.any(k_dn > m):
@@ -85,7 +94,7 @@ def ucell(
     base_dn, kk_dn, inv_dn = _constants(k_dn, m)
     lo = np.where(k_dn > 0, 0.0, -np.inf)  # no down-genes: no clip at 0 needed (U(up) >= 0)
     nan_add = np.where((base_up + base_dn) > 0, 0.0, np.nan)
-    return _finalize(up, dn, base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, float(w_neg), lo, nan_add)
+    return base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, float(w_neg), lo, nan_add
 
 
 def _constants(k, m):
@@ -113,10 +122,19 @@ def _finalize(up, dn, base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, w_neg, lo,
     n_rows, n_sets = up.shape
     for r in range(n_rows):
         for s in range(n_sets):
-            u = base_up[s] - (up[r, s] - kk_up[s]) * inv_up[s]
-            d = base_dn[s] - (dn[r, s] - kk_dn[s]) * inv_dn[s]
-            up[r, s] = max(u - w_neg * d, lo[s]) + nan_add[s]
+            up[r, s] = _value(
+                up[r, s], dn[r, s], base_up[s], kk_up[s], inv_up[s], base_dn[s], kk_dn[s], inv_dn[s],
+                w_neg, lo[s], nan_add[s],
+            )  # fmt: skip
     return up
+
+
+@nb.njit(nogil=True, cache=True)
+def _value(r_up, r_dn, base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, w_neg, lo, nan_add):
+    """Return the UCell score of one set from its capped-rank sums (see :func:`_finalize`)."""
+    u = base_up - (r_up - kk_up) * inv_up
+    d = base_dn - (r_dn - kk_dn) * inv_dn
+    return max(u - w_neg * d, lo) + nan_add
 
 
 def contributions(t: GeneTerms) -> np.ndarray:
