@@ -46,7 +46,8 @@ import numpy as np
 from resistscore._errors import ClusterError, ResistScoreError
 from resistscore.tl._chunks import RowSource, block_moments, column_block_sums, unscorable_rows
 from resistscore.tl._null import PerSampleNull, PooledNull
-from resistscore.tl._rows import block_kind, call_rows
+from resistscore.tl._onepass import score_block
+from resistscore.tl._rows import block_kind
 from resistscore.tl.methods._kernels import workspace
 
 __all__ = [
@@ -179,16 +180,15 @@ def _score_rows_of(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
         if not plan.n_sets:
             continue
         with workspace(scratch):  # the kernels' outputs reused chunk after chunk (no page faults)
-            sc, ex = call_rows(plan.fn, block, plan.sets, plan.call_params, code)
-        scores[lo - a : hi - a] = sc[:, : plan.n_sets]
-        for k, v in ex.items():
-            extras.setdefault(k, np.full((n, plan.n_sets), np.nan))[lo - a : hi - a] = np.asarray(v)[
-                :, : plan.n_sets
-            ]
-        if isinstance(model, PooledNull):
-            model.add(lo, sc)
-        elif model is not None:
-            model.add(lo - a, sc)
+            # the same call as in-process: UCell's pooled null in one pass, the other methods through
+            # call_rows; the pooled null counts rows from the file's start, the per-sample one from a
+            sc, ex = score_block(
+                plan.fn, block, plan.sets, plan.call_params, code, plan.n_sets, model,
+                lo if isinstance(model, PooledNull) else lo - a,
+            )  # fmt: skip
+            scores[lo - a : hi - a] = sc
+            for k, v in ex.items():
+                extras.setdefault(k, np.full((n, plan.n_sets), np.nan))[lo - a : hi - a] = v
     out = {"a": a, "b": b, "scores": scores, "codes": codes, "extras": extras}
     if isinstance(model, PooledNull):
         _, out["z"], out["pool"] = model.part()

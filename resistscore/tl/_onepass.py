@@ -29,7 +29,8 @@ import scipy.sparse as sp
 
 from resistscore.tl._null import PooledNull, _moments, _standardize_one, _z_pool
 from resistscore.tl._rows import call_rows
-from resistscore.tl.methods._kernels import TIES, _row_f, as_csr_block, incidence
+from resistscore.tl.methods._kernels import TIES, as_csr_block, incidence
+from resistscore.tl.methods._row_values import _row_f
 from resistscore.tl.methods.ucell import _finalize_args, _value, ucell
 
 __all__ = ["score_block", "stores_control_scores"]

@@ -448,3 +448,26 @@ def test_kept_allocations_only_where_dask_tuned_glibc(monkeypatch):
         monkeypatch.undo()
         monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
         assert dist._glibc() is not None
+
+
+def test_workers_score_ucells_pooled_null_in_one_pass(files, monkeypatch):
+    """A partition takes the in-process engine's one-pass UCell + pooled null (``_onepass``), same numbers.
+
+    Before, ``score_part`` scored every control set into a rows x sets matrix (``call_rows``), the slower way.
+    An in-thread cluster (no sockets, tasks in this process) lets the test see which path ran.
+    """
+    from distributed import Client
+
+    from resistscore.tl import _onepass
+
+    calls = []
+    real = _onepass._ucell_pooled
+    monkeypatch.setattr(_onepass, "_ucell_pooled", lambda *a: calls.append(1) or real(*a))
+    ref = _score(files / "cells.h5ad")
+    n_in_process = len(calls)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+            got = _score(files / "cells.h5ad", client=client, partition_size=200)
+    _same(ref, got)
+    assert n_in_process and len(calls) > n_in_process
