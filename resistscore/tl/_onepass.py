@@ -31,7 +31,7 @@ from resistscore.tl._null import PooledNull, _moments, _standardize_one, _z_pool
 from resistscore.tl._rows import call_rows
 from resistscore.tl.methods._kernels import TIES, as_csr_block, incidence
 from resistscore.tl.methods._row_values import _row_f
-from resistscore.tl.methods.ucell import _finalize_args, _value, ucell
+from resistscore.tl.methods.ucell import _finalize_args, _value, check_args, ucell
 
 __all__ = ["score_block", "stores_control_scores"]
 
@@ -81,6 +81,7 @@ def score_block(fn, block, sets, params: dict, code: np.ndarray, n_sets: int, mo
     """
     if fn is ucell and isinstance(model, PooledNull) and sp.issparse(block) and n_sets and len(sets) > n_sets:
         p = {**_UCELL_DEFAULTS, **params}
+        check_args(p["max_rank"], p["w_neg"], p["ties"])
         inc = incidence(sets, False)
         if p["ties"] in _HALF_RANKS and _like_signatures(inc, n_sets, model.n_controls):
             return _ucell_pooled(block, sets, inc, p, code, n_sets, model, row), {}

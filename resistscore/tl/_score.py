@@ -54,7 +54,15 @@ from resistscore.tl._distributed import (
     run_partitions,
     warm_workers,
 )
-from resistscore.tl._null import FDR_FAMILIES, TAILS, empirical_pvalues, gene_bins, make_controls, make_null
+from resistscore.tl._null import (
+    FDR_FAMILIES,
+    TAILS,
+    PooledNull,
+    empirical_pvalues,
+    gene_bins,
+    make_controls,
+    make_null,
+)
 from resistscore.tl._onepass import score_block, stores_control_scores
 from resistscore.tl._result import ScoreResult, check_result_dtype
 from resistscore.tl._rows import block_kind, call_rows
@@ -262,11 +270,14 @@ def _check_method_params(info, method_params: dict, random_state: int | None = N
     return params, set(accepted)
 
 
-def _dry_run(info, source: RowSource, sets: GeneSetIndex, call_params: dict) -> None:
+def _dry_run(info, source: RowSource, sets: GeneSetIndex, call_params: dict, null: str | None = None) -> None:
     """Call the method once on three rows of made-up data: its parameters are checked before any work.
 
-    The made-up rows have the layout (CSR or dense) and value dtype of the source's rows, so that the
-    compiled kernels the run needs are the only ones compiled (a first run compiles each once).
+    The made-up rows have the layout (CSR or dense) and value dtype of the source's rows, and go
+    through the call the run makes (``null``: the run's null model, None without p-values), so that
+    the compiled kernels the run needs are the only ones compiled (a first run compiles each once):
+    when the run takes the one-pass UCell of the pooled null, so does the check, with every
+    signature as its own single control set.
     """
     if not len(sets):
         return
@@ -280,9 +291,23 @@ def _dry_run(info, source: RowSource, sets: GeneSetIndex, call_params: dict) -> 
     if source.sparse:
         dtype = source.value_dtype()
         X = sp.csr_matrix(X.astype(dtype if dtype.kind == "f" else np.float64))
+    code = np.zeros(X.shape[0], dtype=np.int8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # only errors matter here
-        call_rows(info.fn, X, sets, p, np.zeros(X.shape[0], dtype=np.int8))
+        if null == "pooled" and not stores_control_scores(info.fn, null, source.sparse):
+            n = len(sets)
+            twice = GeneSetIndex(
+                sets.names * 2,
+                sets.up_idx * 2,
+                sets.up_w * 2,
+                sets.dn_idx * 2,
+                sets.dn_w * 2,
+                sets.n_genes,
+                n,
+            )
+            score_block(info.fn, X, twice, p, code, n, PooledNull(X.shape[0], n, 1), 0)
+        else:
+            call_rows(info.fn, X, sets, p, code)
 
 
 _SCORE_ARGS = (
@@ -713,7 +738,9 @@ def _plan(data, source, signatures, method, method_params, opts: _Options) -> _P
     if "n_jobs" in accepted and "n_jobs" not in method_params:
         call_params["n_jobs"] = n_jobs  # methods with their own thread pool (gsva) get the engine's threads
     sets = resolve_sets(net, source.var_names, reported)
-    _dry_run(info, source, sets, call_params)  # the method's own checks, before any work
+    _dry_run(
+        info, source, sets, call_params, null if opts.pvalues else None
+    )  # the method's checks, before any work
     warn_low_coverage(cov)
     _warn_scale(kind, method)
     _log_plan(kind, method, source, len(sets), null if opts.pvalues else "", n_controls)

@@ -211,12 +211,31 @@ def test_sparse_runs_compile_only_the_sparse_kernels(tmp_path, monkeypatch):
     adata.obs_names = [f"c{i}" for i in range(60)]
     path = tmp_path / "cells.h5ad"
     adata.write_h5ad(path)
-    res = score(str(path), SIGS, method="ucell", n_controls=20, harmonize=False)
+    res = score(str(path), SIGS, method="ucell", n_controls=20, harmonize=False, pvalues=False)
     assert res.scores.notna().all().all()
     assert set(seen) == {(np.dtype(np.float32), False)}
     seen.clear()
     score(adata, SIGS, method="ucell", pvalues=False)  # in memory too
     assert set(seen) == {(np.dtype(np.float32), False)}
+    # with the pooled null, the run and its parameter check go through the one-pass kernel only: a first
+    # run compiles nothing of the general kernel
+    seen.clear()
+    res = score(str(path), SIGS, method="ucell", n_controls=20, harmonize=False, pvalues=True)
+    assert res.pvalues.notna().all().all()
+    assert seen == []
+
+
+@pytest.mark.parametrize("params", [{"max_rank": 0}, {"w_neg": -1.0}, {"max_rank": 2}, {"ties": "random"}])
+def test_the_one_pass_parameter_check_refuses_what_ucell_refuses(params):
+    """The check before a pooled-null UCell run takes the one-pass kernel; bad parameters fail as in ucell()."""
+    adata = ad.AnnData(sp.csr_matrix(_counts(60).astype(np.float32)))
+    adata.var_names = GENES
+    adata.obs_names = [f"c{i}" for i in range(60)]
+    for pvalues in (False, True):
+        with pytest.raises(ValueError) as err:
+            score(adata, SIGS, method="ucell", n_controls=20, pvalues=pvalues, **params)
+        msg = str(err.value)
+        assert next(iter(params)) in msg or "max_rank" in msg, msg
 
 
 def test_value_dtype_of_row_sources(tmp_path):

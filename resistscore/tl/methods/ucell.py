@@ -24,9 +24,9 @@ import numba as nb
 import numpy as np
 
 from resistscore._errors import ResistScoreError
-from resistscore._validate import check_int, check_real
+from resistscore._validate import check_choice, check_int, check_real
 from resistscore.tl.methods._base import Citation, GeneSetIndex, GeneTerms, MethodInfo
-from resistscore.tl.methods._kernels import gather, set_sums
+from resistscore.tl.methods._kernels import TIES, gather, set_sums
 
 __all__ = ["ucell"]
 
@@ -65,13 +65,19 @@ def ucell(
     >>> ucell(X, sets, max_rank=4)  # ranks 1 and 3: U = 1 - (4 - 3) / (8 - 3)
     array([[0.8]])
     """
-    check_int("max_rank", max_rank, minimum=1)
-    check_real("w_neg", w_neg, minimum=0.0)
+    check_args(max_rank, w_neg, ties)
     m = float(min(max_rank, sets.n_genes))
     up, dn, inc = set_sums(
         X, sets, transform="rank_clip", descending=True, ties=ties, param=m, weighted=False
     )
     return _finalize(up, dn, *_finalize_args(inc, m, w_neg))
+
+
+def check_args(max_rank, w_neg, ties) -> None:
+    """Check UCell's parameters (shared with the engine's one-pass scoring of the pooled null)."""
+    check_int("max_rank", max_rank, minimum=1)
+    check_real("w_neg", w_neg, minimum=0.0)
+    check_choice("ties", ties, TIES)
 
 
 def _finalize_args(inc, m: float, w_neg: float) -> tuple:
