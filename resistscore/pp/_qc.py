@@ -275,10 +275,10 @@ class StreamQC:
         s_min, s_max = np.empty(m), np.empty(m)
         s_bad = np.zeros(m, dtype=np.int64)
         g_bad = np.zeros(n, dtype=np.int64)
+        g_stored = np.zeros(n, dtype=np.int64)
         n_nan, n_inf, n_neg = csr_stats(
-            X.data, X.indices, X.indptr, s_min, s_max, s_bad, self.g_min, self.g_max, g_bad
+            X.data, X.indices, X.indptr, s_min, s_max, s_bad, self.g_min, self.g_max, g_bad, g_stored
         )
-        g_stored = np.bincount(X.indices, minlength=n)
         self.n_nan += int(n_nan)
         self.n_inf += int(n_inf)
         self.n_negative += int(n_neg)

@@ -12,11 +12,12 @@ __all__ = ["csr_stats"]
 
 
 @nb.njit(nogil=True, cache=True)
-def csr_stats(data, indices, indptr, s_min, s_max, s_bad, g_min, g_max, g_bad):
+def csr_stats(data, indices, indptr, s_min, s_max, s_bad, g_min, g_max, g_bad, g_stored):
     """Per-row and per-column minimum and maximum of the finite stored values, and counts, of a CSR block.
 
     Fills ``s_min``/``s_max`` (+inf/-inf for a row without finite stored value) and ``s_bad`` (non-finite
-    stored values per row); updates ``g_min``/``g_max`` and ``g_bad``. The implicit zeros are the caller's.
+    stored values per row); updates ``g_min``/``g_max``, ``g_bad`` and ``g_stored`` (stored values per
+    column, in the same pass: no second pass such as ``np.bincount(indices)``). The implicit zeros are the caller's.
     Returns ``(n_nan, n_inf, n_negative)``.
     """
     n_nan = 0
@@ -29,6 +30,7 @@ def csr_stats(data, indices, indptr, s_min, s_max, s_bad, g_min, g_max, g_bad):
         for k in range(indptr[i], indptr[i + 1]):
             v = data[k]
             j = indices[k]
+            g_stored[j] += 1
             if v - v != 0:  # NaN or infinite
                 bad += 1
                 g_bad[j] += 1
