@@ -280,11 +280,14 @@ def _streams(path: Path, read_kwargs: dict[str, Any]) -> bool:
     return read_kwargs.get("orientation", "auto") != "genes_x_samples"
 
 
-def _stored_transposed(path: Path) -> bool:
+def _stored_transposed(path: Path, read_kwargs: dict[str, Any]) -> bool:
     """Return whether an ``.h5ad`` file stores genes as observations, by the orientation rule of :func:`resistscore.io.read`.
 
-    Asked only when no var name of a streamed file maps to a gene; opening the file backed reads its names, not ``X``.
+    Asked only when no var name of a streamed file maps to a gene; then the file is read whole and transposed,
+    unless an ``orientation`` was given. Opening the file backed reads its names, not ``X``.
     """
+    if read_kwargs.get("orientation", "auto") != "auto":
+        return False
     try:
         adata = io.read(path, backed=True)
     except OrientationError:
@@ -296,7 +299,10 @@ def _stored_transposed(path: Path) -> bool:
 
 
 def _open_store(path: Path):
-    """Open an AnnData ``.h5ad`` file (h5py) or ``.zarr`` store read-only, as a context manager."""
+    """Open an AnnData ``.h5ad`` file (h5py) or ``.zarr`` store read-only, as a context manager.
+
+    The twin of ``resistscore.tl._stream.open_store`` (a private module of another subpackage).
+    """
     if path.suffix.lower() == ".zarr":
         import zarr
 
@@ -360,7 +366,7 @@ def _read_input(
         try:
             return _open_file(path, probe_collapse=probe_collapse)
         except GeneIdentifierError:
-            if read_kwargs.get("orientation", "auto") != "auto" or not _stored_transposed(path):
+            if not _stored_transposed(path, read_kwargs):
                 raise
     return _load_expression(path, probe_collapse=probe_collapse, **read_kwargs)
 
@@ -940,8 +946,7 @@ def score_file(
                     tl.harmonized_rows(input_path, probe_collapse=probe_collapse) if harmonize else input_path
                 )
             except GeneIdentifierError:  # genes stored as observations: read whole and transposed, as before
-                auto = read_kwargs.get("orientation", "auto") == "auto"
-                if client is not None or not auto or not _stored_transposed(input_path):
+                if client is not None or not _stored_transposed(input_path, read_kwargs):
                     raise
                 stream = False
         if not stream:

@@ -46,12 +46,16 @@ _UCELL_DEFAULTS = {
 _HALF_RANKS = ("min", "average", "max", "ordinal")
 
 
-def stores_control_scores(fn, null: str | None, sparse: bool) -> bool:
-    """Whether scoring with ``fn`` and the null ``null`` keeps a rows x control sets matrix per chunk.
+def stores_control_scores(fn, null: str | None, sparse: bool, params: dict) -> bool:
+    """Whether scoring with ``fn`` (keyword arguments ``params``) and ``null`` keeps rows x control sets scores.
 
-    False for UCell with the pooled null on sparse rows (one pass, see the module docstring).
+    False for UCell with the pooled null on sparse rows and ties whose ranks are multiples of 1/2 (one
+    pass, see the module docstring): the one rule of :func:`score_block`, of the chunk size and of the
+    parameter check before a run.
     """
-    return not (fn is ucell and null == "pooled" and sparse)
+    return not (
+        fn is ucell and null == "pooled" and sparse and {**_UCELL_DEFAULTS, **params}["ties"] in _HALF_RANKS
+    )
 
 
 def score_block(fn, block, sets, params: dict, code: np.ndarray, n_sets: int, model, row: int):
@@ -79,11 +83,12 @@ def score_block(fn, block, sets, params: dict, code: np.ndarray, n_sets: int, mo
     tuple
         ``(scores, extras)``: rows x signatures (float64) and the method's extra outputs (rows x signatures).
     """
-    if fn is ucell and isinstance(model, PooledNull) and sp.issparse(block) and n_sets and len(sets) > n_sets:
+    one_pass = isinstance(model, PooledNull) and n_sets and len(sets) > n_sets
+    if one_pass and not stores_control_scores(fn, "pooled", sp.issparse(block), params):
         p = {**_UCELL_DEFAULTS, **params}
         check_args(p["max_rank"], p["w_neg"], p["ties"])
         inc = incidence(sets, False)
-        if p["ties"] in _HALF_RANKS and _like_signatures(inc, n_sets, model.n_controls):
+        if _like_signatures(inc, n_sets, model.n_controls):
             return _ucell_pooled(block, sets, inc, p, code, n_sets, model, row), {}
     sc, ex = call_rows(fn, block, sets, params, code)
     if model is not None:

@@ -294,7 +294,7 @@ def _dry_run(info, source: RowSource, sets: GeneSetIndex, call_params: dict, nul
     code = np.zeros(X.shape[0], dtype=np.int8)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # only errors matter here
-        if null == "pooled" and not stores_control_scores(info.fn, null, source.sparse):
+        if null == "pooled" and not stores_control_scores(info.fn, null, source.sparse, p):
             n = len(sets)
             twice = GeneSetIndex(
                 sets.names * 2,
@@ -844,7 +844,7 @@ def _score_rows(source: RowSource, plan: _Plan, all_sets: GeneSetIndex, run: _Ar
     # the rows x sets scores held per chunk: of the signatures only when the controls never reach memory
     held = (
         len(all_sets)
-        if stores_control_scores(info.fn, plan.null if opts.pvalues else None, source.sparse)
+        if stores_control_scores(info.fn, plan.null if opts.pvalues else None, source.sparse, call_params)
         else n_sets
     )
     cs = _auto_chunk(source, held, n_jobs) if opts.chunk_size is None else opts.chunk_size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -204,21 +205,30 @@ def raw_column_means(source: RowSource, block: int = 10_000) -> np.ndarray:
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
-def _annotations(path: Path) -> dict:
-    """Return ``obs`` and the keys of ``uns`` and ``obsm`` of an AnnData file (for the single-cell check)."""
+def read_elem():
+    """Return anndata's ``read_elem`` (``anndata.io`` from 0.11, ``anndata.experimental`` before)."""
     try:
         from anndata.io import read_elem
     except ImportError:  # anndata < 0.11
         from anndata.experimental import read_elem
-    if path.suffix.lower() == ".zarr":
+    return read_elem
+
+
+def open_store(path: Path):
+    """Open an AnnData ``.h5ad`` file (h5py) or ``.zarr`` store read-only, as a context manager."""
+    if Path(path).suffix.lower() == ".zarr":
         import zarr
 
-        g = zarr.open_group(str(path), mode="r")
-        return _annotations_of(g, read_elem)
+        return contextlib.nullcontext(zarr.open_group(str(path), mode="r"))
     import h5py
 
-    with h5py.File(path, "r") as g:
-        return _annotations_of(g, read_elem)
+    return h5py.File(path, "r")
+
+
+def _annotations(path: Path) -> dict:
+    """Return ``obs`` and the keys of ``uns`` and ``obsm`` of an AnnData file (for the single-cell check)."""
+    with open_store(path) as g:
+        return _annotations_of(g, read_elem())
 
 
 def _annotations_of(g, read_elem) -> dict:

@@ -166,3 +166,17 @@ def test_pvalues_over_the_counts_buffer_and_float32_equal_float64_rounded(family
     assert p32.dtype == fdr32.dtype == np.float32 and np.shares_memory(p32, null32.buffer)
     np.testing.assert_array_equal(p32, p.astype(np.float32))
     np.testing.assert_array_equal(fdr32, fdr.astype(np.float32))
+
+
+def test_one_rule_decides_the_one_pass_path():
+    """The chunk size, the parameter check and score_block follow one rule: ties="expected" keeps the controls'
+    scores (its ranks are not multiples of 1/2), so the chunk is sized for every control set."""
+    from resistscore.tl._onepass import stores_control_scores
+    from resistscore.tl.methods.ucell import ucell
+
+    assert not stores_control_scores(ucell, "pooled", True, {})
+    assert not stores_control_scores(ucell, "pooled", True, {"ties": "ordinal"})
+    assert stores_control_scores(ucell, "pooled", True, {"ties": "expected"})
+    assert stores_control_scores(ucell, "pooled", False, {})
+    assert stores_control_scores(ucell, "per_sample", True, {})
+    assert stores_control_scores(ucell, None, True, {})
