@@ -13,13 +13,15 @@ import json
 from collections.abc import Iterable, Sequence
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from resistscore._resources import signatures_root
 from resistscore.sig._problems import ValidationReport
+
+if TYPE_CHECKING:  # imported where a file is checked: scoring with signatures in memory never needs it
+    import jsonschema
 
 __all__ = ["Resource", "read_tsv", "read_yaml", "schema", "yaml_line"]
 
@@ -40,6 +42,8 @@ def schema(name: str) -> dict[str, Any]:
 
 @functools.cache
 def _validator(name: str) -> jsonschema.protocols.Validator:
+    import jsonschema  # function-local: ~0.05 s of CPU, needed only to check a signature file
+
     s = schema(name)
     cls = jsonschema.validators.validator_for(s)
     cls.check_schema(s)

@@ -45,8 +45,9 @@ def _attr(node, name: str) -> str:
 
 
 def _decode(a) -> pd.Index:
+    """Names as one ``str`` per entry (HDF5 gives bytes, zarr numpy strings), in an object Index."""
     a = np.asarray(a)
-    if a.dtype.kind == "S" or a.dtype == object:
+    if a.dtype.kind in "STU" or a.dtype == object:
         a = np.array([x.decode() if isinstance(x, bytes) else str(x) for x in a], dtype=object)
     return pd.Index(a)
 

@@ -292,3 +292,67 @@ def test_harmonised_path_of_symbol_names_equals_scoring_the_names_as_given(tmp_p
     off = rs.tl.score(str(path), SIGNATURES, harmonize=False, **kw)
     pd.testing.assert_frame_equal(on.scores, off.scores, check_exact=True)
     pd.testing.assert_frame_equal(on.pvalues, off.pvalues, check_exact=True)
+
+
+@pytest.mark.parametrize("suffix", [".h5ad", ".zarr"])
+def test_obs_is_read_as_anndata_reads_it_without_anndata(tmp_path, suffix):
+    """A path's ``obs`` (the single-cell check, the CLI's statistics) is read with h5py / zarr following anndata's
+    on-disk spec: every column encoding anndata writes for obs gives the frame ``anndata.io.read_elem`` gives."""
+    import h5py
+    import zarr
+    from anndata.io import read_elem
+
+    from resistscore.tl._stream import _annotations, _read_obs
+
+    n = 6
+    obs = pd.DataFrame(
+        {
+            "n_counts": np.arange(n),
+            "f": np.linspace(0.0, 1.0, n),
+            "b": [True, False] * 3,
+            "leiden": pd.Categorical(list("abcabc")),
+            "stage": pd.Categorical(list("xyzxyz"), ordered=True),
+            "s": list("pqrstu"),
+            "ni": pd.array([1, None, 3, 4, 5, 6], dtype="Int64"),
+            "nb": pd.array([True, None, False, True, True, False], dtype="boolean"),
+            "cn": pd.Categorical([1, 2, 1, 2, 1, 2]),
+            "cnan": pd.Categorical(["a", None, "b", "a", "b", None]),
+        },
+        index=pd.Index([f"c{i}" for i in range(n)], name="cell"),
+    )
+    adata = ad.AnnData(np.ones((n, 3), np.float32), obs=obs, var=pd.DataFrame(index=["A", "B", "C"]))
+    adata.obsm["X_umap"] = np.zeros((n, 2))
+    path = tmp_path / f"cells{suffix}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # anndata: zarr v2 is written by default
+        adata.write_h5ad(path) if suffix == ".h5ad" else adata.write_zarr(path)
+    g = h5py.File(path, "r") if suffix == ".h5ad" else zarr.open_group(str(path), mode="r")
+    try:
+        pd.testing.assert_frame_equal(_read_obs(g["obs"]), read_elem(g["obs"]))
+    finally:
+        if suffix == ".h5ad":
+            g.close()
+    names = pd.Index([f"c{i}" for i in range(n)])
+    ann = _annotations(path, names)
+    pd.testing.assert_frame_equal(ann["obs"], obs, check_dtype=False, check_categorical=False)
+    assert ann["obs"].index.name == "cell" and names.name is None  # the names given are not renamed
+    assert list(ann["obsm"]) == ["X_umap"]
+
+
+def test_obs_of_an_encoding_not_handled_is_read_by_anndata(tmp_path):
+    import h5py
+
+    from resistscore.tl._stream import _annotations, _read_obs
+
+    if not hasattr(ad.settings, "allow_write_nullable_strings"):
+        pytest.skip("nullable-string-array needs anndata >= 0.11")
+    path = tmp_path / "cells.h5ad"
+    obs = pd.DataFrame({"s": pd.array(["a", None, "c"], dtype="string")}, index=list("abc"))
+    with ad.settings.override(allow_write_nullable_strings=True):
+        ad.AnnData(np.ones((3, 2), np.float32), obs=obs).write_h5ad(path, convert_strings_to_categoricals=False)
+    with h5py.File(path, "r") as f:
+        assert (
+            f["obs/s"].attrs["encoding-type"] == "nullable-string-array"
+        )  # not in the spec read by resistscore
+        assert _read_obs(f["obs"]) is None
+    pd.testing.assert_frame_equal(_annotations(path)["obs"], obs)  # anndata reads it
