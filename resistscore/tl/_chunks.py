@@ -9,6 +9,8 @@ slicing converts *all* column indices to int64 when the matrix has more than 2^3
 from __future__ import annotations
 
 import copy
+import os
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -255,7 +257,10 @@ class RowSource:
                     "or convert it with rs.io.convert."
                 )
             self.sparse = True
-            self._data, self._indices, self._indptr = node["data"], node["indices"], node["indptr"]
+            self._data, self._indices, self._indptr = (
+                _raw_or_h5(self._file, node[k]) if fmt == "h5ad" else node[k]
+                for k in ("data", "indices", "indptr")
+            )
             if (
                 self._indptr.shape[0] != shape[0] + 1
                 or self._data.shape[0] != self._indices.shape[0]
@@ -281,6 +286,9 @@ class RowSource:
 
     def close(self):
         """Close the on-disk file, if any (it is reopened on demand)."""
+        for k in ("_data", "_indices", "_indptr"):
+            if isinstance(getattr(self, k, None), _RawArray):
+                getattr(self, k).close()
         if self._file is not None:
             if hasattr(self._file, "close"):
                 self._file.close()
@@ -288,7 +296,7 @@ class RowSource:
 
     def __getstate__(self):
         state = self.__dict__.copy()
-        for k in ("_file", "_data", "_indices", "_indptr", "_dense"):
+        for k in ("_file", "_data", "_indices", "_indptr", "_dense"):  # (a _RawArray's file is one of them)
             state.pop(k, None)
         state["_file"] = None
         return state
@@ -630,6 +638,109 @@ class MappedSource(RowSource):
 
     def rows(self, a: int, b: int):
         return self.fn(self.inner.rows(a, b))
+
+
+class _RawArray:
+    """A 1-D HDF5 dataset stored without filters (no compression), read by byte ranges of its file.
+
+    HDF5 reads the whole chunk (4 MiB in anndata's files) for any part of it, under its global lock and holding
+    the GIL, and copies the values twice: 0.3 s for the 200 scattered rows of the engine's probe of a 100k-cell
+    file, and ~0.25 s of CPU per pass over its 1.5 GB. Here the values' bytes are read straight into the array
+    (``os.preadv``, without the GIL): the same bytes, as the dataset's own chunk index locates them. Made only for
+    what is certain to be read right (:func:`_raw_or_h5`); supports ``a[i]``, ``a[lo:hi]``, ``shape``, ``dtype``.
+    """
+
+    def __init__(self, path: str, ds):
+        self.shape, self.dtype = tuple(ds.shape), np.dtype(ds.dtype)
+        n = self.shape[0]
+        if ds.chunks is None:  # contiguous
+            offset = ds.id.get_offset()
+            if offset is None and n:
+                raise ValueError("not allocated")
+            self._chunk, self._offsets = max(n, 1), np.array([offset or 0], dtype=np.int64)
+        else:
+            self._chunk = int(ds.chunks[0])
+            found: list = []
+            if hasattr(ds.id, "chunk_iter"):  # HDF5 >= 1.14: one pass over the chunk index
+                ds.id.chunk_iter(found.append)
+            else:
+                found = [ds.id.get_chunk_info(k) for k in range(ds.id.get_num_chunks())]
+            offsets = np.full(-(-n // self._chunk), -1, dtype=np.int64)
+            for info in found:
+                if (
+                    info.filter_mask
+                    or info.byte_offset is None
+                    or info.size != self._chunk * self.dtype.itemsize
+                ):
+                    raise ValueError("a chunk is filtered or of another size")
+                offsets[info.chunk_offset[0] // self._chunk] = info.byte_offset
+            if (offsets < 0).any():
+                raise ValueError("a chunk is not allocated")  # HDF5 reads it as fill values
+            self._offsets = offsets
+        self._fd = os.open(path, os.O_RDONLY)
+        self.close = weakref.finalize(self, os.close, self._fd)  # close(), or when the object goes
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            i = int(key) + (self.shape[0] if key < 0 else 0)
+            if not 0 <= i < self.shape[0]:
+                raise IndexError(f"index {key} is out of bounds for a dataset of {self.shape[0]} values")
+            return self.read(i, i + 1)[0]
+        lo, hi, step = key.indices(self.shape[0])
+        if step != 1:
+            raise ValueError("only contiguous ranges are read")
+        return self.read(lo, max(lo, hi))
+
+    def read(self, lo: int, hi: int) -> np.ndarray:
+        """Values ``lo:hi`` in a new array."""
+        out = np.empty(hi - lo, dtype=self.dtype)
+        view = memoryview(out).cast("B")
+        size, chunk, fd = self.dtype.itemsize, self._chunk, self._fd
+        done, pos = 0, lo
+        while pos < hi:
+            k = pos // chunk
+            end = min(hi, (k + 1) * chunk)
+            start, want, got = int(self._offsets[k]) + (pos - k * chunk) * size, (end - pos) * size, 0
+            while got < want:  # a read may return fewer bytes than asked for
+                n = os.preadv(fd, [view[done + got : done + want]], start + got)
+                if n <= 0:
+                    raise OSError(f"the file ends before values {lo}-{hi} of a dataset (truncated?)")
+                got += n
+            done, pos = done + want, end
+        return out
+
+
+def _raw_or_h5(h5file, ds):
+    """``ds`` as a :class:`_RawArray` when its bytes can be read straight from the file, else ``ds`` itself (h5py).
+
+    Straight: a plain file (HDF5's default driver, no user block), a 1-D dataset without filters of native
+    numbers, contiguous or in chunks all written; and the first and last values read both ways agree.
+    """
+    import h5py
+
+    try:
+        if (
+            not hasattr(os, "preadv")  # e.g. Windows
+            or ds.ndim != 1
+            or ds.dtype.kind not in "biuf"
+            or not ds.dtype.isnative
+            or ds.id.get_create_plist().get_nfilters()
+            or ds.id.get_create_plist().get_layout() not in (h5py.h5d.CONTIGUOUS, h5py.h5d.CHUNKED)
+            or ds.is_virtual
+            or ds.external
+            or h5file.id.get_access_plist().get_driver() != h5py.h5fd.SEC2
+            or h5file.id.get_create_plist().get_userblock()
+        ):
+            return ds
+        raw = _RawArray(h5file.filename, ds)
+    except Exception:  # an HDF5 build or file this reading is not sure of: HDF5 reads it
+        return ds
+    n = ds.shape[0]
+    for sl in (slice(0, min(n, 64)), slice(max(n - 64, 0), n)):
+        if not np.array_equal(raw[sl], ds[sl]):
+            raw.close()
+            return ds
+    return raw
 
 
 def from_h5ad(path: str | Path, layer: str | None = None) -> RowSource:

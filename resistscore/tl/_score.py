@@ -34,6 +34,7 @@ from resistscore.tl._chunks import (
     UNSCORABLE_REASONS,
     RowSource,
     add_column_sums,
+    block_moments,
     combine_moments,
     finish_column_means,
     gene_stat_ranges,
@@ -773,13 +774,13 @@ def _control_sets(source: RowSource, plan: _Plan, opts: _Options):
             None,
             GeneSetIndex(sets.names, sets.up_idx, sets.up_w, sets.dn_idx, sets.dn_w, sets.n_genes, len(sets)),
         )
-    if opts.client is None:
-        gene_mean, gene_var, _ = source.gene_stats()
+    ranges = gene_stat_ranges(source.n_obs)
+    if opts.client is None:  # the blocks of source.gene_stats(), in the run's threads, added in block order
+        with ThreadPoolExecutor(max_workers=min(plan.n_jobs, len(ranges)) or 1) as pool:
+            parts = list(pool.map(lambda r: block_moments(source, *r), ranges))
     else:  # the same blocks, read on the workers, added in the same order
-        ranges = gene_stat_ranges(source.n_obs)
-        gene_mean, gene_var, _ = combine_moments(
-            remote_gene_stats(opts.client, source, ranges), source.n_vars
-        )
+        parts = remote_gene_stats(opts.client, source, ranges)
+    gene_mean, gene_var, _ = combine_moments(parts, source.n_vars)
     if len(sets):
         sets = make_controls(sets, gene_bins(gene_mean, gene_var), plan.n_controls, opts.seed)
     return gene_mean, gene_var, sets

@@ -349,10 +349,68 @@ def test_obs_of_an_encoding_not_handled_is_read_by_anndata(tmp_path):
     path = tmp_path / "cells.h5ad"
     obs = pd.DataFrame({"s": pd.array(["a", None, "c"], dtype="string")}, index=list("abc"))
     with ad.settings.override(allow_write_nullable_strings=True):
-        ad.AnnData(np.ones((3, 2), np.float32), obs=obs).write_h5ad(path, convert_strings_to_categoricals=False)
+        ad.AnnData(np.ones((3, 2), np.float32), obs=obs).write_h5ad(
+            path, convert_strings_to_categoricals=False
+        )
     with h5py.File(path, "r") as f:
         assert (
             f["obs/s"].attrs["encoding-type"] == "nullable-string-array"
         )  # not in the spec read by resistscore
         assert _read_obs(f["obs"]) is None
     pd.testing.assert_frame_equal(_annotations(path)["obs"], obs)  # anndata reads it
+
+
+@pytest.mark.parametrize("layout", ["chunked", "contiguous", "compressed"])
+def test_an_uncompressed_h5ad_is_read_by_byte_ranges_with_the_values_hdf5_reads(tmp_path, layout):
+    """The CSR arrays of an uncompressed .h5ad are read straight from the file (``_RawArray``: HDF5 reads a whole
+    4 MiB chunk for any part of it, holding the GIL); what is read equals h5py's values for every range, across
+    chunk boundaries; a compressed file is read by HDF5."""
+    import h5py
+
+    from resistscore.tl._chunks import _RawArray, from_h5ad
+
+    rng = np.random.default_rng(3)
+    X = sp.random(300, 50, density=0.2, format="csr", random_state=rng, dtype=np.float32)
+    path = tmp_path / "cells.h5ad"
+    kw = (
+        {"compression": "gzip"}
+        if layout == "compressed"
+        else {"chunks": (97,)}
+        if layout == "chunked"
+        else {}
+    )
+    ad.AnnData(X, var=pd.DataFrame(index=[f"G{i}" for i in range(50)])).write_h5ad(path)
+    with h5py.File(path, "r+") as f:  # rewrite X's arrays with the layout under test
+        for k in ("data", "indices", "indptr"):
+            v = f["X"][k][()]
+            del f["X"][k]
+            f["X"].create_dataset(k, data=v, **kw)
+    src = from_h5ad(path)
+    assert isinstance(src._data, _RawArray) == (layout != "compressed")
+    with h5py.File(path, "r") as f:
+        d = f["X/data"][()]
+        for lo, hi in [(0, 0), (0, 1), (90, 200), (96, 98), (0, len(d)), (len(d) - 5, len(d))]:
+            np.testing.assert_array_equal(src._data[lo:hi], d[lo:hi])
+        assert src._indptr[300] == f["X/indptr"][300] and src._indptr[-1] == f["X/indptr"][-1]
+    for a, b in [(0, 300), (17, 18), (100, 250)]:
+        B = src.rows(a, b)
+        assert B.dtype == np.float32
+        np.testing.assert_array_equal(B.toarray(), X[a:b].toarray())
+    src.close()
+    np.testing.assert_array_equal(src.rows(5, 9).toarray(), X[5:9].toarray())  # reopened on demand
+
+
+def test_a_truncated_h5ad_names_the_problem(tmp_path):
+    from resistscore.tl._chunks import _RawArray, from_h5ad
+
+    X = sp.random(
+        2000, 40, density=0.5, format="csr", random_state=np.random.default_rng(0), dtype=np.float32
+    )
+    path = tmp_path / "cells.h5ad"
+    ad.AnnData(X, var=pd.DataFrame(index=[f"G{i}" for i in range(40)])).write_h5ad(path)
+    src = from_h5ad(path)
+    assert isinstance(src._data, _RawArray)
+    with open(path, "r+b") as fh:  # cut the file in the middle of X's values
+        fh.truncate(int(src._data._offsets[0]) + 4000)
+    with pytest.raises(rs.InputFormatError, match="damaged or incomplete"):
+        src.rows(0, 2000)
