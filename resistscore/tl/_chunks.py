@@ -49,7 +49,9 @@ def _attr(node, name: str) -> str:
 def _decode(a) -> pd.Index:
     """Names as one ``str`` per entry (HDF5 gives bytes, zarr numpy strings), in an object Index."""
     a = np.asarray(a)
-    if a.dtype.kind in "STU" or a.dtype == object:
+    if a.dtype.kind in "TU":
+        a = a.astype(object)
+    elif a.dtype.kind == "S" or a.dtype == object:
         a = np.array([x.decode() if isinstance(x, bytes) else str(x) for x in a], dtype=object)
     return pd.Index(a)
 
@@ -807,13 +809,27 @@ def _names(group, path: str) -> tuple[pd.Index, pd.Index]:
         idx = _attr(node, "_index") or "_index"
         if idx not in node:
             raise InputFormatError(f"{path}: {axis} has no index {idx!r}; write the file with anndata.")
-        arr = node[idx]
-        if hasattr(arr, "attrs") and _attr(arr, "encoding-type") == "string-array":
-            values = arr[...] if hasattr(arr, "id") else arr[:]
-        else:
-            values = arr[...] if hasattr(arr, "id") else arr[:]
-        out.append(_decode(values))
+        out.append(_decode(_values(node[idx])))
     return out[0], out[1]
+
+
+def _values(arr) -> np.ndarray:
+    """All values of a 1-D HDF5 or zarr array; HDF5 strings as numpy strings where h5py can (not bytes objects).
+
+    h5py >= 3.14 reads variable-length strings into a NumPy 2 ``StringDType`` array without a Python object per
+    value: 1M cell names 0.3 instead of 0.55 s of CPU with their decoding.
+    """
+    if not hasattr(arr, "id"):  # zarr
+        return arr[:]
+    string_dtype = getattr(np.dtypes, "StringDType", None)
+    import h5py
+
+    if string_dtype is not None and h5py.check_string_dtype(arr.dtype) is not None and hasattr(arr, "astype"):
+        try:
+            return arr.astype(string_dtype())[...]
+        except (TypeError, ValueError):  # an h5py without StringDType reading
+            pass
+    return arr[...]
 
 
 def _flat_index(index: pd.Index, what: str, attr: str) -> pd.Index:

@@ -20,6 +20,7 @@ from resistscore.tl._chunks import (
     ShardedSource,
     _attr,
     _decode,
+    _values,
     from_file,
     row_source,
 )
@@ -302,7 +303,7 @@ def _read_column(node):
         return None
     if enc not in ("array", "string-array"):
         return None
-    values = np.asarray(node[()])
+    values = np.asarray(_values(node) if node.ndim == 1 else node[()])
     if enc == "string-array" or values.dtype.kind in "OSUT":
         values = np.asarray(_decode(values), dtype=object)
     return values
