@@ -521,7 +521,9 @@ def _half_buffer(n_sets: int, n: int, dtype) -> tuple[np.ndarray, np.ndarray]:
     if size < _MAPPED_MIN:
         buf = np.empty((n_sets, n), dtype=np.float64)
     else:
-        mem = mmap.mmap(-1, size)  # zero pages: memory is taken where written; unmapped with the array
+        # private zero pages (not shared with a forked process): memory is taken where written, and
+        # given back when the array is freed
+        mem = mmap.mmap(-1, size, **({"flags": mmap.MAP_PRIVATE} if hasattr(mmap, "MAP_PRIVATE") else {}))
         if hasattr(mmap, "MADV_NOHUGEPAGE"):  # Linux: base pages even where huge pages are always on
             mem.madvise(mmap.MADV_NOHUGEPAGE)
         buf = np.frombuffer(mem, dtype=np.float64).reshape(n_sets, n)
