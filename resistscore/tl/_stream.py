@@ -17,7 +17,6 @@ from resistscore._validate import check_choice
 from resistscore.tl._chunks import (
     MappedSource,
     RowSource,
-    ShardedSource,
     _attr,
     _decode,
     _values,
@@ -83,7 +82,7 @@ def harmonized_rows(
         ) from None
     mapped = MappedSource(src, collapse, collapse.var_names)
     first = Path(path[0] if isinstance(path, (list, tuple)) else path)
-    mapped.annotations = _annotations(first, None if isinstance(src, ShardedSource) else src.obs_names)
+    mapped.annotations = _annotations(first, src.obs_names)
     return mapped
 
 
@@ -240,7 +239,9 @@ def _annotations(path: Path, obs_names: pd.Index | None = None) -> dict:
 
     ``obs`` is read with h5py (or zarr) following anndata's on-disk spec (:func:`_read_obs`), so that scoring a
     path never imports anndata (0.6-0.9 s of CPU: it imports dask and zarr); anndata reads it only when a column
-    has an encoding not handled there. ``obs_names``: the file's row names, already read (not read again).
+    has an encoding not handled there. ``obs_names``: the file's obs names, read already; ``obs`` takes them as
+    its index instead of reading a second copy of them (~60-120 MiB at a million cells), when they are as many
+    as the file's (not those of several shards).
     """
     with open_store(path) as g:
         return _annotations_of(g, obs_names)
@@ -258,11 +259,11 @@ def _annotations_of(g, obs_names: pd.Index | None = None) -> dict:
 
 
 def _read_obs(node, obs_names: pd.Index | None = None) -> pd.DataFrame | None:
-    """``obs`` of an AnnData store as ``anndata.io.read_elem`` reads it, or None for an encoding not handled here.
+    """``obs`` of an AnnData store as ``anndata.io.read_elem`` reads it; None when it is not a dataframe 0.2.0.
 
     anndata's on-disk spec: a group of ``encoding-type`` ``dataframe`` (0.2.0) with its column order and the
     name of its index in attributes; columns of the encodings ``array``, ``string-array``, ``categorical``,
-    ``nullable-integer`` and ``nullable-boolean``.
+    ``nullable-integer`` and ``nullable-boolean`` are read here, a column of another encoding by anndata.
     """
     if not hasattr(node, "keys") or (_attr(node, "encoding-type"), _attr(node, "encoding-version")) != (
         "dataframe",
@@ -272,15 +273,15 @@ def _read_obs(node, obs_names: pd.Index | None = None) -> pd.DataFrame | None:
     columns = [
         v.decode() if isinstance(v, bytes) else str(v) for v in np.ravel(node.attrs.get("column-order", []))
     ]
-    data = {}
-    for key in columns:
-        if key not in node or (values := _read_column(node[key])) is None:
-            return None
-        data[key] = values
     idx_key = _attr(node, "_index")
-    if idx_key not in node:
+    if idx_key not in node or any(key not in node for key in columns):
         return None
-    index = obs_names if obs_names is not None else _decode(_read_column(node[idx_key]))
+    data = {}
+    for key in columns:  # a column of another encoding: anndata reads that column
+        values = _read_column(node[key])
+        data[key] = values if values is not None else read_elem()(node[key])
+    own = obs_names is not None and len(obs_names) == node[idx_key].shape[0]
+    index = obs_names if own else _decode(_read_column(node[idx_key]))
     index = index.rename(None if idx_key == "_index" else idx_key)  # a new Index on the same values
     return pd.DataFrame(data, index=index, columns=columns if columns else None)
 

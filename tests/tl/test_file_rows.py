@@ -342,7 +342,7 @@ def test_obs_is_read_as_anndata_reads_it_without_anndata(tmp_path, suffix):
 def test_obs_of_an_encoding_not_handled_is_read_by_anndata(tmp_path):
     import h5py
 
-    from resistscore.tl._stream import _annotations, _read_obs
+    from resistscore.tl._stream import _annotations, _read_column
 
     if not hasattr(ad.settings, "allow_write_nullable_strings"):
         pytest.skip("nullable-string-array needs anndata >= 0.11")
@@ -356,8 +356,8 @@ def test_obs_of_an_encoding_not_handled_is_read_by_anndata(tmp_path):
         assert (
             f["obs/s"].attrs["encoding-type"] == "nullable-string-array"
         )  # not in the spec read by resistscore
-        assert _read_obs(f["obs"]) is None
-    pd.testing.assert_frame_equal(_annotations(path)["obs"], obs)  # anndata reads it
+        assert _read_column(f["obs/s"]) is None
+    pd.testing.assert_frame_equal(_annotations(path)["obs"], obs)  # anndata reads that column
 
 
 @pytest.mark.parametrize("layout", ["chunked", "contiguous", "compressed"])
