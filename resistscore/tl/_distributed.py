@@ -10,11 +10,12 @@ What moves over the network:
   uses (the probe, the gene statistics, the partitions): the graphs of the passes hold only
   references to it. A worker that dies takes nothing with it that cannot be computed again
   (scattered data would be lost).
-* workers -> client, per partition of rows: its scores (rows x signatures, float64), unscorable-row
-  codes, the method's extras and the null model's share: for ``null="per_sample"`` the counts of
-  controls above each score and the few tail p-values; for ``null="pooled"`` the z-scores and the
-  standardised control scores of the pooled rows (every ``stride``-th row, at most
-  ``MAX_POOL`` values per signature in all).
+* workers -> client, per partition of rows: its scores (rows x signatures, in the type the client keeps
+  them in: float64, or float32 on request), unscorable-row codes, the method's extras and the null
+  model's share: for ``null="per_sample"`` the counts of controls above each score and the few tail
+  p-values; for ``null="pooled"`` the z-scores (float32) and the standardised control scores of the
+  pooled rows (every ``stride``-th row, at most ``MAX_POOL`` values per signature in all). Every array
+  is contiguous, so that it goes into the message without a copy.
 
 The client adds the partitions in row order into the same arrays the in-process engine fills, and
 finishes the null (sorting each signature's pool, counting, BH FDR) exactly as in-process: the
@@ -28,7 +29,8 @@ are few and large, about :data:`PARTS_PER_THREAD` per thread of the cluster
 (:func:`~resistscore.tl.methods._kernels.workspace`, as in-process); and a scoring task keeps
 glibc's allocator from returning freed memory to the system after every array (Dask's nannies set
 ``MALLOC_TRIM_THRESHOLD_``, which turns every large array into fresh pages to fault in: the workers
-spent as much time in the kernel as in the scoring; :func:`kept_allocations`).
+spent as much time in the kernel as in the scoring; :func:`kept_allocations`), until the worker has
+been idle for :data:`RELEASE_AFTER` seconds, not after every partition.
 """
 
 from __future__ import annotations
