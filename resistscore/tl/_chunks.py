@@ -71,7 +71,7 @@ UNSCORABLE_REASONS = {
 MAX_ABS_VALUE = 1e100
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(nogil=True, cache=True, error_model="numpy")
 def _scan_csr(data, indptr, n_cols, check_mag, code):
     """Write each row's code (0 or see :data:`UNSCORABLE_REASONS`) into ``code``.
 

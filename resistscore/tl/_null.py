@@ -32,11 +32,13 @@ Benjamini-Hochberg over the p-values of one family: each signature across the sa
 scores ``z`` of the pooled null in single precision, the counts in 32-bit integers), in a buffer of
 8 bytes per sample and signature of which only the first half is touched until the p-values are
 written over it (:func:`empirical_pvalues`): the p-values take no memory of their own, and the
-Benjamini-Hochberg FDR is the one other samples x signatures array.
+Benjamini-Hochberg FDR is the one other samples x signatures array. The buffer is a memory map in base
+pages, so that its untouched half takes no memory at all (:func:`_half_buffer`).
 """
 
 from __future__ import annotations
 
+import mmap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -46,6 +48,7 @@ import numpy as np
 
 from resistscore.tl._tail import PooledTail, tail_rows
 from resistscore.tl.methods._base import GeneSetIndex
+from resistscore.tl.methods._kernels import INNER
 
 __all__ = [
     "FDR_FAMILIES",
@@ -193,7 +196,7 @@ def count_exceed(scores: np.ndarray, n_sets: int, n_controls: int) -> np.ndarray
     return _count_exceed(np.ascontiguousarray(scores, dtype=np.float64), n_sets, n_controls)
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(nogil=True, cache=True, error_model="numpy")
 def _count_exceed(scores, n_sets, n_ctrl):
     n = scores.shape[0]
     out = np.empty((n, n_sets), dtype=np.int32)
@@ -255,7 +258,7 @@ def pvalues_from_counts(counts: np.ndarray, n_null, inplace: bool = False) -> np
     return out
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(nogil=True, cache=True, error_model="numpy")
 def _p_from_counts(counts, n_null, out):
     # out may share memory with counts: each element is read before it is written
     for i in range(counts.shape[0]):
@@ -386,18 +389,17 @@ def _bh_tables(grids: dict, tail: TailPvalues, in_family: np.ndarray):
     return tables, q_sorted[pos:]
 
 
-@nb.njit(nogil=True, cache=True)
-def _histogram(counts, big_n):
-    """How often each count ``0 .. big_n`` occurs in one signature's counts (-1 left out)."""
-    h = np.zeros(big_n + 1, dtype=np.int64)
+@nb.njit(nogil=True, cache=True, error_model="numpy")
+def _histogram(counts, h):
+    """Add to ``h`` how often each count ``0 .. len(h) - 1`` occurs in one signature's counts (-1 left out)."""
+    top = h.shape[0] - 1
     for i in range(counts.shape[0]):
         c = counts[i]
         if c >= 0:
-            h[min(c, big_n)] += 1
-    return h
+            h[c if c < top else top] += 1
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(nogil=True, cache=True, error_model="numpy")
 def _lookup(counts, big_n, q_table, p, fdr):
     """``p = (1 + c) / (1 + big_n)`` and ``fdr = q_table[c]`` of one signature's counts; NaN for -1.
 
@@ -415,7 +417,7 @@ def _lookup(counts, big_n, q_table, p, fdr):
             fdr[i] = q_table[c]
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(nogil=True, cache=True, error_model="numpy")
 def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool, z0=0, p0=0):
     """Standardise the observed scores against their own controls, and pool standardised controls.
 
@@ -435,7 +437,7 @@ def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool, z0=0, p0=0):
             )
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(nogil=True, cache=True, error_model="numpy")
 def _standardize_one(obs, ctrl, pool_row, keep):
     """``z`` of the score ``obs`` against its control scores ``ctrl``; with ``keep``, the standardised controls into ``pool_row``.
 
@@ -447,7 +449,7 @@ def _standardize_one(obs, ctrl, pool_row, keep):
     return _z_pool(obs, ctrl, shift, s1, s2, m, pool_row, keep)
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(nogil=True, cache=True, error_model="numpy")
 def _moments(ctrl):
     """``(shift, s1, s2, m)``: the first scored control, the sum and the sum of squares of the scored controls minus it, their number.
 
@@ -469,7 +471,7 @@ def _moments(ctrl):
     return shift, s1, s2, m
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(**INNER)
 def _z_pool(obs, ctrl, shift, s1, s2, m, pool_row, keep):
     """Return the z-score of :func:`_standardize_one` (and write its pooled values) from the :func:`_moments` of ``ctrl``."""
     if m == 0:
@@ -510,10 +512,26 @@ def _half_buffer(n_sets: int, n: int, dtype) -> tuple[np.ndarray, np.ndarray]:
     """``(buffer, view)``: a float64 ``(n_sets, n)`` buffer, and ``view``, the 4-byte ``dtype`` items of the first half of each of its rows.
 
     Only the pages of ``view`` are touched (memory is taken on first write): the buffer costs 4 bytes
-    per entry until :func:`empirical_pvalues` writes the float64 p-values over it.
+    per entry until :func:`empirical_pvalues` writes the float64 p-values over it. A large buffer is an
+    anonymous memory map in base pages: numpy backs large arrays with transparent huge pages (2 MiB),
+    and the huge pages astride the end of each row's first half would take ~2 MiB of the untouched
+    half per signature (109 MiB at a million cells and 54 signatures).
     """
-    buf = np.empty((n_sets, n), dtype=np.float64)
+    size = n_sets * n * 8
+    if size < _MAPPED_MIN:
+        buf = np.empty((n_sets, n), dtype=np.float64)
+    else:
+        # private zero pages (not shared with a forked process): memory is taken where written, and
+        # given back when the array is freed
+        mem = mmap.mmap(-1, size, **({"flags": mmap.MAP_PRIVATE} if hasattr(mmap, "MAP_PRIVATE") else {}))
+        if hasattr(mmap, "MADV_NOHUGEPAGE"):  # Linux: base pages even where huge pages are always on
+            mem.madvise(mmap.MADV_NOHUGEPAGE)
+        buf = np.frombuffer(mem, dtype=np.float64).reshape(n_sets, n)
     return buf, buf.view(dtype)[:, :n]
+
+
+#: buffers of :func:`_half_buffer` from this size (bytes) on are memory maps
+_MAPPED_MIN = 4 << 20
 
 
 class NullCounts(NamedTuple):
@@ -735,11 +753,9 @@ def empirical_pvalues(
         grids: dict = {}
         for j in cols:
             big_n = int(n_null[j])
-            h = _histogram(ct[j], big_n)
-            if big_n in grids:
-                grids[big_n][0][:] += h
-            else:
-                grids[big_n] = (h, [])
+            if big_n not in grids:
+                grids[big_n] = (np.zeros(big_n + 1, dtype=np.int64), [])
+            _histogram(ct[j], grids[big_n][0])
             grids[big_n][1].append(j)
         in_family = np.isin(tail.cols, cols)
         tables, q = _bh_tables({bn: (h, np.asarray(c)) for bn, (h, c) in grids.items()}, tail, in_family)
@@ -767,7 +783,7 @@ def _count_ge(null_sorted: np.ndarray, q: np.ndarray, out: np.ndarray) -> None:
     keys = np.empty(len(q), dtype=np.uint64)
     _pack(q.view(np.uint32), keys)
     keys.sort()
-    _merge(keys, null_sorted, out)
+    _merge(keys, null_sorted, q, out)
 
 
 _LOW = np.uint64(0xFFFFFFFF)
@@ -775,7 +791,7 @@ _SIGN32 = np.uint64(0x80000000)
 _NAN_KEY = np.uint64(0xFFFFFFFF)  # above every float's key: -inf .. +inf map to 0x007FFFFF .. 0xFF800000
 
 
-@nb.njit(nogil=True, cache=True)
+@nb.njit(nogil=True, cache=True, error_model="numpy")
 def _pack(bits, keys):
     """Write ``keys[i]``: ``i`` in the low half, the float32 ``bits[i]`` as a key in the order of the floats above.
 
@@ -792,11 +808,13 @@ def _pack(bits, keys):
         keys[i] = (k << np.uint64(32)) | np.uint64(i)
 
 
-@nb.njit(nogil=True, cache=True)
-def _merge(keys, null_sorted, out):
+@nb.njit(nogil=True, cache=True, error_model="numpy")
+def _merge(keys, null_sorted, q, out):
+    """``out[i] = #{null_sorted >= q[i]}`` along the sorted ``keys`` of :func:`_pack` (``out`` may be ``q``'s memory).
+
+    Each ``q[i]`` is read just before ``out[i]`` is written, and only then.
+    """
     n = null_sorted.shape[0]
-    cell = np.empty(1, dtype=np.uint32)
-    value = cell.view(np.float32)
     j = 0
     for t in range(keys.shape[0]):
         k = keys[t] >> np.uint64(32)
@@ -804,8 +822,7 @@ def _merge(keys, null_sorted, out):
         if k == _NAN_KEY:
             out[i] = -1
             continue
-        cell[0] = np.uint32((k ^ _SIGN32) if k & _SIGN32 else (k ^ _LOW))
-        v = value[0]
+        v = q[i]
         while j < n and null_sorted[j] < v:
             j += 1
         out[i] = n - j

@@ -5,18 +5,27 @@ The general way (any method, any null): the method scores the signatures *and* t
 takes the control scores (:meth:`~resistscore.tl._null.PooledNull.add`).
 
 For the default single-cell run - UCell on sparse rows with the pooled null - one compiled pass does
-it row by row instead (:func:`_kernel`): the row is ranked once; the capped ranks of its top genes are
-added into one small integer buffer per set (the signatures and all their controls); each control
-set's score is made from it, and the signature's controls are standardised and pooled at once
-(:func:`resistscore.tl._null._standardize_one`) before the next row reuses the buffer. No rows x
+it row by row instead (:func:`_kernel`): the row is ranked once (by the general kernel's row function,
+:func:`resistscore.tl.methods._kernels._row_values`); the capped ranks of its top genes are added into
+one small integer buffer per set (the signatures and all their controls); each control set's score is
+made from it, and the signature's controls are standardised and pooled at once (the moments of four
+signatures at a time, then :func:`resistscore.tl._null._z_pool`) before the next row reuses the buffer. No rows x
 control sets matrix is ever written (54 signatures with 100 controls: 87 kB of rank sums and 44 kB of
 scores per cell that were written, read back and standardised).
 
 The numbers are those of the general way bit for bit (``tests/tl/test_onepass.py``): the capped ranks
 are multiples of 1/2, so their sums are exact in double precision in any order of the additions (the
-kernel adds twice the ranks as integers), and the scores and z-scores come from the same compiled
-functions (:func:`resistscore.tl.methods.ucell._value`, :func:`~resistscore.tl._null._standardize_one`)
-with the same constants.
+kernel adds twice the ranks as integers), and the ranks, scores and z-scores come from the same compiled
+functions (:func:`~resistscore.tl.methods._kernels._row_values`, :func:`resistscore.tl.methods.ucell._value`,
+:func:`~resistscore.tl._null._z_pool`) with the same constants.
+
+**Compile cost.** A first run after an install compiles what it calls (numba), and numba types, lowers,
+optimises and machine-compiles each compiled function once alone and once more inside every caller. So
+the kernel calls few functions, each with one type signature (no literal constant passed to a compiled
+call: numba would type a second specialisation for it), allocates nothing (the work arrays come from
+:func:`_ucell_pooled`; every distinct ``np.empty`` is one more compile), and the helpers it calls only
+from compiled code have no Python or C wrapper (``no_cpython_wrapper``/``no_cfunc_wrapper``).
+``tests/tl/test_engine.py::test_a_first_run_compiles_few_functions_each_once`` holds the count.
 """
 
 from __future__ import annotations
@@ -27,16 +36,21 @@ import numba as nb
 import numpy as np
 import scipy.sparse as sp
 
-from resistscore.tl._null import PooledNull, _moments, _standardize_one, _z_pool
+from resistscore.tl._null import PooledNull, _z_pool
 from resistscore.tl._rows import call_rows
-from resistscore.tl.methods._kernels import TIES, as_csr_block, incidence
-from resistscore.tl.methods._row_values import _row_f
+from resistscore.tl.methods._kernels import (
+    INNER,
+    TIES,
+    TRANSFORMS,
+    _row_values,
+    as_csr_block,
+    incidence,
+    row_work,
+)
 from resistscore.tl.methods.ucell import _finalize_args, _value, check_args, ucell
 
 __all__ = ["score_block", "stores_control_scores"]
 
-#: UCell's rank transform in the kernels (``min(rank, maxRank)``), see resistscore.tl.methods._kernels
-_RANK_CLIP = 2
 _UCELL_DEFAULTS = {
     k: p.default
     for k, p in inspect.signature(ucell).parameters.items()
@@ -107,21 +121,38 @@ def _like_signatures(inc, n_sets: int, n_controls: int) -> bool:
 def _ucell_pooled(block, sets, inc, p: dict, code: np.ndarray, n_sets: int, model: PooledNull, row: int):
     """UCell scores of the signatures of ``block``; its control sets' scores standardised into ``model``."""
     m = float(min(p["max_rank"], sets.n_genes))
-    fin = _finalize_args(inc, m, p["w_neg"])
+    base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, w_neg, lo, nan_add = _finalize_args(inc, m, p["w_neg"])
+    # the per-set constants in one array (one argument of the kernel instead of ten)
+    consts = np.stack(
+        [inc.n_up, inc.n_dn, base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, lo, nan_add]
+    ).astype(np.float64, copy=False)
     X = as_csr_block(block)
-    out = np.empty((X.shape[0], n_sets))
+    indptr = X.indptr.astype(np.int64, copy=False)
+    n_rows, n = X.shape
+    kmax = int(np.diff(indptr).max()) if n_rows else 0
+    out = np.empty((n_rows, n_sets))
     ptr, slot = _padded_incidence(sets, inc)
+    n_ctrl = model.n_controls
     _kernel(
-        X.data, X.indices, X.indptr.astype(np.int64, copy=False), X.shape[1], TIES[p["ties"]], m,
-        ptr, slot, inc.n_up.astype(np.float64), inc.n_dn.astype(np.float64), *fin,
-        np.ascontiguousarray(code, dtype=np.int8), n_sets, model.n_controls, row, model.stride,
+        X.data, X.indices, indptr, n, True, TIES[p["ties"]], TRANSFORMS["rank_clip"], m,
+        ptr, slot, consts, w_neg,
+        np.ascontiguousarray(code, dtype=np.int8), n_sets, n_ctrl, row, model.stride,
         model.z, model.pool, model.a0, model.p0, out,
+        # work arrays: the row function's, the sets' sums, the genes with f != f0, the controls' scores
+        # and moments of four signatures, an empty pool row (a row not pooled)
+        _NO_ORDER, *row_work(kmax, n), np.empty(2 * len(inc.n_up) + 1, dtype=np.int32),
+        np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int32), np.empty((4, n_ctrl)), np.empty((4, 4)),
+        np.empty(0, dtype=model.pool.dtype),
     )  # fmt: skip
     return out
 
 
+#: no argsort of the rows: :func:`~resistscore.tl.methods._kernels._row_values` ranks sparse rows itself
+_NO_ORDER = np.empty((0, 0), dtype=np.int64)
+
+
 def _padded_incidence(sets, inc) -> tuple[np.ndarray, np.ndarray]:
-    """Return the incidence ``inc`` as :func:`_add` reads it (cached on ``sets``): int32 offsets, 16-bit slots if they fit.
+    """Return the incidence ``inc`` as :func:`_kernel` reads it (cached on ``sets``): int32 offsets, 16-bit slots if they fit.
 
     Each gene's slots are padded to a multiple of 4 with the spare slot ``2 n_total`` (a fixed trip
     count of 4 avoids a mispredicted loop exit per gene).
@@ -133,113 +164,104 @@ def _padded_incidence(sets, inc) -> tuple[np.ndarray, np.ndarray]:
     return cache["onepass"]
 
 
-@nb.njit(nogil=True, cache=True)
-def _kernel(data, indices, indptr, n, ties, m, inc_ptr, inc_slot, k_up, k_dn,
-            base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, w_neg, lo, nan_add,
-            code, n_sets, n_ctrl, row0, stride, z, pool, z0, p0, out):  # fmt: skip
+@nb.njit(nogil=True, cache=True, error_model="numpy")
+def _kernel(data, indices, indptr, n, descending, ties, transform, m, inc_ptr, inc_slot, consts, w_neg,
+            code, n_sets, n_ctrl, row0, stride, z, pool, z0, p0, out,
+            order, fw, iw, uw, key, ukey, extra_cols, acc, top, top_d, ctrl, mom, no_pool):  # fmt: skip
     """UCell of every set of each row of a canonical CSR block, its controls standardised at once.
 
-    The rank sum of a set is ``k f0 + sum(f - f0)`` over its genes, ``f = min(rank, m)`` and ``f0``
-    that of the genes not stored (see :mod:`resistscore.tl.methods._kernels`); ``acc`` holds
-    ``2 sum(f - f0)`` (integers) of every set's up-genes (slot = set) and down-genes (slot = n_total +
-    set). ``out`` gets the signatures' scores; ``z`` and ``pool`` as :func:`~resistscore.tl._null._standardize`.
+    The per-gene values ``f = min(rank, m)`` come from
+    :func:`~resistscore.tl.methods._kernels._row_values` (the general kernel's; ``descending``,
+    ``transform`` and ``order`` are UCell's, given by the caller); the rank sum of a set is ``k f0 +
+    sum(f - f0)`` over its genes, ``f0`` that of the genes not stored; ``acc`` holds ``2 sum(f - f0)``
+    (integers) of every set's up-genes (slot = set) and down-genes (slot = n_total + set), and a spare
+    last slot takes the incidence's padding. ``consts`` rows: the sets' up- and down-gene counts, then
+    the constants of :func:`~resistscore.tl.methods.ucell._value` (see :func:`_ucell_pooled`). ``out`` gets the signatures' scores; ``z`` and ``pool`` as
+    :func:`~resistscore.tl._null._standardize`. The other arrays are work arrays (see
+    :func:`_ucell_pooled`): ``top``/``top_d`` (``n``) the genes with ``f != f0``, ``ctrl`` (4 x
+    ``n_ctrl``) and ``mom`` (4 x 4) the control scores and moments of four signatures, ``no_pool`` empty.
     """
     n_rows = indptr.shape[0] - 1
-    n_total = base_up.shape[0]
-    acc = np.zeros(2 * n_total + 1, dtype=np.int32)  # the last slot takes the padding
-    kmax = 0
-    for r in range(n_rows):
-        kmax = max(kmax, indptr[r + 1] - indptr[r])
-    f = np.empty(kmax)
-    top = np.empty(kmax, dtype=np.int64)
-    top_d = np.empty(kmax, dtype=np.int32)
-    extra_cols = np.empty(n, dtype=indices.dtype)
-    extra_f = np.empty(n)
-    no_order = np.empty(0, dtype=np.int64)
-    ctrl = np.empty((4, n_ctrl))
-    obs = np.empty(4)
-    mom = np.empty((4, 4))  # shift, s1, s2, m of four signatures
-    no_pool = np.empty(0, dtype=pool.dtype)
+    n_total = consts.shape[1]
+    kmax = key.shape[0]
+    f = fw[: kmax + n]
+    nan = np.nan
     for r in range(n_rows):
         g = row0 + r
         keep = g % stride == 0
         pr = g // stride - p0
-        if code[r] > 0:  # not scored: NaN everywhere, as call_rows gives it
-            ctrl[0, :] = np.nan
+        if code[r] > 0:  # not scored: NaN everywhere, as call_rows gives it (no control scored: z NaN)
+            ctrl[0, :] = nan
             for s in range(n_sets):
-                out[r, s] = np.nan
-                z[s, g - z0] = _standardize_one(np.nan, ctrl[0], pool[s, pr] if keep else no_pool, keep)
+                out[r, s] = nan
+                z[s, g - z0] = _z_pool(
+                    nan, ctrl[0], nan, 0.0, 0.0, np.int64(0), pool[s, pr] if keep else no_pool, keep
+                )
             continue
         a = indptr[r]
-        b = indptr[r + 1]
-        cols = indices[a:b]
-        f0, n_extra = _row_f(data[a:b], cols, n, True, ties, _RANK_CLIP, m, f, extra_cols, extra_f, no_order)
+        k = indptr[r + 1] - a
+        f0, n_extra = _row_values(
+            data, indices, a, a, k, n, descending, ties, transform, m, order, r, fw, iw, uw, key, ukey, extra_cols
+        )  # fmt: skip
+        # acc[slot] += 2 (f - f0) for every set (slot) of each gene with f != f0: those genes are listed
+        # first (without a branch: a gene's rank against maxRank is unpredictable), then their padded
+        # slots are visited four at a time; the stored genes, then the extra (ordinal) zeros
         acc[:] = 0
-        _add(cols, f, b - a, f0, inc_ptr, inc_slot, acc, top, top_d)
-        if n_extra > 0:
-            _add(extra_cols, extra_f, n_extra, f0, inc_ptr, inc_slot, acc, top, top_d)
+        for part in range(2):
+            if part == 0:
+                cols = indices[a : a + k]
+                fv = f[:k]
+            else:
+                cols = extra_cols[:n_extra]
+                fv = f[kmax : kmax + n_extra]
+            nt = 0
+            for t in range(cols.shape[0]):
+                d = fv[t] - f0
+                top[nt] = cols[t]
+                top_d[nt] = np.int32(2.0 * d)
+                nt += d != 0.0
+            for u in range(nt):
+                gene = top[u]
+                dd = top_d[u]
+                p = inc_ptr[gene]
+                e = inc_ptr[gene + 1]
+                while p < e:
+                    acc[inc_slot[p]] += dd
+                    acc[inc_slot[p + 1]] += dd
+                    acc[inc_slot[p + 2]] += dd
+                    acc[inc_slot[p + 3]] += dd
+                    p += 4
         for s0 in range(0, n_sets, 4):  # four signatures at a time: their sums are independent chains
             w = min(4, n_sets - s0)
-            for lane in range(w):
+            for lane in range(4):
+                if lane >= w:  # no signature: no scored control
+                    ctrl[lane, :] = nan
+                    continue
                 s = s0 + lane
-                fu = f0 * k_up[s]
-                fd = f0 * k_dn[s]
-                c = (
-                    base_up[s],
-                    kk_up[s],
-                    inv_up[s],
-                    base_dn[s],
-                    kk_dn[s],
-                    inv_dn[s],
-                    w_neg,
-                    lo[s],
-                    nan_add[s],
-                )
-                obs[lane] = _value(fu + 0.5 * acc[s], fd + 0.5 * acc[n_total + s], *c)
-                out[r, s] = obs[lane]
+                fu = f0 * consts[0, s]
+                fd = f0 * consts[1, s]
+                bu, ku, iu, bd, kd, idn, cl, na = (
+                    consts[2, s], consts[3, s], consts[4, s], consts[5, s], consts[6, s], consts[7, s],
+                    consts[8, s], consts[9, s],
+                )  # fmt: skip
+                out[r, s] = _value(fu + 0.5 * acc[s], fd + 0.5 * acc[n_total + s], bu, ku, iu, bd, kd, idn,
+                                   w_neg, cl, na)  # fmt: skip
                 base = n_sets + s * n_ctrl
                 for j in range(n_ctrl):
-                    ctrl[lane, j] = _value(fu + 0.5 * acc[base + j], fd + 0.5 * acc[n_total + base + j], *c)
-            if w == 4:
-                _moments4(ctrl, mom)
-            else:
-                for lane in range(w):
-                    mom[0, lane], mom[1, lane], mom[2, lane], mom[3, lane] = _moments(ctrl[lane])
+                    ctrl[lane, j] = _value(
+                        fu + 0.5 * acc[base + j], fd + 0.5 * acc[n_total + base + j], bu, ku, iu, bd, kd, idn,
+                        w_neg, cl, na,
+                    )  # fmt: skip
+            _moments4(ctrl, mom)
             for lane in range(w):
                 s = s0 + lane
                 z[s, g - z0] = _z_pool(
-                    obs[lane], ctrl[lane], mom[0, lane], mom[1, lane], mom[2, lane], np.int64(mom[3, lane]),
+                    out[r, s], ctrl[lane], mom[0, lane], mom[1, lane], mom[2, lane], np.int64(mom[3, lane]),
                     pool[s, pr] if keep else no_pool, keep,
                 )  # fmt: skip
 
 
-@nb.njit(nogil=True, cache=True)
-def _add(cols, f, k, f0, inc_ptr, inc_slot, acc, top, top_d):
-    """``acc[slot] += 2 (f - f0)`` for every set (slot) of each of the ``k`` genes ``cols`` with ``f != f0``.
-
-    The genes with ``f != f0`` are listed first (without a branch: a gene's rank against ``maxRank``
-    is unpredictable), then their padded slots are visited four at a time.
-    """
-    nt = 0
-    for t in range(k):
-        d = f[t] - f0
-        top[nt] = cols[t]
-        top_d[nt] = np.int32(2.0 * d)
-        nt += d != 0.0
-    for u in range(nt):
-        gene = top[u]
-        dd = top_d[u]
-        p = inc_ptr[gene]
-        e = inc_ptr[gene + 1]
-        while p < e:
-            acc[inc_slot[p]] += dd
-            acc[inc_slot[p + 1]] += dd
-            acc[inc_slot[p + 2]] += dd
-            acc[inc_slot[p + 3]] += dd
-            p += 4
-
-
-@nb.njit(nogil=True, cache=True)
+@nb.njit(**INNER)
 def _moments4(c, out):
     """:func:`~resistscore.tl._null._moments` of the four rows of ``c`` at once, into the columns of ``out``.
 

@@ -225,6 +225,53 @@ def test_sparse_runs_compile_only_the_sparse_kernels(tmp_path, monkeypatch):
     assert seen == []
 
 
+_FIRST_RUN = """
+import json, sys
+from numba.core import event
+seen = []
+class Compiles(event.Listener):
+    def on_start(self, ev):
+        d = ev.data["dispatcher"]
+        if d.py_func.__module__.startswith("resistscore"):
+            seen.append([d.py_func.__module__ + "." + d.py_func.__qualname__, str(ev.data["args"])])
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Compiles())
+import resistscore as rs
+res = rs.tl.score(sys.argv[1], json.loads(sys.argv[2]), n_controls=20, harmonize=False, pvalues=True, n_jobs=2)
+assert res.pvalues.notna().all().all()
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.slow
+def test_a_first_run_compiles_few_functions_each_once(tmp_path):
+    # a default single-cell run (UCell, CSR float32, pooled null, p-values) on a fresh install compiles
+    # only what it calls, one type signature each: the one-pass kernel, the row ranking it shares with
+    # the general kernel, two helpers of it, the row scan and four of the null's (10; 20 before, among
+    # them a tie-rank helper typed twice, for a literal and an int64 argument)
+    import json
+    import os
+    import subprocess
+    import sys
+
+    adata = ad.AnnData(_counts(60).astype(np.float32))
+    adata.var_names = GENES
+    adata.obs_names = [f"c{i}" for i in range(60)]
+    path = tmp_path / "cells.h5ad"
+    adata.write_h5ad(path)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
+    out = subprocess.run(
+        [sys.executable, "-c", _FIRST_RUN, str(path), json.dumps(SIGS)],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    compiled = json.loads(out.stdout.strip().splitlines()[-1])
+    names = [name for name, _ in compiled]
+    assert len(names) == len(set(names)), f"a function compiled twice: {compiled}"
+    assert "resistscore.tl.methods._kernels._kernel" not in names
+    assert len(names) <= 10, names
+
+
 @pytest.mark.parametrize("params", [{"max_rank": 0}, {"w_neg": -1.0}, {"max_rank": 2}, {"ties": "random"}])
 def test_the_one_pass_parameter_check_refuses_what_ucell_refuses(params):
     """The check before a pooled-null UCell run takes the one-pass kernel; bad parameters fail as in ucell()."""

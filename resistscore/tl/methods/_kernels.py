@@ -44,6 +44,16 @@ TIES = {"min": 0, "average": 1, "max": 2, "ordinal": 3, "expected": 4}
 TRANSFORMS = {"value": 0, "rank": 1, "rank_clip": 2, "rank_recovery": 3}
 
 
+#: numba options of the compiled functions called only from other compiled functions: no Python or C
+#: wrapper is generated for them (less to compile on a first run)
+INNER = {
+    "nogil": True,
+    "cache": True,
+    "error_model": "numpy",
+    "no_cpython_wrapper": True,
+    "no_cfunc_wrapper": True,
+}
+
 _SIGN = np.uint64(1) << np.uint64(63)
 _BYTE = np.uint64(0xFF)
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -53,45 +63,42 @@ _SLOTS = 1 << _HASH_BITS  # hash table slots (<= 256 distinct values)
 _PAD = 4  # every gene's incidence list is padded to a multiple of 4 entries (see Incidence)
 
 
-# One compiled function for every method, tie rule, transform and layout (CSR, or a dense block
-# passed as its values with a shared column list): numba compiles a single function body, with no
-# nested compiled calls and no allocations (the work arrays come from ``_work``). A first run after
-# an install compiles it in about a third of the time the former nest of twelve small functions took
-# (each nested function is typed, optimised and machine-compiled once on its own and once more
-# inside every caller), and a warm run loads one cache entry.
-@nb.njit(nogil=True, cache=True)
-def _kernel(data, indices, indptr, dense, n, descending, ties, transform, param, order,
-            inc_ptr, inc_slot, inc_w, weighted, w_all, lookup, up, dn, gathered,
-            fw, iw, key, ukey, uw, extra_cols):  # fmt: skip
-    """Per-gene values of every row and their weighted sums over the sets' up- and down-genes.
+# Two compiled functions: the per-gene values of one row (:func:`_row_values`: ranks, tie groups and
+# their transform, for every method, tie rule and layout) and the sums over the sets (:func:`_kernel`).
+# The one-pass UCell with the pooled null (resistscore.tl._onepass) calls the same row function from
+# its own loop, so both paths share one ranking and the same numbers. The row function is one flat
+# body without further compiled calls, and neither allocates (the work arrays come from
+# :func:`row_work`): numba types, optimises and machine-compiles every nested function once on its own
+# and once more inside each caller, so a nest of small functions (the former ``_row_values`` module:
+# seven of them, four deep, ~4.3 s of CPU in a first run) cost about twice the one flat row function
+# (~2.4 s); a warm run loads one cache entry per function. ``error_model="numpy"`` leaves out the checks for a division by zero
+# (none can occur here): less code to compile, the same numbers.
+@nb.njit(**INNER, forceinline=True)  # LLVM inlines it into each kernel (no call per row)
+def _row_values(data, indices, a, c0, k, n, descending, ties, transform, param, order, r,
+                fw, iw, uw, key, ukey, extra_cols):  # fmt: skip
+    """Per-gene values ``f`` of one row; returns ``(f0, n_extra)``.
 
-    Row ``r`` holds the values ``data[indptr[r]:indptr[r + 1]]`` in the columns
-    ``indices[indptr[r]:indptr[r + 1]]`` (CSR: stored values are nonzero, the other ``n - k``
-    entries are 0), or with ``dense`` all ``n`` values in the columns ``indices[:n]``. ``order``
-    holds each row's argsort of the keys (dense blocks) or has no rows (then rows are ranked through
-    a hash table of their distinct values, or an LSD radix sort beyond ``_MAX_UNIQUE`` of them).
+    The row holds the ``k`` values ``data[a:a + k]`` in the columns ``indices[c0:c0 + k]`` (CSR:
+    stored values are nonzero, the other ``n - k`` entries are 0; a dense row: ``k = n``). ``order``
+    holds each row's argsort of the keys (dense blocks; this row's is ``order[r]``) or has no rows
+    (then the row is ranked through a hash table of its distinct values, or an LSD radix sort beyond
+    ``_MAX_UNIQUE`` of them).
 
     1. Ranks: ties 0 min, 1 average, 2 max, 3 ordinal (column order), 4 expected (the mean of the
        transform over the tie group's ranks); the zeros not stored form one tie group (ordinal:
        ranks ``zero_pos + 1, ...`` in column order).
-    2. Per-gene value ``f``: transform 0 the value, 1 the rank, 2 ``min(rank, param)``, 3
-       ``max(0, param - rank)``; ``f0`` the value of the zeros not stored. With ordinal ties, the
-       zeros whose value differs from the last zero's (AUCell: rank below ``param``) are "extra"
-       entries of their own.
-    3. Sums per slot (set, or set + n_sets for down-genes): ``f0 * W_s + sum w_g (f(g) - f0)``,
-       walked from each gene through the padded incidence ``inc_ptr / inc_slot / inc_w``.
-    4. ``up`` / ``dn`` rows from the slots; ``gathered[r, lookup[g]] = f(g)`` for looked-up genes.
+    2. Per-gene value: transform 0 the value, 1 the rank, 2 ``min(rank, param)``, 3
+       ``max(0, param - rank)``, written to ``fw[:k]``; ``f0`` the value of the zeros not stored.
+       With ordinal ties, the zeros whose value differs from the last zero's (AUCell: rank below
+       ``param``) are "extra" entries of their own: columns ``extra_cols[:n_extra]``, values
+       ``fw[kmax:kmax + n_extra]``.
 
-    Work arrays (from :func:`_work`): ``fw`` float64, ``iw`` int64, ``uw`` uint64, ``key`` float64
-    (``kmax``, the most values of a row) with ``ukey`` its uint64 view, ``extra_cols`` of the
-    dtype of ``indices`` (``n``).
+    Work arrays (from :func:`row_work`): ``fw`` float64, ``iw`` int64 (zeros where the hash table
+    counts, left as zeros), ``uw`` uint64, ``key`` float64 (``kmax``, the most values of a row) with
+    ``ukey`` its uint64 view, ``extra_cols`` int32 (``n``).
     """
-    n_rows = indptr.shape[0] - 1
-    n_sets = up.shape[1]
-    n_slots = w_all.shape[0]
-    n_out = gathered.shape[1]
     kmax = key.shape[0]
-    has_order = order.shape[0] == n_rows
+    has_order = order.shape[0] > 0
     # tie rank of positions pos+1 .. pos+cnt: pos + ra + rb * cnt (exact: small half-integers)
     ra = 1.0 if ties == 0 else (0.0 if ties == 2 else 0.5)
     rb = 0.0 if ties == 0 else (1.0 if ties == 2 else 0.5)
@@ -104,15 +111,14 @@ def _kernel(data, indices, indptr, dense, n, descending, ties, transform, param,
     f = fw[: kmax + n]  # per-gene values: stored entries, then the extra (ordinal) zeros from kmax
     ranks = fw[kmax + n : 2 * kmax + n]
     cnts = fw[2 * kmax + n : 3 * kmax + n]
-    buf = fw[3 * kmax + n : 3 * kmax + n + n_slots + 1]  # the row's sums, + a spare slot
-    o = 3 * kmax + n + n_slots + 1
+    o = 3 * kmax + n
     tval = fw[o : o + _SLOTS]
     start = fw[o + _SLOTS : o + 2 * _SLOTS]
     vals = fw[o + 2 * _SLOTS : o + 2 * _SLOTS + _MAX_UNIQUE]
-    ia = iw[n : n + kmax]
-    ib = iw[n + kmax : n + 2 * kmax]
-    slot_of = iw[n + 2 * kmax : n + 3 * kmax]
-    o = n + 3 * kmax
+    ia = iw[:kmax]
+    ib = iw[kmax : 2 * kmax]
+    slot_of = iw[2 * kmax : 3 * kmax]
+    o = 3 * kmax
     cnt = iw[o : o + 256]
     tcnt = iw[o + 256 : o + 256 + _SLOTS]
     used = iw[o + 256 + _SLOTS : o + 256 + _SLOTS + _MAX_UNIQUE]
@@ -120,213 +126,247 @@ def _kernel(data, indices, indptr, dense, n, descending, ties, transform, param,
     ua0 = uw[:kmax]
     ub0 = uw[kmax : 2 * kmax]
     tkey = uw[2 * kmax : 2 * kmax + _SLOTS]
-    tcnt[:] = 0
     hshift = np.uint64(64 - _HASH_BITS)
     hmask = np.uint64(_SLOTS - 1)
-    for r in range(n_rows):
-        a = indptr[r]
-        c0 = 0 if dense else a  # the columns of the row's values start at indices[c0]
-        k = indptr[r + 1] - a
-        nz = n - k
-        f0 = 0.0
-        n_extra = 0
-        if transform == 0:
+    nz = n - k
+    f0 = 0.0
+    n_extra = 0
+    if transform == 0:
+        for i in range(k):
+            f[i] = data[a + i]
+    else:
+        for i in range(k):
+            # + 0.0 turns -0.0 into 0.0 so that both zeros tie
+            key[i] = (-data[a + i] if descending else data[a + i]) + 0.0
+        zero_pos = -1
+        done = False
+        if not has_order and k > 0:
+            # -- at most _MAX_UNIQUE distinct values (counts): a hash table of the distinct values,
+            # sorted; every value gets its tie group's rank, O(k) instead of a sort
+            done = True
+            n_used = 0
             for i in range(k):
-                f[i] = data[a + i]
-        else:
-            for i in range(k):
-                # + 0.0 turns -0.0 into 0.0 so that both zeros tie
-                key[i] = (-data[a + i] if descending else data[a + i]) + 0.0
-            zero_pos = -1
-            done = False
-            if not has_order and k > 0:
-                # -- at most _MAX_UNIQUE distinct values (counts): a hash table of the distinct values,
-                # sorted; every value gets its tie group's rank, O(k) instead of a sort
-                done = True
-                n_used = 0
-                for i in range(k):
-                    h = (ukey[i] * _HASH_MUL) >> hshift
-                    while tcnt[h] > 0 and tkey[h] != ukey[i]:
-                        h = (h + np.uint64(1)) & hmask
-                    if tcnt[h] == 0:
-                        if n_used == _MAX_UNIQUE:
-                            done = False
-                            break
-                        tkey[h] = ukey[i]
-                        tval[h] = key[i]
-                        used[n_used] = h
-                        n_used += 1
-                    tcnt[h] += 1
-                    slot_of[i] = h
-                if done:
-                    # sort the distinct values (insertion sort on the float keys)
-                    for j in range(n_used):
-                        slots[j] = used[j]
-                        vals[j] = tval[used[j]]
-                    for j in range(1, n_used):
-                        v = vals[j]
-                        sl = slots[j]
-                        q = j - 1
-                        while q >= 0 and vals[q] > v:
-                            vals[q + 1] = vals[q]
-                            slots[q + 1] = slots[q]
-                            q -= 1
-                        vals[q + 1] = v
-                        slots[q + 1] = sl
-                    # group start positions, with the zero group before the first positive key
-                    pos = 0
-                    zero_done = nz == 0
-                    for j in range(n_used):
-                        if not zero_done and vals[j] > 0:
-                            zero_pos = pos
-                            pos += nz
-                            zero_done = True
-                        sl = slots[j]
-                        c = tcnt[sl]
-                        start[sl] = pos if ties == 3 else pos + ra + rb * c
-                        pos += c
-                    if not zero_done:
-                        zero_pos = pos
-                    for i in range(k):
-                        sl = slot_of[i]
-                        if ties == 3:
-                            start[sl] += 1.0
-                        else:
-                            cnts[i] = tcnt[sl]
-                        ranks[i] = start[sl]
+                h = (ukey[i] * _HASH_MUL) >> hshift
+                while tcnt[h] > 0 and tkey[h] != ukey[i]:
+                    h = (h + np.uint64(1)) & hmask
+                if tcnt[h] == 0:
+                    if n_used == _MAX_UNIQUE:
+                        done = False
+                        break
+                    tkey[h] = ukey[i]
+                    tval[h] = key[i]
+                    used[n_used] = h
+                    n_used += 1
+                tcnt[h] += 1
+                slot_of[i] = h
+            if done:
+                # sort the distinct values (insertion sort on the float keys)
                 for j in range(n_used):
-                    tcnt[used[j]] = 0
-            if not done:
-                if has_order:
-                    ordr = order[r]
-                else:
-                    # -- stable LSD radix sort of the keys as order-preserving 64-bit integers (ordinal
-                    # ties follow the column order); several times faster than a comparison sort
-                    ua = ua0[:k]
-                    ub = ub0[:k]
-                    ordr = ia[:k]
-                    o2 = ib[:k]
-                    for i in range(k):
-                        ua[i] = ~ukey[i] if ukey[i] & _SIGN else ukey[i] | _SIGN
-                        ordr[i] = i
-                    for p in range(8):
-                        shift = np.uint64(8 * p)
-                        cnt[:] = 0
-                        for i in range(k):
-                            cnt[np.int64((ua[i] >> shift) & _BYTE)] += 1
-                        skip = False
-                        for d in range(256):
-                            if cnt[d] == k:
-                                skip = True
-                                break
-                            if cnt[d] > 0:
-                                break
-                        if skip:
-                            continue
-                        total = 0
-                        for d in range(256):
-                            c = cnt[d]
-                            cnt[d] = total
-                            total += c
-                        for i in range(k):
-                            d = np.int64((ua[i] >> shift) & _BYTE)
-                            q = cnt[d]
-                            cnt[d] = q + 1
-                            ub[q] = ua[i]
-                            o2[q] = ordr[i]
-                        ua, ub = ub, ua
-                        ordr, o2 = o2, ordr
-                # -- tie groups along the sorted order
+                    slots[j] = used[j]
+                    vals[j] = tval[used[j]]
+                for j in range(1, n_used):
+                    v = vals[j]
+                    sl = slots[j]
+                    q = j - 1
+                    while q >= 0 and vals[q] > v:
+                        vals[q + 1] = vals[q]
+                        slots[q + 1] = slots[q]
+                        q -= 1
+                    vals[q + 1] = v
+                    slots[q + 1] = sl
+                # group start positions, with the zero group before the first positive key
                 pos = 0
                 zero_done = nz == 0
-                i = 0
-                while i < k:
-                    v = key[ordr[i]]
-                    if not zero_done and v > 0:
+                for j in range(n_used):
+                    if not zero_done and vals[j] > 0:
                         zero_pos = pos
                         pos += nz
                         zero_done = True
-                    j = i
-                    while j < k and key[ordr[j]] == v:
-                        j += 1
-                    for t in range(i, j):
-                        if ties == 3:
-                            ranks[ordr[t]] = pos + 1.0 + (t - i)
-                        else:
-                            ranks[ordr[t]] = pos + ra + rb * (j - i)
-                            cnts[ordr[t]] = j - i
-                    pos += j - i
-                    i = j
+                    sl = slots[j]
+                    c = tcnt[sl]
+                    start[sl] = pos if ties == 3 else pos + ra + rb * c
+                    pos += c
                 if not zero_done:
                     zero_pos = pos
-            if ties == 4:
-                # the mean of the transform over the ranks first .. last of each tie group (the
-                # zeros' group last)
-                for i in range(k + 1 if nz > 0 else k):
-                    if i < k:
-                        c = cnts[i]
-                        first = ranks[i] - (c - 1.0) / 2.0
+                for i in range(k):
+                    sl = slot_of[i]
+                    if ties == 3:
+                        start[sl] += 1.0
                     else:
-                        c = nz * 1.0
-                        first = zero_pos + 1.0
-                    last = first + c - 1.0
-                    if transform == 1:
-                        e = (first + last) / 2.0
-                    elif transform == 2:  # min(r, param)
-                        fl = np.floor(param)
-                        u = last if last < fl else fl
-                        below = (u - first + 1.0) * (first + u) / 2.0 if u >= first else 0.0
-                        n_above = last - (first - 1.0 if first - 1.0 > fl else fl)
-                        e = (below + (n_above * param if n_above > 0 else 0.0)) / c
-                    else:  # max(0, param - r)
-                        cl = np.ceil(param) - 1.0
-                        u = last if last < cl else cl
-                        mm = u - first + 1.0
-                        e = 0.0 if u < first else (mm * param - mm * (first + u) / 2.0) / c
-                    if i < k:
-                        f[i] = e
+                        cnts[i] = tcnt[sl]
+                    ranks[i] = start[sl]
+            for j in range(n_used):
+                tcnt[used[j]] = 0
+        if not done:
+            if has_order:
+                ordr = order[r]
+            else:
+                # -- stable LSD radix sort of the keys as order-preserving 64-bit integers (ordinal
+                # ties follow the column order); several times faster than a comparison sort
+                ua = ua0[:k]
+                ub = ub0[:k]
+                ordr = ia[:k]
+                o2 = ib[:k]
+                for i in range(k):
+                    ua[i] = ~ukey[i] if ukey[i] & _SIGN else ukey[i] | _SIGN
+                    ordr[i] = i
+                for p in range(8):
+                    shift = np.uint64(8 * p)
+                    cnt[:] = 0
+                    for i in range(k):
+                        cnt[np.int64((ua[i] >> shift) & _BYTE)] += 1
+                    skip = False
+                    for d in range(256):
+                        if cnt[d] == k:
+                            skip = True
+                            break
+                        if cnt[d] > 0:
+                            break
+                    if skip:
+                        continue
+                    total = 0
+                    for d in range(256):
+                        c = cnt[d]
+                        cnt[d] = total
+                        total += c
+                    for i in range(k):
+                        d = np.int64((ua[i] >> shift) & _BYTE)
+                        q = cnt[d]
+                        cnt[d] = q + 1
+                        ub[q] = ua[i]
+                        o2[q] = ordr[i]
+                    ua, ub = ub, ua
+                    ordr, o2 = o2, ordr
+            # -- tie groups along the sorted order
+            pos = 0
+            zero_done = nz == 0
+            i = 0
+            while i < k:
+                v = key[ordr[i]]
+                if not zero_done and v > 0:
+                    zero_pos = pos
+                    pos += nz
+                    zero_done = True
+                j = i
+                while j < k and key[ordr[j]] == v:
+                    j += 1
+                for t in range(i, j):
+                    if ties == 3:
+                        ranks[ordr[t]] = pos + 1.0 + (t - i)
                     else:
-                        f0 = e
+                        ranks[ordr[t]] = pos + ra + rb * (j - i)
+                        cnts[ordr[t]] = j - i
+                pos += j - i
+                i = j
+            if not zero_done:
+                zero_pos = pos
+        if ties == 4:
+            # the mean of the transform over the ranks first .. last of each tie group (the
+            # zeros' group last)
+            for i in range(k + 1 if nz > 0 else k):
+                if i < k:
+                    c = cnts[i]
+                    first = ranks[i] - (c - 1.0) / 2.0
+                else:
+                    c = nz * 1.0
+                    first = zero_pos + 1.0
+                last = first + c - 1.0
+                if transform == 1:
+                    e = (first + last) / 2.0
+                elif transform == 2:  # min(r, param)
+                    fl = np.floor(param)
+                    u = last if last < fl else fl
+                    below = (u - first + 1.0) * (first + u) / 2.0 if u >= first else 0.0
+                    n_above = last - (first - 1.0 if first - 1.0 > fl else fl)
+                    e = (below + (n_above * param if n_above > 0 else 0.0)) / c
+                else:  # max(0, param - r)
+                    cl = np.ceil(param) - 1.0
+                    u = last if last < cl else cl
+                    mm = u - first + 1.0
+                    e = 0.0 if u < first else (mm * param - mm * (first + u) / 2.0) / c
+                if i < k:
+                    f[i] = e
+                else:
+                    f0 = e
+        else:
+            if transform == 2:  # min(rank, param) (UCell): one comparison
+                for i in range(k):
+                    e = ranks[i]
+                    f[i] = e if e < hi else hi
             else:
                 for i in range(k):
                     e = off + sg * ranks[i]
                     e = e if e < hi else hi
                     f[i] = e if e > lo else lo
-                # the zeros' group (its rank; ordinal: the last zero's), then with ordinal ties the
-                # zeros in column order with ranks zero_pos + 1, ... as long as their value differs
-                # from the last zero's (AUCell: rank < param): "extra" entries
-                i = 0
-                p = 0
-                c = 0
-                while nz > 0:
-                    if i == 0:
-                        rk = zero_pos + nz * 1.0 if ties == 3 else zero_pos + ra + rb * nz
-                    else:
-                        if ties != 3:
+            # the zeros' group (its rank; ordinal: the last zero's), then with ordinal ties the
+            # zeros in column order with ranks zero_pos + 1, ... as long as their value differs
+            # from the last zero's (AUCell: rank < param): "extra" entries
+            i = 0
+            p = 0
+            c = 0
+            while nz > 0:
+                if i == 0:
+                    rk = zero_pos + nz * 1.0 if ties == 3 else zero_pos + ra + rb * nz
+                else:
+                    if ties != 3:
+                        break
+                    while c < n:  # the next column without a stored value
+                        while p < k and indices[c0 + p] < c:
+                            p += 1
+                        if p < k and indices[c0 + p] == c:
+                            c += 1
+                        else:
                             break
-                        while c < n:  # the next column without a stored value
-                            while p < k and indices[c0 + p] < c:
-                                p += 1
-                            if p < k and indices[c0 + p] == c:
-                                c += 1
-                            else:
-                                break
-                        if c >= n:
-                            break
-                        rk = zero_pos + 1.0 + n_extra
-                    e = off + sg * rk
-                    e = e if e < hi else hi
-                    e = e if e > lo else lo
-                    if i == 0:
-                        f0 = e
-                    else:
-                        if e == f0:
-                            break
-                        extra_cols[n_extra] = c
-                        f[kmax + n_extra] = e
-                        n_extra += 1
-                        c += 1
-                    i += 1
+                    if c >= n:
+                        break
+                    rk = zero_pos + 1.0 + n_extra
+                e = off + sg * rk
+                e = e if e < hi else hi
+                e = e if e > lo else lo
+                if i == 0:
+                    f0 = e
+                else:
+                    if e == f0:
+                        break
+                    extra_cols[n_extra] = c
+                    f[kmax + n_extra] = e
+                    n_extra += 1
+                    c += 1
+                i += 1
+    return f0, n_extra
+
+
+@nb.njit(nogil=True, cache=True, error_model="numpy")
+def _kernel(data, indices, indptr, dense, n, descending, ties, transform, param, order,
+            inc_ptr, inc_slot, inc_w, weighted, w_all, lookup, up, dn, gathered,
+            buf, fw, iw, uw, key, ukey, extra_cols):  # fmt: skip
+    """Per-gene values of every row (:func:`_row_values`) and their weighted sums over the sets' up- and down-genes.
+
+    Row ``r`` holds the values ``data[indptr[r]:indptr[r + 1]]`` in the columns
+    ``indices[indptr[r]:indptr[r + 1]]`` (CSR), or with ``dense`` all ``n`` values in the columns
+    ``indices[:n]``; ``order`` as :func:`_row_values` takes it.
+
+    1. Sums per slot (set, or set + n_sets for down-genes): ``f0 * W_s + sum w_g (f(g) - f0)``,
+       walked from each gene through the padded incidence ``inc_ptr / inc_slot / inc_w``, in
+       ``buf`` (``n_slots + 1``: a spare slot takes the padding).
+    2. ``up`` / ``dn`` rows from the slots; ``gathered[r, lookup[g]] = f(g)`` for looked-up genes.
+
+    The other work arrays are :func:`_row_values`'.
+    """
+    n_rows = indptr.shape[0] - 1
+    n_sets = up.shape[1]
+    n_slots = w_all.shape[0]
+    n_out = gathered.shape[1]
+    kmax = key.shape[0]
+    f = fw[: kmax + n]
+    for r in range(n_rows):
+        a = indptr[r]
+        c0 = 0 if dense else a  # the columns of the row's values start at indices[c0]
+        k = indptr[r + 1] - a
+        f0, n_extra = _row_values(
+            data, indices, a, c0, k, n, descending, ties, transform, param, order, r,
+            fw, iw, uw, key, ukey, extra_cols,
+        )  # fmt: skip
         # -- sums: f0 * W_s, plus w (f - f0) of the stored and the extra entries
         if dense:
             buf[:n_slots] = 0.0
@@ -379,15 +419,18 @@ def _kernel(data, indices, indptr, dense, n, descending, ties, transform, param,
                         gathered[r, q] = fv[t]
 
 
-def _work(kmax: int, n: int, n_slots: int):
-    """Return the work arrays of :func:`_kernel`: ``(fw, iw, key, ukey, uw, extra_cols)``."""
+def row_work(kmax: int, n: int) -> tuple:
+    """Return the work arrays of :func:`_row_values` for rows of up to ``kmax`` values of ``n`` genes.
+
+    ``(fw, iw, uw, key, ukey, extra_cols)``; one set per thread (the row function writes into them).
+    """
     key = np.empty(kmax)
     return (
-        np.empty(3 * kmax + n + n_slots + 1 + 2 * _SLOTS + _MAX_UNIQUE),
-        np.empty(n + 3 * kmax + 256 + _SLOTS + 2 * _MAX_UNIQUE, dtype=np.int64),
+        np.empty(3 * kmax + n + 2 * _SLOTS + _MAX_UNIQUE),
+        np.zeros(3 * kmax + 256 + _SLOTS + 2 * _MAX_UNIQUE, dtype=np.int64),  # the hash counts start at 0
+        np.empty(2 * kmax + _SLOTS, dtype=np.uint64),
         key,
         key.view(np.uint64),
-        np.empty(2 * kmax + _SLOTS, dtype=np.uint64),
         np.empty(n, dtype=np.int32),  # as the column indices (int32)
     )
 
@@ -537,7 +580,7 @@ def _run(X, inc, transform, descending, ties, param, genes):
     _kernel(
         data, indices, indptr, not sp.issparse(X), n, descending, ti, t, float(param), order,
         inc.pad_ptr, inc.pad_slot, inc.pad_w, inc.weighted, inc.w_all, lookup, up, dn, g,
-        *_work(kmax, n, len(inc.w_all)),
+        np.empty(len(inc.w_all) + 1), *row_work(kmax, n),
     )  # fmt: skip
     return up, dn, (g[:, inv] if genes is not None else None)
 
