@@ -125,22 +125,17 @@ def test_cluster_equals_in_process(files, cluster, null, partition_size):
     _same(ref, got)
 
 
-@pytest.mark.parametrize("method", ["ucell", "module_score"])
-def test_float32_results_are_sent_in_float32(files, cluster, monkeypatch, method):
-    """With dtype="float32" a partition's scores travel in float32 (half the bytes) and equal in-process float32.
-
-    module_score also checks the other path of score_block (scores of every set, then the null) and a
-    cohort-level step (the gene means) on the cluster.
-    """
+def test_float32_results_are_sent_in_float32(files, cluster, monkeypatch):
+    """With dtype="float32" a partition's scores travel in float32 (half the bytes) and equal in-process float32."""
     from resistscore.tl import _score as sc
 
-    ref = _score(files / "cells.h5ad", method=method, dtype="float32")
+    ref = _score(files / "cells.h5ad", dtype="float32")
     seen = []
     real = sc._Arrays.put_part
     monkeypatch.setattr(
         sc._Arrays, "put_part", lambda self, res: seen.append(res["scores"].dtype) or real(self, res)
     )
-    got = _score(files / "cells.zarr", method=method, dtype="float32", client=cluster, partition_size=200)
+    got = _score(files / "cells.zarr", dtype="float32", client=cluster, partition_size=200)
     _same(ref, got)
     assert got.scores.dtypes.eq(np.float32).all() and set(seen) == {np.dtype(np.float32)}
 
