@@ -11,7 +11,9 @@ Every run: the default method (UCell) with p-values (pooled null) and FDR, all s
 wall seconds of the ``rs.tl.score`` call (the cluster is started before it, its workers have imported nothing of
 resistscore yet), the CPU seconds (user + system) of the client process and of every worker process during the
 call (``resource.getrusage`` in each; on a shared machine compare these, not the wall times), the client process's
-peak RSS (psutil, every 20 ms; the workers are other processes), the number of partitions (Dask tasks). The
+peak RSS (psutil, every 20 ms; the workers are other processes), the minor page faults of the client and of every
+worker during the call (fresh memory touched; unlike CPU seconds, not inflated by other work on the machine), the
+number of partitions (Dask tasks). The
 scores, p-values and FDR of each distributed run are checked equal to the in-process run's (bit for bit).
 
 The cost model (printed and written with the table): compute per cell = in-process seconds / cells; bytes a
@@ -88,6 +90,13 @@ def _cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _page_faults() -> int:
+    """Minor page faults of this process so far (fresh memory touched: a cost that does not depend on the load)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def child(mode: str, path: str, threads: int, out: str) -> None:
     """One run, in this (sub)process: score ``path`` in-process or on a LocalCluster; write the results."""
     import numpy as np
@@ -107,19 +116,23 @@ def child(mode: str, path: str, threads: int, out: str) -> None:
     peak = _peak_rss()
     base = peak()
     workers0 = client.run(_cpu_seconds) if client is not None else {}
-    cpu0 = _cpu_seconds()
+    faults0 = client.run(_page_faults) if client is not None else {}
+    cpu0, client_faults0 = _cpu_seconds(), _page_faults()
     t0 = time.perf_counter()
     dtype = os.environ.get("RS_BENCH_DTYPE", "float64")
     res = rs.tl.score(path, n_jobs=threads, client=client, dtype=dtype)
     seconds = time.perf_counter() - t0
-    client_cpu = _cpu_seconds() - cpu0
+    client_cpu, client_faults = _cpu_seconds() - cpu0, _page_faults() - client_faults0
     workers1 = client.run(_cpu_seconds) if client is not None else {}
     workers_cpu = sum(workers1[w] - workers0.get(w, 0.0) for w in workers1)
+    faults1 = client.run(_page_faults) if client is not None else {}
+    workers_faults = sum(faults1[w] - faults0.get(w, 0) for w in faults1)
     results_mib = sum(f.to_numpy().nbytes for f in (res.scores, res.pvalues, res.fdr)) / 2**20
     rec = {
         "mode": mode, "seconds": seconds, "client_peak_mib": peak(), "client_base_mib": base,
         "results_mib": results_mib, "n_sets": int(res.scores.shape[1]),
         "client_cpu": client_cpu, "workers_cpu": workers_cpu,
+        "client_faults": client_faults, "workers_faults": workers_faults,
     }  # fmt: skip
     if client is not None:
         client.close()
@@ -275,9 +288,14 @@ def main(argv=None) -> None:
             f"{len(pb['ranges'])} partitions of {pb['rows']:,} rows ({len(pb['ranges']) + 2 * args.threads + 3} scheduler tasks at most); "
             f"a partition sends back {pb['bytes'] / 2**20:.1f} MiB ({pb['bytes'] / pb['rows']:.0f} bytes per cell, "
             f"{pb['n_sets']} signatures); distributed overhead {extra:.1f} CPU s ({args.threads}x1 minus "
-            f"in-process: each worker process's imports and kernel loading, and per partition "
-            f"at most {extra / max(len(pb['ranges']), 1) * 1e3:.0f} ms); client peak "
-            f"{recs['Nx']['client_peak_mib']:.0f} MiB.",
+            f"in-process: each worker process's imports and kernel loading, Dask's own event loops, and per "
+            f"partition at most {extra / max(len(pb['ranges']), 1) * 1e3:.0f} ms); client peak "
+            f"{recs['Nx']['client_peak_mib']:.0f} MiB; page faults (client + workers) in-process "
+            + ", ".join(
+                f"{label} {recs[m]['client_faults'] + recs[m]['workers_faults']:,}"
+                for m, label in (("in-process", ""), ("1x", f"1x{args.threads}"), ("Nx", f"{args.threads}x1"))
+            ).lstrip()
+            + ".",
         ]
         for cells in (10_000_000, 100_000_000):
             for machines, cores in ((10, 32), (100, 32)):

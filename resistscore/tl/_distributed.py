@@ -10,11 +10,12 @@ What moves over the network:
   uses (the probe, the gene statistics, the partitions): the graphs of the passes hold only
   references to it. A worker that dies takes nothing with it that cannot be computed again
   (scattered data would be lost).
-* workers -> client, per partition of rows: its scores (rows x signatures, float64), unscorable-row
-  codes, the method's extras and the null model's share: for ``null="per_sample"`` the counts of
-  controls above each score and the few tail p-values; for ``null="pooled"`` the z-scores and the
-  standardised control scores of the pooled rows (every ``stride``-th row, at most
-  ``MAX_POOL`` values per signature in all).
+* workers -> client, per partition of rows: its scores (rows x signatures, in the type the client keeps
+  them in: float64, or float32 on request), unscorable-row codes, the method's extras and the null
+  model's share: for ``null="per_sample"`` the counts of controls above each score and the few tail
+  p-values; for ``null="pooled"`` the z-scores (float32) and the standardised control scores of the
+  pooled rows (every ``stride``-th row, at most ``MAX_POOL`` values per signature in all). Every array
+  is contiguous, so that it goes into the message without a copy.
 
 The client adds the partitions in row order into the same arrays the in-process engine fills, and
 finishes the null (sorting each signature's pool, counting, BH FDR) exactly as in-process: the
@@ -28,7 +29,8 @@ are few and large, about :data:`PARTS_PER_THREAD` per thread of the cluster
 (:func:`~resistscore.tl.methods._kernels.workspace`, as in-process); and a scoring task keeps
 glibc's allocator from returning freed memory to the system after every array (Dask's nannies set
 ``MALLOC_TRIM_THRESHOLD_``, which turns every large array into fresh pages to fault in: the workers
-spent as much time in the kernel as in the scoring; :func:`kept_allocations`).
+spent as much time in the kernel as in the scoring; :func:`kept_allocations`), until the worker has
+been idle for :data:`RELEASE_AFTER` seconds, not after every partition.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ from resistscore.tl.methods._kernels import workspace
 
 __all__ = [
     "Plan", "check_client", "cluster_threads", "default_partition_size", "partitions", "run_partitions",
-    "score_part", "warm_workers",
+    "release_now", "score_part", "warm_workers",
 ]  # fmt: skip
 
 #: how often a task is retried when its worker dies (on top of the scheduler's own reassignments)
@@ -141,6 +143,8 @@ class Plan:
     n_obs: int
     chunk: int
     max_pool: int | None = None  # of the pooled null, as the client decided it
+    #: the type the client keeps the scores in (float32 on request): a partition's scores are sent in it
+    dtype: np.dtype = np.dtype(np.float64)
 
 
 def score_part(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
@@ -161,7 +165,8 @@ def score_part(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
 
 def _score_rows_of(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
     n = b - a
-    scores = np.full((n, plan.n_sets), np.nan)
+    # in the client's type: the same rounding as writing them into the client's array, half the bytes in float32
+    scores = np.full((n, plan.n_sets), np.nan, dtype=getattr(plan, "dtype", np.float64))
     codes = np.zeros(n, dtype=np.int8)
     extras: dict[str, np.ndarray] = {}
     scratch: dict = {}  # this task's (this thread's) kernel outputs; sc below is overwritten by the next chunk
@@ -191,7 +196,11 @@ def _score_rows_of(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
                 extras.setdefault(k, np.full((n, plan.n_sets), np.nan))[lo - a : hi - a] = v
     out = {"a": a, "b": b, "scores": scores, "codes": codes, "extras": extras}
     if isinstance(model, PooledNull):
-        _, out["z"], out["pool"] = model.part()
+        _, z, out["pool"] = model.part()
+        # z (rows x signatures) is a strided view: one contiguous copy here, sent as it is (the transposed
+        # copy pickle made was sent in-band, then written into the client's signatures x rows array by a
+        # transposed copy; now the client copies whole rows)
+        out["z"] = np.ascontiguousarray(z.T).T
     elif model is not None:
         res = model.finish()
         out["counts"] = res.counts
@@ -226,18 +235,25 @@ def _env_int(name: str) -> int:
         return _GLIBC_DEFAULTS[name]
 
 
+#: seconds a worker keeps the allocator tuned after its last scoring task ended (the next partition of
+#: the run reuses the memory the last one freed instead of faulting fresh pages in)
+RELEASE_AFTER = 2.0
+
+
 @contextmanager
 def kept_allocations():
-    """While a scoring task runs in this process, freed memory stays with the allocator for the next chunk.
+    """While scoring tasks run in this process, freed memory stays with the allocator for the next chunk.
 
     Dask's nannies start their workers with ``MALLOC_TRIM_THRESHOLD_=65536`` (so that an idle
     worker's memory goes back to the system). That also fixes glibc's mmap threshold at 128 KiB: every
     array of a chunk (tens of MB) is then mapped, faulted in page by page and unmapped, chunk after
     chunk - at 100,000 cells 0.85 million page faults and as much system time in the workers as
     scoring, against 36,000 in-process. Within this block the thresholds are those glibc would have
-    grown to by itself (arrays up to 32 MiB from the heap, 512 MiB kept at its top); when the worker's
-    last scoring task ends they are set back to the environment's values and the free memory is
-    returned (``malloc_trim``). Elsewhere than glibc, or with glibc's own adaptive thresholds (no
+    grown to by itself (arrays up to 32 MiB from the heap, 512 MiB kept at its top). They are set back
+    to the environment's values, and the free memory returned (``malloc_trim``), when no scoring task
+    has run in this process for :data:`RELEASE_AFTER` seconds: not between two partitions of a run
+    (a worker of one thread would otherwise return its heap after every partition and fault it in
+    again for the next). Elsewhere than glibc, or with glibc's own adaptive thresholds (no
     ``MALLOC_*_`` variable set), nothing changes. The numbers do not depend on it.
     """
     libc = _glibc()
@@ -246,7 +262,10 @@ def kept_allocations():
         return
     with _kept["lock"]:
         _kept["users"] += 1
-        if _kept["users"] == 1:
+        timer = _kept.pop("timer", None)
+        if timer is not None:
+            timer.cancel()  # still tuned: the last task ended moments ago
+        elif _kept["users"] == 1:
             libc.mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)
             libc.mallopt(_M_TRIM_THRESHOLD, 512 * 2**20)
     try:
@@ -255,9 +274,35 @@ def kept_allocations():
         with _kept["lock"]:
             _kept["users"] -= 1
             if _kept["users"] == 0:
-                libc.mallopt(_M_TRIM_THRESHOLD, _env_int("MALLOC_TRIM_THRESHOLD_"))
-                libc.mallopt(_M_MMAP_THRESHOLD, _env_int("MALLOC_MMAP_THRESHOLD_"))
-                libc.malloc_trim(0)
+                if RELEASE_AFTER > 0:
+                    timer = _kept["timer"] = threading.Timer(RELEASE_AFTER, _release, (libc,))
+                    timer.daemon = True
+                    timer.start()
+                else:
+                    _release(libc, locked=True)
+
+
+def release_now() -> None:
+    """Release at once what :func:`kept_allocations` keeps for a next task (if no task runs; tests, shutdown)."""
+    with _kept["lock"]:
+        timer = _kept.pop("timer", None)
+        if timer is not None:
+            timer.cancel()
+            _release(timer.args[0], locked=True)
+
+
+def _release(libc, locked: bool = False) -> None:
+    """Set glibc's thresholds back to the environment's and return the free memory (no scoring task runs)."""
+    if not locked:
+        with _kept["lock"]:
+            if _kept["users"] or _kept.get("timer") is not threading.current_thread():
+                return  # a task started meanwhile (it cancelled this timer)
+            del _kept["timer"]
+            _release(libc, locked=True)
+        return
+    libc.mallopt(_M_TRIM_THRESHOLD, _env_int("MALLOC_TRIM_THRESHOLD_"))
+    libc.mallopt(_M_MMAP_THRESHOLD, _env_int("MALLOC_MMAP_THRESHOLD_"))
+    libc.malloc_trim(0)
 
 
 def _gather(client, futures, what: str):

@@ -915,6 +915,7 @@ def _score_on_client(
         source.n_obs,
         cs,
         getattr(run.null_model, "max_pool", None),
+        run.scores.dtype,
     )
     size = opts.partition_size or default_partition_size(source.n_obs, cluster_threads(client), cs, n_sets)
     run_partitions(client, source, work_plan, partitions(source.n_obs, size), run.put_part)

@@ -125,6 +125,21 @@ def test_cluster_equals_in_process(files, cluster, null, partition_size):
     _same(ref, got)
 
 
+def test_float32_results_are_sent_in_float32(files, cluster, monkeypatch):
+    """With dtype="float32" a partition's scores travel in float32 (half the bytes) and equal in-process float32."""
+    from resistscore.tl import _score as sc
+
+    ref = _score(files / "cells.h5ad", dtype="float32")
+    seen = []
+    real = sc._Arrays.put_part
+    monkeypatch.setattr(
+        sc._Arrays, "put_part", lambda self, res: seen.append(res["scores"].dtype) or real(self, res)
+    )
+    got = _score(files / "cells.zarr", dtype="float32", client=cluster, partition_size=200)
+    _same(ref, got)
+    assert got.scores.dtypes.eq(np.float32).all() and set(seen) == {np.dtype(np.float32)}
+
+
 def test_one_worker_equals_two(files, cluster):
     """The same numbers on one worker (the other retired) as on two, and as in-process."""
     ref = _score(files / "cells.zarr")
@@ -417,9 +432,12 @@ def test_kept_allocations_only_where_dask_tuned_glibc(monkeypatch):
     (Dask's nannies set MALLOC_TRIM_THRESHOLD_); the thresholds are set back when the last task ends."""
     import platform
     import sys
+    import threading
 
     from resistscore.tl import _distributed as dist
 
+    dist.release_now()  # a scoring task of an earlier test (in this process) may still keep its allocations
+    monkeypatch.setattr(dist, "_kept", {"users": 0, "lock": threading.Lock()})
     calls = []
 
     class FakeLibc:
@@ -441,9 +459,22 @@ def test_kept_allocations_only_where_dask_tuned_glibc(monkeypatch):
         pass
     assert calls == []
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    monkeypatch.setattr(dist, "RELEASE_AFTER", 0)
     with dist.kept_allocations(), dist.kept_allocations():  # two tasks of one worker's threads
         assert calls == [(dist._M_MMAP_THRESHOLD, 32 * 2**20), (dist._M_TRIM_THRESHOLD, 512 * 2**20)]
     assert calls[2:] == [(dist._M_TRIM_THRESHOLD, 65536), (dist._M_MMAP_THRESHOLD, 128 * 1024), ("trim", 0)]
+    # partitions one after the other (a worker of one thread): tuned once, released once after the last
+    calls.clear()
+    monkeypatch.setattr(dist, "RELEASE_AFTER", 0.2)
+    for _ in range(3):
+        with dist.kept_allocations():
+            pass
+    assert calls == [(dist._M_MMAP_THRESHOLD, 32 * 2**20), (dist._M_TRIM_THRESHOLD, 512 * 2**20)]
+    deadline = time.monotonic() + 10
+    while len(calls) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert calls[2:] == [(dist._M_TRIM_THRESHOLD, 65536), (dist._M_MMAP_THRESHOLD, 128 * 1024), ("trim", 0)]
+    assert "timer" not in dist._kept and dist._kept["users"] == 0
     if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
         monkeypatch.undo()
         monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
