@@ -28,6 +28,7 @@ import anndata as ad
 import numpy as np
 import pandas as pd
 
+from resistscore import _anndata_store as store
 from resistscore import ds, get, io, pp, sig, tl
 from resistscore._atomic import atomic_dir, check_output_file, check_output_folder
 from resistscore._design import Design, api_label, pick_confounders
@@ -298,36 +299,14 @@ def _stored_transposed(path: Path, read_kwargs: dict[str, Any]) -> bool:
     return False
 
 
-def _open_store(path: Path):
-    """Open an AnnData ``.h5ad`` file (h5py) or ``.zarr`` store read-only, as a context manager.
-
-    The twin of ``resistscore.tl._stream.open_store`` (a private module of another subpackage).
-    """
-    if path.suffix.lower() == ".zarr":
-        import zarr
-
-        return contextlib.nullcontext(zarr.open_group(str(path), mode="r"))
-    import h5py
-
-    return h5py.File(path, "r")
-
-
-def _read_elem():
-    try:
-        from anndata.io import read_elem
-    except ImportError:  # anndata < 0.11
-        from anndata.experimental import read_elem
-    return read_elem
-
-
 def _file_annotations(path: Path, obs: pd.DataFrame | None, obs_names: pd.Index, basis: str) -> ad.AnnData:
     """Return an AnnData of the annotations of an AnnData file, without ``X``: ``obs``, the embedding, colours.
 
     ``obs`` as read with the rows (or read here); of ``obsm`` only ``X_<basis>`` (or ``<basis>``), of ``uns``
     only the ``<column>_colors`` entries: nothing that grows with the genes is read.
     """
-    read_elem = _read_elem()
-    with _open_store(path) as g:
+    read_elem = store.read_elem()
+    with store.open_store(path) as g:
         if obs is None:
             obs = read_elem(g["obs"]) if "obs" in g else pd.DataFrame(index=obs_names)
         obsm = g["obsm"] if "obsm" in g else {}  # noqa: SIM401 - an HDF5 or zarr group

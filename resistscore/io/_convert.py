@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from resistscore._anndata_store import attr, elem_io
 from resistscore._atomic import atomic_dir
 from resistscore._errors import InputFormatError
 from resistscore._validate import check_int
@@ -15,19 +16,6 @@ __all__ = ["convert"]
 
 #: AnnData elements copied whole (annotations: a few values per cell or gene)
 _ANNOTATIONS = ("obs", "var", "uns", "obsm", "varm", "obsp", "varp")
-
-
-def _elem_io():
-    try:
-        from anndata.io import read_elem, write_elem
-    except ImportError:  # anndata < 0.11
-        from anndata.experimental import read_elem, write_elem
-    return read_elem, write_elem
-
-
-def _attr(node, name: str) -> str:
-    v = node.attrs.get(name, "")
-    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 def convert(src, dst, *, chunk_rows: int = 10_000) -> Path:
@@ -78,7 +66,7 @@ def convert(src, dst, *, chunk_rows: int = 10_000) -> Path:
         f = h5py.File(src, "r")
     except OSError as e:
         raise InputFormatError(f"cannot read {src} as an .h5ad file ({e}); pass an AnnData file.") from None
-    read_elem, write_elem = _elem_io()
+    read_elem, write_elem = elem_io()
     import anndata as ad
 
     fmt = int(getattr(ad.settings, "zarr_write_format", 2))
@@ -107,7 +95,7 @@ def _copy_matrix(node, g, key: str, chunk_rows: int, src: Path) -> None:
     import h5py
 
     if isinstance(node, h5py.Group):
-        enc = _attr(node, "encoding-type")
+        enc = attr(node, "encoding-type")
         if enc != "csr_matrix":
             raise InputFormatError(
                 f"{src}:{node.name} is stored as {enc or 'an unknown group'}; convert reads CSR (cells x genes). "

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from resistscore._anndata_store import attr
 from resistscore._errors import InputFormatError, ResistScoreError
 from resistscore._types import is_anndata
 
@@ -39,11 +40,6 @@ __all__ = [
 def is_dask_array(X) -> bool:
     """Whether ``X`` is a dask array (without importing dask)."""
     return type(X).__module__.startswith("dask.") and hasattr(X, "chunks") and hasattr(X, "compute")
-
-
-def _attr(node, name: str) -> str:
-    v = node.attrs.get(name, "")
-    return v.decode() if isinstance(v, bytes) else str(v)
 
 
 def _decode(a) -> pd.Index:
@@ -246,7 +242,7 @@ class RowSource:
                 f"cannot read {key!r} of {path} ({type(e).__name__}: {e}); pass an AnnData .{fmt} store."
             ) from None
         if is_group:
-            enc = _attr(node, "encoding-type")
+            enc = attr(node, "encoding-type")
             shape = tuple(int(s) for s in node.attrs.get("shape", node.attrs.get("h5sparse_shape", ())))
             if (
                 enc != "csr_matrix"
@@ -806,7 +802,7 @@ def _names(group, path: str) -> tuple[pd.Index, pd.Index]:
         if axis not in group:
             raise InputFormatError(f"{path} has no {axis!r} group: it is not an AnnData store.")
         node = group[axis]
-        idx = _attr(node, "_index") or "_index"
+        idx = attr(node, "_index") or "_index"
         if idx not in node:
             raise InputFormatError(f"{path}: {axis} has no index {idx!r}; write the file with anndata.")
         out.append(_decode(_values(node[idx])))

@@ -166,7 +166,7 @@ def score_part(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
 def _score_rows_of(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
     n = b - a
     # in the client's type: the same rounding as writing them into the client's array, half the bytes in float32
-    scores = np.full((n, plan.n_sets), np.nan, dtype=getattr(plan, "dtype", np.float64))
+    scores = np.full((n, plan.n_sets), np.nan, dtype=plan.dtype)
     codes = np.zeros(n, dtype=np.int8)
     extras: dict[str, np.ndarray] = {}
     scratch: dict = {}  # this task's (this thread's) kernel outputs; sc below is overwritten by the next chunk

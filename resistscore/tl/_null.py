@@ -48,7 +48,7 @@ import numpy as np
 
 from resistscore.tl._tail import PooledTail, tail_rows
 from resistscore.tl.methods._base import GeneSetIndex
-from resistscore.tl.methods._kernels import INNER
+from resistscore.tl.methods._kernels import INNER, KERNEL
 
 __all__ = [
     "FDR_FAMILIES",
@@ -196,7 +196,7 @@ def count_exceed(scores: np.ndarray, n_sets: int, n_controls: int) -> np.ndarray
     return _count_exceed(np.ascontiguousarray(scores, dtype=np.float64), n_sets, n_controls)
 
 
-@nb.njit(nogil=True, cache=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _count_exceed(scores, n_sets, n_ctrl):
     n = scores.shape[0]
     out = np.empty((n, n_sets), dtype=np.int32)
@@ -258,7 +258,7 @@ def pvalues_from_counts(counts: np.ndarray, n_null, inplace: bool = False) -> np
     return out
 
 
-@nb.njit(nogil=True, cache=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _p_from_counts(counts, n_null, out):
     # out may share memory with counts: each element is read before it is written
     for i in range(counts.shape[0]):
@@ -389,7 +389,7 @@ def _bh_tables(grids: dict, tail: TailPvalues, in_family: np.ndarray):
     return tables, q_sorted[pos:]
 
 
-@nb.njit(nogil=True, cache=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _histogram(counts, h):
     """Add to ``h`` how often each count ``0 .. len(h) - 1`` occurs in one signature's counts (-1 left out)."""
     top = h.shape[0] - 1
@@ -399,7 +399,7 @@ def _histogram(counts, h):
             h[c if c < top else top] += 1
 
 
-@nb.njit(nogil=True, cache=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _lookup(counts, big_n, q_table, p, fdr):
     """``p = (1 + c) / (1 + big_n)`` and ``fdr = q_table[c]`` of one signature's counts; NaN for -1.
 
@@ -417,7 +417,7 @@ def _lookup(counts, big_n, q_table, p, fdr):
             fdr[i] = q_table[c]
 
 
-@nb.njit(nogil=True, cache=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool, z0=0, p0=0):
     """Standardise the observed scores against their own controls, and pool standardised controls.
 
@@ -437,7 +437,7 @@ def _standardize(scores, n_sets, n_ctrl, row0, stride, z, pool, z0=0, p0=0):
             )
 
 
-@nb.njit(nogil=True, cache=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _standardize_one(obs, ctrl, pool_row, keep):
     """``z`` of the score ``obs`` against its control scores ``ctrl``; with ``keep``, the standardised controls into ``pool_row``.
 
@@ -449,7 +449,7 @@ def _standardize_one(obs, ctrl, pool_row, keep):
     return _z_pool(obs, ctrl, shift, s1, s2, m, pool_row, keep)
 
 
-@nb.njit(nogil=True, cache=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _moments(ctrl):
     """``(shift, s1, s2, m)``: the first scored control, the sum and the sum of squares of the scored controls minus it, their number.
 
@@ -791,7 +791,7 @@ _SIGN32 = np.uint64(0x80000000)
 _NAN_KEY = np.uint64(0xFFFFFFFF)  # above every float's key: -inf .. +inf map to 0x007FFFFF .. 0xFF800000
 
 
-@nb.njit(nogil=True, cache=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _pack(bits, keys):
     """Write ``keys[i]``: ``i`` in the low half, the float32 ``bits[i]`` as a key in the order of the floats above.
 
@@ -808,7 +808,7 @@ def _pack(bits, keys):
         keys[i] = (k << np.uint64(32)) | np.uint64(i)
 
 
-@nb.njit(nogil=True, cache=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _merge(keys, null_sorted, q, out):
     """``out[i] = #{null_sorted >= q[i]}`` along the sorted ``keys`` of :func:`_pack` (``out`` may be ``q``'s memory).
 

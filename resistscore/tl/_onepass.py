@@ -40,6 +40,7 @@ from resistscore.tl._null import PooledNull, _z_pool
 from resistscore.tl._rows import call_rows
 from resistscore.tl.methods._kernels import (
     INNER,
+    KERNEL,
     TIES,
     TRANSFORMS,
     _row_values,
@@ -164,7 +165,7 @@ def _padded_incidence(sets, inc) -> tuple[np.ndarray, np.ndarray]:
     return cache["onepass"]
 
 
-@nb.njit(nogil=True, cache=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _kernel(data, indices, indptr, n, descending, ties, transform, m, inc_ptr, inc_slot, consts, w_neg,
             code, n_sets, n_ctrl, row0, stride, z, pool, z0, p0, out,
             order, fw, iw, uw, key, ukey, extra_cols, acc, top, top_d, ctrl, mom, no_pool):  # fmt: skip

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from pathlib import Path
 
@@ -11,13 +10,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from resistscore import pp
+from resistscore._anndata_store import attr, open_store, read_elem
 from resistscore._errors import GeneIdentifierError, ResistScoreError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice
 from resistscore.tl._chunks import (
     MappedSource,
     RowSource,
-    _attr,
     _decode,
     _values,
     from_file,
@@ -214,26 +213,6 @@ def raw_column_means(source: RowSource, block: int = 10_000) -> np.ndarray:
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
-def read_elem():
-    """Return anndata's ``read_elem`` (``anndata.io`` from 0.11, ``anndata.experimental`` before)."""
-    try:
-        from anndata.io import read_elem
-    except ImportError:  # anndata < 0.11
-        from anndata.experimental import read_elem
-    return read_elem
-
-
-def open_store(path: Path):
-    """Open an AnnData ``.h5ad`` file (h5py) or ``.zarr`` store read-only, as a context manager."""
-    if Path(path).suffix.lower() == ".zarr":
-        import zarr
-
-        return contextlib.nullcontext(zarr.open_group(str(path), mode="r"))
-    import h5py
-
-    return h5py.File(path, "r")
-
-
 def _annotations(path: Path, obs_names: pd.Index | None = None) -> dict:
     """Return ``obs`` and the keys of ``uns`` and ``obsm`` of an AnnData file (for the single-cell check).
 
@@ -265,7 +244,7 @@ def _read_obs(node, obs_names: pd.Index | None = None) -> pd.DataFrame | None:
     name of its index in attributes; columns of the encodings ``array``, ``string-array``, ``categorical``,
     ``nullable-integer`` and ``nullable-boolean`` are read here, a column of another encoding by anndata.
     """
-    if not hasattr(node, "keys") or (_attr(node, "encoding-type"), _attr(node, "encoding-version")) != (
+    if not hasattr(node, "keys") or (attr(node, "encoding-type"), attr(node, "encoding-version")) != (
         "dataframe",
         "0.2.0",
     ):
@@ -273,7 +252,7 @@ def _read_obs(node, obs_names: pd.Index | None = None) -> pd.DataFrame | None:
     columns = [
         v.decode() if isinstance(v, bytes) else str(v) for v in np.ravel(node.attrs.get("column-order", []))
     ]
-    idx_key = _attr(node, "_index")
+    idx_key = attr(node, "_index")
     if idx_key not in node or any(key not in node for key in columns):
         return None
     data = {}
@@ -288,7 +267,7 @@ def _read_obs(node, obs_names: pd.Index | None = None) -> pd.DataFrame | None:
 
 def _read_column(node):
     """One column of an AnnData dataframe (see :func:`_read_obs`), or None for an encoding not handled here."""
-    enc = _attr(node, "encoding-type")
+    enc = attr(node, "encoding-type")
     if hasattr(node, "keys"):  # a group
         if enc == "categorical" and {"codes", "categories"} <= set(node.keys()):
             codes, categories = _read_column(node["codes"]), _read_column(node["categories"])

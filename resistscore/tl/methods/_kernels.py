@@ -44,15 +44,13 @@ TIES = {"min": 0, "average": 1, "max": 2, "ordinal": 3, "expected": 4}
 TRANSFORMS = {"value": 0, "rank": 1, "rank_clip": 2, "rank_recovery": 3}
 
 
+#: numba options of every compiled kernel: no GIL, cached on disk, and ``error_model="numpy"`` (no check for a
+#: division by zero, none can occur in them: less code to compile, the same numbers)
+KERNEL = {"nogil": True, "cache": True, "error_model": "numpy"}
+
 #: numba options of the compiled functions called only from other compiled functions: no Python or C
 #: wrapper is generated for them (less to compile on a first run)
-INNER = {
-    "nogil": True,
-    "cache": True,
-    "error_model": "numpy",
-    "no_cpython_wrapper": True,
-    "no_cfunc_wrapper": True,
-}
+INNER = {**KERNEL, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 _SIGN = np.uint64(1) << np.uint64(63)
 _BYTE = np.uint64(0xFF)
@@ -336,7 +334,7 @@ def _row_values(data, indices, a, c0, k, n, descending, ties, transform, param, 
     return f0, n_extra
 
 
-@nb.njit(nogil=True, cache=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _kernel(data, indices, indptr, dense, n, descending, ties, transform, param, order,
             inc_ptr, inc_slot, inc_w, weighted, w_all, lookup, up, dn, gathered,
             buf, fw, iw, uw, key, ukey, extra_cols):  # fmt: skip

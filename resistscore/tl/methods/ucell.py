@@ -26,7 +26,7 @@ import numpy as np
 from resistscore._errors import ResistScoreError
 from resistscore._validate import check_choice, check_int, check_real
 from resistscore.tl.methods._base import Citation, GeneSetIndex, GeneTerms, MethodInfo
-from resistscore.tl.methods._kernels import INNER, TIES, gather, set_sums
+from resistscore.tl.methods._kernels import INNER, KERNEL, TIES, gather, set_sums
 
 __all__ = ["ucell"]
 
@@ -117,7 +117,7 @@ def _constants(k, m):
     return base, kk, inv
 
 
-@nb.njit(nogil=True, cache=True, error_model="numpy")
+@nb.njit(**KERNEL)
 def _finalize(up, dn, base_up, kk_up, inv_up, base_dn, kk_dn, inv_dn, w_neg, lo, nan_add):
     """UCell scores in place of ``up`` (no temporaries, branch-free inner loop).
 
