@@ -10,7 +10,29 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-__all__ = ["attr", "elem_io", "open_store", "read_elem"]
+from resistscore._errors import InputFormatError, ResistScoreError
+
+__all__ = ["attr", "elem_io", "open_store", "read_elem", "reading"]
+
+
+@contextlib.contextmanager
+def reading(path: str | Path, what: str):
+    """Turn what a damaged store raises while ``what`` of ``path`` is read into one :class:`InputFormatError`.
+
+    h5py, zarr, anndata and the codecs raise many kinds of errors on a truncated or corrupted file
+    (``OSError``, ``KeyError``, ``RuntimeError``, ``UnicodeDecodeError``, anndata's registry errors ...);
+    the user gets one message naming the file, the part that failed and the fix. Our own errors pass as
+    they are.
+    """
+    try:
+        yield
+    except ResistScoreError:
+        raise
+    except Exception as e:  # any error of a library reading a damaged store
+        raise InputFormatError(
+            f"{path}: {what} cannot be read ({type(e).__name__}: {e}); the file is damaged or incomplete: "
+            "write it again (or convert it again with rs.io.convert)."
+        ) from None
 
 
 def open_store(path: str | Path):

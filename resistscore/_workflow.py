@@ -306,7 +306,7 @@ def _file_annotations(path: Path, obs: pd.DataFrame | None, obs_names: pd.Index,
     only the ``<column>_colors`` entries: nothing that grows with the genes is read.
     """
     read_elem = store.read_elem()
-    with store.open_store(path) as g:
+    with store.reading(path, "obs, obsm and uns"), store.open_store(path) as g:
         if obs is None:
             obs = read_elem(g["obs"]) if "obs" in g else pd.DataFrame(index=obs_names)
         obsm = g["obsm"] if "obsm" in g else {}  # noqa: SIM401 - an HDF5 or zarr group

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from resistscore._anndata_store import attr
+from resistscore._anndata_store import attr, reading
 from resistscore._errors import InputFormatError, ResistScoreError
 from resistscore._types import is_anndata
 
@@ -222,6 +222,10 @@ class RowSource:
 
     # -- on-disk -----------------------------------------------------------------------------
     def _open(self):
+        with reading(self.store[1], repr(self.store[2])):
+            self._open_node()
+
+    def _open_node(self):
         fmt, path, key = self.store
         try:
             if fmt == "zarr":
@@ -344,15 +348,8 @@ class RowSource:
         if self.store is not None:
             if self._file is None:
                 self._open()
-            try:
+            with reading(self.store[1], f"rows {a}-{b}"):
                 return self._stored_rows(a, b)
-            except InputFormatError:
-                raise
-            except Exception as e:  # h5py, zarr and codec errors of a damaged store
-                raise InputFormatError(
-                    f"{self.store[1]}: rows {a}-{b} cannot be read ({type(e).__name__}: {e}); the file is damaged or "
-                    "incomplete: write it again (or convert it again with rs.io.convert)."
-                ) from None
         if self.dask:
             block = self.X[a:b].compute(scheduler="synchronous")
             if sp.issparse(block):
@@ -748,12 +745,13 @@ def from_h5ad(path: str | Path, layer: str | None = None) -> RowSource:
     path = str(path)
     key = "X" if layer is None else f"layers/{layer}"
     try:
-        with h5py.File(path, "r") as f:
-            obs_names, var_names = _names(f, path)
-            if key not in f:
-                raise InputFormatError(f"{path} has no {key!r}; choose an existing layer or layer=None.")
+        f = h5py.File(path, "r")
     except OSError as e:
         raise InputFormatError(f"cannot read {path} as an .h5ad file ({e}); pass an AnnData file.") from None
+    with f, reading(path, "the obs and var names"):
+        obs_names, var_names = _names(f, path)
+        if key not in f:
+            raise InputFormatError(f"{path} has no {key!r}; choose an existing layer or layer=None.")
     return RowSource(None, obs_names, var_names, store=("h5ad", path, key))
 
 
@@ -765,14 +763,15 @@ def from_zarr(path: str | Path, layer: str | None = None) -> RowSource:
     key = "X" if layer is None else f"layers/{layer}"
     try:
         g = zarr.open_group(path, mode="r")
-        obs_names, var_names = _names(g, path)
-        if key not in g:
-            raise InputFormatError(f"{path} has no {key!r}; choose an existing layer or layer=None.")
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise InputFormatError(
             f"cannot read {path} as an AnnData .zarr store ({type(e).__name__}: {e}); write it with "
             "adata.write_zarr or rs.io.convert."
         ) from None
+    with reading(path, "the obs and var names"):
+        obs_names, var_names = _names(g, path)
+        if key not in g:
+            raise InputFormatError(f"{path} has no {key!r}; choose an existing layer or layer=None.")
     return RowSource(None, obs_names, var_names, store=("zarr", path, key))
 
 

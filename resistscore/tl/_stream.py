@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from resistscore import pp
-from resistscore._anndata_store import attr, open_store, read_elem
+from resistscore._anndata_store import attr, open_store, read_elem, reading
 from resistscore._errors import GeneIdentifierError, ResistScoreError
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice
@@ -222,7 +222,7 @@ def _annotations(path: Path, obs_names: pd.Index | None = None) -> dict:
     its index instead of reading a second copy of them (~60-120 MiB at a million cells), when they are as many
     as the file's (not those of several shards).
     """
-    with open_store(path) as g:
+    with reading(path, "obs"), open_store(path) as g:
         return _annotations_of(g, obs_names)
 
 
