@@ -14,7 +14,9 @@ call (``resource.getrusage`` in each; on a shared machine compare these, not the
 peak RSS (psutil, every 20 ms; the workers are other processes), the minor page faults of the client and of every
 worker during the call (fresh memory touched; unlike CPU seconds, not inflated by other work on the machine), the
 number of partitions (Dask tasks). The
-scores, p-values and FDR of each distributed run are checked equal to the in-process run's (bit for bit).
+scores, p-values and FDR of each distributed run are checked equal to the in-process run's (bit for bit). The runs
+use Python's bytecode caches as an installed package does (``PYTHONDONTWRITEBYTECODE`` is dropped from their
+environment): otherwise each worker would compile resistscore's modules from source inside the measured call.
 
 The cost model (printed and written with the table): compute per cell = in-process seconds / cells; bytes a
 partition sends back, measured by scoring one partition with the workers' own function; scheduler tasks = the
@@ -174,6 +176,7 @@ def partition_bytes(path: Path, threads: int) -> dict:
         "cluster_threads",
         "remote_kind",
         "remote_gene_stats",
+        "map_blocks",
     )
     real = [getattr(sc, n) for n in names]
     src = from_file(path)
@@ -181,6 +184,7 @@ def partition_bytes(path: Path, threads: int) -> dict:
     sc.cluster_threads = lambda c: threads
     sc.remote_kind = lambda c, s: sc.block_kind(s)
     sc.remote_gene_stats = lambda c, s, r: [block_moments(s, a, b) for a, b in r]
+    sc.map_blocks = lambda c, s, fn, args_list, what: [fn(s.reader(), *args) for args in args_list]
     try:
         rs.tl.score(src, n_jobs=threads, client=_FakeClient())
     except StopIteration:
@@ -239,6 +243,10 @@ def main(argv=None) -> None:
     genes = gene_universe(load_network()[0])
     env = {**os.environ, **{k: str(args.threads) for k in ("OMP_NUM_THREADS", "NUMBA_NUM_THREADS")}}
     env["RS_BENCH_DTYPE"] = "float32" if args.float32 else "float64"
+    # bytecode caches, as an installed package has them: with PYTHONDONTWRITEBYTECODE set (some development
+    # environments set it) every worker process compiled resistscore's ~80 modules from source during the
+    # measured call (~0.45 CPU s per worker), a cost of the environment, not of the distributed path
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     lines = [
         f"# In-process vs Dask LocalCluster ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"{args.threads} cores, load {os.getloadavg()[0]:.1f})",

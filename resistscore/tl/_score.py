@@ -50,6 +50,7 @@ from resistscore.tl._distributed import (
     check_client,
     cluster_threads,
     default_partition_size,
+    map_blocks,
     partitions,
     remote_column_sums,
     remote_gene_stats,
@@ -311,6 +312,11 @@ def _dry_run(info, source: RowSource, sets: GeneSetIndex, call_params: dict, nul
             score_block(info.fn, X, twice, p, code, n, PooledNull(X.shape[0], n, 1), 0)
         else:
             call_rows(info.fn, X, sets, p, code)
+
+
+def _dry_run_rows(reader: RowSource, info, sets: GeneSetIndex, call_params: dict, null: str | None) -> None:
+    """:func:`_dry_run` against the rows of ``reader`` (a Dask task: ``client=`` runs the check on a worker)."""
+    _dry_run(info, reader, sets, call_params, null)
 
 
 _SCORE_ARGS = (
@@ -743,9 +749,11 @@ def _plan(data, source, signatures, method, method_params, opts: _Options) -> _P
     if "n_jobs" in accepted and "n_jobs" not in method_params:
         call_params["n_jobs"] = n_jobs  # methods with their own thread pool (gsva) get the engine's threads
     sets = resolve_sets(net, source.var_names, reported)
-    _dry_run(
-        info, source, sets, call_params, null if opts.pvalues else None
-    )  # the method's checks, before any work
+    dry = (info, sets, call_params, null if opts.pvalues else None)
+    if opts.client is None:
+        _dry_run(info, source, *dry[1:])  # the method's checks, before any work
+    else:  # on a worker, which loads the compiled kernels anyway: the client never scores a row
+        map_blocks(opts.client, source, _dry_run_rows, [dry], "method check")
     warn_low_coverage(cov)
     _warn_scale(kind, method)
     _log_plan(kind, method, source, len(sets), null if opts.pvalues else "", n_controls)
