@@ -165,7 +165,7 @@ _SET_ARRAYS = ("up_idx", "up_w", "dn_idx", "dn_w")
 
 
 def _packed_sets(sets) -> tuple:
-    """``sets`` (a GeneSetIndex) as its fields with each tuple of arrays in one flat array and the arrays' lengths.
+    """Return the fields of ``sets`` (a GeneSetIndex), each tuple of arrays as one flat array and the arrays' lengths.
 
     A tuple whose arrays are not all one-dimensional of one dtype is kept as it is.
     """
@@ -183,7 +183,7 @@ def _packed_sets(sets) -> tuple:
 
 
 def _unpacked_sets(packed: tuple):
-    """The GeneSetIndex of :func:`_packed_sets` (its arrays are views of the flat arrays, same values and dtypes)."""
+    """Return the GeneSetIndex of :func:`_packed_sets` (its arrays: views of the flat arrays, same values and dtypes)."""
     cls, fields = packed
     out = {}
     for name, value in fields.items():
