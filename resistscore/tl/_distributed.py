@@ -174,9 +174,7 @@ def _packed_sets(sets) -> tuple:
     packed = {}
     for f in fields(sets):
         value = getattr(sets, f.name)
-        if f.name in _SET_ARRAYS and value and all(
-            a.ndim == 1 and a.dtype == value[0].dtype for a in value
-        ):
+        if f.name in _SET_ARRAYS and value and all(a.ndim == 1 and a.dtype == value[0].dtype for a in value):
             value = ("packed", np.concatenate(value), np.array([len(a) for a in value], dtype=np.int64))
         packed[f.name] = value
     return (type(sets), packed)
