@@ -384,6 +384,36 @@ def test_a_task_never_closes_the_reader_it_shares(files):
     assert shared.rows(0, 2).shape == (2, N_GENES)
 
 
+def test_a_partition_reads_the_next_chunk_while_it_scores(files, monkeypatch):
+    """A task reads its chunks in order in a helper thread, one ahead, as the in-process engine reads the next
+    block while its threads score: a worker of one thread used to wait for every read with its core idle."""
+    import threading
+
+    from resistscore.tl import _distributed as dist
+    from resistscore.tl._chunks import from_file
+
+    shared = from_file(files / "cells.h5ad").reader()
+    cls = type(shared)
+    reads = []
+    real = cls.rows
+
+    def rows(self, lo, hi):
+        reads.append((lo, hi, threading.current_thread().name))
+        return real(self, lo, hi)
+
+    monkeypatch.setattr(cls, "rows", rows)
+    plan = dist.Plan(None, None, {}, 0, 0, None, None, shared.n_obs, 64)
+    out = dist.score_part(shared, 100, 400, plan)
+    assert [(lo, hi) for lo, hi, _ in reads] == [(100, 164), (164, 228), (228, 292), (292, 356), (356, 400)]
+    assert all(name.startswith("resistscore-read") for _, _, name in reads), reads
+    assert out["codes"].shape == (300,)
+    # the generator hands out each chunk before the next one is asked for by the caller
+    seen = []
+    for lo, hi, block in dist.read_ahead(shared, 0, 200, 64):
+        seen.append((lo, hi, block.shape[0]))
+    assert seen == [(0, 64, 64), (64, 128, 64), (128, 192, 64), (192, 200, 8)]
+
+
 # ------------------------------------------------------------------------------------------ costs
 def test_the_reader_ships_no_names_nor_annotations(files):
     """What every task of a run gets (the held reader) carries neither the 700 cell names nor the file's
