@@ -157,6 +157,20 @@ def test_a_run_leaves_no_lookup_table_on_the_sample_names():
     assert grown >= n * 8, grown  # it was not there: the run did not build it
 
 
+def test_a_file_s_run_leaves_no_lookup_table_on_the_cell_names(annotated_h5ad):
+    res = rs.tl.score(annotated_h5ad, {"prog": ["G1", "G2", "G3", "G4"]}, pvalues=False, harmonize=False)
+    idx = res.scores.index
+    assert idx.equals(ad.read_h5ad(annotated_h5ad).obs_names)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        assert idx.get_loc("AAACCTGAG000007-1") == 7
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown >= len(idx) * 8, grown
+
+
 def test_duplicated_sample_names_are_still_refused():
     df = pd.DataFrame(np.ones((4, 5)), index=["a", "b", "a", "c"], columns=[f"G{i}" for i in range(5)])
     with pytest.raises(rs.InputFormatError, match=r"sample names are not unique \(e.g. \['a'\]\)"):
