@@ -245,7 +245,8 @@ def main(argv=None) -> None:
     env["RS_BENCH_DTYPE"] = "float32" if args.float32 else "float64"
     # bytecode caches, as an installed package has them: with PYTHONDONTWRITEBYTECODE set (some development
     # environments set it) every worker process compiled resistscore's ~80 modules from source during the
-    # measured call (~0.1-0.2 CPU s per worker), a cost of the environment, not of the distributed path
+    # measured call (a few tenths of a CPU second per worker): a cost of the environment, not of the
+    # distributed path
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     lines = [
         f"# In-process vs Dask LocalCluster ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
