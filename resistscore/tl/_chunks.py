@@ -405,7 +405,7 @@ class RowSource:
             or hi - lo != len(data)
             or hi - lo != len(indices)
             or np.any(np.diff(ptr) < 0)
-            or (len(indices) and (indices.min() < 0 or indices.max() >= self.n_vars))
+            or (len(indices) and _index_outside(indices, self.n_vars))
         ):
             raise InputFormatError(
                 f"{self.store[1]}: the CSR matrix is damaged at rows {a}-{b} (indptr out of order or beyond the "
@@ -468,6 +468,17 @@ def gene_stat_ranges(n: int, max_rows: int = 20_000, block: int = 1000) -> list[
         return [(a, min(a + block, n)) for a in range(0, n, block)]
     starts = np.linspace(0, n - block, max_rows // block).astype(np.int64)
     return [(int(a), int(a) + block) for a in starts]
+
+
+def _index_outside(indices: np.ndarray, n: int) -> bool:
+    """Whether a column index is below 0 or at least ``n``, in one pass over ``indices``.
+
+    Read as unsigned integers of the same width, a negative index is beyond any ``n``: the largest one
+    tells both (the reading thread spent two passes, min and max, ~0.1 s of CPU a run at 100k cells).
+    """
+    if indices.dtype.kind == "i":
+        return int(indices.view(f"u{indices.dtype.itemsize}").max()) >= n
+    return bool(indices.min() < 0 or indices.max() >= n)
 
 
 def block_moments(source: RowSource, a: int, b: int) -> tuple[np.ndarray, np.ndarray, int]:

@@ -58,3 +58,32 @@ def test_sparse_block_moments_copy_no_values():
     finally:
         tracemalloc.stop()
     assert peak < 4 * X.nnz, (peak, X.nnz)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint32, np.int16])
+def test_column_index_check_in_one_pass(dtype):
+    from resistscore.tl._chunks import _index_outside
+
+    ok = np.array([0, 5, 9, 3], dtype=dtype)
+    assert not _index_outside(ok, 10)
+    assert _index_outside(ok, 9)  # 9 is beyond 9 columns
+    if np.dtype(dtype).kind == "i":
+        assert _index_outside(np.array([0, -1, 3], dtype=dtype), 10)
+        assert _index_outside(np.array([np.iinfo(dtype).min], dtype=dtype), 10)
+
+
+@pytest.mark.parametrize("bad", [-3, 10_000])
+def test_a_file_with_a_column_index_outside_the_matrix_is_refused(tmp_path, bad):
+    import anndata as ad
+    import h5py
+    import pandas as pd
+
+    import resistscore as rs
+
+    X = _cells(np.float32, n=60, m=50)
+    path = tmp_path / "cells.h5ad"
+    ad.AnnData(X, var=pd.DataFrame(index=[f"G{i}" for i in range(50)])).write_h5ad(path)
+    with h5py.File(path, "r+") as f:
+        f["X/indices"][7] = bad
+    with pytest.raises(rs.InputFormatError, match="column indices outside the matrix"):
+        rs.tl.score(str(path), {"s": ["G1", "G2", "G3"]}, pvalues=False, harmonize=False)
