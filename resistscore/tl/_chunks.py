@@ -150,7 +150,10 @@ def unscorable_rows(block, a: int, sums: tuple[np.ndarray, np.ndarray] | None = 
             data = data.astype(np.float64)
         check = data.dtype.itemsize >= 8
         code = np.zeros(block.shape[0], dtype=np.int8)
-        extra = _NO_SUMS if sums is None else (np.asarray(block.indices), *sums)
+        indices = np.asarray(block.indices)
+        # without sums: no index is read, but one of the block's type keeps the call's types those of the
+        # gene statistics' call (one compiled version of the scan in a run, whatever the index type)
+        extra = (indices[:0], *_NO_SUMS[1:]) if sums is None else (indices, *sums)
         bad, odd = _scan_csr(
             data, np.asarray(block.indptr, dtype=np.int64), block.shape[1], check, code, *extra
         )
