@@ -121,9 +121,10 @@ def _scan_csr(data, indptr, n_cols, check_mag, code, indices, s1, s2):
         code[r] = c
         if c == 0 and s1.shape[0] > 0:
             for j in range(a, b):
+                g = np.intp(indices[j])
                 v = np.float64(data[j])
-                s1[indices[j]] += v
-                s2[indices[j]] += v * v
+                s1[g] += v
+                s2[g] += v * v
     return bad, odd
 
 
