@@ -305,7 +305,6 @@ def test_value_dtype_of_row_sources(tmp_path):
     assert mapped.value_dtype() == mapped.rows(0, 1).dtype
 
 
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gene_moments_are_scipys_column_sums_bit_for_bit(dtype):
     # the sums of a block and of its squares as ``csr.sum(axis=0)`` of float64 data gave them (the
@@ -325,6 +324,7 @@ def test_gene_moments_are_scipys_column_sums_bit_for_bit(dtype):
     np.testing.assert_array_equal(s1, np.asarray(d.sum(axis=0)).ravel())
     np.testing.assert_array_equal(s2, np.asarray(d.multiply(d).sum(axis=0)).ravel())
     assert m == 59 and np.array_equal(X.data, before) and X.data.dtype == dtype
+
 
 def test_cohort_level_method_is_chunk_invariant():
     # module_score depends on the cohort through its gene means (prepared once), not on the chunks

@@ -84,7 +84,6 @@ def test_one_pass_equals_scoring_every_control_set_then_standardising(params):
     assert np.isnan(got[[3, 7]]).all() and np.isfinite(got[0, :2]).all()
 
 
-
 @pytest.mark.parametrize("k", [3, 8200])
 def test_one_pass_equals_the_general_way_with_genes_in_many_sets_and_32_bit_slots(k):
     # k = 8,200 controls of 4 signatures: 65,608 slots, beyond 16 bits (uint32 slots); each gene in
@@ -103,6 +102,7 @@ def test_one_pass_equals_the_general_way_with_genes_in_many_sets_and_32_bit_slot
     np.testing.assert_array_equal(got, ref)
     np.testing.assert_array_equal(model.z, ref_model.z)
     np.testing.assert_array_equal(model.pool, ref_model.pool)
+
 
 def test_one_pass_is_taken_for_sparse_ucell_with_the_pooled_null(monkeypatch):
     X, code, sets, bins = _data(1)
