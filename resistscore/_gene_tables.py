@@ -104,6 +104,8 @@ def _columns(which: str, names: tuple[str, ...]) -> dict[str, list[str]]:
 
     The lookups need 6 of the 11 columns of the HGNC table: pyarrow's CSV reader gives them as Python
     lists in a fraction of the time pandas takes to build the whole DataFrame (the same values: tested).
+    The table is read into the C heap (pyarrow's system pool), not pyarrow's default pool: mimalloc keeps
+    what the reading freed (18 MiB for the HGNC table) for the rest of the process.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -119,6 +121,7 @@ def _columns(which: str, names: tuple[str, ...]) -> dict[str, list[str]]:
             strings_can_be_null=False,
             include_columns=list(names),
         ),
+        memory_pool=pa.system_memory_pool(),
     )
     return {c: table.column(c).to_pylist() for c in names}
 
@@ -253,9 +256,12 @@ class HgncIndex:
 def _keyed(lists, owners, *, upper: bool, invert: bool = False) -> dict[str, frozenset[str]]:
     """``{x: {owner, ...}}`` for every ``x`` of each owner's ``"|"``-separated list (``x.upper()`` with ``upper``).
 
-    With ``invert``: ``{owner: {x, ...}}`` instead (a withdrawn symbol -> its successors).
+    With ``invert``: ``{owner: {x, ...}}`` instead (a withdrawn symbol -> its successors). The keys of one
+    value share one frozenset (most keys have one value: a gene's aliases all point to the gene), not a set
+    each: 8 MiB less for the HGNC aliases, held for the process.
     """
-    out: dict[str, set[str]] = {}
+    out: dict[str, frozenset[str]] = {}
+    single: dict[str, frozenset[str]] = {}
     for lst, owner in zip(lists, owners):
         if not lst:  # most genes have no alias / previous symbol: no split
             continue
@@ -263,11 +269,12 @@ def _keyed(lists, owners, *, upper: bool, invert: bool = False) -> dict[str, fro
             if not x:
                 continue
             key, value = (owner, x) if invert else (x.upper() if upper else x, owner)
-            if key in out:
-                out[key].add(value)
-            else:
-                out[key] = {value}
-    return _freeze(out)
+            one = single.get(value)
+            if one is None:
+                one = single[value] = frozenset((value,))
+            have = out.get(key)
+            out[key] = one if have is None else have | one
+    return out
 
 
 def _freeze(d: Mapping[str, set[str]]) -> dict[str, frozenset[str]]:

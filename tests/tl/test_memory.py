@@ -3,7 +3,9 @@
 Each test fails on the code before the fix it holds (2026-12-06): the pooled null's buffer took huge
 pages beyond the half it touches (+109 MiB at a million cells), the check for signatures a method
 scores nowhere copied 65,536 rows at a time, and the annotations of a file read its obs names a
-second time (+60-120 MiB at a million cells).
+second time (+60-120 MiB at a million cells). Later the same day: the check that the sample names are
+unique left their lookup table on the result's index (+28 MiB at a million cells), and the HGNC lookups
+cached for the process took 55 MiB (pyarrow's pool kept what reading the table freed; a set per alias).
 """
 
 from __future__ import annotations
@@ -132,3 +134,74 @@ def test_file_annotations_share_the_obs_names(annotated_h5ad):
     # without the names (or names of another length, e.g. the first of several shards) obs is read whole
     pd.testing.assert_frame_equal(_annotations(path)["obs"], want)
     pd.testing.assert_frame_equal(_annotations(path, src.obs_names[:10])["obs"], want)
+
+
+def test_a_run_leaves_no_lookup_table_on_the_sample_names():
+    # checking that the names are unique used Index.is_unique, which builds the Index's hash table and
+    # keeps it for as long as the result lives (28 MiB at a million cells); a user's lookup builds it then
+    n = 20_000
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame(
+        rng.random((n, 30)), index=[f"cell{i:07d}" for i in range(n)], columns=[f"G{i}" for i in range(30)]
+    )
+    res = rs.tl.score(df, {"prog": ["G1", "G2", "G3", "G4"]}, pvalues=False)
+    idx = res.scores.index
+    assert idx.equals(df.index) and idx.name == "sample"
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        assert idx.get_loc("cell0000007") == 7  # builds the table now
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown >= n * 8, grown  # it was not there: the run did not build it
+
+
+def test_a_file_s_run_leaves_no_lookup_table_on_the_cell_names(annotated_h5ad):
+    res = rs.tl.score(annotated_h5ad, {"prog": ["G1", "G2", "G3", "G4"]}, pvalues=False, harmonize=False)
+    idx = res.scores.index
+    assert idx.equals(ad.read_h5ad(annotated_h5ad).obs_names)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        assert idx.get_loc("AAACCTGAG000007-1") == 7
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown >= len(idx) * 8, grown
+
+
+def test_duplicated_sample_names_are_still_refused():
+    df = pd.DataFrame(np.ones((4, 5)), index=["a", "b", "a", "c"], columns=[f"G{i}" for i in range(5)])
+    with pytest.raises(rs.InputFormatError, match=r"sample names are not unique \(e.g. \['a'\]\)"):
+        rs.tl.score(df, {"prog": ["G1", "G2", "G3"]}, pvalues=False)
+
+
+def test_gene_tables_are_read_outside_pyarrow_s_pool():
+    # mimalloc (pyarrow's default pool) kept the ~18 MiB that reading the HGNC table freed, for the process
+    import pyarrow as pa
+
+    from resistscore import _gene_tables as gt
+
+    pool = pa.default_memory_pool()
+    before = pool.num_allocations()
+    cols = gt._columns("hgnc", gt._HGNC_COLUMNS)
+    assert len(cols["symbol"]) > 40_000
+    assert pool.num_allocations() == before
+
+
+def test_aliases_of_one_gene_share_one_set():
+    # one frozenset per value instead of a set per key: the alias and previous-symbol lookups of the
+    # process are 8 MiB smaller (their equality with the table is tested in tests/pp/test_harmonize_fast.py)
+    from resistscore._gene_tables import _keyed, hgnc_index
+
+    idx = hgnc_index()
+    for lookup in (idx.alias, idx.prev, idx.alias_upper, idx.withdrawn):
+        values = list(lookup.values())
+        assert all(isinstance(v, frozenset) for v in values)
+        assert len({id(v) for v in values}) < len(values)
+    assert len({id(v) for v in idx.alias.values()}) < 0.6 * len(idx.alias)  # 23,000 sets for 42,800 aliases
+    got = _keyed(["a|b", "", "b|c|", "d"], ["G1", "G2", "G3", "G1"], upper=False)
+    assert got == {"a": {"G1"}, "b": {"G1", "G3"}, "c": {"G3"}, "d": {"G1"}}
+    assert got["a"] is got["d"] and got["b"] is not got["a"]
+    assert _keyed(["X|Y"], ["w"], upper=True, invert=True) == {"w": {"X", "Y"}}
