@@ -5,7 +5,8 @@ Each run is a fresh Python process scoring ``path`` with the default method, p-v
 (``rs.tl.score(path, pvalues=True, n_jobs=2)``, the shipped signatures). The first run gets an empty
 ``NUMBA_CACHE_DIR``, so numba compiles every kernel the run needs, as after a fresh install; the
 following runs load them from that cache. CPU time (user + sys of the child process) is reported
-beside wall time because it is far less disturbed by other work on a shared machine.
+beside wall time because it is far less disturbed by other work on a shared machine, with the CPU seconds
+of every function numba compiled in that run (its ``numba:compile`` events; none in a warm run).
 
 Example
 -------
@@ -27,7 +28,23 @@ import tempfile
 import time
 
 CHILD = """
-import json, sys
+import json, sys, threading, time
+from numba.core import event
+
+# the CPU seconds of every compile (numba's numba:compile events, in the compiling thread): inclusive, and
+# exclusive of the compiled functions it calls (numba compiles those first, nested in the caller's compile)
+compiled, local = [], threading.local()
+class Compiles(event.Listener):
+    def on_start(self, ev):
+        local.__dict__.setdefault("stack", []).append([time.thread_time(), 0.0])
+    def on_end(self, ev):
+        t0, nested = local.stack.pop()
+        cpu = time.thread_time() - t0
+        if local.stack:
+            local.stack[-1][1] += cpu
+        d = ev.data["dispatcher"]
+        compiled.append([d.py_func.__module__ + "." + d.py_func.__qualname__, round(cpu, 3), round(cpu - nested, 3)])
+event.register("numba:compile", Compiles())
 import pandas as pd
 import resistscore as rs
 net = None
@@ -37,22 +54,36 @@ if sys.argv[3]:
     rows = [(s, g, w) for s, m in sigs.items() for g, w in m.items()]
     net = pd.DataFrame(rows, columns=["source", "target", "weight"])
 rs.tl.score(sys.argv[1], net, pvalues=True, n_jobs=int(sys.argv[2]))
+with open(sys.argv[4], "w") as f:
+    json.dump(compiled, f)
 """
 
 
 def run_once(path: str, cache_dir: str, threads: int, network: str = "") -> dict:
-    """Score ``path`` in a child process; return its CPU and wall seconds.
+    """Score ``path`` in a child process; return its CPU and wall seconds, and what it compiled.
 
-    ``max_rss_mib`` is the largest peak resident memory of the child processes run so far.
+    ``max_rss_mib`` is the largest peak resident memory of the child processes run so far. ``compile_cpu_s``
+    is the CPU time of numba's compiles in the child, ``compiled`` each compiled function (most costly first):
+    ``[name, CPU s, CPU s exclusive of the compiled functions it calls]``.
     """
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", CHILD, path, str(threads), network], env=env, check=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with tempfile.TemporaryDirectory(prefix="first-run-") as tmp:
+        log = os.path.join(tmp, "compiled.json")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", CHILD, path, str(threads), network, log], env=env, check=True)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        with open(log) as f:
+            compiled = sorted(json.load(f), key=lambda c: -c[2])
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2), "max_rss_mib": round(after.ru_maxrss / 1024)}
+    return {
+        "cpu_s": round(cpu, 2),
+        "wall_s": round(wall, 2),
+        "max_rss_mib": round(after.ru_maxrss / 1024),
+        "compile_cpu_s": round(sum(c[2] for c in compiled), 2),
+        "compiled": compiled,
+    }
 
 
 def main(argv=None) -> None:
