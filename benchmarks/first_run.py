@@ -67,6 +67,9 @@ def run_once(path: str, cache_dir: str, threads: int, network: str = "") -> dict
     ``[name, CPU s, CPU s exclusive of the compiled functions it calls]``.
     """
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    # Python's bytecode caches, as a fresh install has them (pip compiles them at install); only numba's cache
+    # starts empty
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory(prefix="first-run-") as tmp:
         log = os.path.join(tmp, "compiled.json")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)

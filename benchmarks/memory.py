@@ -100,7 +100,9 @@ def main() -> None:
     if args.child:
         _child(args)
         return
-    subprocess.run([sys.executable, *sys.argv, "--child"], check=True)
+    # bytecode caches, as an installed package has them (PYTHONDONTWRITEBYTECODE dropped)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, *sys.argv, "--child"], check=True, env=env)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
     pv = "no p-values" if args.no_pvalues else "p-values and FDR"
     print(f"{args.path}: {pv}, dtype={args.dtype}, {args.threads} threads: peak RSS {peak:.0f} MiB")

@@ -451,6 +451,10 @@ def run_child(tool, kind, data, files, threads, limit_mib, timeout) -> dict:
     env = dict(os.environ)
     for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
         env[v] = str(threads)
+    # bytecode caches, as an installed package has them (pip compiles them at install): with
+    # PYTHONDONTWRITEBYTECODE set (some development environments set it) every run would compile the
+    # tools' modules from source inside the measured process
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     cmd = [
         sys.executable,
         str(Path(__file__).resolve()),

@@ -5,6 +5,8 @@ Imports nothing heavy: ``import resistscore`` stays fast.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 import os
 import sys
@@ -56,6 +58,14 @@ class Settings:
     n_jobs
         Threads of the scoring engine when a call does not pass ``n_jobs``; ``None`` (default): every
         core available to the process (:func:`default_n_jobs`). Results do not depend on it.
+    quick_exit
+        ``True`` (default): when the Python process ends, the garbage collector is frozen
+        (:func:`gc.freeze`) before the interpreter tears down its modules, so that the exit does not
+        walk every object of the libraries scoring loads (numba, pandas, scipy): ~0.25 s of CPU less
+        per process. Module globals are still cleared at exit (an unclosed file of a script is flushed,
+        the finaliser of a global runs); objects kept alive only by a reference cycle are left to the
+        operating system without their finalisers (Python does not promise to run those at exit).
+        ``False``: the usual exit.
 
     Examples
     --------
@@ -70,6 +80,7 @@ class Settings:
         self._verbosity = 1
         self._progress: bool | None = None
         self._n_jobs: int | None = None
+        self._quick_exit = True
         self._handler: logging.Handler | None = None
         self.verbosity = 1
 
@@ -112,11 +123,44 @@ class Settings:
             raise ResistScoreError(f"`n_jobs` must be None or an integer >= 1; got {value!r}.")
         self._n_jobs = value
 
+    @property
+    def quick_exit(self) -> bool:
+        """Freeze the garbage collector when the process ends (a faster exit); see the class."""
+        return self._quick_exit
+
+    @quick_exit.setter
+    def quick_exit(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ResistScoreError(f"`quick_exit` must be True or False; got {value!r}.")
+        self._quick_exit = value
+
     def __repr__(self) -> str:
-        return f"resistscore settings: verbosity={self.verbosity}, progress={self.progress}, n_jobs={self.n_jobs}"
+        return (
+            f"resistscore settings: verbosity={self.verbosity}, progress={self.progress}, n_jobs={self.n_jobs}, "
+            f"quick_exit={self.quick_exit}"
+        )
 
 
 settings = Settings()
+
+
+def _freeze_at_exit() -> None:
+    """At exit: freeze the objects alive, so that the interpreter's last collections skip them (issue 12).
+
+    Registered when resistscore is imported, so it runs after the exit handlers registered later
+    (:mod:`atexit` runs them last in, first out). The collections of the interpreter's teardown then walk
+    none of the ~200,000 objects of numba, pandas and scipy (~0.25 s of CPU per process); module globals
+    are still cleared and what they held is still released.
+    """
+    if settings.quick_exit:
+        # __main__ is held until the modules still alive are cleared (sys's own entries are cleared after
+        # them): its globals are released then - an unclosed file is flushed, a finaliser runs - as without
+        # the freeze, where the collection of __main__'s cycles releases them
+        sys._resistscore_main = sys.modules.get("__main__")  # type: ignore[attr-defined]
+        gc.freeze()
+
+
+atexit.register(_freeze_at_exit)
 
 
 def default_n_jobs() -> int:

@@ -165,11 +165,12 @@ def detect_scale(data) -> ScaleReport:
         X = X.toarray()
     X = np.asarray(X, dtype=float)
     finite = np.isfinite(X)
-    vals = X[finite]
+    all_finite = bool(finite.all())  # the usual case: no copy of the finite values, no NaN mask
+    vals = X.ravel() if all_finite else X[finite]
     ev: dict[str, Any] = {
         "n_values": int(X.size),
-        "n_nan": int(np.isnan(X).sum()),
-        "n_inf": int(np.isinf(X).sum()),
+        "n_nan": 0 if all_finite else int(np.isnan(X).sum()),
+        "n_inf": 0 if all_finite else int(np.isinf(X).sum()),
     }
     if vals.size == 0:
         return ScaleReport("other", ev, "no finite values")
@@ -188,7 +189,7 @@ def detect_scale(data) -> ScaleReport:
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        Xm = np.where(finite, X, np.nan)
+        Xm = X if all_finite else np.where(finite, X, np.nan)
         gmean, gsd = np.nanmean(Xm, axis=0), np.nanstd(Xm, axis=0, ddof=1)
         smean, ssd = np.nanmean(Xm, axis=1), np.nanstd(Xm, axis=1, ddof=1)
     ok_g = np.isfinite(gsd) & (gsd > 0)

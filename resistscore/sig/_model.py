@@ -473,11 +473,22 @@ class SignatureSet:
     # -- conversion -------------------------------------------------------------------------
     def to_network(self) -> pd.DataFrame:
         """Return the long table ``source, target, weight`` (signed weights: down genes negative)."""
-        parts = [s.to_network() for s in self]
-        if not parts:
+        if not len(self):
             return pd.DataFrame({"source": pd.Series(dtype=object), "target": pd.Series(dtype=object),
                                  "weight": pd.Series(dtype=float)})  # fmt: skip
-        return pd.concat(parts, ignore_index=True)
+        # one table from the gene tables' columns (Signature.to_network's values): a DataFrame per signature
+        # and their concatenation cost ~0.02 s of CPU for the shipped collection, on every scoring run
+        genes = [s.genes for s in self]
+        sizes = [len(g) for g in genes]
+        direction = np.concatenate([g["direction"].to_numpy() for g in genes])
+        weight = np.concatenate([g["weight"].to_numpy() for g in genes])
+        return pd.DataFrame(
+            {
+                "source": np.repeat(np.array(self.ids, dtype=object), sizes),
+                "target": np.concatenate([g["symbol"].to_numpy() for g in genes]),
+                "weight": np.where(direction == "down", -1.0, 1.0) * weight,
+            }
+        )
 
     def to_dict(self) -> dict[str, dict[str, float]]:
         """Return ``{signature id: {gene: signed weight}}``."""

@@ -17,7 +17,10 @@ The numbers are those of the general way bit for bit (``tests/tl/test_onepass.py
 are multiples of 1/2, so their sums are exact in double precision in any order of the additions (the
 kernel adds twice the ranks as integers), and the ranks, scores and z-scores come from the same compiled
 functions (:func:`~resistscore.tl.methods._kernels._row_values`, :func:`resistscore.tl.methods.ucell._value`,
-:func:`~resistscore.tl._null._z_pool`) with the same constants.
+:func:`~resistscore.tl._null._z_pool`) with the same constants; the control sets' scores from
+:func:`~resistscore.tl.methods.ucell._value`'s expression written out in the kernel, the same operations in
+the same order (a call per control score cost a third of the kernel's time, and the loop of calls could
+not run four scores at a time).
 
 **Compile cost.** A first run after an install compiles what it calls (numba), and numba types, lowers,
 optimises and machine-compiles each compiled function once alone and once more inside every caller. So
@@ -142,7 +145,7 @@ def _ucell_pooled(block, sets, inc, p: dict, code: np.ndarray, n_sets: int, mode
         # work arrays: the row function's, the sets' sums, the genes with f != f0, the controls' scores
         # and moments of four signatures, an empty pool row (a row not pooled)
         _NO_ORDER, *row_work(kmax, n), np.empty(2 * len(inc.n_up) + 1, dtype=np.int32),
-        np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int32), np.empty((4, n_ctrl)), np.empty((4, 4)),
+        np.empty(n, dtype=np.uint32), np.empty(n, dtype=np.int32), np.empty((4, n_ctrl)), np.empty((4, 4)),
         np.empty(0, dtype=model.pool.dtype),
     )  # fmt: skip
     return out
@@ -153,15 +156,18 @@ _NO_ORDER = np.empty((0, 0), dtype=np.int64)
 
 
 def _padded_incidence(sets, inc) -> tuple[np.ndarray, np.ndarray]:
-    """Return the incidence ``inc`` as :func:`_kernel` reads it (cached on ``sets``): int32 offsets, 16-bit slots if they fit.
+    """Return the incidence ``inc`` as :func:`_kernel` reads it (cached on ``sets``): uint32 offsets, uint16 slots if they fit.
+
+    Unsigned, so that numba's indexing with them needs no check for negative indices (a quarter of
+    the kernel's time went to those checks on this, its busiest, path).
 
     Each gene's slots are padded to a multiple of 4 with the spare slot ``2 n_total`` (a fixed trip
     count of 4 avoids a mispredicted loop exit per gene).
     """
     cache = sets.__dict__.setdefault("_incidence_cache", {})
     if "onepass" not in cache:
-        dtype = np.int16 if 2 * inc.n_sets < np.iinfo(np.int16).max else np.int32
-        cache["onepass"] = (inc.pad_ptr.astype(np.int32), inc.pad_slot.astype(dtype))
+        dtype = np.uint16 if 2 * inc.n_sets < np.iinfo(np.uint16).max else np.uint32
+        cache["onepass"] = (inc.pad_ptr.astype(np.uint32), inc.pad_slot.astype(dtype))
     return cache["onepass"]
 
 
@@ -187,6 +193,8 @@ def _kernel(data, indices, indptr, n, descending, ties, transform, m, inc_ptr, i
     kmax = key.shape[0]
     f = fw[: kmax + n]
     nan = np.nan
+    # unsigned offsets, slots and genes (see _padded_incidence): no negative-index check on the slots' path
+    one, two, three, four = np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(4)
     for r in range(n_rows):
         g = row0 + r
         keep = g % stride == 0
@@ -224,14 +232,14 @@ def _kernel(data, indices, indptr, n, descending, ties, transform, m, inc_ptr, i
             for u in range(nt):
                 gene = top[u]
                 dd = top_d[u]
-                p = inc_ptr[gene]
-                e = inc_ptr[gene + 1]
+                p = np.uint64(inc_ptr[gene])
+                e = np.uint64(inc_ptr[gene + one])
                 while p < e:
                     acc[inc_slot[p]] += dd
-                    acc[inc_slot[p + 1]] += dd
-                    acc[inc_slot[p + 2]] += dd
-                    acc[inc_slot[p + 3]] += dd
-                    p += 4
+                    acc[inc_slot[p + one]] += dd
+                    acc[inc_slot[p + two]] += dd
+                    acc[inc_slot[p + three]] += dd
+                    p += four
         for s0 in range(0, n_sets, 4):  # four signatures at a time: their sums are independent chains
             w = min(4, n_sets - s0)
             for lane in range(4):
@@ -247,12 +255,17 @@ def _kernel(data, indices, indptr, n, descending, ties, transform, m, inc_ptr, i
                 )  # fmt: skip
                 out[r, s] = _value(fu + 0.5 * acc[s], fd + 0.5 * acc[n_total + s], bu, ku, iu, bd, kd, idn,
                                    w_neg, cl, na)  # fmt: skip
+                # the controls' scores: _value's expression written out (numba calls a compiled function,
+                # it does not inline it: one call per control score), on views of the sums indexed from 0
+                # (no negative-index check), so that the loop runs four scores at a time (SIMD)
                 base = n_sets + s * n_ctrl
+                acc_up = acc[base : base + n_ctrl]
+                acc_dn = acc[n_total + base : n_total + base + n_ctrl]
+                c_lane = ctrl[lane]
                 for j in range(n_ctrl):
-                    ctrl[lane, j] = _value(
-                        fu + 0.5 * acc[base + j], fd + 0.5 * acc[n_total + base + j], bu, ku, iu, bd, kd, idn,
-                        w_neg, cl, na,
-                    )  # fmt: skip
+                    vu = bu - ((fu + 0.5 * acc_up[j]) - ku) * iu
+                    vd = bd - ((fd + 0.5 * acc_dn[j]) - kd) * idn
+                    c_lane[j] = max(vu - w_neg * vd, cl) + na
             _moments4(ctrl, mom)
             for lane in range(w):
                 s = s0 + lane

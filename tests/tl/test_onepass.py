@@ -84,6 +84,26 @@ def test_one_pass_equals_scoring_every_control_set_then_standardising(params):
     assert np.isnan(got[[3, 7]]).all() and np.isfinite(got[0, :2]).all()
 
 
+@pytest.mark.parametrize("k", [3, 8200])
+def test_one_pass_equals_the_general_way_with_genes_in_many_sets_and_32_bit_slots(k):
+    # k = 8,200 controls of 4 signatures: 65,608 slots, beyond 16 bits (uint32 slots); each gene in
+    # dozens of sets (many groups of four slots per gene); k = 3: most genes in no set or one group
+    X, code, sets, bins = _data(3, n=24)
+    all_sets = make_controls(sets, bins, k, seed=2)
+    inc = _onepass.incidence(all_sets, False)
+    ptr, slot = _onepass._padded_incidence(all_sets, inc)
+    assert slot.dtype == (np.uint32 if k > 1000 else np.uint16) and ptr.dtype == np.uint32
+    width = np.diff(ptr.astype(np.int64))
+    assert (width > 8).any() if k > 1000 else (width == 0).any()
+    params = {"max_rank": 50, "w_neg": 0.5}
+    ref, ref_model = _general(X, all_sets, params, code, len(sets), k, [(0, 24)], max_pool=10 * k)  # stride 3
+    model = PooledNull(X.shape[0], len(sets), k, max_pool=10 * k)
+    got, _ = _onepass.score_block(ucell, X, all_sets, params, code, len(sets), model, 0)
+    np.testing.assert_array_equal(got, ref)
+    np.testing.assert_array_equal(model.z, ref_model.z)
+    np.testing.assert_array_equal(model.pool, ref_model.pool)
+
+
 def test_one_pass_is_taken_for_sparse_ucell_with_the_pooled_null(monkeypatch):
     X, code, sets, bins = _data(1)
     all_sets = make_controls(sets, bins, 10, seed=0)

@@ -45,13 +45,13 @@ values of a gene.
 
 from __future__ import annotations
 
+import functools
 import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
 from numba import njit
-from scipy.special import ndtr, pdtr
 
 from resistscore._errors import InputFormatError, ResistScoreError
 from resistscore._settings import default_n_jobs
@@ -61,8 +61,17 @@ from resistscore.tl.methods.ssgsea import _check_sets, _combine, _virtual_sets
 
 __all__ = ["gsva_density", "score_gsva"]
 
-#: R GSVA's precomputed normal CDF table (src/kernel_estimation.c: initCdfs): pnorm(10 * i / 10000).
-_CDF_TABLE = ndtr(10.0 * np.arange(10001) / 10000.0)
+
+@functools.cache
+def _cdf_table() -> np.ndarray:
+    """R GSVA's precomputed normal CDF table (src/kernel_estimation.c: initCdfs): pnorm(10 * i / 10000).
+
+    Built on first use: scipy.special (~0.1 s of CPU to import) is imported only by a GSVA run, not by
+    every process that scores with another method.
+    """
+    from scipy.special import ndtr  # function-local: only GSVA needs it (~0.1 s of CPU to import)
+
+    return ndtr(10.0 * np.arange(10001) / 10000.0)
 
 
 @njit(cache=True, nogil=True)
@@ -246,6 +255,8 @@ def _shared_shape(X: np.ndarray, block: int) -> np.ndarray:
 
 def _poisson_logodds(XT: np.ndarray) -> np.ndarray:
     """Poisson-kernel CDF log-odds: F(y) = mean_i ppois(y, x_i + 0.5), once per distinct value pair."""
+    from scipy.special import pdtr  # function-local: only GSVA needs it (~0.1 s of CPU to import)
+
     g, n = XT.shape
     out = np.empty((g, n))
     for a in range(g):
@@ -339,7 +350,7 @@ def gsva_density(X: np.ndarray, kcdf: str = "gaussian", *, n_jobs: int | None = 
     def run(g0: int) -> None:
         XT = np.ascontiguousarray(X[:, g0 : g0 + block].T)
         if kcdf == "gaussian":
-            out[g0 : g0 + block] = _gaussian_logodds(XT, _CDF_TABLE, exact_order[g0 : g0 + block])
+            out[g0 : g0 + block] = _gaussian_logodds(XT, _cdf_table(), exact_order[g0 : g0 + block])
         elif kcdf == "poisson":
             out[g0 : g0 + block] = _poisson_logodds(XT)
         else:
