@@ -118,6 +118,11 @@ def _normalise_genes(genes: Any, sig_id: str) -> pd.DataFrame:
     return out
 
 
+def _signed_weights(genes: pd.DataFrame) -> np.ndarray:
+    """Return the signed weights of a gene table: ``weight``, negative where ``direction`` is ``down``."""
+    return np.where(genes["direction"].to_numpy() == "down", -1.0, 1.0) * genes["weight"].to_numpy()
+
+
 @dataclass(frozen=True, eq=False)
 class Signature:
     """One directional, weighted gene signature of a resistance mechanism.
@@ -229,8 +234,7 @@ class Signature:
     @property
     def weights(self) -> pd.Series:
         """Signed weights indexed by gene: positive for ``up``, negative for ``down``."""
-        sign = np.where(self.genes["direction"].to_numpy() == "down", -1.0, 1.0)
-        return pd.Series(sign * self.genes["weight"].to_numpy(), index=pd.Index(self.symbols, name="symbol"),
+        return pd.Series(_signed_weights(self.genes), index=pd.Index(self.symbols, name="symbol"),
                          name=self.id)  # fmt: skip
 
     @property
@@ -479,14 +483,11 @@ class SignatureSet:
         # one table from the gene tables' columns (Signature.to_network's values): a DataFrame per signature
         # and their concatenation cost ~0.02 s of CPU for the shipped collection, on every scoring run
         genes = [s.genes for s in self]
-        sizes = [len(g) for g in genes]
-        direction = np.concatenate([g["direction"].to_numpy() for g in genes])
-        weight = np.concatenate([g["weight"].to_numpy() for g in genes])
         return pd.DataFrame(
             {
-                "source": np.repeat(np.array(self.ids, dtype=object), sizes),
+                "source": np.repeat(np.array(self.ids, dtype=object), [len(g) for g in genes]),
                 "target": np.concatenate([g["symbol"].to_numpy() for g in genes]),
-                "weight": np.where(direction == "down", -1.0, 1.0) * weight,
+                "weight": np.concatenate([_signed_weights(g) for g in genes]),
             }
         )
 

@@ -107,3 +107,13 @@ def test_children_and_equals():
     assert sigs.equals(rs.sig.load({"efflux": ["ABCB1"], "efflux.abcb1": ["ABCB1"], "x.y": ["G"]}))
     flat = SignatureSet([sigs["efflux"], sigs["efflux.abcb1"].replace(parent=None)])
     assert not sigs.select(["efflux", "efflux.abcb1"]).equals(flat)
+
+
+def test_a_set_s_network_is_its_signatures_networks_in_order():
+    # SignatureSet.to_network builds one table (issue 12: no DataFrame per signature); it must equal the
+    # signatures' own tables one after the other, signed weights and all
+    sigs = rs.sig.load()
+    want = pd.concat([s.to_network() for s in sigs], ignore_index=True)
+    got = sigs.to_network()
+    pd.testing.assert_frame_equal(got, want)
+    assert (got["weight"] < 0).any() and (got["weight"] > 0).any()

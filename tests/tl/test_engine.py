@@ -305,27 +305,6 @@ def test_value_dtype_of_row_sources(tmp_path):
     assert mapped.value_dtype() == mapped.rows(0, 1).dtype
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gene_moments_are_scipys_column_sums_bit_for_bit(dtype):
-    # the sums of a block and of its squares as ``csr.sum(axis=0)`` of float64 data gave them (the
-    # controls' bins, so the p-values, depend on them), without changing the caller's data
-    from resistscore.tl._chunks import RowSource, block_moments
-
-    rng = np.random.default_rng(2)
-    X = sp.random(60, 40, density=0.3, random_state=3, format="csr", dtype=np.float64)
-    X.data = (np.exp(rng.normal(size=X.nnz) * 3) * 1e-3).astype(dtype)  # a wide range: rounding shows
-    X = X.tolil()
-    X[5, :] = 0.0  # unscorable: all zero
-    X = X.tocsr().astype(dtype)
-    before = X.data.copy()
-    s1, s2, m = block_moments(RowSource(X, range(60), [f"G{i}" for i in range(40)]), 0, 60)
-    keep = np.setdiff1d(np.arange(60), [5])
-    d = X[keep].astype(np.float64)
-    np.testing.assert_array_equal(s1, np.asarray(d.sum(axis=0)).ravel())
-    np.testing.assert_array_equal(s2, np.asarray(d.multiply(d).sum(axis=0)).ravel())
-    assert m == 59 and np.array_equal(X.data, before) and X.data.dtype == dtype
-
-
 def test_cohort_level_method_is_chunk_invariant():
     # module_score depends on the cohort through its gene means (prepared once), not on the chunks
     df = _bulk()

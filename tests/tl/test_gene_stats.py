@@ -39,7 +39,9 @@ def _cells(dtype, index_dtype=np.int32, n=400, m=300):
 def test_sparse_block_moments_are_scipys_sums_to_the_bit(dtype, index_dtype):
     X = _cells(dtype, index_dtype)
     src = row_source(X, None, [f"G{i}" for i in range(X.shape[1])], None, False)
+    before = X.data.copy()
     got = block_moments(src, 0, X.shape[0])
+    assert np.array_equal(X.data, before) and X.data.dtype == dtype  # the caller's data unchanged
     want = _scipy_moments(X)
     assert got[2] == want[2] == X.shape[0] - 2
     for g, w in zip(got[:2], want[:2]):
