@@ -113,7 +113,7 @@ def precompile(methods=None, *, verbose: bool = False):
     ----------
     methods
         Also compile these scoring methods (:func:`resistscore.tl.show_methods`), each on sparse (CSR float32
-        AnnData) and dense (float64 DataFrame) data with p-values (``"all"``: ~45 s more): ``"all"``, a list of
+        AnnData) and dense (float64 DataFrame) data with p-values (``"all"``: about twice as long): ``"all"``, a list of
         method names, or a comma-separated string of them. ``None`` (default): the default methods only, on the entry points
         above.
     verbose
