@@ -161,8 +161,9 @@ def precompile(methods=None, *, verbose: bool = False):
                 warnings.simplefilter("ignore")  # warnings about the synthetic data are nobody's concern
                 try:
                     case.run(folder)
-                except OSError as err:
-                    if err.filename and str(err.filename).startswith(tmp):
+                except OSError as err:  # numba's save of a compiled kernel: name the fix
+                    where = str(err.filename or "")
+                    if not where or not where.startswith(tuple(filter(None, [cache_dir, *_cache_dirs()]))):
                         raise
                     raise ResistScoreError(f"numba could not write its cache ({err}); {_FIX}.") from err
             used += compiles.kernels

@@ -24,7 +24,8 @@ import resistscore as rs
 from resistscore._precompile import _check_cache_dir, _check_written, case_names
 from resistscore.cli._main import cli
 
-#: the entry points of the check, in the order they run in one fresh process
+#: the entry points of the check, in the order they run in one fresh process (each then compiles what the ones
+#: before it did not load: none may compile anything)
 ENTRY_POINTS = ("h5ad_path", "h5ad_path_float64", "anndata", "bulk_dataframe", "cli_score")
 
 CHECK = textwrap.dedent(
@@ -78,8 +79,11 @@ def _env(cache) -> dict:
 
 
 def _data(folder) -> tuple[str, str, str]:
-    """3,000 cells x 2,000 genes (raw counts; not every signature gene, other filler genes than the precompile's)
-    as float32 and float64 .h5ad files, and a bulk genes x samples table transposed (column-major, as read)."""
+    """Return the check's data: 3,000 cells x 2,000 genes as float32 and float64 .h5ad files, and a bulk table.
+
+    Raw counts, with 60 % of the signature genes and other filler genes than the precompile's; the bulk table is
+    a genes x samples table transposed (column-major, as a table read from a file is).
+    """
     import anndata as ad
 
     rng = np.random.default_rng(7)
@@ -225,3 +229,22 @@ def test_methods_are_checked_and_add_two_cases_each():
     result = CliRunner().invoke(cli, ["compile", "--methods", "ucell,nope"])
     assert result.exit_code == 2
     assert result.output.startswith("error: --methods must be 'all' or names of scoring methods")
+
+
+def test_a_failed_write_into_numba_cache_names_numba_cache_dir(monkeypatch):
+    import errno
+
+    import resistscore._precompile as pre
+
+    def case(where):
+        def run(folder):
+            raise OSError(errno.ENOSPC, "No space left on device", where)
+
+        return [pre._Case("failing", "raises", run)]
+
+    monkeypatch.setattr(pre, "_cases", lambda methods: case(os.path.join(pre._cache_dirs()[0], "x.nbi")))
+    with pytest.raises(rs.ResistScoreError, match="numba could not write its cache .*NUMBA_CACHE_DIR"):
+        rs.precompile()
+    monkeypatch.setattr(pre, "_cases", lambda methods: case("/somewhere/else.h5ad"))  # not numba's: as it is
+    with pytest.raises(OSError, match="No space left"):
+        rs.precompile()
