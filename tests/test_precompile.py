@@ -26,7 +26,16 @@ from resistscore.cli._main import cli
 
 #: the entry points of the check, in the order they run in one fresh process (each then compiles what the ones
 #: before it did not load: none may compile anything)
-ENTRY_POINTS = ("h5ad_path", "h5ad_path_float64", "anndata", "bulk_dataframe", "cli_score")
+ENTRY_POINTS = (
+    "h5ad_path",
+    "h5ad_path_float64",
+    "h5ad_path_no_pvalues",
+    "h5ad_path_float32_results",
+    "anndata",
+    "bulk_dataframe",
+    "cli_score",
+    "cli_score_float64",
+)
 
 CHECK = textwrap.dedent(
     """
@@ -52,18 +61,21 @@ CHECK = textwrap.dedent(
 
     h5ad, h5ad64, bulk, out = sys.argv[1:5]
 
-    def cli():
+    def cli(path):
         try:
-            main(["score", h5ad, "--out", out])
+            main(["score", path, "--out", out])
         except SystemExit as stop:
             assert not stop.code, stop.code
 
     entry_points = {
         "h5ad_path": lambda: rs.tl.score(h5ad, pvalues=True),
         "h5ad_path_float64": lambda: rs.tl.score(h5ad64, pvalues=True),
+        "h5ad_path_no_pvalues": lambda: rs.tl.score(h5ad, pvalues=False),
+        "h5ad_path_float32_results": lambda: rs.tl.score(h5ad, dtype="float32"),
         "anndata": lambda: rs.tl.score(ad.read_h5ad(h5ad)),
         "bulk_dataframe": lambda: rs.tl.score(pd.read_pickle(bulk)),
-        "cli_score": cli,
+        "cli_score": lambda: cli(h5ad),
+        "cli_score_float64": lambda: cli(h5ad64),
     }
     for name, run in entry_points.items():
         current[0] = name
