@@ -2,11 +2,18 @@
 """First run after an install vs warm runs of ``rs.tl.score(path)``, in CPU seconds (issue 12 item 5).
 
 Each run is a fresh Python process scoring ``path`` with the default method, p-values and FDR
-(``rs.tl.score(path, pvalues=True, n_jobs=2)``, the shipped signatures). The first run gets an empty
-``NUMBA_CACHE_DIR``, so numba compiles every kernel the run needs, as after a fresh install; the
-following runs load them from that cache. CPU time (user + sys of the child process) is reported
-beside wall time because it is far less disturbed by other work on a shared machine, with the CPU seconds
-of every function numba compiled in that run (its ``numba:compile`` events; none in a warm run).
+(``rs.tl.score(path, pvalues=True, n_jobs=2)``, the shipped signatures). Two installs are compared, each
+with its own empty ``NUMBA_CACHE_DIR``:
+
+* **cold**: a bare ``pip install`` without ``resistscore compile``: the first run compiles every kernel it
+  needs; the warm runs that follow load them from that cache;
+* **installed**: the install-time step first (``resistscore compile``, what ``bash run.sh`` does after
+  ``pip install``; its wall and CPU seconds are the install's cost), then the first scoring run.
+
+Printed (JSON): both first runs, the warm runs, the compile step, and the ratios of each first run to the best
+warm run (CPU and wall). CPU time (user + sys of the child process) is reported beside wall time because it is
+far less disturbed by other work on a shared machine, with the CPU seconds of every function numba compiled in
+that run (its ``numba:compile`` events; none in a warm run, nor in the first run after the compile step).
 
 Example
 -------
@@ -89,10 +96,30 @@ def run_once(path: str, cache_dir: str, threads: int, network: str = "") -> dict
     }
 
 
+COMPILE = "from resistscore.cli._main import main\nmain(['compile', '--quiet'])"
+
+
+def compile_step(cache_dir: str) -> dict:
+    """Run ``resistscore compile --quiet`` in a child process with ``cache_dir``; its CPU and wall seconds."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", COMPILE], env=env, check=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"cpu_s": round(cpu, 2), "wall_s": round(wall, 2)}
+
+
+def _ratio(run: dict, warm: list[dict], key: str):
+    return round(run[key] / min(w[key] for w in warm), 2) if warm else None
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("path", help="an .h5ad file (e.g. the benchmark's sc_100000.h5ad)")
-    ap.add_argument("--warm", type=int, default=2, help="warm runs after the first (default 2)")
+    ap.add_argument("--warm", type=int, default=2, help="warm runs after the cold first run (default 2)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(
         "--network",
@@ -100,16 +127,25 @@ def main(argv=None) -> None:
         help="JSON {signature: {gene: weight}} (run.py writes one to its data dir); default: the shipped signatures",
     )
     args = ap.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
+    with (
+        tempfile.TemporaryDirectory(prefix="numba-cache-") as cache,
+        tempfile.TemporaryDirectory(prefix="numba-cache-installed-") as installed,
+    ):
         first = run_once(args.path, cache, args.threads, args.network)
         warm = [run_once(args.path, cache, args.threads, args.network) for _ in range(args.warm)]
-    best = min(w["cpu_s"] for w in warm) if warm else float("nan")
+        install = compile_step(installed)
+        after_install = run_once(args.path, installed, args.threads, args.network)
     print(
         json.dumps(
             {
                 "first": first,
                 "warm": warm,
-                "first_over_best_warm_cpu": round(first["cpu_s"] / best, 2) if warm else None,
+                "install_compile": install,
+                "first_after_install": after_install,
+                "first_over_best_warm_cpu": _ratio(first, warm, "cpu_s"),
+                "first_over_best_warm_wall": _ratio(first, warm, "wall_s"),
+                "first_after_install_over_best_warm_cpu": _ratio(after_install, warm, "cpu_s"),
+                "first_after_install_over_best_warm_wall": _ratio(after_install, warm, "wall_s"),
                 "load_avg": os.getloadavg()[0],
             }
         )

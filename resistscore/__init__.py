@@ -18,6 +18,7 @@ Namespaces (scanpy-style)::
     rs.analyze  # score + statistics + figures + report in one call
     rs.Design  # the analysis design (groups, response, survival, ...) shared by analyze, pl and report
     rs.settings  # verbosity, progress bars, threads (as scanpy.settings)
+    rs.precompile  # compile the numba kernels into numba's cache once, after installing
 
 Submodules are imported on first use, so ``import resistscore`` is fast: this module's
 ``__getattr__`` is the package's one lazy-import layer.
@@ -36,6 +37,7 @@ from resistscore._version import __version__
 if TYPE_CHECKING:  # pragma: no cover
     from resistscore import ds, get, io, pl, pp, report, sig, tl
     from resistscore._design import Design
+    from resistscore._precompile import precompile
     from resistscore._workflow import analyze
 
 _SUBMODULES = {"io", "pp", "sig", "tl", "pl", "ds", "report", "get"}
@@ -50,6 +52,7 @@ __all__ = [
     "io",
     "pl",
     "pp",
+    "precompile",
     "report",
     "settings",
     "sig",
@@ -67,6 +70,11 @@ def __getattr__(name: str):
 
         globals()["analyze"] = analyze
         return analyze
+    if name == "precompile":
+        from resistscore._precompile import precompile
+
+        globals()["precompile"] = precompile
+        return precompile
     if name == "Design":
         from resistscore._design import Design
 

@@ -400,6 +400,39 @@ def methods() -> None:
     click.echo(table.drop(columns=["reference", "validated_against"], errors="ignore").to_string())
 
 
+# ------------------------------------------------------------------------------------- compile
+@cli.command("compile")
+@click.option(
+    "--methods",
+    default=None,
+    metavar="all|NAME,NAME",
+    help="Also compile these scoring methods (see `resistscore methods`) on sparse and dense data; 'all': every "
+    "method. Default: the default methods (UCell, singscore) on the common entry points.",
+)
+@click.option("--quiet", is_flag=True, help="Print nothing but warnings and errors (for install scripts).")
+@_friendly
+def compile_cmd(methods, quiet: bool) -> None:
+    """Compile the numba kernels once into numba's cache, so that the first run is as fast as the next.
+
+    Run it once after installing or upgrading resistscore (as rs.precompile() does; `bash run.sh` runs it
+    when it installs): it scores small synthetic data through the common entry points (an .h5ad path, an
+    AnnData, a bulk table, `resistscore score`), which compiles the kernels into numba's on-disk cache. Without
+    it the first run compiles them (~8 s of CPU). Run it with the same NUMBA_CACHE_DIR as the runs, and
+    never two at once.
+    """
+    from resistscore._precompile import precompile
+
+    table = precompile(methods, verbose=not quiet)
+    if quiet:
+        return
+    columns = ["case", "seconds", "cpu_seconds", "functions_compiled", "kernels_compiled"]
+    click.echo(table[columns].to_string(index=False))
+    click.echo(
+        f"total: {table['seconds'].sum():.1f} s ({table['cpu_seconds'].sum():.1f} s of CPU), "
+        f"{int(table['kernels_compiled'].sum())} kernels compiled; numba's cache: {', '.join(table.attrs['cache_dirs'])}"
+    )
+
+
 # ---------------------------------------------------------------------------------- signatures
 @cli.group()
 def signatures() -> None:

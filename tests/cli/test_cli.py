@@ -15,6 +15,7 @@ SUBCOMMANDS = [
     ["demo"],
     ["score"],
     ["methods"],
+    ["compile"],
     ["signatures"],
     ["signatures", "list"],
     ["signatures", "show"],
