@@ -8,7 +8,6 @@ import inspect
 import sys
 import threading
 import warnings
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -40,6 +39,7 @@ from resistscore.tl._chunks import (
     combine_moments,
     finish_column_means,
     gene_stat_ranges,
+    read_ahead,
     row_source,
     unscorable_rows,
 )
@@ -681,9 +681,11 @@ def _unique(names: pd.Index) -> bool:
 def _score(data, is_adata, source, signatures, method, method_params, opts: _Options):
     """Score ``source`` in named steps: plan, control sets, rows, cohort steps, result."""
     plan = _plan(data, source, signatures, method, method_params, opts)
-    gene_mean, gene_var, all_sets = _control_sets(source, plan, opts)
-    run = _Arrays.empty(source.n_obs, len(plan.sets), plan, opts)
-    _score_rows(source, plan, all_sets, run, opts)
+    # one pool of threads for the gene statistics and the rows (their C heaps serve both)
+    with ThreadPoolExecutor(max_workers=plan.n_jobs) as pool:
+        gene_mean, gene_var, all_sets = _control_sets(source, plan, opts, pool)
+        run = _Arrays.empty(source.n_obs, len(plan.sets), plan, opts)
+        _score_rows(source, plan, all_sets, run, opts, pool)
     scores = run.scores
     if plan.info.finalize is not None and len(plan.sets):
         scores = plan.info.finalize(scores, plan.params)  # cohort-level step, once on the complete matrix
@@ -786,10 +788,11 @@ def _plan(data, source, signatures, method, method_params, opts: _Options) -> _P
     )
 
 
-def _control_sets(source: RowSource, plan: _Plan, opts: _Options):
+def _control_sets(source: RowSource, plan: _Plan, opts: _Options, pool: ThreadPoolExecutor):
     """Return ``(gene_mean, gene_var, sets)``: the signatures followed by their matched control sets.
 
-    Without p-values there are no control sets and no gene statistics (``None``).
+    Without p-values there are no control sets and no gene statistics (``None``). The gene statistics'
+    blocks are read in this thread and summed in ``pool``'s.
     """
     sets = plan.sets
     if not opts.pvalues:
@@ -799,9 +802,9 @@ def _control_sets(source: RowSource, plan: _Plan, opts: _Options):
             GeneSetIndex(sets.names, sets.up_idx, sets.up_w, sets.dn_idx, sets.dn_w, sets.n_genes, len(sets)),
         )
     if opts.client is None:
-        # in this thread: summed in threads of their own, the blocks' buffers stayed in those threads' malloc
-        # arenas and the run's peak memory grew by ~50 MB (100k cells) for ~0.2 s of wall time
-        gene_mean, gene_var, _ = source.gene_stats()
+        # read here, as the rows are: read in the pool's threads, the blocks' buffers stayed in those threads'
+        # malloc arenas and the run's peak memory grew by ~50 MB (100k cells)
+        gene_mean, gene_var, _ = source.gene_stats(pool=pool)
     else:  # the same blocks, read on the workers, added in the same order
         ranges = gene_stat_ranges(source.n_obs)
         gene_mean, gene_var, _ = combine_moments(
@@ -826,9 +829,9 @@ class _Arrays:
         null_model = make_null(plan.null, n_obs, n_sets, plan.n_controls, opts.tail) if opts.pvalues else None
         # the results' type (float32 on request); a cohort-level finalize step works in float64
         dtype = np.float64 if plan.info.finalize else opts.dtype
-        return cls(
-            np.full((n_obs, n_sets), np.nan, dtype=dtype), np.zeros(n_obs, dtype=np.int8), {}, null_model
-        )
+        # every row's scores are written by the pass over the rows (NaN for unscorable rows): not filled here,
+        # the pages are touched first by the threads that score them
+        return cls(np.empty((n_obs, n_sets), dtype=dtype), np.zeros(n_obs, dtype=np.int8), {}, null_model)
 
     def consume(self, a: int, b: int, ex: dict) -> None:
         """Write the extras of rows ``a:b``."""
@@ -848,13 +851,20 @@ class _Arrays:
             self.null_model.put(a, res["counts"], res["tail"])
 
 
-def _score_rows(source: RowSource, plan: _Plan, all_sets: GeneSetIndex, run: _Arrays, opts: _Options) -> None:
-    """Score every row (in chunks in threads, on Dask workers, or whole for a cohort-level method)."""
+def _score_rows(
+    source: RowSource,
+    plan: _Plan,
+    all_sets: GeneSetIndex,
+    run: _Arrays,
+    opts: _Options,
+    pool: ThreadPoolExecutor,
+) -> None:
+    """Score every row (in chunks in ``pool``'s threads, on Dask workers, or whole for a cohort-level method)."""
     info, call_params, n_jobs = plan.info, plan.call_params, plan.n_jobs
     n_sets, n_obs = len(plan.sets), source.n_obs
     scratch: dict[int, dict] = {}  # per worker thread: the kernels' output arrays, reused chunk after chunk
 
-    def work(a, block):
+    def work(block, a):
         # runs in a worker thread: everything that is per row happens here, on disjoint rows, so that
         # only the (rows x signatures) extras travel back and the control scores are freed at once
         code = unscorable_rows(block, a)
@@ -888,24 +898,17 @@ def _score_rows(source: RowSource, plan: _Plan, all_sets: GeneSetIndex, run: _Ar
         if info.single_sample or info.prepare is not None:
             unit = "cell" if plan.is_sc else "sample"
             bar = progress_bar(n_obs, f"scoring ({plan.method})", unit, opts.progress)
-            with bar, ThreadPoolExecutor(max_workers=n_jobs) as pool:
-                pending: deque = deque()
-                for a, b in source.chunks(cs):
-                    # read the next block while the workers score (at most n_jobs + 1 blocks in memory)
-                    pending.append((a, b, pool.submit(work, a, source.rows(a, b))))
-                    while len(pending) > n_jobs:
-                        pa, pb, fut = pending.popleft()
-                        run.consume(pa, pb, fut.result())
-                        bar.update(pb - pa)
-                while pending:
-                    pa, pb, fut = pending.popleft()
-                    run.consume(pa, pb, fut.result())
-                    bar.update(pb - pa)
+            ranges = list(source.chunks(cs))
+            with bar:
+                # the next block is read while the threads score (at most n_jobs + 1 blocks in memory)
+                for (a, b), ex in zip(ranges, read_ahead(pool, ranges, source.rows, work, n_jobs)):
+                    run.consume(a, b, ex)
+                    bar.update(b - a)
         else:
             if source.sparse and not info.sparse_aware:
                 check_dense_size(n_obs, source.n_vars, plan.method)  # before reading the data
             whole = source.whole()
-            run.consume(0, n_obs, work(0, whole))
+            run.consume(0, n_obs, work(whole, 0))
             del whole
     else:
         for a, b in source.chunks(max(cs, 1000)):  # nothing to score: still find the unscorable samples

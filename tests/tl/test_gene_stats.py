@@ -89,3 +89,46 @@ def test_a_file_with_a_column_index_outside_the_matrix_is_refused(tmp_path, bad)
         f["X/indices"][7] = bad
     with pytest.raises(rs.InputFormatError, match="column indices outside the matrix"):
         rs.tl.score(str(path), {"s": ["G1", "G2", "G3"]}, pvalues=False, harmonize=False)
+
+
+@pytest.mark.parametrize("n_obs", [400, 4500])  # every row, or evenly spaced blocks of rows
+def test_gene_stats_summed_in_a_pool_are_the_same_to_the_bit(n_obs):
+    from concurrent.futures import ThreadPoolExecutor
+
+    X = sp.vstack([_cells(np.float32)] * (-(-n_obs // 400)), format="csr")[:n_obs]
+    src = row_source(X, genes=[f"G{j}" for j in range(X.shape[1])])
+    want = src.gene_stats(max_rows=2000, block=100)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        got = src.gene_stats(max_rows=2000, block=100, pool=pool)
+    assert got[2] == want[2] > 0
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_read_ahead_keeps_order_and_bounds_the_blocks_in_memory():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from resistscore.tl._chunks import read_ahead
+
+    lock = threading.Lock()
+    live = {"now": 0, "most": 0}
+
+    def read(a, b):
+        with lock:
+            live["now"] += 1
+            live["most"] = max(live["most"], live["now"])
+        return list(range(a, b))
+
+    def work(block, a):
+        return a, sum(block)
+
+    ranges = [(a, a + 10) for a in range(0, 500, 10)]
+    out = []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for res in read_ahead(pool, ranges, read, work, 2):
+            with lock:
+                live["now"] -= 1  # the caller is done with the block
+            out.append(res)
+    assert out == [(a, sum(range(a, b))) for a, b in ranges]
+    assert live["most"] <= 3  # ahead + 1 blocks read and not yet consumed
