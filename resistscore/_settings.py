@@ -66,6 +66,13 @@ class Settings:
         the finaliser of a global runs); objects kept alive only by a reference cycle are left to the
         operating system without their finalisers (Python does not promise to run those at exit).
         ``False``: the usual exit.
+    tune_interpreter
+        ``True`` (default): while :func:`resistscore.tl.score` runs, the interpreter's GIL switch interval is
+        0.5 ms instead of Python's 5 ms (the threads that score the rows and the one that reads them take
+        turns on the GIL without waiting up to 5 ms each time) and the cyclic garbage collector is paused
+        (the run creates no garbage cycles; the collector's full walks of every object of pandas, numba and
+        scipy find nothing to free); both are restored when the call returns. ~0.4 s of a 4 s run at 100k
+        cells on 2 cores. ``False``: the interpreter is left as it is.
 
     Examples
     --------
@@ -81,6 +88,7 @@ class Settings:
         self._progress: bool | None = None
         self._n_jobs: int | None = None
         self._quick_exit = True
+        self._tune_interpreter = True
         self._handler: logging.Handler | None = None
         self.verbosity = 1
 
@@ -134,10 +142,21 @@ class Settings:
             raise ResistScoreError(f"`quick_exit` must be True or False; got {value!r}.")
         self._quick_exit = value
 
+    @property
+    def tune_interpreter(self) -> bool:
+        """A short GIL switch interval and the cyclic GC paused while scoring; see the class."""
+        return self._tune_interpreter
+
+    @tune_interpreter.setter
+    def tune_interpreter(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ResistScoreError(f"`tune_interpreter` must be True or False; got {value!r}.")
+        self._tune_interpreter = value
+
     def __repr__(self) -> str:
         return (
             f"resistscore settings: verbosity={self.verbosity}, progress={self.progress}, n_jobs={self.n_jobs}, "
-            f"quick_exit={self.quick_exit}"
+            f"quick_exit={self.quick_exit}, tune_interpreter={self.tune_interpreter}"
         )
 
 

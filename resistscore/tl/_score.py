@@ -28,6 +28,7 @@ from resistscore._errors import (
 )
 from resistscore._kind import DataKind, decide
 from resistscore._progress import progress_bar
+from resistscore._runtime import run_interpreter
 from resistscore._settings import default_n_jobs, logger
 from resistscore._types import is_anndata
 from resistscore._validate import check_choice, check_int, check_real
@@ -516,16 +517,21 @@ def score(
     key_added = _check_key(key_added, data)
     if method is not None:
         _check_method_params(get_method(method), method_params)
-    net, min_cov, sig_version = as_network(signatures)
-    data = file_rows(data, harmonize, layer, use_raw)  # a path: its genes harmonised, as the CLI
-    source = row_source(data, layer, genes, samples, use_raw)
     opts.layer, opts.key_added, opts.use_raw = layer, key_added, use_raw
     opts.dtype = result_dtype
-    try:
-        out = _score(data, is_anndata(data), source, (net, min_cov, sig_version), method, method_params, opts)
-        return out[0] if is_anndata(data) else out
-    finally:
-        source.close()  # on-disk sources reopen on demand (e.g. for contributions)
+    with (
+        run_interpreter()
+    ):  # a short GIL switch interval, the cyclic GC paused (rs.settings.tune_interpreter)
+        net, min_cov, sig_version = as_network(signatures)
+        data = file_rows(data, harmonize, layer, use_raw)  # a path: its genes harmonised, as the CLI
+        source = row_source(data, layer, genes, samples, use_raw)
+        try:
+            out = _score(
+                data, is_anndata(data), source, (net, min_cov, sig_version), method, method_params, opts
+            )
+            return out[0] if is_anndata(data) else out
+        finally:
+            source.close()  # on-disk sources reopen on demand (e.g. for contributions)
 
 
 def _random_state(random_state, seed) -> int:
