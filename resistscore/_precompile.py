@@ -99,6 +99,8 @@ def precompile(methods=None, *, verbose: bool = False):
       ``--float32``);
     * ``anndata_csr_float32``: ``rs.tl.score(adata)`` of an AnnData in memory;
     * ``dataframe_dense_float64``: a bulk samples x genes DataFrame (singscore, p-values and FDR);
+    * ``null_per_sample``: ``null="per_sample"`` (each sample's own control sets) on the AnnData and the
+      DataFrame;
     * ``cli_score_h5ad_float32``, ``cli_score_h5ad_float64``: ``resistscore score cells.h5ad --out
       scores.csv`` (which also takes the quality control in the pass that scores the rows).
 
@@ -362,6 +364,14 @@ def _score_bulk(folder: Path) -> None:
     tl.score(_bulk(), pvalues=True, progress=False)
 
 
+def _score_per_sample(folder: Path) -> None:
+    from resistscore import tl
+
+    # null="per_sample" (each sample's own control sets), on sparse and on dense data
+    tl.score(_cells("float32"), null="per_sample", progress=False)
+    tl.score(_bulk(), null="per_sample", progress=False)
+
+
 def _cli_score(dtype):
     def run(folder: Path) -> None:
         from resistscore._workflow import score_file  # what `resistscore score` runs
@@ -418,6 +428,11 @@ def _cases(methods: list[str]) -> list[_Case]:
             "dataframe_dense_float64",
             "rs.tl.score(df): a bulk samples x genes DataFrame, float64; singscore, p-values and FDR",
             _score_bulk,
+        ),
+        _Case(
+            "null_per_sample",
+            "rs.tl.score(data, null='per_sample'): each sample's own control sets, CSR float32 and a bulk DataFrame",
+            _score_per_sample,
         ),
         _Case(
             "cli_score_h5ad_float32",

@@ -33,6 +33,7 @@ ENTRY_POINTS = (
     "h5ad_path_float32_results",
     "anndata",
     "bulk_dataframe",
+    "null_per_sample",
     "cli_score",
     "cli_score_float64",
 )
@@ -74,6 +75,10 @@ CHECK = textwrap.dedent(
         "h5ad_path_float32_results": lambda: rs.tl.score(h5ad, dtype="float32"),
         "anndata": lambda: rs.tl.score(ad.read_h5ad(h5ad)),
         "bulk_dataframe": lambda: rs.tl.score(pd.read_pickle(bulk)),
+        "null_per_sample": lambda: (
+            rs.tl.score(ad.read_h5ad(h5ad), null="per_sample"),
+            rs.tl.score(pd.read_pickle(bulk), null="per_sample"),
+        ),
         "cli_score": lambda: cli(h5ad),
         "cli_score_float64": lambda: cli(h5ad64),
     }
