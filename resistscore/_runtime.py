@@ -4,11 +4,12 @@ A scoring run reads blocks of rows in the calling thread and scores them in a po
 kernels that release the GIL, between short stretches of Python (and of numpy calls, each of which
 releases and takes the GIL again). With Python's default switch interval (5 ms), a thread that wants the
 GIL back waits up to 5 ms for the thread holding it to drop it - many times per block of rows: the
-threads wait in turn (the "convoy"), ~0.3 s of a 4 s run at 100k cells on 2 cores. The run also creates
-hundreds of thousands of long-lived objects (the gene tables, the names, numba's typing registries), and
-every one of those allocations counts toward a collection of the cyclic garbage collector, whose full
-collections walk every object of the process (pandas, numba, scipy: ~0.1 s at 100k cells) and find
-nothing to free: the run creates no garbage cycles of any size.
+threads wait in turn (the "convoy"; a second 100k-cell call in one process on 2 cores: 2.76 s with 5 ms,
+2.69 s with 0.5 ms, medians of 8). The run also creates hundreds of thousands of long-lived objects (the
+gene tables, numba's typing registries), and every one of those allocations counts toward a collection of
+the cyclic garbage collector, whose full collections walk every object of the process (pandas, numba,
+scipy: ~90 ms in a fresh 100k-cell run, measured with :data:`gc.callbacks`). Paused, the collector defers
+those walks to after the call; a cycle the run leaves is collected then, not lost.
 
 :func:`run_interpreter` sets the switch interval to 0.5 ms and pauses the collector for the duration of
 a call, and restores both when the last of the calls running at once returns

@@ -416,7 +416,7 @@ def compile_cmd(methods, quiet: bool) -> None:
 
     Run it once after installing or upgrading resistscore (as rs.precompile() does; `bash run.sh` runs it
     when it installs): it scores small synthetic data through the common entry points (an .h5ad path, an
-    AnnData, a bulk table, `resistscore score`), which compiles the kernels into numba's on-disk cache. Without
+    AnnData, a bulk table, the per-sample null, `resistscore score`), which compiles the kernels into numba's on-disk cache. Without
     it the first run compiles them (~8 s of CPU). Run it with the same NUMBA_CACHE_DIR as the runs, and
     never two at once.
     """

@@ -452,21 +452,21 @@ class RowSource:
         return finish_column_means(add_column_sums(None, column_block_sums(self, ranges)), self.n_vars)
 
     def gene_stats(
-        self, max_rows: int = 20_000, block: int = 1000, pool: Executor | None = None
+        self, max_rows: int = 20_000, block: int = 1000, pool: Executor | None = None, ahead: int = 2
     ) -> tuple[np.ndarray, np.ndarray, int]:
         """Per-gene mean and variance over the rows (or ``max_rows`` rows in evenly spaced blocks).
 
         The rows used depend only on the number of rows, never on the chunk size. Rows without
         information (see :func:`unscorable_rows`) are left out. With ``pool`` (a thread pool, e.g. the
-        engine's), the blocks are read in this thread and summed in the pool's threads, at most one block
-        more than the pool has threads in memory; the blocks' sums are added in block order all the same, so
+        engine's), the blocks are read in this thread and summed in the pool's threads, at most ``ahead + 1``
+        blocks in memory (``ahead``: the pool's threads); the blocks' sums are added in block order all the same, so
         the result is the same to the bit.
         """
         ranges = gene_stat_ranges(self.n_obs, max_rows, block)
         if pool is None:
             parts = [block_moments(self, a, b) for a, b in ranges]
         else:
-            parts = list(read_ahead(pool, ranges, self.rows, moments_of, getattr(pool, "_max_workers", 1)))
+            parts = list(read_ahead(pool, ranges, self.rows, moments_of, ahead))
         return combine_moments(parts, self.n_vars)
 
 

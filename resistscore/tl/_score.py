@@ -519,9 +519,8 @@ def score(
         _check_method_params(get_method(method), method_params)
     opts.layer, opts.key_added, opts.use_raw = layer, key_added, use_raw
     opts.dtype = result_dtype
-    with (
-        run_interpreter()
-    ):  # a short GIL switch interval, the cyclic GC paused (rs.settings.tune_interpreter)
+    # a short GIL switch interval and the cyclic GC paused while the call runs (rs.settings.tune_interpreter)
+    with run_interpreter():
         net, min_cov, sig_version = as_network(signatures)
         data = file_rows(data, harmonize, layer, use_raw)  # a path: its genes harmonised, as the CLI
         source = row_source(data, layer, genes, samples, use_raw)
@@ -810,7 +809,7 @@ def _control_sets(source: RowSource, plan: _Plan, opts: _Options, pool: ThreadPo
     if opts.client is None:
         # read here, as the rows are: read in the pool's threads, the blocks' buffers stayed in those threads'
         # malloc arenas and the run's peak memory grew by ~50 MB (100k cells)
-        gene_mean, gene_var, _ = source.gene_stats(pool=pool)
+        gene_mean, gene_var, _ = source.gene_stats(pool=pool, ahead=plan.n_jobs)
     else:  # the same blocks, read on the workers, added in the same order
         ranges = gene_stat_ranges(source.n_obs)
         gene_mean, gene_var, _ = combine_moments(
