@@ -35,6 +35,7 @@ from resistscore._validate import check_choice, check_int, check_real
 from resistscore._version import __version__
 from resistscore.tl._chunks import (
     UNSCORABLE_REASONS,
+    ReadBuffers,
     RowSource,
     add_column_sums,
     combine_moments,
@@ -905,8 +906,11 @@ def _score_rows(
             bar = progress_bar(n_obs, f"scoring ({plan.method})", unit, opts.progress)
             ranges = list(source.chunks(cs))
             with bar:
-                # the next block is read while the threads score (at most n_jobs + 1 blocks in memory)
-                for (a, b), ex in zip(ranges, read_ahead(pool, ranges, source.rows, work, n_jobs)):
+                # the next block is read while the threads score (at most n_jobs + 1 blocks in memory), into
+                # the buffers of a block scored (work keeps no reference to its block: it writes the scores,
+                # codes and null, and returns copies of the extras)
+                blocks = read_ahead(pool, ranges, source.rows_into, work, n_jobs, ReadBuffers())
+                for (a, b), ex in zip(ranges, blocks):
                     run.consume(a, b, ex)
                     bar.update(b - a)
         else:

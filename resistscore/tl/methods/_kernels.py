@@ -32,6 +32,7 @@ __all__ = [
     "as_csr_block",
     "gather",
     "incidence",
+    "note_stored_zeros",
     "set_sums",
     "workspace",
 ]
@@ -433,6 +434,30 @@ def row_work(kmax: int, n: int) -> tuple:
     )
 
 
+#: attribute of a CSR block whose values a compiled pass has just read (:func:`note_stored_zeros`):
+#: ``(values, whether they hold a zero)``, valid while the block holds those very values
+_STORED_ZEROS = "_resistscore_stored_zeros"
+
+
+def note_stored_zeros(X, data: np.ndarray, zeros: bool) -> None:
+    """Record on the CSR block ``X`` whether its values ``data`` (``X.data`` itself) hold a stored zero.
+
+    Made by the pass over the values that finds the unscorable rows
+    (:func:`resistscore.tl._chunks.unscorable_rows`), so that :func:`as_csr_block` need not read them again
+    (as scipy's ``has_sorted_indices`` records a check of the indices). Nothing is recorded for other values.
+    """
+    if sp.issparse(X) and data is X.data:
+        setattr(X, _STORED_ZEROS, (data, bool(zeros)))
+
+
+def _stores_zeros(X) -> bool:
+    """Whether the CSR block ``X`` stores a zero: as recorded by :func:`note_stored_zeros`, else read."""
+    known = getattr(X, _STORED_ZEROS, None)
+    if known is not None and known[0] is X.data:
+        return known[1]
+    return bool((X.data == 0).any())
+
+
 def as_csr_block(X) -> sp.csr_matrix | np.ndarray:
     """Return ``X`` as canonical CSR.
 
@@ -440,6 +465,10 @@ def as_csr_block(X) -> sp.csr_matrix | np.ndarray:
     C-contiguous float64 array; the input is copied only when it is not canonical already. scipy
     stores ``indptr`` as int32 whenever the values fit, so the ``indptr`` dtype is left as it is (the
     kernels take ``indptr`` as int64: a copy of one entry per row, never of the values).
+
+    What a reader has already checked is not read again: scipy's ``has_sorted_indices`` (set by the
+    reader of a file's blocks, :meth:`resistscore.tl._chunks.RowSource.rows`, from its one pass over the
+    column indices) and the stored zeros found by the pass over the values (:func:`note_stored_zeros`).
     """
     if sp.issparse(X):
         ok = (
@@ -447,8 +476,8 @@ def as_csr_block(X) -> sp.csr_matrix | np.ndarray:
             and X.data.dtype in (np.float32, np.float64)
             and X.indices.dtype == np.int32
             and X.indptr.dtype in (np.int32, np.int64)
-            and X.has_sorted_indices
-            and not (X.data == 0).any()
+            and X.has_sorted_indices  # scipy's flag, set by the reader where its check found it
+            and not _stores_zeros(X)
         )
         if ok:
             return X
