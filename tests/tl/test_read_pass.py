@@ -67,7 +67,8 @@ def _same(got, want):
 def test_blocks_read_into_reused_buffers_give_the_same_scores_to_the_bit(tmp_path, monkeypatch, shards):
     X = _cells()
     cut = np.linspace(0, X.shape[0], shards + 1).astype(int)
-    paths = [str(_write(X[a:b], tmp_path / f"s{i}.h5ad", first=a)) for i, (a, b) in enumerate(zip(cut, cut[1:]))]
+    parts = enumerate(zip(cut, cut[1:]))
+    paths = [str(_write(X[a:b], tmp_path / f"s{i}.h5ad", first=a)) for i, (a, b) in parts]
     taken, made = [], []
     take = ReadBuffers.take
 
@@ -139,7 +140,8 @@ def test_the_index_check_finds_what_scipy_and_numpy_find(data, n_cols, sort, bas
             wrong = ptr.copy()
             wrong[r] = ptr[r + 1] + 1
             assert _check_indices(wrong + base, idx, n_cols)[0]
-    assert _scan_indices(np.array([base, base + 2]), np.array([0, 1], np.uint32), np.uint32(2)) == (False, True)
+    two = np.array([base, base + 2])
+    assert _scan_indices(two, np.array([0, 1], np.uint32), np.uint32(2)) == (False, True)
 
 
 def _damage(path, suffix, what):
@@ -197,8 +199,9 @@ def test_unsorted_indices_and_stored_zeros_of_a_file_are_made_canonical(tmp_path
     if f is not None:
         f.close()
     src = from_file(path)
-    assert not src.rows(0, 37).has_sorted_indices and src.rows(100, 137).has_sorted_indices  # the reader's check
-    assert "_has_sorted_indices" in src.rows(100, 137).__dict__  # known: scipy does not look again
+    # the reader's check, known to scipy: it does not look again
+    assert not src.rows(0, 37).has_sorted_indices and src.rows(100, 137).has_sorted_indices
+    assert "_has_sorted_indices" in src.rows(100, 137).__dict__
     _same(rs.tl.score(str(path), SIGS, chunk_size=37, harmonize=False, **KW), want)
 
     # stored zeros: the values of a few cells set to 0 in the file, eliminated in memory
