@@ -168,9 +168,8 @@ def unscorable_rows(block, a: int, sums: tuple[np.ndarray, np.ndarray] | None = 
         bad, odd, zeros = _scan_csr(
             data, np.asarray(block.indptr, dtype=np.int64), block.shape[1], check, code, *extra
         )
-        from resistscore.tl.methods._kernels import (
-            note_stored_zeros,  # (here: tl.methods imports this module)
-        )
+        # imported here: resistscore.tl.methods imports this module
+        from resistscore.tl.methods._kernels import note_stored_zeros
 
         note_stored_zeros(block, data, zeros > 0)
     else:

@@ -101,7 +101,13 @@ class QCRows(MappedSource):
         self._lock = threading.Lock()
 
     def rows(self, a: int, b: int):
-        block = self.inner.rows(a, b)
+        return self._seen(a, self.inner.rows(a, b))
+
+    def rows_into(self, a: int, b: int, buffers):
+        # StreamQC keeps no reference to a block (it adds up its statistics): its buffers may be read into again
+        return self._seen(a, self.inner.rows_into(a, b, buffers))
+
+    def _seen(self, a: int, block):
         with self._lock:
             self.qc.add(a, block)
         return block

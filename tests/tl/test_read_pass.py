@@ -89,6 +89,24 @@ def test_blocks_read_into_reused_buffers_give_the_same_scores_to_the_bit(tmp_pat
     _same(got, want)
 
 
+def test_the_cli_s_qc_rows_are_read_into_reused_buffers_with_the_same_qc_and_scores(tmp_path, monkeypatch):
+    # resistscore score FILE: rows with their QC taken in the pass (StreamQC keeps no reference to a block)
+    X = _cells()
+    path = _write(X, tmp_path / "c.h5ad")
+    calls = []
+    take = ReadBuffers.take
+    monkeypatch.setattr(ReadBuffers, "take", lambda self, n, dtype: calls.append(n) or take(self, n, dtype))
+    rows = rs.tl.qc_rows(str(path))
+    got = rs.tl.score(rows, SIGS, chunk_size=37, **KW)
+    assert len(calls) >= 2 * 25 and rows.qc.complete
+    _same(got, rs.tl.score(X, SIGS, genes=GENES, chunk_size=37, **KW))
+    monkeypatch.undo()
+    plain = rs.tl.qc_rows(str(path))
+    for a, b in plain.chunks(37):
+        plain.rows(a, b)
+    assert rows.qc_report().findings == plain.qc_report().findings
+
+
 def test_a_block_is_read_into_its_buffers_and_they_are_read_into_again(tmp_path):
     X = _cells(300)
     src = from_h5ad(_write(X, tmp_path / "c.h5ad"))
