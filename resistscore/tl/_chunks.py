@@ -76,13 +76,15 @@ MAX_ABS_VALUE = 1e100
 
 
 @nb.njit(nogil=True, cache=True, error_model="numpy")
-def _scan_csr(data, indptr, n_cols, check_mag, code, indices, s1, s2):
+def _scan_csr(data, indptr, n_cols, check_mag, count_zeros, code, indices, s1, s2):
     """Write each row's code (0 or see :data:`UNSCORABLE_REASONS`) into ``code``.
 
     Row ``r`` holds ``data[indptr[r]:indptr[r + 1]]``, its other entries are 0. Returns ``(bad,
     odd, zeros)``: the first row with NaN or infinite values among other values (-1: none), the first
     value beyond :data:`MAX_ABS_VALUE` (or non-zero below its inverse) in absolute value (NaN: none),
-    and the number of zeros among the values (a CSR block's stored zeros, :func:`unscorable_rows`).
+    and with ``count_zeros`` the number of zeros among the values (a CSR block's stored zeros,
+    :func:`unscorable_rows`; 0 without): counted in the rows whose values span 0 only, by a second loop
+    over them (a count in the first loop took ~30 % more time for rows of positive values).
     With non-empty ``s1`` and ``s2`` (float64, one entry per column), each scorable row's values and
     their squares (in float64) are added into them at the columns ``indices`` gives, row after row: the
     sums scipy's ``csr.sum(axis=0)`` of the float64 values gives, to the bit (:func:`block_moments`).
@@ -108,11 +110,13 @@ def _scan_csr(data, indptr, n_cols, check_mag, code, indices, s1, s2):
                 continue
             lo = v if v < lo else lo
             hi = v if v > hi else hi
-            zeros += v == 0.0
             if check_mag and np.isnan(odd):
                 av = abs(v)
                 if av > MAX_ABS_VALUE or (av > 0.0 and av < 1.0 / MAX_ABS_VALUE):
                     odd = v
+        if count_zeros and lo <= 0.0 <= hi:  # a stored zero is among these values (NaN, inf left out)
+            for j in range(a, b):
+                zeros += data[j] == 0.0
         if b - a < n_cols:  # implicit zeros
             lo = 0.0 if lo > 0.0 else lo
             hi = 0.0 if hi < 0.0 else hi
@@ -166,7 +170,7 @@ def unscorable_rows(block, a: int, sums: tuple[np.ndarray, np.ndarray] | None = 
         # gene statistics' call (one compiled version of the scan in a run, whatever the index type)
         extra = (indices[:0], *_NO_SUMS[1:]) if sums is None else (indices, *sums)
         bad, odd, zeros = _scan_csr(
-            data, np.asarray(block.indptr, dtype=np.int64), block.shape[1], check, code, *extra
+            data, np.asarray(block.indptr, dtype=np.int64), block.shape[1], check, True, code, *extra
         )
         # imported here: resistscore.tl.methods imports this module
         from resistscore.tl.methods._kernels import note_stored_zeros
@@ -181,7 +185,7 @@ def unscorable_rows(block, a: int, sums: tuple[np.ndarray, np.ndarray] | None = 
         code = np.zeros(n, dtype=np.int8)
         if sums is not None:
             raise ValueError("unscorable_rows adds sums of sparse blocks only")
-        bad, odd, _ = _scan_csr(X.reshape(-1), indptr, m, X.dtype.itemsize >= 8, code, *_NO_SUMS)
+        bad, odd, _ = _scan_csr(X.reshape(-1), indptr, m, X.dtype.itemsize >= 8, False, code, *_NO_SUMS)
     if not np.isnan(odd):
         raise InputFormatError(
             f"the expression data hold values beyond 1e100, or closer to 0 than 1e-100, in absolute value (rows "

@@ -233,10 +233,34 @@ def test_unsorted_indices_and_stored_zeros_of_a_file_are_made_canonical(tmp_path
     )
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.sampled_from([0.0, -0.0, 1.5, -2.0, 3.0, np.nan, np.inf, -np.inf]), max_size=6),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from([np.float32, np.float64]),
+)
+def test_the_scan_of_the_values_counts_every_stored_zero(rows, dtype):
+    # counted in the rows whose values span 0 only: that is every row holding a zero, whatever its signs
+    from resistscore.tl._chunks import _scan_csr
+
+    ptr = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
+    data = np.array([v for r in rows for v in r], dtype=dtype)
+    code = np.zeros(len(rows), np.int8)
+    none = (np.zeros(0, np.int32), np.zeros(0), np.zeros(0))
+    assert _scan_csr(data, ptr, 6, False, True, code, *none)[2] == int((data == 0).sum())
+    assert _scan_csr(data, ptr, 6, False, False, code, *none)[2] == 0
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_scan_of_the_values_notes_stored_zeros_for_as_csr_block(dtype):
+@pytest.mark.parametrize("shift", [0.0, -1.0])  # positive values, or of both signs
+def test_the_scan_of_the_values_notes_stored_zeros_for_as_csr_block(dtype, shift):
     X = _cells(60).astype(dtype)
+    X.data += dtype(shift)  # log1p of counts: no value becomes 0
     B = X[:30]
+    assert (X.data < 0).any() == (shift < 0) and not (X.data == 0).any()
     unscorable_rows(B, 0)
     assert _stores_zeros(B) is False and as_csr_block(B) is B  # canonical: not copied
     Z = X[:30].copy()
