@@ -416,6 +416,12 @@ def _detect_species(ids: list[str]) -> str:
     sample = [x for x in ids if x][:5000]
     mouse = human = 0
     for x in sample:
+        if _plain_symbol(x):  # the common case, without _classify's four regular expressions (twice)
+            if _MOUSE_SYMBOL.match(x):
+                mouse += 1
+            elif x.replace("orf", "").upper() == x.replace("orf", ""):
+                human += 1
+            continue
         if _ENSMUSG.match(x) or (_classify(x) == "symbol" and _MOUSE_SYMBOL.match(x)):
             mouse += 1
         elif _ENSG.match(x) or (
