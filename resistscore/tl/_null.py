@@ -495,15 +495,17 @@ def _z_pool(obs, ctrl, shift, s1, s2, m, pool_row, keep):
         # pooled p-values were anti-conservative by 1.3x at 1e-2 and 3.6x at 1e-4 with 100
         # controls, tests/tl/test_null.py)
         mo = m - 1
+        if mo < 1:
+            pool_row[:] = np.nan
+            return z
+        # without a branch per control (vectorised: a NaN control gives NaN through the arithmetic, as
+        # max(NaN, 0.0) and q > 0.0 both lead to the divisor 1.0; -0.0 and 0.0 give sdj = 0 both ways)
         for j in range(ctrl.shape[0]):
-            v = ctrl[j]
-            if np.isnan(v) or mo < 1:
-                pool_row[j] = np.nan
-                continue
-            d = v - shift
+            d = ctrl[j] - shift
             t1 = s1 - d
             mj = t1 / mo
-            sdj = np.sqrt(max(s2 - d * d - t1 * t1 / mo, 0.0) / (mo - 1)) if mo > 1 else 0.0
+            q = s2 - d * d - t1 * t1 / mo
+            sdj = np.sqrt((q if q > 0.0 else 0.0) / (mo - 1)) if mo > 1 else 0.0
             pool_row[j] = (d - mj) / (sdj if sdj > 0 else 1.0)
     return z
 

@@ -262,10 +262,18 @@ def _kernel(data, indices, indptr, n, descending, ties, transform, m, inc_ptr, i
                 acc_up = acc[base : base + n_ctrl]
                 acc_dn = acc[n_total + base : n_total + base + n_ctrl]
                 c_lane = ctrl[lane]
-                for j in range(n_ctrl):
-                    vu = bu - ((fu + 0.5 * acc_up[j]) - ku) * iu
-                    vd = bd - ((fd + 0.5 * acc_dn[j]) - kd) * idn
-                    c_lane[j] = max(vu - w_neg * vd, cl) + na
+                if consts[1, s] == 0.0:
+                    # no down-gene (nor in its controls, which have the signature's sizes): base, kk and inv
+                    # of the empty down-set are 0 and its sums 0, so vd is +0.0 and vu - w_neg * vd is vu
+                    # exactly (w_neg is finite and >= 0): the same numbers without the down-part
+                    for j in range(n_ctrl):
+                        vu = bu - ((fu + 0.5 * acc_up[j]) - ku) * iu
+                        c_lane[j] = max(vu, cl) + na
+                else:
+                    for j in range(n_ctrl):
+                        vu = bu - ((fu + 0.5 * acc_up[j]) - ku) * iu
+                        vd = bd - ((fd + 0.5 * acc_dn[j]) - kd) * idn
+                        c_lane[j] = max(vu - w_neg * vd, cl) + na
             _moments4(ctrl, mom)
             for lane in range(w):
                 s = s0 + lane
@@ -280,8 +288,36 @@ def _moments4(c, out):
     """:func:`~resistscore.tl._null._moments` of the four rows of ``c`` at once, into the columns of ``out``.
 
     The same operations in the same order for each row (the same numbers), interleaved: four
-    independent chains of additions instead of one.
+    independent chains of additions instead of one. Rows without NaN (every scored row of real
+    signatures) take a loop without branches (the shift is each row's first value), a third of the time.
     """
+    n = c.shape[1]
+    clean = n > 0
+    for lane in range(4):
+        for j in range(n):
+            clean &= not np.isnan(c[lane, j])
+    if clean:
+        h0, h1, h2, h3 = c[0, 0], c[1, 0], c[2, 0], c[3, 0]
+        a0 = a1 = a2 = a3 = 0.0
+        b0 = b1 = b2 = b3 = 0.0
+        for j in range(n):
+            d0 = c[0, j] - h0
+            d1 = c[1, j] - h1
+            d2 = c[2, j] - h2
+            d3 = c[3, j] - h3
+            a0 += d0
+            a1 += d1
+            a2 += d2
+            a3 += d3
+            b0 += d0 * d0
+            b1 += d1 * d1
+            b2 += d2 * d2
+            b3 += d3 * d3
+        out[0, 0], out[1, 0], out[2, 0], out[3, 0] = h0, a0, b0, n
+        out[0, 1], out[1, 1], out[2, 1], out[3, 1] = h1, a1, b1, n
+        out[0, 2], out[1, 2], out[2, 2], out[3, 2] = h2, a2, b2, n
+        out[0, 3], out[1, 3], out[2, 3], out[3, 3] = h3, a3, b3, n
+        return
     h0 = h1 = h2 = h3 = np.nan
     a0 = a1 = a2 = a3 = 0.0
     b0 = b1 = b2 = b3 = 0.0

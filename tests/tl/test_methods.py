@@ -204,6 +204,31 @@ def test_row_ranks_equal_scipy(n_unique, ties, descending):
         np.testing.assert_allclose(clip, expect, rtol=1e-14)
 
 
+# <= 256 distinct values: the hash path (the transform once per tie group); else the radix sort
+@pytest.mark.parametrize("n_unique", [3, 200, 5000])
+@pytest.mark.parametrize("ties", ["min", "average", "max"])
+@pytest.mark.parametrize("transform", ["rank_clip", "rank_recovery"])
+def test_row_transforms_of_tie_groups_equal_per_value(n_unique, ties, transform):
+    # on the hash path (<= 256 distinct values) min(rank, p) (UCell) and max(0, p - rank) (AUCell) are
+    # evaluated once per tie group and read by each of its values: the same numbers as per value
+    from scipy.stats import rankdata
+
+    from resistscore.tl.methods._kernels import gather
+
+    rng = np.random.default_rng(7 * n_unique)
+    n = 5000
+    pool = np.round(rng.lognormal(size=n_unique), 6)
+    full = rng.choice(pool, size=n)
+    full[rng.random(n) < 0.4] = 0.0
+    cols = np.arange(n)
+    r = rankdata(-full, method=ties)
+    param = 1500.5 if transform == "rank_clip" else 1200.0
+    expect = np.minimum(r, param) if transform == "rank_clip" else np.maximum(0.0, param - r)
+    for X in (sp.csr_matrix(full[None]), full[None]):
+        got = gather(X, cols, transform=transform, descending=True, ties=ties, param=param)[0]
+        np.testing.assert_array_equal(got, expect)
+
+
 def test_kernel_workspace_reuses_output_arrays_without_changing_values():
     from resistscore.tl.methods._kernels import set_sums, workspace
 

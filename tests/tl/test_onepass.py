@@ -133,17 +133,44 @@ def test_partitions_of_the_one_pass_put_together_equal_one_pass_over_all_rows():
     np.testing.assert_array_equal(joined.pool, whole.pool)
 
 
-def test_four_interleaved_moments_equal_one_at_a_time():
+# with NaN: the general loop; without: the loop without branches
+@pytest.mark.parametrize("nan", [True, False])
+def test_four_interleaved_moments_equal_one_at_a_time(nan):
     rng = np.random.default_rng(5)
     c = rng.normal(size=(4, 101)) * [[1.0], [1e-9], [1e6], [3.0]] + [[0.0], [7.0], [-1e6], [0.0]]
-    c[1, :3] = np.nan
-    c[3, :] = np.nan
+    if nan:
+        c[1, :3] = np.nan
+        c[3, :] = np.nan
     out = np.empty((4, 4))
     nb.njit(lambda c, out: _onepass._moments4(c, out))(
         c, out
     )  # compiled code calls it (it has no Python wrapper)
     for lane in range(4):
         np.testing.assert_array_equal(out[:, lane], np.array(_moments(c[lane]), dtype=np.float64))
+
+
+@pytest.mark.parametrize("n_scored", [0, 1, 2, 5, 100])
+def test_pooled_controls_are_standardised_by_the_other_controls(n_scored):
+    # _z_pool's pooled values (no branch per control): each scored control against the mean and SD of
+    # the other scored controls (divisor 1 when that SD is 0), NaN for a control not scored
+    from resistscore.tl._null import _z_pool
+
+    rng = np.random.default_rng(n_scored)
+    ctrl = np.full(104, np.nan)
+    ctrl[rng.choice(104, n_scored, replace=False)] = rng.normal(3.0, 2.0, size=n_scored)
+    pool = np.full(104, np.nan, dtype=np.float32)  # no scored control: the row is left as it is
+    shift, s1, s2, m = _moments(ctrl)
+    z = nb.njit(lambda *a: _z_pool(*a))(1.5, ctrl, shift, s1, s2, m, pool, True)
+    ok = ~np.isnan(ctrl)
+    expect = np.full(104, np.nan)
+    for j in np.flatnonzero(ok) if n_scored > 1 else []:
+        others = ctrl[ok & (np.arange(104) != j)]
+        sd = others.std(ddof=1) if len(others) > 1 else 0.0
+        expect[j] = (ctrl[j] - others.mean()) / (sd if sd > 0 else 1.0)
+    np.testing.assert_allclose(pool, expect.astype(np.float32), rtol=1e-5)
+    if n_scored > 1:
+        v = ctrl[ok]
+        np.testing.assert_allclose(z, (1.5 - v.mean()) / v.std(ddof=1), rtol=1e-12)
 
 
 def test_count_ge_equals_brute_force_with_ties_signed_zeros_infinities_and_nan():

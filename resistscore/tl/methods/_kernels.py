@@ -139,6 +139,7 @@ def _row_values(data, indices, a, c0, k, n, descending, ties, transform, param, 
             key[i] = (-data[a + i] if descending else data[a + i]) + 0.0
         zero_pos = -1
         done = False
+        by_group = False  # f written per tie group (below)
         if not has_order and k > 0:
             # -- at most _MAX_UNIQUE distinct values (counts): a hash table of the distinct values,
             # sorted; every value gets its tie group's rank, O(k) instead of a sort
@@ -187,7 +188,20 @@ def _row_values(data, indices, a, c0, k, n, descending, ties, transform, param, 
                     pos += c
                 if not zero_done:
                     zero_pos = pos
-                for i in range(k):
+                if ties < 3:
+                    # every value of a tie group has its group's rank and value: the transform once per
+                    # group (the same expression as below, per value), then each value reads its group's
+                    by_group = True
+                    for j in range(n_used):
+                        sl = slots[j]
+                        e = start[sl]
+                        if transform != 2:
+                            e = off + sg * e
+                        e = e if e < hi else hi
+                        start[sl] = e if e > lo else lo
+                    for i in range(k):
+                        f[i] = start[slot_of[i]]
+                for i in range(0 if by_group else k):
                     sl = slot_of[i]
                     if ties == 3:
                         start[sl] += 1.0
@@ -288,7 +302,9 @@ def _row_values(data, indices, a, c0, k, n, descending, ties, transform, param, 
                 else:
                     f0 = e
         else:
-            if transform == 2:  # min(rank, param) (UCell): one comparison
+            if by_group:
+                pass
+            elif transform == 2:  # min(rank, param) (UCell): one comparison
                 for i in range(k):
                     e = ranks[i]
                     f[i] = e if e < hi else hi
