@@ -637,6 +637,8 @@ class ReadBuffers:
         """Return an array of ``n`` values of ``dtype``: the smallest free buffer that holds them, else a new one."""
         dtype = np.dtype(dtype)
         size = n * dtype.itemsize
+        if not size:  # no stored value (e.g. a block of empty rows): no buffer given up for it
+            return np.empty(0, dtype=dtype)
         # at most twice as large: scipy copies an array viewing less than half of its base (``_prune_array``)
         fit = [i for i, buf in enumerate(self._free) if size <= buf.nbytes <= 2 * size]
         if fit:
