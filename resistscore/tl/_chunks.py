@@ -625,7 +625,8 @@ class ReadBuffers:
 
     The pass holds no more buffers than blocks it has in memory at once: a buffer too small for the block
     read is let go when a new one is made, 1/8 larger than asked for (blocks of as many rows differ by a
-    few per cent in stored values: the next ones fit). Buffers are raw bytes: the values' of one block may
+    few per cent in stored values: the next ones fit); a block less than half the size of a free buffer (the
+    last rows, a shard's end) gets arrays of its own. Buffers are raw bytes: the values' of one block may
     hold the column indices of the next.
     """
 
@@ -643,8 +644,11 @@ class ReadBuffers:
         fit = [i for i, buf in enumerate(self._free) if size <= buf.nbytes <= 2 * size]
         if fit:
             buf = self._free.pop(min(fit, key=lambda i: self._free[i].nbytes))
+        elif any(buf.nbytes > 2 * size for buf in self._free):
+            # a small block (the last rows, a shard's end): an array of its own, the buffers kept for the next blocks
+            return np.empty(n, dtype=dtype)
         else:
-            if self._free:  # none fits: let the largest go (as many buffers as before)
+            if self._free:  # all too small: let the largest go (as many buffers as before)
                 self._free.pop(max(range(len(self._free)), key=lambda i: self._free[i].nbytes))
             # room for the next blocks, a little larger; of 8-byte items, so that the array given (a view of it)
             # counts its values as scipy compares them with its base's
