@@ -47,7 +47,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from resistscore._errors import ClusterError, ResistScoreError
-from resistscore.tl._chunks import RowSource, block_moments, column_block_sums, unscorable_rows
+from resistscore.tl._chunks import (
+    ReadBuffers,
+    RowSource,
+    block_moments,
+    column_block_sums,
+    read_ahead,
+    unscorable_rows,
+)
 from resistscore.tl._null import PerSampleNull, PooledNull
 from resistscore.tl._onepass import score_block
 from resistscore.tl._rows import block_kind
@@ -209,27 +216,6 @@ def score_part(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
     return out
 
 
-def read_ahead(reader: RowSource, a: int, b: int, chunk: int):
-    """Yield ``(lo, hi, rows lo:hi)`` of the rows ``a:b`` in chunks, reading the next chunk while the caller scores this one.
-
-    As the in-process engine reads the next block while its threads score: a worker of one thread otherwise
-    waited for every read (from disk or a shared file system) with its core idle. One read at a time, in
-    order, in one helper thread; at most one chunk read ahead.
-    """
-    ranges = [(lo, min(lo + chunk, b)) for lo in range(a, b, max(int(chunk), 1))]
-    if len(ranges) < 2:
-        for lo, hi in ranges:
-            yield lo, hi, reader.rows(lo, hi)
-        return
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="resistscore-read") as pool:
-        pending = pool.submit(reader.rows, *ranges[0])
-        for i, (lo, hi) in enumerate(ranges):
-            block = pending.result()
-            pending = pool.submit(reader.rows, *ranges[i + 1]) if i + 1 < len(ranges) else None
-            yield lo, hi, block
-            del block
-
-
 def _score_rows_of(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
     n = b - a
     # in the client's type: the same rounding as writing them into the client's array, half the bytes in float32
@@ -244,11 +230,13 @@ def _score_rows_of(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
         )
     elif plan.null == "per_sample":
         model = PerSampleNull(n, plan.n_sets, plan.n_controls, tail=plan.tail)
-    for lo, hi, block in read_ahead(reader, a, b, plan.chunk):
+
+    def work(block, lo):
+        hi = lo + block.shape[0]
         code = unscorable_rows(block, lo)
         codes[lo - a : hi - a] = code
         if not plan.n_sets:
-            continue
+            return
         with workspace(scratch):  # the kernels' outputs reused chunk after chunk (no page faults)
             # the same call as in-process: UCell's pooled null in one pass, the other methods through
             # call_rows; the pooled null counts rows from the file's start, the per-sample one from a
@@ -259,6 +247,13 @@ def _score_rows_of(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
             scores[lo - a : hi - a] = sc
             for k, v in ex.items():
                 extras.setdefault(k, np.full((n, plan.n_sets), np.nan))[lo - a : hi - a] = v
+
+    # as the in-process engine: this thread reads the next chunk (into the buffers of a chunk already
+    # scored) while one helper thread scores this one, in order; at most one chunk read ahead
+    ranges = [(lo, min(lo + int(plan.chunk), b)) for lo in range(a, b, max(int(plan.chunk), 1))]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="resistscore-score") as pool:
+        for _ in read_ahead(pool, ranges, reader.rows_into, work, 1, ReadBuffers()):
+            pass
     out = {"a": a, "b": b, "scores": scores, "codes": codes, "extras": extras}
     if isinstance(model, PooledNull):
         _, z, out["pool"] = model.part()

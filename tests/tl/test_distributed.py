@@ -385,8 +385,9 @@ def test_a_task_never_closes_the_reader_it_shares(files):
 
 
 def test_a_partition_reads_the_next_chunk_while_it_scores(files, monkeypatch):
-    """A task reads its chunks in order in a helper thread, one ahead, as the in-process engine reads the next
-    block while its threads score: a worker of one thread used to wait for every read with its core idle."""
+    """A task reads its chunks in order, into the buffers of chunks already scored, while one helper thread scores
+    the chunk before, as the in-process engine does: a worker of one thread used to wait for every read with its
+    core idle, and every chunk read took fresh pages."""
     import threading
 
     from resistscore.tl import _distributed as dist
@@ -394,24 +395,28 @@ def test_a_partition_reads_the_next_chunk_while_it_scores(files, monkeypatch):
 
     shared = from_file(files / "cells.h5ad").reader()
     cls = type(shared)
-    reads = []
-    real = cls.rows
+    reads, scored = [], []
+    real = cls.rows_into
+    real_scan = dist.unscorable_rows
 
-    def rows(self, lo, hi):
+    def rows_into(self, lo, hi, buffers):
         reads.append((lo, hi, threading.current_thread().name))
-        return real(self, lo, hi)
+        return real(self, lo, hi, buffers)
 
-    monkeypatch.setattr(cls, "rows", rows)
+    def scan(block, lo):
+        scored.append((lo, threading.current_thread().name))
+        return real_scan(block, lo)
+
+    monkeypatch.setattr(cls, "rows_into", rows_into)
+    monkeypatch.setattr(dist, "unscorable_rows", scan)
     plan = dist.Plan(None, None, {}, 0, 0, None, None, shared.n_obs, 64)
     out = dist.score_part(shared, 100, 400, plan)
     assert [(lo, hi) for lo, hi, _ in reads] == [(100, 164), (164, 228), (228, 292), (292, 356), (356, 400)]
-    assert all(name.startswith("resistscore-read") for _, _, name in reads), reads
+    assert len({name for _, _, name in reads}) == 1  # one reading thread: the task's
+    assert [lo for lo, _ in scored] == [100, 164, 228, 292, 356]
+    assert all(name.startswith("resistscore-score") for _, name in scored), scored
     assert out["codes"].shape == (300,)
-    # the generator hands out each chunk before the next one is asked for by the caller
-    seen = []
-    for lo, hi, block in dist.read_ahead(shared, 0, 200, 64):
-        seen.append((lo, hi, block.shape[0]))
-    assert seen == [(0, 64, 64), (64, 128, 64), (128, 192, 64), (192, 200, 8)]
+    np.testing.assert_array_equal(out["codes"], dist.score_part(shared, 100, 400, plan)["codes"])
 
 
 # ------------------------------------------------------------------------------------------ costs
