@@ -355,7 +355,7 @@ def test_the_matrix_never_passes_through_the_client(files, cluster, monkeypatch)
     def no_rows(self, *args):
         raise AssertionError("the client read rows of the matrix")
 
-    monkeypatch.setattr(RowSource, "rows", no_rows)
+    monkeypatch.setattr(RowSource, "_rows", no_rows)  # what rows() and rows_into() read through
     monkeypatch.setattr(RowSource, "take", no_rows)
     with pytest.raises(AssertionError, match="the client read rows"):
         _score(files / "cells.zarr")  # in-process: it must read rows

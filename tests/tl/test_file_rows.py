@@ -210,13 +210,13 @@ def test_cli_never_loads_the_matrix(tmp_path, monkeypatch, suffix):
     for mod, name in ((ad, "read_h5ad"), (ad, "read_zarr"), (rs.io, "read"), (RowSource, "whole")):
         monkeypatch.setattr(mod, name, refuse)
     blocks: list[int] = []
-    rows = RowSource.rows
+    rows = RowSource._rows  # what rows() and the passes' rows_into() read through
 
-    def spy(self, lo, hi):
+    def spy(self, lo, hi, buffers):
         blocks.append(hi - lo)
-        return rows(self, lo, hi)
+        return rows(self, lo, hi, buffers)
 
-    monkeypatch.setattr(RowSource, "rows", spy)
+    monkeypatch.setattr(RowSource, "_rows", spy)
     out = tmp_path / "s.csv.gz"
     _cli("score", p, "--out", out, "--signatures", SIGNATURES, "--n-controls", 10)
     assert blocks and max(blocks) < a.n_obs  # read in blocks of rows, never all rows at once
@@ -233,7 +233,7 @@ def test_qc_is_taken_in_the_scoring_pass(ensembl_h5ad, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the file was read again for QC")
 
-    monkeypatch.setattr(type(rows.inner), "rows", refuse)
+    monkeypatch.setattr(type(rows.inner), "_rows", refuse)  # what rows() and rows_into() read through
     got = rows.qc_report()
     adata, _ = rs.pp.harmonize_genes(ad.read_h5ad(ensembl_h5ad))
     want = rs.pp.qc(adata)

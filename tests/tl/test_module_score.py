@@ -64,13 +64,13 @@ def test_module_score_of_a_backed_h5ad_is_chunked_and_equals_scanpy(tmp_path, mo
     adata.write_h5ad(path)
     sigs = {"p": [f"G{i}" for i in range(15)], "q": [f"G{i}" for i in (100, 250, 251, 600, 699)]}
     biggest = []
-    rows = _chunks.RowSource.rows
+    rows = _chunks.RowSource._rows  # what rows() and the passes' rows_into() read through
 
-    def spy(self, a, b):
+    def spy(self, a, b, buffers):
         biggest.append(b - a)
-        return rows(self, a, b)
+        return rows(self, a, b, buffers)
 
-    monkeypatch.setattr(_chunks.RowSource, "rows", spy)
+    monkeypatch.setattr(_chunks.RowSource, "_rows", spy)
     res = score(str(path), sigs, "module_score", pvalues=False, chunk_size=7, harmonize=False)
     biggest = [b for b in biggest if b != 1]  # single rows: the sample on which the data kind is judged
     assert biggest[0] == 80 and max(biggest[1:]) <= 7  # the gene means (1,000-row blocks), then chunks

@@ -364,9 +364,9 @@ def test_arguments_are_checked_before_any_data_are_read(monkeypatch, kwargs, mat
     adata = ad.AnnData(_bulk().to_numpy())
     adata.var_names = GENES
     reads = []
-    rows = _chunks.RowSource.rows
+    rows = _chunks.RowSource._rows  # what rows() and the passes' rows_into() read through
     monkeypatch.setattr(
-        _chunks.RowSource, "rows", lambda self, a, b: reads.append((a, b)) or rows(self, a, b)
+        _chunks.RowSource, "_rows", lambda self, a, b, buf: reads.append((a, b)) or rows(self, a, b, buf)
     )
     monkeypatch.setattr(_chunks.RowSource, "gene_stats", lambda self, *a, **k: reads.append("stats"))
     with pytest.raises(rs.ResistScoreError, match=match):
