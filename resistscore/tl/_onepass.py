@@ -289,7 +289,8 @@ def _moments4(c, out):
 
     The same operations in the same order for each row (the same numbers), interleaved: four
     independent chains of additions instead of one. Rows without NaN (every scored row of real
-    signatures) take a loop without branches (the shift is each row's first value), a third of the time.
+    signatures) take a loop without branches (the shift is each row's first value): ~3.5 instead of ~5.9 us per cell
+    for 54 signatures of 100 controls (the kernel timed with the call twice, minimum of 20 calls; noisy).
     """
     n = c.shape[1]
     clean = n > 0
