@@ -23,7 +23,7 @@ p-values depend only on the scores and the row positions (see :mod:`resistscore.
 numbers equal the in-process engine's bit for bit whatever the number of workers and partitions.
 
 Costs kept off the distributed path (each measured with ``benchmarks/distributed.py``): the workers
-import resistscore while the client harmonises the gene names (:func:`warm_workers`); the partitions
+import resistscore and set numba up while the client harmonises the gene names (:func:`warm_workers`); the partitions
 are few and large, about :data:`PARTS_PER_THREAD` per thread of the cluster
 (:func:`default_partition_size`); the kernels write into arrays reused chunk after chunk
 (:func:`~resistscore.tl.methods._kernels.workspace`, as in-process); and a scoring task keeps
@@ -55,6 +55,7 @@ from resistscore.tl._chunks import (
     read_ahead,
     unscorable_rows,
 )
+from resistscore.tl._jit import warm_jit
 from resistscore.tl._null import PerSampleNull, PooledNull
 from resistscore.tl._onepass import score_block
 from resistscore.tl._rows import block_kind
@@ -100,16 +101,20 @@ def cluster_threads(client) -> int:
 
 
 def _warm() -> None:
-    """Import what a task needs (unpickling this function imported resistscore.tl already)."""
+    """Import what a task needs (unpickling this function imported resistscore.tl already); set numba up."""
     import h5py  # noqa: F401
+
+    warm_jit(wait=True)  # its first kernel costs this process ~0.4 s of CPU: now, not in its first partition
 
 
 def warm_workers(client) -> None:
-    """Have every worker import resistscore (and h5py) now, while the client prepares the run.
+    """Have every worker import resistscore (and h5py) and set numba up now, while the client prepares the run.
 
     A fresh worker process imports the package on its first task, seconds of work that would
-    otherwise wait for the client's gene harmonisation and data probe. One small task per worker,
-    run at least once (:func:`distributed.fire_and_forget`); nothing waits for it.
+    otherwise wait for the client's gene harmonisation and data probe; then numba's set-up on its first
+    compiled kernel (:func:`~resistscore.tl._jit.warm_jit`), which would otherwise be paid in the
+    worker's first partition. One small task per worker, run at least once
+    (:func:`distributed.fire_and_forget`); nothing waits for it.
     """
     from distributed import fire_and_forget
 
@@ -439,11 +444,26 @@ def _indexed(i: int, fn, reader: RowSource, *args):
         own.close()
 
 
-def map_blocks(client, source: RowSource, fn, args_list, what: str) -> list:
-    """``[fn(reader, *args) for args in args_list]`` computed on the workers (in that order)."""
+def map_blocks(client, source: RowSource, fn, args_list, what: str, spread: bool = False) -> list:
+    """``[fn(reader, *args) for args in args_list]`` computed on the workers (in that order).
+
+    With ``spread``, the ``i``-th call is placed on the ``i``-th thread of the cluster (round robin; another
+    worker takes it if that one is gone): the scheduler would otherwise run them all on the worker that
+    holds the reader, one after the other, while the others wait.
+    """
     reader_f = held_reader(client, source)
+    slots = [w for w, n in sorted(client.nthreads().items()) for _ in range(int(n))] if spread else []
     futures = [
-        client.submit(_indexed, i, fn, reader_f, *args, pure=False, retries=RETRIES)
+        client.submit(
+            _indexed,
+            i,
+            fn,
+            reader_f,
+            *args,
+            pure=False,
+            retries=RETRIES,
+            **({"workers": [slots[i % len(slots)]], "allow_other_workers": True} if slots else {}),
+        )
         for i, args in enumerate(args_list)
     ]
     out: list = [None] * len(futures)
@@ -465,14 +485,16 @@ def remote_gene_stats(client, source: RowSource, ranges) -> list:
     per_task = -(-len(ranges) // cluster_threads(client)) if ranges else 1
     groups = [(ranges[i : i + per_task],) for i in range(0, len(ranges), per_task)]
     return [
-        m for part in map_blocks(client, source, _blocks_moments, groups, "gene statistics") for m in part
+        m
+        for part in map_blocks(client, source, _blocks_moments, groups, "gene statistics", spread=True)
+        for m in part
     ]
 
 
 def remote_column_sums(client, source: RowSource, ranges, per_task: int = 20) -> list:
     """:func:`column_block_sums` of ``ranges`` in groups of ``per_task`` blocks, in order."""
     groups = [(list(ranges[i : i + per_task]),) for i in range(0, len(ranges), per_task)]
-    return map_blocks(client, source, column_block_sums, groups, "gene means")
+    return map_blocks(client, source, column_block_sums, groups, "gene means", spread=True)
 
 
 def remote_kind(client, source: RowSource):

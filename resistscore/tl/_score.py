@@ -60,6 +60,7 @@ from resistscore.tl._distributed import (
     run_partitions,
     warm_workers,
 )
+from resistscore.tl._jit import warm_jit
 from resistscore.tl._null import (
     FDR_FAMILIES,
     TAILS,
@@ -520,6 +521,9 @@ def score(
         _check_method_params(get_method(method), method_params)
     opts.layer, opts.key_added, opts.use_raw = layer, key_added, use_raw
     opts.dtype = result_dtype
+    # numba's set-up (~0.3-0.5 s of CPU on a process's first kernel) in a thread of its own, while this one
+    # reads and harmonises the gene names (with client=, before this process counts the p-values)
+    warm_jit()
     # a short GIL switch interval and the cyclic GC paused while the call runs (rs.settings.tune_interpreter)
     with run_interpreter():
         net, min_cov, sig_version = as_network(signatures)

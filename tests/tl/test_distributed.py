@@ -604,3 +604,48 @@ def test_workers_score_ucells_pooled_null_in_one_pass(files, monkeypatch):
             got = _score(files / "cells.h5ad", client=client, partition_size=200)
     _same(ref, got)
     assert n_in_process and len(calls) > n_in_process
+
+
+def test_blocks_read_on_the_workers_are_spread_over_them(files, cluster):
+    """map_blocks(spread=True) (the gene statistics, the gene means) puts its i-th call on the cluster's i-th
+    thread: with two workers of one thread, one call runs on each, not both on the worker holding the reader."""
+    from resistscore.tl import _distributed as dist
+    from resistscore.tl._chunks import from_file
+
+    def where(reader):
+        return distributed.get_worker().address
+
+    source = from_file(files / "cells.h5ad")
+    try:
+        assert sorted(dist.map_blocks(cluster, source, where, [(), ()], "test", spread=True)) == sorted(
+            cluster.nthreads()
+        )
+        # the results still come back in the order of the calls
+        rows = dist.map_blocks(
+            cluster,
+            source,
+            lambda r, a, b: r.rows(a, b).shape[0],
+            [(0, 5), (5, 12), (12, 14)],
+            "t",
+            spread=True,
+        )
+        assert rows == [5, 7, 2]
+    finally:
+        source.close()
+
+
+def test_warming_the_workers_sets_numba_up_on_each(files, cluster):
+    """warm_workers has each worker pay numba's set-up (its first kernel) before its first partition."""
+    from resistscore.tl import _distributed as dist
+
+    def ready():
+        from resistscore.tl import _jit
+
+        thread = _jit._state["thread"]  # set by warm_jit only: the workers never score through rs.tl.score
+        return thread is not None and not thread.is_alive() and bool(_jit._ready.signatures)
+
+    dist.warm_workers(cluster)
+    deadline = time.monotonic() + 60
+    while not all(cluster.run(ready).values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert all(cluster.run(ready).values())
