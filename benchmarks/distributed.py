@@ -1,7 +1,11 @@
 """In-process vs Dask LocalCluster scoring, side by side in one run, and the distributed cost model.
 
-For each size (single-cell CSR .h5ad, 20k genes, ~2,000 non-zeros per cell, the data of ``run.py``) three runs,
-each in its own subprocess, at equal cores (``--threads``, default 2):
+For each size (single-cell CSR .h5ad, 20k genes, ~2,000 non-zeros per cell, the data of ``run.py``) three kinds
+of run, each run in its own subprocess, at equal cores (``--threads``, default 2), ``--repeat`` times (default 3)
+interleaved (in-process, 1xN, Nx1, in-process, ...: a drift of the machine's speed, frequent on shared machines,
+touches all three alike). The table gives the median run and the range; the ratio to in-process is the median
+of the ratios of runs made side by side, each listed (one run of each was within +-10 % of the next one on the
+2-core machine):
 
 * ``in-process``: ``rs.tl.score(path, n_jobs=threads)``;
 * ``dask 1x{threads}``: a LocalCluster of 1 worker process with ``threads`` threads;
@@ -13,8 +17,9 @@ resistscore yet), the CPU seconds (user + system) of the client process and of e
 call (``resource.getrusage`` in each; on a shared machine compare these, not the wall times), the client process's
 peak RSS (psutil, every 20 ms; the workers are other processes), the minor page faults of the client and of every
 worker during the call (fresh memory touched; unlike CPU seconds, not inflated by other work on the machine), the
-number of partitions (Dask tasks). The
-scores, p-values and FDR of each distributed run are checked equal to the in-process run's (bit for bit). The runs
+number of partitions (Dask tasks), the CPU seconds of the client's Dask event-loop thread (receiving the
+results; in a LocalCluster also the scheduler's work). The
+scores, p-values and FDR of every run are checked equal to the first in-process run's (bit for bit). The runs
 use Python's bytecode caches as an installed package does (``PYTHONDONTWRITEBYTECODE`` is dropped from their
 environment): otherwise each worker would compile resistscore's modules from source inside the measured call.
 
@@ -24,7 +29,9 @@ partitions + one per worker (its imports, early) + 1 data probe + at most one
 per thread for the gene statistics + 2 (reader, plan); client memory ~ the results (24 bytes per cell and
 signature) + the pool. Projection to 10M and 100M cells on N machines of C cores assumes the compute scales
 linearly in cells and cores (no shared-file-system bottleneck), per-task overhead as measured here, and the
-client finishing the pooled null in time linear in cells.
+client finishing the pooled null in time linear in cells; the time the client's event loop takes to receive the
+results (its CPU seconds per MiB received, measured here, times the bytes: one thread, whatever the number of
+machines) is projected beside the compute - at 100M cells it, not the compute, bounds the run.
 
 Client memory (issue 12): with two sizes or more, the client's peak RSS at the largest size is checked against the
 bound ``1.2 x (peak at the smallest size) + (size of the results at the largest size)``, the results being the
@@ -99,6 +106,15 @@ def _page_faults() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
+def _loop_cpu() -> float:
+    """CPU seconds so far of this process's Dask event-loop thread ("IO loop": the client's comms and, in a
+    LocalCluster, the scheduler), 0 without one."""
+    import psutil
+
+    loops = {t.native_id for t in threading.enumerate() if t.name == "IO loop"}
+    return sum(t.user_time + t.system_time for t in psutil.Process().threads() if t.id in loops)
+
+
 def child(mode: str, path: str, threads: int, out: str) -> None:
     """One run, in this (sub)process: score ``path`` in-process or on a LocalCluster; write the results."""
     import numpy as np
@@ -119,12 +135,13 @@ def child(mode: str, path: str, threads: int, out: str) -> None:
     base = peak()
     workers0 = client.run(_cpu_seconds) if client is not None else {}
     faults0 = client.run(_page_faults) if client is not None else {}
-    cpu0, client_faults0 = _cpu_seconds(), _page_faults()
+    cpu0, client_faults0, loop0 = _cpu_seconds(), _page_faults(), _loop_cpu()
     t0 = time.perf_counter()
     dtype = os.environ.get("RS_BENCH_DTYPE", "float64")
     res = rs.tl.score(path, n_jobs=threads, client=client, dtype=dtype)
     seconds = time.perf_counter() - t0
     client_cpu, client_faults = _cpu_seconds() - cpu0, _page_faults() - client_faults0
+    client_loop_cpu = _loop_cpu() - loop0
     workers1 = client.run(_cpu_seconds) if client is not None else {}
     workers_cpu = sum(workers1[w] - workers0.get(w, 0.0) for w in workers1)
     faults1 = client.run(_page_faults) if client is not None else {}
@@ -133,7 +150,7 @@ def child(mode: str, path: str, threads: int, out: str) -> None:
     rec = {
         "mode": mode, "seconds": seconds, "client_peak_mib": peak(), "client_base_mib": base,
         "results_mib": results_mib, "n_sets": int(res.scores.shape[1]),
-        "client_cpu": client_cpu, "workers_cpu": workers_cpu,
+        "client_cpu": client_cpu, "workers_cpu": workers_cpu, "client_loop_cpu": client_loop_cpu,
         "client_faults": client_faults, "workers_faults": workers_faults,
     }  # fmt: skip
     if client is not None:
@@ -160,6 +177,7 @@ def partition_bytes(path: Path, threads: int) -> dict:
         captured["bytes"] = sum(v.nbytes for v in res.values() if isinstance(v, np.ndarray)) + sum(
             sum(np.asarray(x).nbytes for x in v) for k, v in res.items() if k == "tail"
         )
+        captured["pool_bytes"] = res["pool"].nbytes if "pool" in res else 0  # a share of a fixed-size pool
         captured["rows"] = b - a
         captured["n_sets"] = plan.n_sets
         raise StopIteration
@@ -195,6 +213,11 @@ def partition_bytes(path: Path, threads: int) -> dict:
     return captured
 
 
+def _median(values) -> float:
+    v = sorted(values)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+
+
 def client_memory_check(small, large) -> list[str]:
     """Lines on the client's peak at the largest size against ``1.2 x peak(smallest) + results(largest)``."""
     (n0, _, _, r0), (n1, _, _, r1) = small, large
@@ -226,6 +249,12 @@ def main(argv=None) -> None:
     ap.add_argument("--data-dir", type=Path, default=Path("/tmp/resistscore-bench"))
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of each mode, interleaved; the table gives medians (default 3)",
+    )
+    ap.add_argument(
         "--float32", action="store_true", help="keep the results in float32 (rs.tl.score(dtype=...))"
     )
     ap.add_argument("--child", nargs=4, metavar=("MODE", "PATH", "THREADS", "OUT"), help=argparse.SUPPRESS)
@@ -250,41 +279,63 @@ def main(argv=None) -> None:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     lines = [
         f"# In-process vs Dask LocalCluster ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-        f"{args.threads} cores, load {os.getloadavg()[0]:.1f})",
+        f"{args.threads} cores, load {os.getloadavg()[0]:.1f}, {args.repeat} interleaved run(s) of each)",
+        "",
+        "Seconds and CPU: the median run (min-max over the runs); ratios: the median of the ratios of runs made "
+        "side by side (run i of a mode against run i in-process), each ratio listed; client peak: the largest.",
         "",
         "| cells | run | seconds | ratio to in-process | CPU s (client + workers) | CPU ratio | client peak MiB "
         "| same numbers |",
         "|---|---|---|---|---|---|---|---|",
     ]
     model = []
+    labels = (
+        ("in-process", "in-process"),
+        ("1x", f"dask 1x{args.threads}"),
+        ("Nx", f"dask {args.threads}x1"),
+    )
     for n in sizes:
         path = ensure_data("sc", n, args.data_dir, genes)
+        runs: dict[str, list] = {mode: [] for mode, _ in labels}
+        ref = None  # the arrays of the first in-process run: every run is compared with them, then dropped
+        for _ in range(args.repeat):
+            for mode, _label in labels:  # interleaved: a drift of the machine touches every mode alike
+                out = str(args.data_dir / f"dist_{n}_{mode}")
+                subprocess.run(
+                    [sys.executable, __file__, "--child", mode, str(path), str(args.threads), out],
+                    check=True,
+                    env=env,
+                )
+                rec = json.loads(Path(out + ".json").read_text())
+                with np.load(out + ".npz") as z:
+                    arrays = {k: z[k] for k in ("scores", "p", "fdr")}
+                Path(out + ".npz").unlink()
+                ref = arrays if ref is None else ref
+                rec["same"] = all(np.array_equal(arrays[k], ref[k], equal_nan=True) for k in arrays)
+                runs[mode].append(rec)
+                del arrays
+        del ref
+        base = runs["in-process"]
         recs = {}
-        for mode in ("in-process", "1x", "Nx"):
-            out = str(args.data_dir / f"dist_{n}_{mode}")
-            subprocess.run(
-                [sys.executable, __file__, "--child", mode, str(path), str(args.threads), out],
-                check=True,
-                env=env,
-            )
-            recs[mode] = json.loads(Path(out + ".json").read_text())
-            recs[mode]["arrays"] = np.load(out + ".npz")
-        ref = recs["in-process"]
-        for mode, label in (("in-process", "in-process"), ("1x", f"dask 1x{args.threads}"),
-                            ("Nx", f"dask {args.threads}x1")):  # fmt: skip
-            r = recs[mode]
-            same = all(
-                np.array_equal(r["arrays"][k], ref["arrays"][k], equal_nan=True)
-                for k in ("scores", "p", "fdr")
-            )
-            cpu, ref_cpu = r["client_cpu"] + r["workers_cpu"], ref["client_cpu"] + ref["workers_cpu"]
+        for mode, label in labels:
+            rr = runs[mode]
+            secs = [r["seconds"] for r in rr]
+            cpus = [r["client_cpu"] + r["workers_cpu"] for r in rr]
+            ratios = [r["seconds"] / b["seconds"] for r, b in zip(rr, base)]
+            cpu_ratios = [c / (b["client_cpu"] + b["workers_cpu"]) for c, b in zip(cpus, base)]
+            med = dict(sorted(rr, key=lambda r: r["seconds"])[(len(rr) - 1) // 2])  # the median run
+            med["client_peak_mib"] = max(r["client_peak_mib"] for r in rr)
+            recs[mode] = med
+            spread = f" ({min(secs):.1f}-{max(secs):.1f})" if len(rr) > 1 else ""
+            each = f" ({', '.join(f'{x:.2f}' for x in ratios)})" if len(rr) > 1 else ""
             lines.append(
-                f"| {n:,} | {label} | {r['seconds']:.1f} | {r['seconds'] / ref['seconds']:.2f} | "
-                f"{cpu:.1f} ({r['client_cpu']:.1f} + {r['workers_cpu']:.1f}) | {cpu / ref_cpu:.2f} | "
-                f"{r['client_peak_mib']:.0f} | {'yes' if same else 'NO'} |"
+                f"| {n:,} | {label} | {med['seconds']:.1f}{spread} | {_median(ratios):.2f}{each} | "
+                f"{_median(cpus):.1f} ({med['client_cpu']:.1f} + {med['workers_cpu']:.1f}) | "
+                f"{_median(cpu_ratios):.2f} | {med['client_peak_mib']:.0f} | "
+                f"{'yes' if all(r['same'] for r in rr) else 'NO'} |"
             )
         pb = partition_bytes(path, args.threads)
-        per_cell = ref["seconds"] / n
+        per_cell = recs["in-process"]["seconds"] / n
         model.append((n, per_cell, pb, recs))
     if len(model) >= 2:
         lines += client_memory_check(model[0], model[-1])
@@ -292,14 +343,24 @@ def main(argv=None) -> None:
     for n, per_cell, pb, recs in model:
         cpu = {m: recs[m]["client_cpu"] + recs[m]["workers_cpu"] for m in recs}
         extra = cpu["Nx"] - cpu["in-process"]  # CPU seconds: meaningful on a shared machine, unlike wall time
+        per_byte_cell = pb["bytes"] / pb["rows"]
+        received_mib = n * per_byte_cell / 2**20
+        # bytes per cell beyond the pooled null's values, whose number is fixed (at most MAX_POOL per signature)
+        per_cell_bytes, pool_total = (
+            (pb["bytes"] - pb["pool_bytes"]) / pb["rows"],
+            pb["pool_bytes"] * len(pb["ranges"]),
+        )
+        loop_ms_per_mib = 1e3 * recs["Nx"].get("client_loop_cpu", 0.0) / max(received_mib, 1e-9)
         lines += [
             f"- {n:,} cells: compute {per_cell * 1e6:.1f} us per cell on {args.threads} cores; "
             f"{len(pb['ranges'])} partitions of {pb['rows']:,} rows ({len(pb['ranges']) + 2 * args.threads + 3} scheduler tasks at most); "
-            f"a partition sends back {pb['bytes'] / 2**20:.1f} MiB ({pb['bytes'] / pb['rows']:.0f} bytes per cell, "
+            f"a partition sends back {pb['bytes'] / 2**20:.1f} MiB ({per_byte_cell:.0f} bytes per cell, "
             f"{pb['n_sets']} signatures); distributed overhead {extra:.1f} CPU s ({args.threads}x1 minus "
-            f"in-process: each worker process's imports and kernel loading, Dask's own event loops, and per "
-            f"partition at most {extra / max(len(pb['ranges']), 1) * 1e3:.0f} ms); client peak "
-            f"{recs['Nx']['client_peak_mib']:.0f} MiB; page faults (client + workers) in-process "
+            f"in-process: each worker process's imports and numba set-up, Dask's own event loops, and per "
+            f"partition at most {extra / max(len(pb['ranges']), 1) * 1e3:.0f} ms); the client's event loop "
+            f"(receiving the {received_mib:,.0f} MiB of results, and the scheduler, which a LocalCluster runs in the "
+            f"client process) {recs['Nx'].get('client_loop_cpu', 0.0):.1f} CPU s, {loop_ms_per_mib:.2f} ms per MiB "
+            f"received; client peak {recs['Nx']['client_peak_mib']:.0f} MiB; page faults (client + workers) in-process "
             + ", ".join(
                 f"{label} {recs[m]['client_faults'] + recs[m]['workers_faults']:,}"
                 for m, label in (("in-process", ""), ("1x", f"1x{args.threads}"), ("Nx", f"{args.threads}x1"))
@@ -307,12 +368,16 @@ def main(argv=None) -> None:
             + ".",
         ]
         for cells in (10_000_000, 100_000_000):
+            recv = cells * per_cell_bytes + pool_total
+            recv_min = recv / 2**20 * loop_ms_per_mib / 1e3 / 60
             for machines, cores in ((10, 32), (100, 32)):
                 t = cells * per_cell * args.threads / (machines * cores)
                 mem = cells * pb["n_sets"] * 24 / 2**30
                 lines.append(
                     f"  - projection {cells:,} cells on {machines} machines x {cores} cores: ~{t / 60:.1f} min of "
-                    f"compute, client results ~{mem:.1f} GiB (24 bytes per cell and signature)"
+                    f"compute; the client receives {recv / 2**30:,.1f} GiB of results in one "
+                    f"thread, ~{recv_min:.1f} min at the rate measured here whatever the number of machines; "
+                    f"client results ~{mem:.1f} GiB (24 bytes per cell and signature)"
                 )
     text = "\n".join(lines) + "\n"
     print(text)
