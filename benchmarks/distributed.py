@@ -5,8 +5,8 @@ of run, each run in its own subprocess, at equal cores (``--threads``, default 2
 interleaved (in-process, 1xN, Nx1, in-process, ...: a drift of the machine's speed, frequent on shared machines,
 touches all three alike), after the file was read through once (every run starts with it in the page cache, if
 it fits). The table gives the median run and the range; the ratio to in-process is the median
-of the ratios of runs made side by side, each listed (one run of each was within +-10 % of the next one on the
-2-core machine):
+of the ratios of runs made side by side, each listed (on the 2-core machine two runs of the same command, one
+after the other, differed by up to a third: one run of each mode decides nothing):
 
 * ``in-process``: ``rs.tl.score(path, n_jobs=threads)``;
 * ``dask 1x{threads}``: a LocalCluster of 1 worker process with ``threads`` threads;
@@ -268,6 +268,8 @@ def main(argv=None) -> None:
     )
     ap.add_argument("--child", nargs=4, metavar=("MODE", "PATH", "THREADS", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error(f"--repeat must be at least 1; got {args.repeat}")
     if args.child:
         mode, path, threads, out = args.child
         child(mode, path, int(threads), out)
@@ -305,9 +307,8 @@ def main(argv=None) -> None:
     )
     for n in sizes:
         path = ensure_data("sc", n, args.data_dir, genes)
-        _read_through(
-            path
-        )  # every run then starts with the file in the page cache (if it fits), the first too
+        # every run then starts with the file in the page cache (if it fits), the first one too
+        _read_through(path)
         runs: dict[str, list] = {mode: [] for mode, _ in labels}
         ref = None  # the arrays of the first in-process run: every run is compared with them, then dropped
         for _ in range(args.repeat):

@@ -39,7 +39,7 @@ def warm_jit(wait: bool = False) -> None:
     """Set numba up in this process once, in a daemon thread (``wait=True``: before returning).
 
     Later calls return at once (with ``wait``, once the set-up has ended). The interpreter waits for
-    the thread at exit (less than a second), so that a short run never exits in the middle of it.
+    the thread at exit (less than a second; at most 30 s), so that a short run never exits in the middle of it.
     """
     with _state["lock"]:
         thread = _state["thread"]
@@ -48,6 +48,6 @@ def warm_jit(wait: bool = False) -> None:
                 target=_set_up, name="resistscore-jit-setup", daemon=True
             )
             thread.start()
-            atexit.register(thread.join)
+            atexit.register(thread.join, 30.0)  # bounded: never a hang at exit
     if wait:
         thread.join()
