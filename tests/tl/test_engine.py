@@ -250,7 +250,8 @@ def test_a_first_run_compiles_few_functions_each_once(tmp_path):
     # only what it calls, one type signature each: the one-pass kernel, the row ranking it shares with
     # the general kernel, two helpers of it, the row scan, the reader's check of the column indices
     # (``_scan_indices``: range and order in one pass) and four of the null's (11; 20 before, among
-    # them a tie-rank helper typed twice, for a literal and an int64 argument)
+    # them a tie-rank helper typed twice, for a literal and an int64 argument); besides them the empty
+    # kernel on which numba is set up in a thread of its own (``tl/_jit.py``, compiled in ~0.03 s)
     import json
     import os
     import subprocess
@@ -270,7 +271,8 @@ def test_a_first_run_compiles_few_functions_each_once(tmp_path):
     names = [name for name, _ in compiled]
     assert len(names) == len(set(names)), f"a function compiled twice: {compiled}"
     assert "resistscore.tl.methods._kernels._kernel" not in names
-    assert len(names) <= 11, names
+    assert "resistscore.tl._jit._ready" in names  # numba's set-up, started by rs.tl.score
+    assert len(names) - 1 <= 11, names
 
 
 @pytest.mark.parametrize("params", [{"max_rank": 0}, {"w_neg": -1.0}, {"max_rank": 2}, {"ties": "random"}])
