@@ -109,10 +109,13 @@ def _page_faults() -> int:
 
 def _loop_cpu() -> float:
     """CPU seconds so far of this process's Dask event-loop thread ("IO loop": the client's comms and, in a
-    LocalCluster, the scheduler), 0 without one."""
+    LocalCluster, the scheduler); NaN without such a thread (in-process, or a Dask that names it otherwise:
+    then the cost model says "not measured" rather than projecting a receive time of 0)."""
     import psutil
 
     loops = {t.native_id for t in threading.enumerate() if t.name == "IO loop"}
+    if not loops:
+        return float("nan")
     return sum(t.user_time + t.system_time for t in psutil.Process().threads() if t.id in loops)
 
 
@@ -357,13 +360,19 @@ def main(argv=None) -> None:
         cpu = {m: recs[m]["client_cpu"] + recs[m]["workers_cpu"] for m in recs}
         extra = cpu["Nx"] - cpu["in-process"]  # CPU seconds: meaningful on a shared machine, unlike wall time
         per_byte_cell = pb["bytes"] / pb["rows"]
-        received_mib = n * per_byte_cell / 2**20
         # bytes per cell beyond the pooled null's values, whose number is fixed (at most MAX_POOL per signature)
         per_cell_bytes, pool_total = (
             (pb["bytes"] - pb["pool_bytes"]) / pb["rows"],
             pb["pool_bytes"] * len(pb["ranges"]),
         )
-        loop_ms_per_mib = 1e3 * recs["Nx"].get("client_loop_cpu", 0.0) / max(received_mib, 1e-9)
+        received_mib = (n * per_cell_bytes + pool_total) / 2**20
+        loop_cpu = recs["Nx"].get("client_loop_cpu", float("nan"))
+        loop_ms_per_mib = 1e3 * loop_cpu / max(received_mib, 1e-9)
+        loop_text = (
+            f"{loop_cpu:.1f} CPU s, {loop_ms_per_mib:.2f} ms per MiB received"
+            if np.isfinite(loop_cpu)
+            else "not measured (no Dask thread named 'IO loop')"
+        )
         lines += [
             f"- {n:,} cells: compute {per_cell * 1e6:.1f} us per cell on {args.threads} cores; "
             f"{len(pb['ranges'])} partitions of {pb['rows']:,} rows ({len(pb['ranges']) + 2 * args.threads + 3} scheduler tasks at most); "
@@ -372,8 +381,7 @@ def main(argv=None) -> None:
             f"in-process: each worker process's imports and numba set-up, Dask's own event loops, and per "
             f"partition at most {extra / max(len(pb['ranges']), 1) * 1e3:.0f} ms); the client's event loop "
             f"(receiving the {received_mib:,.0f} MiB of results, and the scheduler, which a LocalCluster runs in the "
-            f"client process) {recs['Nx'].get('client_loop_cpu', 0.0):.1f} CPU s, {loop_ms_per_mib:.2f} ms per MiB "
-            f"received; client peak {recs['Nx']['client_peak_mib']:.0f} MiB; page faults (client + workers) in-process "
+            f"client process) {loop_text}; client peak {recs['Nx']['client_peak_mib']:.0f} MiB; page faults (client + workers) in-process "
             + ", ".join(
                 f"{label} {recs[m]['client_faults'] + recs[m]['workers_faults']:,}"
                 for m, label in (("in-process", ""), ("1x", f"1x{args.threads}"), ("Nx", f"{args.threads}x1"))
@@ -383,13 +391,14 @@ def main(argv=None) -> None:
         for cells in (10_000_000, 100_000_000):
             recv = cells * per_cell_bytes + pool_total
             recv_min = recv / 2**20 * loop_ms_per_mib / 1e3 / 60
+            recv_text = f"~{recv_min:.1f} min" if np.isfinite(recv_min) else "a time not measured here"
             for machines, cores in ((10, 32), (100, 32)):
                 t = cells * per_cell * args.threads / (machines * cores)
                 mem = cells * pb["n_sets"] * 24 / 2**30
                 lines.append(
                     f"  - projection {cells:,} cells on {machines} machines x {cores} cores: ~{t / 60:.1f} min of "
                     f"compute; the client receives {recv / 2**30:,.1f} GiB of results in one "
-                    f"thread, ~{recv_min:.1f} min at the rate measured here whatever the number of machines; "
+                    f"thread, {recv_text} at the rate measured here whatever the number of machines; "
                     f"client results ~{mem:.1f} GiB (24 bytes per cell and signature)"
                 )
     text = "\n".join(lines) + "\n"

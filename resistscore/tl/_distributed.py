@@ -255,7 +255,7 @@ def _score_rows_of(reader: RowSource, a: int, b: int, plan: Plan) -> dict:
 
     # as the in-process engine: this thread reads the next chunk (into the buffers of a chunk already
     # scored) while one helper thread scores this one, in order; at most one chunk read ahead
-    ranges = [(lo, min(lo + int(plan.chunk), b)) for lo in range(a, b, max(int(plan.chunk), 1))]
+    ranges = [(a + lo, a + hi) for lo, hi in partitions(b - a, max(int(plan.chunk), 1))]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="resistscore-score") as pool:
         for _ in read_ahead(pool, ranges, reader.rows_into, work, 1, ReadBuffers()):
             pass

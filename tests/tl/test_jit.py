@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 
 import numpy as np
 import pandas as pd
@@ -51,13 +52,18 @@ def test_a_process_that_exits_at_once_waits_for_the_set_up():
 
 
 def test_a_failed_set_up_is_left_to_the_first_real_kernel(monkeypatch):
+    """The set-up's error stays in its thread, unreported (an uncaught one would reach threading.excepthook)."""
     monkeypatch.setitem(_jit._state, "thread", None)
+    calls, escaped = [], []
 
     def broken():
+        calls.append(1)
         raise RuntimeError("numba's cache cannot be read")
 
     monkeypatch.setattr(_jit, "_ready", broken)
+    monkeypatch.setattr(threading, "excepthook", escaped.append)
     _jit.warm_jit(wait=True)  # no exception here: the run's own kernels report a broken cache
+    assert calls == [1] and escaped == []
     assert not _jit._state["thread"].is_alive()
 
 
