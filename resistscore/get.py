@@ -55,6 +55,7 @@ __all__ = [
     "SCORES",
     "UNS_KEY",
     "default_n_jobs",
+    "extra_names",
     "fdr",
     "is_single_cell",
     "obsm_frame",
@@ -174,6 +175,21 @@ def run_info(adata, key: str = DEFAULT_KEY) -> dict[str, Any]:
     if not isinstance(entry, Mapping) or "method" not in entry or obsm_key(key) not in adata.obsm:
         raise ResistScoreError(_not_scored(adata, key))
     return dict(entry)
+
+
+def extra_names(entry) -> list[str]:
+    """Return the names of the extra tables of a run's record (``uns["<key>"]["extras"]``), in order.
+
+    A run written to an ``.h5ad`` file and read back lists them in an array (empty for none), not a list.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> extra_names({"extras": np.array([], dtype=object)}), extra_names({"extras": ["dispersion"]})
+    ([], ['dispersion'])
+    """
+    names = entry.get("extras") if isinstance(entry, Mapping) else None
+    return [] if names is None else [str(n) for n in np.ravel(np.asarray(names, dtype=object))]
 
 
 def require_run(adata, key: str = DEFAULT_KEY) -> None:
@@ -379,9 +395,7 @@ def scores_adata(adata, key: str = DEFAULT_KEY, *, table: str = SCORES):
         raise ResistScoreError(
             f"the run {key!r} has no {table} (scored with pvalues=False); use table='scores'."
         )
-    own = {
-        obsm_key(k, t) for k in runs(adata) for t in (*_TABLES, *((adata.uns[k] or {}).get("extras") or ()))
-    }
+    own = {obsm_key(k, t) for k in runs(adata) for t in (*_TABLES, *extra_names(adata.uns[k]))}
     obsm = {k: v for k, v in adata.obsm.items() if k not in own}
     uns = {k: v for k, v in adata.uns.items() if str(k).endswith("_colors")}
     var = pd.DataFrame(index=pd.Index(values.columns.astype(str), name=None))

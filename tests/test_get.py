@@ -110,6 +110,27 @@ def test_runs_coexist_under_their_keys_and_each_result_is_rebuilt_whole():
         rs.get.scores(adata, "other")
 
 
+def test_a_scored_anndata_written_to_h5ad_and_read_back_gives_its_result(tmp_path):
+    # h5ad gives a run's list of extra tables back as an array (empty for none): rs.get.result raised
+    # "The truth value of an empty array is ambiguous" on every scored file read back
+    adata = _adata()
+    rs.tl.score(adata, SIGS, n_controls=20)
+    rs.tl.score(adata, SIGS, "ucell", pvalues=False, key_added="ucell")
+    adata.write_h5ad(tmp_path / "scored.h5ad")
+    back = ad.read_h5ad(tmp_path / "scored.h5ad")
+    assert isinstance(back.uns["resistscore"]["extras"], np.ndarray)
+    for key in ("resistscore", "ucell"):
+        want, got = rs.get.result(adata, key), rs.get.result(back, key)
+        pd.testing.assert_frame_equal(got.scores, want.scores)
+        assert set(got.extras) == set(want.extras) and got.method == want.method
+    pd.testing.assert_frame_equal(rs.get.result(back).fdr, rs.get.result(adata).fdr)
+    # a run written again over the one read back (its extras' keys are found through the array)
+    rs.tl.score(back, SIGS, n_controls=20)
+    assert rs.get.runs(back) == ["resistscore", "ucell"]
+    assert rs.get.extra_names({"extras": np.array(["a", "b"], dtype=object)}) == ["a", "b"]
+    assert rs.get.extra_names({}) == [] and rs.get.extra_names(None) == []
+
+
 def test_copy_returns_the_scored_anndata_and_leaves_the_input_alone():
     adata = _adata()
     out = rs.tl.score(adata, SIGS, pvalues=False, copy=True)

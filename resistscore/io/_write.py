@@ -213,11 +213,22 @@ def write_workbook(
     return path
 
 
+#: gzip's level for ``.gz`` tables: the ``gzip`` command's default. Python's (9) took 8.8 s for the 58 MiB of
+#: 100k cells x 54 scores, level 6 2.3 s, for a file 2.6 % larger (17.3 vs 16.9 MiB)
+GZIP_LEVEL = 6
+
+
 def _write_text_table(table: pd.DataFrame, path: Path, *, sep: str, index: bool = True) -> None:
     """``table.to_csv`` into ``path`` atomically; ``.gz``: gzip holding the target's name, not a temporary one."""
     with atomic_write(path, "wb") as raw:
         if path.name.lower().endswith(".gz"):
-            stream = gzip.GzipFile(filename=path.name.removesuffix(".gz"), mode="wb", fileobj=raw, mtime=0)
+            stream = gzip.GzipFile(
+                filename=path.name.removesuffix(".gz"),
+                mode="wb",
+                fileobj=raw,
+                mtime=0,
+                compresslevel=GZIP_LEVEL,
+            )
         else:
             stream = raw
         with io.TextIOWrapper(stream, encoding="utf-8", newline="") as fh:

@@ -55,6 +55,33 @@ def _decode(a) -> pd.Index:
     return pd.Index(a)
 
 
+def _str_dtype() -> pd.StringDtype:
+    """Return pandas' ``str`` dtype (the default for strings from pandas 3): Arrow-backed, NaN when missing."""
+    try:
+        return pd.StringDtype("pyarrow", na_value=np.nan)
+    except TypeError:  # pragma: no cover - pandas < 2.3 names it so
+        return pd.StringDtype("pyarrow_numpy")
+
+
+def compact_names(a) -> pd.Index:
+    """Sample names read from a file, in an Index of pandas' ``str`` dtype (one Arrow buffer, no object per name).
+
+    A million cell names take ~20 MiB so, against ~65 MiB as Python ``str`` objects in an object Index: the
+    names are kept, with the results, through the whole run. An AnnData's own ``obs_names`` are used as they
+    are (they are the user's); pandas 3 reads an h5ad's names into this dtype itself. anndata (< 0.13) does
+    not write an index of this dtype: :meth:`~resistscore.tl.ScoreResult.to_anndata` gives the AnnData's
+    tables its own ``obs_names``, and the writers of files turn the names into ``str`` objects.
+    """
+    import pyarrow as pa
+
+    a = np.asarray(a)
+    if a.dtype.kind not in "TU":  # bytes (HDF5) or objects: decoded one by one
+        a = _decode(a).to_numpy()
+    # pyarrow's system pool: what is freed goes back to the C heap (its default pool keeps pages)
+    values = pa.array(a, type=pa.large_string(), from_pandas=True, memory_pool=pa.system_memory_pool())
+    return pd.Index(pd.array(values, dtype=_str_dtype()))
+
+
 def column_sums(X) -> np.ndarray:
     """Float64 sum of every column of a dense or sparse block (never densified)."""
     if sp.issparse(X):
@@ -762,7 +789,7 @@ class ShardedSource(RowSource):
             )
         self.shards = shards
         self.offsets = np.cumsum([0] + [s.n_obs for s in shards])
-        self.obs_names = pd.Index(np.concatenate([np.asarray(s.obs_names, dtype=object) for s in shards]))
+        self.obs_names = shards[0].obs_names.append([s.obs_names for s in shards[1:]])  # the same dtype
         self.var_names = pd.Index(var)
         self.store = ("shards", ",".join(names), "")
         self.X = None
@@ -1034,7 +1061,10 @@ def from_file(path, layer: str | None = None) -> RowSource:
 
 
 def _names(group, path: str) -> tuple[pd.Index, pd.Index]:
-    """Row and column names of an AnnData store (HDF5 or zarr group), without reading anything else."""
+    """Row and column names of an AnnData store (HDF5 or zarr group), without reading anything else.
+
+    The row names in an Index of pandas' ``str`` dtype (:func:`compact_names`), the gene names as ``str`` objects.
+    """
     out = []
     for axis in ("obs", "var"):
         if axis not in group:
@@ -1043,8 +1073,8 @@ def _names(group, path: str) -> tuple[pd.Index, pd.Index]:
         idx = attr(node, "_index") or "_index"
         if idx not in node:
             raise InputFormatError(f"{path}: {axis} has no index {idx!r}; write the file with anndata.")
-        out.append(_decode(_values(node[idx])))
-    return out[0], out[1]
+        out.append(_values(node[idx]))
+    return compact_names(out[0]), _decode(out[1])
 
 
 def _values(arr) -> np.ndarray:

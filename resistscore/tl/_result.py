@@ -185,10 +185,14 @@ class ScoreResult:
         previous = adata.uns.get(key_added)
         previous = dict(previous) if isinstance(previous, dict) else {}
         tables = {get.SCORES: self.scores, get.PVALUES: self.pvalues, get.FDR: self.fdr, **self.extras}
-        for name in {*tables, *(previous.get("extras") or ())}:
+        for name in {*tables, *get.extra_names(previous)}:
             frame, key = tables.get(name), get.obsm_key(key_added, name)
             if frame is not None:
-                adata.obsm[key] = frame.copy() if copy else frame
+                # the AnnData's own obs_names (equal to the frame's): a file's names are of pandas' str dtype,
+                # which anndata does not write
+                frame = frame.copy(deep=copy)
+                frame.index = adata.obs_names.rename(frame.index.name)
+                adata.obsm[key] = frame
             elif key in adata.obsm:
                 del adata.obsm[key]
         run = self.to_uns()
@@ -206,7 +210,7 @@ class ScoreResult:
         cov = pd.DataFrame({k: list(v) for k, v in uns["coverage"].items()}).set_index("signature")
         cov["reported"] = cov["reported"].astype(bool)
         extras = {}
-        for name in uns.get("extras") or ():
+        for name in get.extra_names(uns):
             frame = adata.obsm.get(get.obsm_key(key, name))
             if frame is not None:
                 extras[str(name)] = pd.DataFrame(frame, index=adata.obs_names).rename_axis("sample")

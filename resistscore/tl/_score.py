@@ -681,10 +681,18 @@ def _unique(names: pd.Index) -> bool:
 
     ``Index.is_unique`` builds the Index's lookup table and keeps it as long as the Index lives (in the
     result's tables): 28 MiB at a million cell names, which the run never looks up. The table made
-    here is freed on return; a user who looks a name up builds it then.
+    here is freed on return; a user who looks a name up builds it then. Names of pandas' Arrow-backed ``str``
+    dtype (a file's, :func:`~resistscore.tl._chunks.compact_names`) are counted by pyarrow in the C heap: its
+    default pool (mimalloc) kept the ~40 MiB of the table of a million names to the end of the run.
     """
     if len(names) < 2:
         return True
+    if isinstance(names.dtype, pd.StringDtype) and names.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        distinct = pc.unique(pa.array(names.array), memory_pool=pa.system_memory_pool())
+        return len(distinct) == len(names)
     return len(pd.unique(names.to_numpy())) == len(names)
 
 

@@ -84,3 +84,6 @@ def test_write_table_gz_carries_the_target_name(tmp_path):
     assert b".part" not in raw and b"t.csv" in raw[:40]
     assert gzip.decompress(raw).decode() == ",a\n'=s,1.0\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv.gz"]
+    # gzip's level 6, not Python's 9 (4x the time for 2.6 % smaller score tables): the header's XFL byte is 2
+    # at level 9, 4 at level 1, 0 between
+    assert raw[8] == 0
