@@ -50,6 +50,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -225,11 +226,6 @@ def _read_through(path: Path, block: int = 64 * 2**20) -> None:
             pass
 
 
-def _median(values) -> float:
-    v = sorted(values)
-    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
-
-
 def client_memory_check(small, large) -> list[str]:
     """Lines on the client's peak at the largest size against ``1.2 x peak(smallest) + results(largest)``."""
     (n0, _, _, r0), (n1, _, _, r1) = small, large
@@ -345,9 +341,9 @@ def main(argv=None) -> None:
             spread = f" ({min(secs):.1f}-{max(secs):.1f})" if len(rr) > 1 else ""
             each = f" ({', '.join(f'{x:.2f}' for x in ratios)})" if len(rr) > 1 else ""
             lines.append(
-                f"| {n:,} | {label} | {med['seconds']:.1f}{spread} | {_median(ratios):.2f}{each} | "
-                f"{_median(cpus):.1f} ({med['client_cpu']:.1f} + {med['workers_cpu']:.1f}) | "
-                f"{_median(cpu_ratios):.2f} | {med['client_peak_mib']:.0f} | "
+                f"| {n:,} | {label} | {med['seconds']:.1f}{spread} | {statistics.median(ratios):.2f}{each} | "
+                f"{statistics.median(cpus):.1f} ({med['client_cpu']:.1f} + {med['workers_cpu']:.1f}) | "
+                f"{statistics.median(cpu_ratios):.2f} | {med['client_peak_mib']:.0f} | "
                 f"{'yes' if all(r['same'] for r in rr) else 'NO'} |"
             )
         pb = partition_bytes(path, args.threads)
@@ -359,7 +355,7 @@ def main(argv=None) -> None:
     for n, per_cell, pb, recs in model:
         cpu = {m: recs[m]["client_cpu"] + recs[m]["workers_cpu"] for m in recs}
         extra = cpu["Nx"] - cpu["in-process"]  # CPU seconds: meaningful on a shared machine, unlike wall time
-        per_byte_cell = pb["bytes"] / pb["rows"]
+        bytes_per_row = pb["bytes"] / pb["rows"]
         # bytes per cell beyond the pooled null's values, whose number is fixed (at most MAX_POOL per signature)
         per_cell_bytes, pool_total = (
             (pb["bytes"] - pb["pool_bytes"]) / pb["rows"],
@@ -376,7 +372,7 @@ def main(argv=None) -> None:
         lines += [
             f"- {n:,} cells: compute {per_cell * 1e6:.1f} us per cell on {args.threads} cores; "
             f"{len(pb['ranges'])} partitions of {pb['rows']:,} rows ({len(pb['ranges']) + 2 * args.threads + 3} scheduler tasks at most); "
-            f"a partition sends back {pb['bytes'] / 2**20:.1f} MiB ({per_byte_cell:.0f} bytes per cell, "
+            f"a partition sends back {pb['bytes'] / 2**20:.1f} MiB ({bytes_per_row:.0f} bytes per cell, "
             f"{pb['n_sets']} signatures); distributed overhead {extra:.1f} CPU s ({args.threads}x1 minus "
             f"in-process: each worker process's imports and numba set-up, Dask's own event loops, and per "
             f"partition at most {extra / max(len(pb['ranges']), 1) * 1e3:.0f} ms); the client's event loop "

@@ -173,7 +173,7 @@ class ScoreResult:
         Scores, p-values, FDR and the method's extra outputs go to ``obsm["<key_added>_scores"]`` ...,
         the provenance to ``uns["<key_added>"]``; a run already stored under ``key_added`` is replaced,
         other runs are kept. The samples of ``adata`` must be those scored (same ``obs_names``, same order).
-        With ``copy=False`` the AnnData holds this result's tables themselves, not copies (for a result
+        With ``copy=False`` the AnnData's tables hold this result's values themselves, not copies (for a result
         that is not used afterwards: :func:`resistscore.tl.score` of an AnnData, which saves a copy of the
         scores, p-values and FDR, 1.3 GB at a million cells in float64).
         """

@@ -217,6 +217,7 @@ def test_counting_distinct_names_leaves_nothing_in_pyarrow_s_pool():
 
 
 def test_duplicated_cell_names_of_a_file_are_refused(tmp_path):
+    # a guard, not a fix (it passed before): the Arrow-backed names' own uniqueness check still refuses repeats
     a = ad.AnnData(np.ones((4, 5), dtype=np.float32), var=pd.DataFrame(index=[f"G{i}" for i in range(5)]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # anndata: obs names are not unique
